@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { ContentHash, RunId, TaskName } from './names';
+import { JsonValue } from './notebook';
+import { ArtifactRef, CellRun, Metrics, OutputRef, TaskError } from './runs';
+
+/** Where artifacts live. The filesystem store is the embedded default. */
+export const StoreConfig = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('filesystem'), root: z.string().min(1) }),
+  z.object({
+    kind: z.literal('s3'),
+    bucket: z.string().min(3).max(63),
+    prefix: z.string().default(''),
+    endpoint: z.string().url().optional(),
+    region: z.string().default('us-east-1'),
+    forcePathStyle: z.boolean().default(false)
+  })
+]);
+export type StoreConfig = z.infer<typeof StoreConfig>;
+
+/**
+ * What an executor hands to a task process (local child or pod): everything needed to
+ * run one attempt. Small by design: values are references into the store.
+ */
+export const TaskInvocation = z.object({
+  runId: RunId,
+  task: TaskName,
+  attempt: z.number().int().min(1),
+  workflowVersion: ContentHash,
+  /** The directory the task runs in (the notebook's, like tslab), so relative paths resolve alike. */
+  workDir: z.string(),
+  inputs: z.record(ArtifactRef),
+  params: z.record(JsonValue),
+  store: StoreConfig
+});
+export type TaskInvocation = z.infer<typeof TaskInvocation>;
+
+/** What a task attempt reports back, written to the store by the task process. */
+export const TaskResult = z.object({
+  status: z.enum(['succeeded', 'failed']),
+  outputs: z.array(OutputRef),
+  metrics: Metrics,
+  cells: z.array(CellRun),
+  error: TaskError.optional(),
+  startedAt: z.string(),
+  durationMs: z.number().min(0)
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+
+/** Store keys of one attempt's files, shared by every writer and reader. */
+export function attemptKey(runId: string, task: string, attempt: number, file: 'result.json' | 'log.txt' | 'invocation.json'): string {
+  return `runs/${runId}/tasks/${task}/attempt-${attempt}/${file}`;
+}
+
+/** Store key of a workflow's generated task module. */
+export function taskModuleKey(version: string, task: string): string {
+  return `workflows/${version.replace(/^sha256:/, '')}/tasks/${task}.js`;
+}
+
+/** Store key of a workflow's parameters module. */
+export function paramsModuleKey(version: string): string {
+  return `workflows/${version.replace(/^sha256:/, '')}/params.js`;
+}
+
+/** Store key of a workflow's IR document. */
+export function irKey(version: string): string {
+  return `workflows/${version.replace(/^sha256:/, '')}/ir.json`;
+}
+
+/** Store key of a run's executed notebook. */
+export function executedNotebookKey(runId: string): string {
+  return `runs/${runId}/executed.ipynb`;
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { ContentHash, RunId, TaskName } from './names';
+import { CellOutput, JsonValue } from './notebook';
+
+export const RunStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+/**
+ * A task's state within a run. `pending`: waiting on upstream tasks; `queued`: ready, waiting
+ * for a slot; `retrying`: an attempt failed and the next waits out its backoff; `skipped`:
+ * never started because an upstream task failed or the run was cancelled first.
+ */
+export const TaskStatus = z.enum(['pending', 'queued', 'running', 'retrying', 'succeeded', 'cached', 'failed', 'cancelled', 'skipped']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+/** True for states a task never leaves. */
+export function isTerminalTaskStatus(s: TaskStatus): boolean {
+  return s === 'succeeded' || s === 'cached' || s === 'failed' || s === 'cancelled' || s === 'skipped';
+}
+
+/** A reference to a value in the artifact store: never the value itself (records stay small). */
+export const ArtifactRef = z.object({
+  hash: ContentHash,
+  size: z.number().int().min(0)
+});
+export type ArtifactRef = z.infer<typeof ArtifactRef>;
+
+/** A task output: name, TypeScript type, and where its encoded value lives. */
+export const OutputRef = ArtifactRef.extend({ name: z.string(), type: z.string() });
+export type OutputRef = z.infer<typeof OutputRef>;
+
+/** A metric logged by task code with `metric(name, value)`. */
+export const MetricValue = z.union([z.number(), z.string(), z.boolean()]);
+export const Metrics = z.record(MetricValue);
+export type Metrics = z.infer<typeof Metrics>;
+
+/** Why a task attempt failed, with the cell that threw when known. */
+export const TaskError = z.object({
+  name: z.string(),
+  message: z.string(),
+  cell: z.number().int().min(0).optional(),
+  /** `error` (code threw), `exit` (process exited non-zero), `timeout`, `cancelled`, `infrastructure`. */
+  kind: z.enum(['error', 'exit', 'timeout', 'cancelled', 'infrastructure']),
+  stack: z.string().optional()
+});
+export type TaskError = z.infer<typeof TaskError>;
+
+/** One executed cell: its nbformat outputs and timing, for the executed notebook. */
+export const CellRun = z.object({
+  cell: z.number().int().min(0),
+  outputs: z.array(CellOutput),
+  startedAt: z.string(),
+  durationMs: z.number().min(0)
+});
+export type CellRun = z.infer<typeof CellRun>;
+
+/** The durable record of one task in one run. */
+export const TaskRunRecord = z.object({
+  runId: RunId,
+  task: TaskName,
+  status: TaskStatus,
+  attempts: z.number().int().min(0),
+  cached: z.boolean(),
+  cacheKey: ContentHash.optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  durationMs: z.number().min(0).optional(),
+  outputs: z.array(OutputRef),
+  metrics: Metrics,
+  error: TaskError.optional()
+});
+export type TaskRunRecord = z.infer<typeof TaskRunRecord>;
+
+/** The durable record of a run. Values live in the artifact store; this holds references. */
+export const RunRecord = z.object({
+  id: RunId,
+  workflow: TaskName,
+  version: ContentHash,
+  notebookPath: z.string(),
+  params: z.record(JsonValue),
+  status: RunStatus,
+  executor: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  error: z.string().optional(),
+  /** Store key of the executed notebook, once written. */
+  executedNotebook: z.string().optional()
+});
+export type RunRecord = z.infer<typeof RunRecord>;
+
+/** The per-task line of `cellgraph run --json`. */
+export const TaskSummary = z.object({
+  name: TaskName,
+  status: TaskStatus,
+  attempts: z.number().int().min(0),
+  cached: z.boolean(),
+  durationMs: z.number().min(0).optional(),
+  outputs: z.array(z.object({ name: z.string(), type: z.string() })),
+  metrics: Metrics,
+  error: z.string().optional()
+});
+export type TaskSummary = z.infer<typeof TaskSummary>;
+
+/** What `cellgraph run --json` prints, and what the API returns for a finished run. */
+export const RunSummary = z.object({
+  runId: RunId,
+  workflow: TaskName,
+  version: ContentHash,
+  status: RunStatus,
+  params: z.record(JsonValue),
+  durationMs: z.number().min(0).optional(),
+  executedNotebook: z.string().optional(),
+  tasks: z.array(TaskSummary)
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+/** A run or task state change, in order (`seq` increases per run; resumable streams key on it). */
+export const RunEvent = z.object({
+  seq: z.number().int().min(0),
+  runId: RunId,
+  time: z.string(),
+  kind: z.enum(['run', 'task']),
+  status: z.union([RunStatus, TaskStatus]),
+  task: TaskName.optional(),
+  attempt: z.number().int().min(0).optional(),
+  message: z.string().optional()
+});
+export type RunEvent = z.infer<typeof RunEvent>;
+
+/** A log line of a task attempt, as executors stream them. */
+export const LogLine = z.object({
+  runId: RunId,
+  task: TaskName,
+  attempt: z.number().int().min(1),
+  stream: z.enum(['stdout', 'stderr']),
+  text: z.string()
+});
+export type LogLine = z.infer<typeof LogLine>;

@@ -29,6 +29,8 @@ export const TaskInvocation = z.object({
   /** The directory the task runs in (the notebook's, like tslab), so relative paths resolve alike. */
   workDir: z.string(),
   inputs: z.record(ArtifactRef),
+  /** TypeScript type text of each output the task must produce (from the IR), recorded on its OutputRef. */
+  outputTypes: z.record(z.string()),
   params: z.record(JsonValue),
   store: StoreConfig
 });

@@ -1,0 +1,121 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import type { RunSummary } from '@cellgraph/schema';
+import { Engine } from '../../engine/engine';
+import { ValidationError } from '../../errors';
+import { parseParamAssignments } from '../../engine/params';
+import { LocalExecutor } from '../../executors/local/local-executor';
+import { compileOrReport } from '../compile';
+import { openHome } from '../home-session';
+import { notebookHome, rememberHome } from '../homes';
+import { readNotebook } from '../notebook-input';
+import { EXIT_FAILED, EXIT_INTERRUPTED, err, formatDuration, out, table } from '../output';
+import { logPrinter, progressPrinter } from '../progress';
+
+interface RunOptions {
+  param: string[];
+  cache: boolean;
+  json?: boolean;
+  concurrency?: string;
+  home?: string;
+  executor: string;
+  logs?: boolean;
+}
+
+/** `cellgraph run NOTEBOOK`: compile, validate parameters, run every task locally, summarize. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a notebook as a workflow: each task in its own process, cached, with an executed copy of the notebook')
+    .argument('<notebook>', 'path to the .ipynb file')
+    .option('-p, --param <name=value>', 'set a parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--no-cache', 'run every task even when a cached result exists')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .option('--concurrency <n>', 'task attempts running at once (default: CPU count)')
+    .option('--home <dir>', 'artifact store and state directory (default: .cellgraph next to the notebook; env CELLGRAPH_HOME)')
+    .option('--executor <name>', 'where tasks run: local', 'local')
+    .option('--logs', 'stream task output while the run goes on')
+    .action(async (file: string, opts: RunOptions) => {
+      process.exitCode = await runCommand(file, opts);
+    });
+}
+
+async function runCommand(file: string, opts: RunOptions): Promise<number> {
+  const nb = readNotebook(file);
+  const { ir } = compileOrReport(nb);
+  if (!ir) return EXIT_FAILED;
+  if (opts.executor !== 'local') throw new ValidationError(`unknown executor ${JSON.stringify(opts.executor)}; available: local`);
+  const overrides = parseParamAssignments(ir.params, opts.param);
+  const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    throw new ValidationError(`--concurrency must be a positive integer, got ${JSON.stringify(opts.concurrency)}`);
+  }
+  const home = path.resolve(opts.home ?? process.env.CELLGRAPH_HOME ?? notebookHome(nb.absolutePath));
+  const session = openHome(home);
+  rememberHome(home);
+  try {
+    const engine = new Engine({
+      store: session.store,
+      storeConfig: session.storeConfig,
+      state: session.state,
+      executor: new LocalExecutor({ store: session.store }),
+      concurrency
+    });
+    const width = Math.max(...ir.tasks.map((t) => t.name.length));
+    engine.onEvent(progressPrinter(width));
+    if (opts.logs) engine.onLog(logPrinter(width));
+    const handle = await engine.startRun({
+      ir,
+      notebookText: nb.text,
+      notebookPath: nb.absolutePath,
+      workDir: path.dirname(nb.absolutePath),
+      params: overrides,
+      noCache: !opts.cache
+    });
+    err(`run ${handle.runId}: workflow ${ir.name}, ${ir.tasks.length} tasks, executor local, home ${home}`);
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(EXIT_INTERRUPTED);
+      err('cancelling (Ctrl-C again to quit at once)…');
+      handle.cancel();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    const summary = await handle.done.finally(() => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    });
+    printSummary(summary, opts.json === true);
+    if (summary.status === 'cancelled') return EXIT_INTERRUPTED;
+    return summary.status === 'succeeded' ? 0 : EXIT_FAILED;
+  } finally {
+    await session.close();
+  }
+}
+
+function printSummary(s: RunSummary, json: boolean): void {
+  if (json) {
+    out(JSON.stringify(s, null, 2));
+    return;
+  }
+  err(`run ${s.runId} ${s.status} in ${formatDuration(s.durationMs)}`);
+  out(
+    table(
+      ['TASK', 'STATUS', 'ATTEMPTS', 'TIME', 'OUTPUTS'],
+      s.tasks.map((t) => [
+        t.name,
+        t.status,
+        String(t.attempts),
+        t.cached ? 'cached' : formatDuration(t.durationMs),
+        t.outputs.map((o) => `${o.name}: ${o.type}`).join(', ')
+      ])
+    )
+  );
+  for (const t of s.tasks) {
+    const metrics = Object.entries(t.metrics);
+    if (metrics.length > 0) out(`metrics ${t.name}: ${metrics.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (t.error) out(`error ${t.name}: ${t.error}`);
+  }
+  if (s.executedNotebook) out(`executed notebook: ${s.executedNotebook}`);
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { RunRecord, RunStatus } from '@cellgraph/schema';
+import { ValidationError } from '../../errors';
+import { openHome } from '../home-session';
+import { candidateHomes } from '../homes';
+import { formatDuration, out, table } from '../output';
+
+/** `cellgraph runs`: recent runs across the homes this user ran notebooks in. */
+export function registerRuns(program: Command): void {
+  program
+    .command('runs')
+    .description('list recent runs, newest first')
+    .option('--home <dir>', 'only this cellgraph home (env CELLGRAPH_HOME)')
+    .option('--status <status>', 'only runs with this status')
+    .option('--limit <n>', 'at most this many runs', '20')
+    .option('--json', 'print JSON')
+    .action(async (opts: { home?: string; status?: string; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`--limit must be a positive integer`, 'limit');
+      const status = opts.status === undefined ? undefined : RunStatus.safeParse(opts.status);
+      if (status && !status.success) throw new ValidationError(`--status must be one of ${RunStatus.options.join(', ')}`, 'status');
+      const rows: (RunRecord & { home: string; done: number; total: number })[] = [];
+      for (const home of candidateHomes(opts.home)) {
+        const session = openHome(home);
+        try {
+          for (const run of await session.state.listRuns({ limit, status: status?.data })) {
+            const tasks = await session.state.getTaskRuns(run.id);
+            const done = tasks.filter((t) => t.status === 'succeeded' || t.status === 'cached').length;
+            rows.push({ ...run, home, done, total: tasks.length });
+          }
+        } finally {
+          await session.close();
+        }
+      }
+      rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      const shown = rows.slice(0, limit);
+      if (opts.json) {
+        out(JSON.stringify(shown, null, 2));
+        return;
+      }
+      out(
+        table(
+          ['RUN', 'WORKFLOW', 'STATUS', 'CREATED', 'TIME', 'TASKS'],
+          shown.map((r) => [
+            r.id,
+            r.workflow,
+            r.status,
+            r.createdAt.replace('T', ' ').slice(0, 19),
+            formatDuration(r.startedAt && r.finishedAt ? Date.parse(r.finishedAt) - Date.parse(r.startedAt) : undefined),
+            `${r.done}/${r.total}`
+          ])
+        )
+      );
+    });
+}

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { registerGraph } from './commands/graph';
+import { registerLogs } from './commands/logs';
+import { registerOutputs } from './commands/outputs';
+import { registerRun } from './commands/run';
+import { registerRuns } from './commands/runs';
+import { registerValidate } from './commands/validate';
+import { EXIT_FAILED, EXIT_USAGE, err } from './output';
+
+/** The `cellgraph` command line. */
+export function buildProgram(): Command {
+  const program = new Command('cellgraph')
+    .description('tagged TypeScript notebooks as typed, cached workflows')
+    .version(require('../../package.json').version as string)
+    .exitOverride()
+    .showHelpAfterError();
+  registerValidate(program);
+  registerGraph(program);
+  registerRun(program);
+  registerRuns(program);
+  registerLogs(program);
+  registerOutputs(program);
+  return program;
+}
+
+/** Maps errors to exit codes: bad input 2, anything else 1, with a message and no stack for known errors. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    const error = e as Error;
+    const known = ['ValidationError', 'NotFoundError', 'StateError', 'IntegrityError'];
+    err(`cellgraph: ${known.includes(error.name) ? error.message : (error.stack ?? error.message)}`);
+    process.exitCode = error.name === 'ValidationError' || error.name === 'NotFoundError' ? EXIT_USAGE : EXIT_FAILED;
+  }
+}
+
+if (require.main === module) void main(process.argv);

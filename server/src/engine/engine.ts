@@ -1,0 +1,449 @@
+import * as os from 'node:os';
+import {
+  ArtifactRef,
+  CellRun,
+  JsonValue,
+  Notebook,
+  OutputRef,
+  RunEvent,
+  RunRecord,
+  RunSummary,
+  StoreConfig,
+  TaskError,
+  TaskIR,
+  TaskResult,
+  TaskRunRecord,
+  TaskStatus,
+  WorkflowIR,
+  attemptKey,
+  executedNotebookKey
+} from '@cellgraph/schema';
+import type { Executor } from '../executors/executor';
+import type { StateStore } from '../state/state-store';
+import type { ArtifactStore } from '../stores';
+import { BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './backoff';
+import { taskCacheKey } from './cache-key';
+import { buildExecutedNotebook } from './executed-notebook';
+import { resolveParams } from './params';
+import { newRunId } from './run-id';
+import { Slots } from './slots';
+import { publishWorkflow } from './workflow-files';
+
+/** What the engine is built from. */
+export interface EngineOptions {
+  store: ArtifactStore;
+  /** The same store as configuration, handed to task processes so they can open it. */
+  storeConfig: StoreConfig;
+  state: StateStore;
+  executor: Executor;
+  /** Task attempts running at once across all runs of this engine (default: CPU count). */
+  concurrency?: number;
+  backoff?: BackoffPolicy;
+  /** Path of the task entry script (tests point at a build). */
+  taskEntry?: string;
+}
+
+/** A request to run a compiled workflow. */
+export interface StartRunOptions {
+  ir: WorkflowIR;
+  notebookText: string;
+  notebookPath: string;
+  /** The directory tasks run in: the notebook's. */
+  workDir: string;
+  /** Parameter overrides, typed (the CLI parses `-p` with parseParamAssignments first). */
+  params?: Record<string, unknown>;
+  /** Ignore cached results (fresh results are still cached for later runs). */
+  noCache?: boolean;
+  runId?: string;
+}
+
+/** A started run. */
+export interface RunHandle {
+  readonly runId: string;
+  /** Resolves when the run ends, whatever its status; rejects only on infrastructure errors. */
+  readonly done: Promise<RunSummary>;
+  /** Stops running attempts, starts nothing new, and records the run as cancelled. */
+  cancel(): void;
+}
+
+/** A line of task output, tagged with where it came from. */
+export interface TaskLog {
+  runId: string;
+  task: string;
+  attempt: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/**
+ * The orchestrator: ready-set scheduling over a workflow's DAG, caching, retries with
+ * exponential backoff, timeouts and cancellation, with every state change recorded
+ * durably and published as an event.
+ */
+export class Engine {
+  private readonly options: EngineOptions;
+  private readonly slots: Slots;
+  private readonly eventListeners = new Set<(e: RunEvent) => void>();
+  private readonly logListeners = new Set<(l: TaskLog) => void>();
+
+  constructor(options: EngineOptions) {
+    this.options = options;
+    this.slots = new Slots(options.concurrency ?? os.cpus().length);
+  }
+
+  /** Subscribes to run and task events; returns the unsubscribe function. */
+  onEvent(listener: (e: RunEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Subscribes to task output as it is produced; returns the unsubscribe function. */
+  onLog(listener: (l: TaskLog) => void): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
+  }
+
+  /**
+   * Validates parameters, files the workflow and records the run, then starts it.
+   * Bad parameters reject here, before any run is recorded or any task starts.
+   */
+  async startRun(request: StartRunOptions): Promise<RunHandle> {
+    const { store, storeConfig, state } = this.options;
+    await publishWorkflow(store, request.ir, request.notebookText);
+    const params = await resolveParams({
+      ir: request.ir,
+      overrides: request.params ?? {},
+      store: storeConfig,
+      workDir: request.workDir,
+      taskEntry: this.options.taskEntry
+    });
+    await state.saveWorkflow({ version: request.ir.version, name: request.ir.name, notebookPath: request.notebookPath });
+    const runId = request.runId ?? newRunId();
+    const now = new Date().toISOString();
+    const run: RunRecord = {
+      id: runId,
+      workflow: request.ir.name,
+      version: request.ir.version,
+      notebookPath: request.notebookPath,
+      params,
+      status: 'queued',
+      executor: this.options.executor.name,
+      createdAt: now
+    };
+    const tasks: TaskRunRecord[] = request.ir.tasks.map((t) => ({
+      runId,
+      task: t.name,
+      status: 'pending',
+      attempts: 0,
+      cached: false,
+      outputs: [],
+      metrics: {}
+    }));
+    await state.createRun(run, tasks);
+    const execution = new RunExecution(this, this.options, this.slots, request, run);
+    await this.publish({ runId, kind: 'run', status: 'queued', time: now });
+    const done = execution.execute();
+    return { runId, done, cancel: () => execution.cancel() };
+  }
+
+  /** Records an event durably, then tells listeners. */
+  async publish(event: Omit<RunEvent, 'seq'>): Promise<void> {
+    const full = await this.options.state.appendEvent(event);
+    for (const l of this.eventListeners) l(full);
+  }
+
+  /** Hands task output to listeners. */
+  emitLog(log: TaskLog): void {
+    for (const l of this.logListeners) l(log);
+  }
+}
+
+/** Per-task bookkeeping of one run. */
+interface TaskState {
+  ir: TaskIR;
+  status: TaskStatus;
+  attempts: number;
+  outputs: OutputRef[];
+  startedAtMs?: number;
+  cancelAttempt?: () => void;
+  cancelBackoff?: () => void;
+}
+
+/** One run in flight: the scheduling loop and its bookkeeping. */
+class RunExecution {
+  private readonly tasks = new Map<string, TaskState>();
+  private readonly cellRuns: { task: string; cached: boolean; cells: CellRun[] }[] = [];
+  private cancelled = false;
+  private failed = false;
+  private active = 0;
+  private finish!: () => void;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: EngineOptions,
+    private readonly slots: Slots,
+    private readonly request: StartRunOptions,
+    private readonly run: RunRecord
+  ) {
+    for (const t of request.ir.tasks) this.tasks.set(t.name, { ir: t, status: 'pending', attempts: 0, outputs: [] });
+  }
+
+  async execute(): Promise<RunSummary> {
+    const startedAt = new Date().toISOString();
+    await this.options.state.updateRun(this.run.id, { status: 'running', startedAt });
+    this.run.startedAt = startedAt;
+    await this.engine.publish({ runId: this.run.id, kind: 'run', status: 'running', time: startedAt });
+    await new Promise<void>((resolve) => {
+      this.finish = resolve;
+      this.pump();
+    });
+    return this.finalize();
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    for (const t of this.tasks.values()) {
+      t.cancelAttempt?.();
+      t.cancelBackoff?.();
+    }
+    this.pump();
+  }
+
+  /** Starts every task whose upstream tasks all finished well; ends the run when nothing is left to do. */
+  private pump(): void {
+    if (!this.cancelled && !this.failed) {
+      for (const t of this.tasks.values()) {
+        if (t.status !== 'pending') continue;
+        const ready = t.ir.upstream.every((u) => {
+          const s = this.tasks.get(u)?.status;
+          return s === 'succeeded' || s === 'cached';
+        });
+        if (!ready) continue;
+        t.status = 'queued';
+        this.active += 1;
+        void this.runTask(t)
+          .catch((err: Error) => this.recordInfrastructureFailure(t, err))
+          .finally(() => {
+            this.active -= 1;
+            this.pump();
+          });
+      }
+    }
+    if (this.active === 0) this.finish?.();
+  }
+
+  private async runTask(t: TaskState): Promise<void> {
+    const inputs = this.inputsOf(t.ir);
+    const cacheKey = taskCacheKey(this.request.ir, t.ir, inputs, this.run.params);
+    await this.setTask(t, 'queued', { cacheKey });
+    if (t.ir.policy.cache && !this.request.noCache && (await this.tryCache(t, cacheKey))) return;
+    const release = await this.slots.acquire();
+    try {
+      await this.attemptUntilDone(t, inputs, cacheKey);
+    } finally {
+      release();
+    }
+  }
+
+  private inputsOf(task: TaskIR): Record<string, ArtifactRef> {
+    const inputs: Record<string, ArtifactRef> = {};
+    for (const port of task.inputs) {
+      const ref = this.tasks.get(port.from)?.outputs.find((o) => o.name === port.name);
+      if (ref === undefined) throw new Error(`task ${port.from} finished without its output ${port.name}, which ${task.name} needs`);
+      inputs[port.name] = { hash: ref.hash, size: ref.size };
+    }
+    return inputs;
+  }
+
+  /** Reuses a cached result when every output it names is still in the store. */
+  private async tryCache(t: TaskState, cacheKey: string): Promise<boolean> {
+    const entry = await this.options.state.getCacheEntry(cacheKey);
+    if (entry === undefined) return false;
+    for (const o of entry.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
+    t.outputs = entry.outputs;
+    const cells = await this.readCells(entry.runId, t.ir.name, entry.attempt);
+    this.cellRuns.push({ task: t.ir.name, cached: true, cells });
+    const now = new Date().toISOString();
+    await this.setTask(t, 'cached', { cached: true, outputs: entry.outputs, metrics: entry.metrics, finishedAt: now, durationMs: 0 }, `from run ${entry.runId}`);
+    return true;
+  }
+
+  private async attemptUntilDone(t: TaskState, inputs: Record<string, ArtifactRef>, cacheKey: string): Promise<void> {
+    const { ir } = t;
+    for (;;) {
+      // After a cancel or another task's failure nothing new starts (a retry counts as new).
+      if (this.cancelled || this.failed) {
+        await this.setTask(t, t.attempts > 0 ? (this.cancelled ? 'cancelled' : 'failed') : 'skipped', this.finishedFields(t));
+        return;
+      }
+      t.attempts += 1;
+      t.startedAtMs ??= Date.now();
+      await this.setTask(t, 'running', { attempts: t.attempts, startedAt: new Date(t.startedAtMs).toISOString() });
+      const handle = this.options.executor.launch(
+        {
+          invocation: {
+            runId: this.run.id,
+            task: ir.name,
+            attempt: t.attempts,
+            workflowVersion: this.request.ir.version,
+            workDir: this.request.workDir,
+            inputs,
+            outputTypes: Object.fromEntries(ir.outputs.map((o) => [o.name, o.type])),
+            params: this.run.params,
+            store: this.options.storeConfig
+          },
+          timeoutMs: ir.policy.timeoutSeconds !== undefined ? ir.policy.timeoutSeconds * 1000 : undefined,
+          env: ir.policy.env,
+          resources: ir.policy.resources
+        },
+        (stream, text) => this.engine.emitLog({ runId: this.run.id, task: ir.name, attempt: t.attempts, stream, text })
+      );
+      t.cancelAttempt = handle.cancel;
+      const outcome = await handle.done;
+      t.cancelAttempt = undefined;
+      const result: TaskResult | undefined = outcome.kind === 'reported' ? outcome.result : undefined;
+      if (result) this.keepCells(ir.name, result.cells);
+      if (result?.status === 'succeeded') {
+        await this.succeed(t, result, cacheKey);
+        return;
+      }
+      const error: TaskError = result?.error ?? (outcome.kind === 'lost' ? outcome.error : { name: 'Error', message: 'task failed', kind: 'error' });
+      if (this.cancelled || error.kind === 'cancelled') {
+        await this.setTask(t, 'cancelled', { error, ...this.finishedFields(t) });
+        return;
+      }
+      if (t.attempts <= ir.policy.retries) {
+        await this.setTask(t, 'retrying', { error }, `attempt ${t.attempts} failed: ${error.message}`);
+        await this.sleep(t, backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, t.attempts + 1));
+        continue;
+      }
+      this.failed = true;
+      await this.setTask(t, 'failed', { error, ...this.finishedFields(t) }, error.message);
+      return;
+    }
+  }
+
+  private async succeed(t: TaskState, result: TaskResult, cacheKey: string): Promise<void> {
+    t.outputs = result.outputs;
+    if (t.ir.policy.cache) {
+      await this.options.state.putCacheEntry({
+        key: cacheKey,
+        task: t.ir.name,
+        outputs: result.outputs,
+        metrics: result.metrics,
+        runId: this.run.id,
+        attempt: t.attempts,
+        createdAt: new Date().toISOString()
+      });
+    }
+    await this.setTask(t, 'succeeded', { outputs: result.outputs, metrics: result.metrics, error: undefined, ...this.finishedFields(t) });
+  }
+
+  private finishedFields(t: TaskState): { finishedAt: string; durationMs: number } {
+    const now = Date.now();
+    return { finishedAt: new Date(now).toISOString(), durationMs: t.startedAtMs !== undefined ? now - t.startedAtMs : 0 };
+  }
+
+  /** Only the last attempt's cells count: a retry replaces what a failed attempt showed. */
+  private keepCells(task: string, cells: CellRun[]): void {
+    const i = this.cellRuns.findIndex((c) => c.task === task);
+    if (i >= 0) this.cellRuns.splice(i, 1);
+    this.cellRuns.push({ task, cached: false, cells });
+  }
+
+  private async readCells(runId: string, task: string, attempt: number): Promise<CellRun[]> {
+    const key = attemptKey(runId, task, attempt, 'result.json');
+    if (!(await this.options.store.hasFile(key))) return [];
+    return TaskResult.parse(JSON.parse((await this.options.store.getFile(key)).toString('utf8'))).cells;
+  }
+
+  /** Waits out a retry backoff, cut short by cancellation. */
+  private sleep(t: TaskState, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        t.cancelBackoff = undefined;
+        resolve();
+      }
+      t.cancelBackoff = done;
+    });
+  }
+
+  private async recordInfrastructureFailure(t: TaskState, err: Error): Promise<void> {
+    this.failed = true;
+    const error: TaskError = { name: err.name, message: err.message, kind: 'infrastructure', stack: err.stack };
+    await this.setTask(t, 'failed', { error, ...this.finishedFields(t) }, err.message).catch(() => undefined);
+  }
+
+  private async setTask(t: TaskState, status: TaskStatus, patch: Partial<TaskRunRecord>, message?: string): Promise<void> {
+    const changed = t.status !== status || status === 'running';
+    t.status = status;
+    await this.options.state.updateTaskRun(this.run.id, t.ir.name, { ...patch, status });
+    if (changed || status === 'queued') {
+      await this.engine.publish({
+        runId: this.run.id,
+        kind: 'task',
+        task: t.ir.name,
+        status,
+        attempt: t.attempts > 0 ? t.attempts : undefined,
+        message,
+        time: new Date().toISOString()
+      });
+    }
+  }
+
+  private async finalize(): Promise<RunSummary> {
+    for (const t of this.tasks.values()) {
+      if (t.status === 'pending' || t.status === 'queued') await this.setTask(t, 'skipped', {});
+    }
+    const status: RunRecord['status'] = this.cancelled ? 'cancelled' : this.failed ? 'failed' : 'succeeded';
+    const finishedAt = new Date().toISOString();
+    const failedTask = [...this.tasks.values()].find((t) => t.status === 'failed');
+    const error = status === 'failed' && failedTask ? `task ${failedTask.ir.name} failed` : status === 'cancelled' ? 'cancelled' : undefined;
+    const { state, store } = this.options;
+    const key = executedNotebookKey(this.run.id);
+    Object.assign(this.run, { status, finishedAt, error, executedNotebook: key });
+    const taskRecords = await state.getTaskRuns(this.run.id);
+    const executed = buildExecutedNotebook({
+      notebook: Notebook.parse(JSON.parse(this.request.notebookText)),
+      ir: this.request.ir,
+      run: this.run,
+      tasks: taskRecords,
+      cellRuns: this.cellRuns
+    });
+    await store.putFile(key, JSON.stringify(executed, null, 1));
+    await state.updateRun(this.run.id, { status, finishedAt, error, executedNotebook: key });
+    await this.engine.publish({ runId: this.run.id, kind: 'run', status, time: finishedAt, message: error });
+    return summarizeRun(this.run, taskRecords, this.request.ir, store.localPath(key) ?? key);
+  }
+}
+
+/** The `cellgraph run --json` document for a run. */
+export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: WorkflowIR, executedNotebook?: string): RunSummary {
+  const started = run.startedAt ? Date.parse(run.startedAt) : undefined;
+  const finished = run.finishedAt ? Date.parse(run.finishedAt) : undefined;
+  return RunSummary.parse({
+    runId: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    status: run.status,
+    params: run.params as Record<string, JsonValue>,
+    durationMs: started !== undefined && finished !== undefined ? finished - started : undefined,
+    executedNotebook,
+    tasks: tasks.map((t) => {
+      const declared = ir.tasks.find((x) => x.name === t.task)?.outputs ?? [];
+      return {
+        name: t.task,
+        status: t.status,
+        attempts: t.attempts,
+        cached: t.cached,
+        durationMs: t.durationMs,
+        outputs: t.outputs.length > 0 ? t.outputs.map((o) => ({ name: o.name, type: o.type })) : declared,
+        metrics: t.metrics,
+        error: t.error?.message
+      };
+    })
+  });
+}

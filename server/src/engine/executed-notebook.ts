@@ -1,0 +1,65 @@
+import type { CellRun, Notebook, RunRecord, TaskRunRecord, WorkflowIR } from '@cellgraph/schema';
+
+/**
+ * Builds the executed copy of a run's notebook, as papermill and Jupyter Scheduler do:
+ * each task's cells carry the outputs they produced in this run (for a cached task, those
+ * of the run that produced the cache entry), setup cells carry the outputs of the first
+ * task that ran them, and `metadata.cellgraph` holds the run id, parameters and timings.
+ */
+export function buildExecutedNotebook(input: {
+  notebook: Notebook;
+  ir: WorkflowIR;
+  run: RunRecord;
+  tasks: TaskRunRecord[];
+  /** Cell runs per task, in the order the tasks finished. */
+  cellRuns: { task: string; cached: boolean; cells: CellRun[] }[];
+}): Notebook {
+  const byCell = new Map<number, { run: CellRun; task: string; cached: boolean }>();
+  for (const entry of input.cellRuns) {
+    for (const cell of entry.cells) {
+      // Setup and parameters cells run in every task: keep the first task's outputs.
+      if (!byCell.has(cell.cell)) byCell.set(cell.cell, { run: cell, task: entry.task, cached: entry.cached });
+    }
+  }
+  let executionCount = 0;
+  const cells = input.notebook.cells.map((cell, index) => {
+    if (cell.cell_type !== 'code') return cell;
+    const ran = byCell.get(index);
+    if (ran === undefined) return { ...cell, outputs: [], execution_count: null };
+    executionCount += 1;
+    return {
+      ...cell,
+      execution_count: executionCount,
+      outputs: ran.run.outputs.map((o) => (o.output_type === 'execute_result' ? { ...o, execution_count: executionCount } : o)),
+      metadata: {
+        ...cell.metadata,
+        cellgraph_run: { task: ran.task, cached: ran.cached, startedAt: ran.run.startedAt, durationMs: ran.run.durationMs }
+      }
+    };
+  });
+  const started = input.run.startedAt ? Date.parse(input.run.startedAt) : undefined;
+  const finished = input.run.finishedAt ? Date.parse(input.run.finishedAt) : undefined;
+  return {
+    ...input.notebook,
+    cells,
+    metadata: {
+      ...input.notebook.metadata,
+      cellgraph: {
+        runId: input.run.id,
+        workflow: input.ir.name,
+        version: input.ir.version,
+        status: input.run.status,
+        params: input.run.params,
+        startedAt: input.run.startedAt ?? null,
+        finishedAt: input.run.finishedAt ?? null,
+        durationMs: started !== undefined && finished !== undefined ? finished - started : null,
+        tasks: Object.fromEntries(
+          input.tasks.map((t) => [
+            t.task,
+            { status: t.status, attempts: t.attempts, cached: t.cached, durationMs: t.durationMs ?? null, error: t.error?.message ?? null }
+          ])
+        )
+      }
+    }
+  };
+}

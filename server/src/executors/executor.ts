@@ -1,0 +1,37 @@
+import type { Resources, TaskError, TaskInvocation, TaskResult } from '@cellgraph/schema';
+
+/** Everything an executor needs to start one task attempt. */
+export interface AttemptSpec {
+  invocation: TaskInvocation;
+  /** Kill the attempt after this long; reported as a `timeout` failure. */
+  timeoutMs?: number;
+  /** Extra environment from the task's policy. */
+  env: Record<string, string>;
+  resources: Resources;
+}
+
+/** How an attempt ended, as far as the executor can tell. */
+export type AttemptOutcome =
+  /** The task process reported a result (succeeded or failed in user code). */
+  | { kind: 'reported'; result: TaskResult; log: string }
+  /** The process ended without a result: crashed, exited non-zero early, timed out or was cancelled. */
+  | { kind: 'lost'; error: TaskError; log: string };
+
+/** A running attempt. */
+export interface AttemptHandle {
+  readonly done: Promise<AttemptOutcome>;
+  /** Stops the attempt; `done` then resolves with a `cancelled` error. */
+  cancel(): void;
+}
+
+/** Receives a task attempt's output as it is produced (live progress and logs). */
+export type LogListener = (stream: 'stdout' | 'stderr', text: string) => void;
+
+/**
+ * Runs task attempts somewhere: child processes (local) or pods (Kubernetes). One
+ * attempt = one process; the executor never interprets task semantics.
+ */
+export interface Executor {
+  readonly name: string;
+  launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle;
+}

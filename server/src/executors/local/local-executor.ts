@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TaskError, TaskResult, attemptKey } from '@cellgraph/schema';
+import type { ArtifactStore } from '../../stores';
+import type { AttemptHandle, AttemptOutcome, AttemptSpec, Executor, LogListener } from '../executor';
+import { INVOCATION_ENV } from '../task-entry-protocol';
+
+/** How long a process gets between SIGTERM and SIGKILL when stopped. */
+const KILL_GRACE_MS = 2000;
+/** Lines of output kept in a failure message when a process dies without a result. */
+const TAIL_LINES = 20;
+
+/**
+ * The embedded default executor: each task attempt is a child process running the task
+ * entry (`node task-entry.js`) in the notebook's directory. Processes get their own
+ * process group so a timeout or Ctrl-C ends everything the task started.
+ */
+export class LocalExecutor implements Executor {
+  readonly name = 'local';
+  private readonly store: ArtifactStore;
+  private readonly entry: string;
+
+  constructor(options: { store: ArtifactStore; taskEntry?: string }) {
+    this.store = options.store;
+    this.entry = options.taskEntry ?? defaultTaskEntry();
+  }
+
+  launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle {
+    const inv = spec.invocation;
+    const child = spawn(process.execPath, [this.entry], {
+      cwd: inv.workDir,
+      env: { ...process.env, ...spec.env, [INVOCATION_ENV]: JSON.stringify(inv) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
+    });
+    let log = '';
+    let stopReason: 'timeout' | 'cancelled' | undefined;
+    const capture = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      log += text;
+      onLog(stream, text);
+    };
+    child.stdout.on('data', capture('stdout'));
+    child.stderr.on('data', capture('stderr'));
+
+    const stop = (reason: 'timeout' | 'cancelled') => {
+      if (stopReason !== undefined || child.exitCode !== null || child.signalCode !== null) return;
+      stopReason = reason;
+      killGroup(child.pid, 'SIGTERM');
+      setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+    };
+    const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop('timeout'), spec.timeoutMs) : undefined;
+
+    const done = new Promise<AttemptOutcome>((resolve) => {
+      const finish = async (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+        if (timer) clearTimeout(timer);
+        // The task process may have left children behind in its group; end them too.
+        killGroup(child.pid, 'SIGKILL');
+        await this.store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt'), log).catch(() => undefined);
+        if (stopReason !== undefined) {
+          const message =
+            stopReason === 'timeout' ? `task exceeded its timeout of ${(spec.timeoutMs ?? 0) / 1000} s and was stopped` : 'task was cancelled';
+          resolve({ kind: 'lost', log, error: { name: stopReason === 'timeout' ? 'TimeoutError' : 'CancelledError', message, kind: stopReason } });
+          return;
+        }
+        const reported = await this.readResult(spec).catch((err: Error) => err);
+        if (reported !== undefined && !(reported instanceof Error)) {
+          resolve({ kind: 'reported', result: reported, log });
+          return;
+        }
+        const why = spawnError
+          ? `could not start the task process: ${spawnError.message}`
+          : `task process ${signal ? `was killed by ${signal}` : `exited with code ${code}`} without reporting a result`;
+        const detail = reported instanceof Error ? ` (${reported.message})` : '';
+        resolve({ kind: 'lost', log, error: TaskError.parse({ name: 'ProcessExitError', message: `${why}${detail}${tail(log)}`, kind: 'exit' }) });
+      };
+      child.on('error', (err) => void finish(null, null, err));
+      child.on('close', (code, signal) => void finish(code, signal));
+    });
+    return { done, cancel: () => stop('cancelled') };
+  }
+
+  private async readResult(spec: AttemptSpec): Promise<TaskResult | undefined> {
+    const inv = spec.invocation;
+    const key = attemptKey(inv.runId, inv.task, inv.attempt, 'result.json');
+    if (!(await this.store.hasFile(key))) return undefined;
+    return TaskResult.parse(JSON.parse((await this.store.getFile(key)).toString('utf8')));
+  }
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone: nothing left to stop.
+  }
+}
+
+function tail(log: string): string {
+  const lines = log.trimEnd().split('\n').slice(-TAIL_LINES);
+  return lines.length > 0 && lines[0] !== '' ? `\n--- last output ---\n${lines.join('\n')}` : '';
+}
+
+/**
+ * The compiled task entry beside this file; under ts-jest (running sources) the built
+ * copy in dist/, which the test command builds first.
+ */
+export function defaultTaskEntry(): string {
+  const sibling = path.join(__dirname, '..', 'task-entry.js');
+  if (fs.existsSync(sibling)) return sibling;
+  return path.resolve(__dirname, '..', '..', '..', 'dist', 'executors', 'task-entry.js');
+}

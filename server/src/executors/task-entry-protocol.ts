@@ -1,0 +1,32 @@
+import { JsonValue, StoreConfig } from '@cellgraph/schema';
+import { z } from 'zod';
+
+/**
+ * How executors talk to the task entry process. Environment variables rather than files or
+ * arguments, because a pod spec carries env the same way a child process does.
+ */
+
+/** JSON TaskInvocation for a task attempt. */
+export const INVOCATION_ENV = 'CELLGRAPH_INVOCATION';
+
+/** JSON ParamsCheck for a parameters check (see task-entry). */
+export const PARAMS_CHECK_ENV = 'CELLGRAPH_PARAMS_CHECK';
+
+/** Where the parameters check writes its JSON answer. */
+export const RESULT_FILE_ENV = 'CELLGRAPH_RESULT_FILE';
+
+/** A request to evaluate the parameters module with overrides (validated before a run starts). */
+export const ParamsCheck = z.object({
+  workflowVersion: z.string(),
+  workDir: z.string(),
+  overrides: z.record(JsonValue),
+  store: StoreConfig
+});
+export type ParamsCheck = z.infer<typeof ParamsCheck>;
+
+/** The answer of a parameters check. */
+export const ParamsCheckAnswer = z.union([
+  z.object({ ok: z.literal(true), values: z.record(JsonValue) }),
+  z.object({ ok: z.literal(false), name: z.string(), message: z.string() })
+]);
+export type ParamsCheckAnswer = z.infer<typeof ParamsCheckAnswer>;

@@ -1,0 +1,354 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { JsonValue, Metrics, OutputRef, RunEvent, RunRecord, TaskError, TaskRunRecord } from '@cellgraph/schema';
+import { NotFoundError, StateError } from '../errors';
+import { MIGRATIONS } from './migrations';
+import type { CacheEntry, RunPatch, StateStore, TaskRunPatch } from './state-store';
+
+/**
+ * The embedded state store: one SQLite file (WAL mode) opened with better-sqlite3.
+ * Rows are parsed with the schema's zod types on the way out; a row that does not parse
+ * is reported as corrupt state rather than passed on.
+ */
+export class SqliteStateStore implements StateStore {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /**
+   * Opens (creating if needed) and migrates the database at `file`. A writer waits up to
+   * `busyTimeoutMs` for another process's lock before giving up with a StateError.
+   */
+  static open(file: string, options: { busyTimeoutMs?: number } = {}): SqliteStateStore {
+    try {
+      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+      const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new SqliteStateStore(db);
+    } catch (err) {
+      throw new StateError(`cannot open the state database ${file}: ${(err as Error).message}`);
+    }
+  }
+
+  async saveWorkflow(w: { version: string; name: string; notebookPath: string }): Promise<void> {
+    this.write(() =>
+      this.db
+        .prepare('INSERT OR IGNORE INTO workflows (version, name, notebook_path, created_at) VALUES (?, ?, ?, ?)')
+        .run(w.version, w.name, w.notebookPath, new Date().toISOString())
+    );
+  }
+
+  async createRun(run: RunRecord, tasks: TaskRunRecord[]): Promise<void> {
+    const insertRun = this.db.prepare(
+      `INSERT INTO runs (id, workflow, version, notebook_path, params, status, executor, created_at, started_at, finished_at, error, executed_notebook)
+       VALUES (@id, @workflow, @version, @notebookPath, @params, @status, @executor, @createdAt, @startedAt, @finishedAt, @error, @executedNotebook)`
+    );
+    const insertTask = this.db.prepare(
+      `INSERT INTO task_runs (run_id, task, position, status, attempts, cached, cache_key, started_at, finished_at, duration_ms, outputs, metrics, error)
+       VALUES (@runId, @task, @position, @status, @attempts, @cached, @cacheKey, @startedAt, @finishedAt, @durationMs, @outputs, @metrics, @error)`
+    );
+    this.write(
+      this.db.transaction(() => {
+        insertRun.run(runRow(run));
+        tasks.forEach((t, position) => insertTask.run({ ...taskRow(t), position }));
+      })
+    );
+  }
+
+  async updateRun(id: string, patch: RunPatch): Promise<void> {
+    const columns: Record<keyof RunPatch, string> = {
+      status: 'status',
+      startedAt: 'started_at',
+      finishedAt: 'finished_at',
+      error: 'error',
+      executedNotebook: 'executed_notebook'
+    };
+    this.update('runs', 'id = @id', { id }, columns, patch as Record<string, unknown>);
+  }
+
+  async updateTaskRun(runId: string, task: string, patch: TaskRunPatch): Promise<void> {
+    const columns: Record<keyof TaskRunPatch, string> = {
+      status: 'status',
+      attempts: 'attempts',
+      cached: 'cached',
+      cacheKey: 'cache_key',
+      startedAt: 'started_at',
+      finishedAt: 'finished_at',
+      durationMs: 'duration_ms',
+      outputs: 'outputs',
+      metrics: 'metrics',
+      error: 'error'
+    };
+    const encoded: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(patch)) {
+      encoded[k] = k === 'outputs' || k === 'metrics' || k === 'error' ? (v === undefined ? null : JSON.stringify(v)) : k === 'cached' ? (v ? 1 : 0) : v;
+    }
+    this.update('task_runs', 'run_id = @runId AND task = @task', { runId, task }, columns, encoded);
+  }
+
+  async getRun(id: string): Promise<RunRecord> {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id);
+    if (row === undefined) throw new NotFoundError(`run ${JSON.stringify(id)} not found`);
+    return parseRunRow(row);
+  }
+
+  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunRecord[]> {
+    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
+    const rows = options.status
+      ? this.db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(options.status, limit)
+      : this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit);
+    return rows.map(parseRunRow);
+  }
+
+  async getTaskRuns(runId: string): Promise<TaskRunRecord[]> {
+    const rows = this.db.prepare('SELECT * FROM task_runs WHERE run_id = ? ORDER BY position').all(runId);
+    return rows.map(parseTaskRow);
+  }
+
+  async appendEvent(event: Omit<RunEvent, 'seq'>): Promise<RunEvent> {
+    const next = this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM events WHERE run_id = ?');
+    const insert = this.db.prepare(
+      'INSERT INTO events (run_id, seq, time, kind, status, task, attempt, message) VALUES (@runId, @seq, @time, @kind, @status, @task, @attempt, @message)'
+    );
+    return this.write(
+      this.db.transaction(() => {
+        const { seq } = z.object({ seq: z.number() }).parse(next.get(event.runId));
+        const full: RunEvent = { ...event, seq };
+        insert.run({
+          runId: full.runId,
+          seq,
+          time: full.time,
+          kind: full.kind,
+          status: full.status,
+          task: full.task ?? null,
+          attempt: full.attempt ?? null,
+          message: full.message ?? null
+        });
+        return full;
+      })
+    );
+  }
+
+  async listEvents(runId: string, afterSeq = -1): Promise<RunEvent[]> {
+    const rows = this.db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq);
+    return rows.map((r) => {
+      const row = EventRow.parse(r);
+      return RunEvent.parse({
+        seq: row.seq,
+        runId: row.run_id,
+        time: row.time,
+        kind: row.kind,
+        status: row.status,
+        task: row.task ?? undefined,
+        attempt: row.attempt ?? undefined,
+        message: row.message ?? undefined
+      });
+    });
+  }
+
+  async getCacheEntry(key: string): Promise<CacheEntry | undefined> {
+    const row = this.db.prepare('SELECT * FROM cache_entries WHERE key = ?').get(key);
+    if (row === undefined) return undefined;
+    const r = CacheRow.parse(row);
+    return {
+      key: r.key,
+      task: r.task,
+      outputs: z.array(OutputRef).parse(JSON.parse(r.outputs)),
+      metrics: Metrics.parse(JSON.parse(r.metrics)),
+      runId: r.run_id,
+      attempt: r.attempt,
+      createdAt: r.created_at
+    };
+  }
+
+  async putCacheEntry(e: CacheEntry): Promise<void> {
+    this.write(() =>
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO cache_entries (key, task, outputs, metrics, run_id, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'
+        )
+        .run(e.key, e.task, JSON.stringify(e.outputs), JSON.stringify(e.metrics), e.runId, e.attempt, e.createdAt)
+    );
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private update(table: string, where: string, keys: Record<string, unknown>, columns: Record<string, string>, patch: Record<string, unknown>): void {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { ...keys };
+    for (const [field, value] of Object.entries(patch)) {
+      const column = columns[field];
+      if (column === undefined) continue;
+      sets.push(`${column} = @p_${field}`);
+      values[`p_${field}`] = value === undefined ? null : value;
+    }
+    if (sets.length === 0) return;
+    this.write(() => this.db.prepare(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values));
+  }
+
+  /** Turns SQLite failures (busy, full, read-only) into a StateError that says what to do. */
+  private write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'SQLITE_FULL') throw new StateError('the disk holding the state database is full; nothing was written');
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+        throw new StateError('the state database is locked by another process; nothing was written');
+      }
+      if (code.startsWith('SQLITE_READONLY')) throw new StateError('the state database is read-only; nothing was written');
+      throw err;
+    }
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => z.object({ version: z.number() }).parse(r).version)
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, new Date().toISOString());
+    })();
+  }
+}
+
+/** Named parameters for a run row: every column present (better-sqlite3 refuses missing ones). */
+function runRow(r: RunRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    version: r.version,
+    notebookPath: r.notebookPath,
+    params: JSON.stringify(r.params),
+    status: r.status,
+    executor: r.executor,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt ?? null,
+    finishedAt: r.finishedAt ?? null,
+    error: r.error ?? null,
+    executedNotebook: r.executedNotebook ?? null
+  };
+}
+
+/** Named parameters for a task row. */
+function taskRow(t: TaskRunRecord): Record<string, unknown> {
+  return {
+    runId: t.runId,
+    task: t.task,
+    status: t.status,
+    attempts: t.attempts,
+    cached: t.cached ? 1 : 0,
+    cacheKey: t.cacheKey ?? null,
+    startedAt: t.startedAt ?? null,
+    finishedAt: t.finishedAt ?? null,
+    durationMs: t.durationMs ?? null,
+    outputs: JSON.stringify(t.outputs),
+    metrics: JSON.stringify(t.metrics),
+    error: t.error === undefined ? null : JSON.stringify(t.error)
+  };
+}
+
+const nullableString = z.string().nullable();
+
+const RunRow = z.object({
+  id: z.string(),
+  workflow: z.string(),
+  version: z.string(),
+  notebook_path: z.string(),
+  params: z.string(),
+  status: z.string(),
+  executor: z.string(),
+  created_at: z.string(),
+  started_at: nullableString,
+  finished_at: nullableString,
+  error: nullableString,
+  executed_notebook: nullableString
+});
+
+function parseRunRow(row: unknown): RunRecord {
+  const r = RunRow.parse(row);
+  return RunRecord.parse({
+    id: r.id,
+    workflow: r.workflow,
+    version: r.version,
+    notebookPath: r.notebook_path,
+    params: z.record(JsonValue).parse(JSON.parse(r.params)),
+    status: r.status,
+    executor: r.executor,
+    createdAt: r.created_at,
+    startedAt: r.started_at ?? undefined,
+    finishedAt: r.finished_at ?? undefined,
+    error: r.error ?? undefined,
+    executedNotebook: r.executed_notebook ?? undefined
+  });
+}
+
+const TaskRow = z.object({
+  run_id: z.string(),
+  task: z.string(),
+  status: z.string(),
+  attempts: z.number(),
+  cached: z.number(),
+  cache_key: nullableString,
+  started_at: nullableString,
+  finished_at: nullableString,
+  duration_ms: z.number().nullable(),
+  outputs: z.string(),
+  metrics: z.string(),
+  error: nullableString
+});
+
+function parseTaskRow(row: unknown): TaskRunRecord {
+  const r = TaskRow.parse(row);
+  return TaskRunRecord.parse({
+    runId: r.run_id,
+    task: r.task,
+    status: r.status,
+    attempts: r.attempts,
+    cached: r.cached === 1,
+    cacheKey: r.cache_key ?? undefined,
+    startedAt: r.started_at ?? undefined,
+    finishedAt: r.finished_at ?? undefined,
+    durationMs: r.duration_ms ?? undefined,
+    outputs: JSON.parse(r.outputs),
+    metrics: JSON.parse(r.metrics),
+    error: r.error === null ? undefined : TaskError.parse(JSON.parse(r.error))
+  });
+}
+
+const EventRow = z.object({
+  run_id: z.string(),
+  seq: z.number(),
+  time: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  task: nullableString,
+  attempt: z.number().nullable(),
+  message: nullableString
+});
+
+const CacheRow = z.object({
+  key: z.string(),
+  task: z.string(),
+  outputs: z.string(),
+  metrics: z.string(),
+  run_id: z.string(),
+  attempt: z.number(),
+  created_at: z.string()
+});

@@ -8,7 +8,7 @@ import type { CellRun, Notebook, RunRecord, TaskRunRecord, WorkflowIR } from '@c
  */
 export function buildExecutedNotebook(input: {
   notebook: Notebook;
-  ir: WorkflowIR;
+  ir: Pick<WorkflowIR, 'name' | 'version'>;
   run: RunRecord;
   tasks: TaskRunRecord[];
   /** Cell runs per task, in the order the tasks finished. */

@@ -1,0 +1,82 @@
+import { Notebook, RunRecord, TaskRunRecord } from '@cellgraph/schema';
+import { buildExecutedNotebook } from '../executed-notebook';
+
+const h = `sha256:${'a'.repeat(64)}`;
+const notebook = Notebook.parse({
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: { kernelspec: { name: 'tslab' } },
+  cells: [
+    { cell_type: 'markdown', source: '# t', metadata: {} },
+    { cell_type: 'code', source: 'import * as fs from "fs";', metadata: { cellgraph: { role: 'setup' } }, outputs: [{ output_type: 'stream', name: 'stdout', text: 'stale' }] },
+    { cell_type: 'code', source: 'const a = 1; a', metadata: { cellgraph: { task: 'a' } }, outputs: [] },
+    { cell_type: 'code', source: 'const b = a;', metadata: { cellgraph: { task: 'b' } }, outputs: [] },
+    { cell_type: 'code', source: 'explore()', metadata: { cellgraph: { role: 'skip' } }, outputs: [{ output_type: 'stream', name: 'stdout', text: 'old' }] }
+  ]
+});
+const run: RunRecord = {
+  id: 'r-1',
+  workflow: 'wf',
+  version: h,
+  notebookPath: '/nb.ipynb',
+  params: { x: 1 },
+  status: 'succeeded',
+  executor: 'local',
+  createdAt: '2026-11-24T10:00:00.000Z',
+  startedAt: '2026-11-24T10:00:00.000Z',
+  finishedAt: '2026-11-24T10:00:02.500Z'
+};
+const tasks: TaskRunRecord[] = [
+  { runId: 'r-1', task: 'a', status: 'succeeded', attempts: 1, cached: false, durationMs: 100, outputs: [], metrics: {} },
+  { runId: 'r-1', task: 'b', status: 'cached', attempts: 0, cached: true, outputs: [], metrics: {} }
+];
+const ir = { name: 'wf', version: h };
+
+describe('buildExecutedNotebook', () => {
+  const nb = buildExecutedNotebook({
+    notebook,
+    ir,
+    run,
+    tasks,
+    cellRuns: [
+      {
+        task: 'a',
+        cached: false,
+        cells: [
+          { cell: 1, outputs: [{ output_type: 'stream', name: 'stdout', text: 'setup in a\n' }], startedAt: 't', durationMs: 1 },
+          { cell: 2, outputs: [{ output_type: 'execute_result', data: { 'text/plain': '1' }, metadata: {}, execution_count: null }], startedAt: 't', durationMs: 2 }
+        ]
+      },
+      {
+        task: 'b',
+        cached: true,
+        cells: [
+          { cell: 1, outputs: [{ output_type: 'stream', name: 'stdout', text: 'setup in b\n' }], startedAt: 't', durationMs: 1 },
+          { cell: 3, outputs: [], startedAt: 't', durationMs: 3 }
+        ]
+      }
+    ]
+  });
+
+  it('puts each cell the outputs of this run, setup cells those of the first task', () => {
+    expect(nb.cells[1].outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: 'setup in a\n' }]);
+    expect(nb.cells[2].outputs?.[0]).toMatchObject({ output_type: 'execute_result', execution_count: 2 });
+    expect(nb.cells[3].metadata.cellgraph_run).toMatchObject({ task: 'b', cached: true });
+  });
+
+  it('clears outputs of cells the run did not execute, and leaves markdown alone', () => {
+    expect(nb.cells[4]).toMatchObject({ outputs: [], execution_count: null });
+    expect(nb.cells[0]).toEqual(notebook.cells[0]);
+  });
+
+  it('records run id, parameters, status and timings in the notebook metadata', () => {
+    expect(nb.metadata.cellgraph).toMatchObject({
+      runId: 'r-1',
+      params: { x: 1 },
+      status: 'succeeded',
+      durationMs: 2500,
+      tasks: { a: { status: 'succeeded', attempts: 1 }, b: { status: 'cached', cached: true } }
+    });
+    expect(nb.metadata.kernelspec).toEqual({ name: 'tslab' });
+  });
+});

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 /**
  * Builds nbformat 4 notebooks in tests: `code('src', {task: 'a'})`, `md('text')`.
  * Shared by server tests (engine, CLI) so each test states only the cells it cares about.
@@ -30,4 +33,12 @@ export function notebookText(cells: TestCell[]): string {
     null,
     1
   );
+}
+
+/**
+ * Makes the repository's packages (@cellgraph/kernel, zod, ...) resolvable from a
+ * temporary notebook directory, as they are for a notebook inside a project.
+ */
+export function linkNodeModules(dir: string): void {
+  fs.symlinkSync(path.resolve(__dirname, '..', '..', '..', 'node_modules'), path.join(dir, 'node_modules'), 'dir');
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunSummary } from '@cellgraph/schema';
-import { TestCell, code, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, linkNodeModules, notebookText } from '../../test-support/notebooks';
 
 jest.setTimeout(120_000);
 
@@ -17,6 +17,7 @@ let dir: string;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cli-'));
+  linkNodeModules(dir);
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -37,7 +38,7 @@ function write(name: string, content: string | TestCell[]): string {
 
 /** Every file under dir except the notebooks we wrote, .cellgraph/ and the XDG state dir. */
 function strayFiles(keep: string[]): string[] {
-  return fs.readdirSync(dir).filter((f) => !keep.includes(f) && f !== '.cellgraph' && f !== 'xdg');
+  return fs.readdirSync(dir).filter((f) => !keep.includes(f) && f !== '.cellgraph' && f !== 'xdg' && f !== 'node_modules');
 }
 
 const hello: TestCell[] = [

@@ -50,7 +50,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     throw new ValidationError(`--concurrency must be a positive integer, got ${JSON.stringify(opts.concurrency)}`);
   }
-  const home = path.resolve(opts.home ?? process.env.CELLGRAPH_HOME ?? notebookHome(nb.absolutePath));
+  const home = path.resolve(opts.home || process.env.CELLGRAPH_HOME || notebookHome(nb.absolutePath));
   const session = openHome(home);
   rememberHome(home);
   try {

@@ -12,7 +12,7 @@ import { compileNotebook } from '../../compiler';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { SqliteStateStore } from '../../state/sqlite-state-store';
 import { FilesystemStore } from '../../stores';
-import { TestCell, code, md, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, linkNodeModules, md, notebookText } from '../../test-support/notebooks';
 import { Engine } from '../engine';
 
 jest.setTimeout(120_000);
@@ -25,6 +25,7 @@ let events: RunEvent[];
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-engine-'));
+  linkNodeModules(dir);
   store = new FilesystemStore(path.join(dir, '.cellgraph'));
   state = SqliteStateStore.open(path.join(dir, '.cellgraph', 'state.db'));
   engine = new Engine({

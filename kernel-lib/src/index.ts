@@ -1,0 +1,24 @@
+/**
+ * @cellgraph/kernel: what cellgraph notebooks import, in the tslab kernel and in task
+ * processes alike, plus the task runner the executors use.
+ *
+ * ```ts
+ * import { param, metric, display, artifact } from "@cellgraph/kernel";
+ * ```
+ */
+export { param, ParamError } from './params';
+export type { ParamSchema } from './params';
+export { metric, metrics } from './metrics';
+export type { MetricValue } from './metrics';
+export { display, newDisplay } from './display';
+export type { Display } from './display';
+export { artifact, FileArtifact, DirArtifact } from './artifacts';
+export type { BlobRef, DirEntry } from './artifacts';
+export { encodeValue, decodeValue, registerCodec, contentHash, CodecError } from './codecs/value-codec';
+export type { ClassCodec, JsonValue } from './codecs/value-codec';
+export { runInfo } from './runtime';
+export type { RunInfo } from './runtime';
+export { runTask, runParamsModule } from './runner/run-task';
+export type { RunParamsOptions } from './runner/run-task';
+export type { TaskContext } from './runner/task-context';
+export type { ArtifactIO, ArtifactRef, RunTaskOptions, TaskRunResult, CellRunResult, NbOutput } from './runner/types';

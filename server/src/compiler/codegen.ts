@@ -1,0 +1,112 @@
+import ts from 'typescript';
+import { Edit, applyEdits, blankRange, keepStatements, parseCell } from './cell-text';
+import { isHoisted } from './declarations';
+import type { ParamDecl } from './params-cell';
+import { type CodeCell, type Partition, runnableCells } from './partition';
+
+/**
+ * Emits the runnable CommonJS modules described in kernel-lib's task-context.ts. Cells
+ * are concatenated into one async function so bindings flow between cells as in tslab;
+ * comments are dropped and formatting normalized by the emitter, so the module's hash
+ * (the task's code hash) ignores them.
+ */
+
+const HEADER = 'module.exports = async function (__cg: any) {\n';
+
+/** Every import of the notebook's code cells, once each (imports are hoisted into every task). */
+function hoistedImports(cells: CodeCell[]): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const c of cells) {
+    const sf = parseCell(c.source);
+    for (const s of sf.statements) {
+      if (isHoisted(s) !== 'import') continue;
+      const text = s.getText(sf);
+      if (!seen.has(text)) {
+        seen.add(text);
+        out.push(text);
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+/** A cell's code with its imports removed (they are hoisted), then edits applied (blanking keeps positions). */
+function withoutImports(source: string, edits: Edit[] = []): string {
+  const sf = parseCell(source);
+  let out = source;
+  for (const s of sf.statements) if (isHoisted(s) === 'import') out = blankRange(out, s.getFullStart(), s.getEnd());
+  return applyEdits(out, edits);
+}
+
+/** Rewrites the last expression statement of a cell to report its value, as tslab shows it. */
+function resultEdit(source: string): Edit[] {
+  const sf = parseCell(source);
+  const last = sf.statements[sf.statements.length - 1];
+  if (!last || !ts.isExpressionStatement(last)) return [];
+  const expr = last.expression;
+  return [{ start: last.getStart(sf), end: last.getEnd(), text: `__cg.result((${expr.getText(sf)}));` }];
+}
+
+/** Rewrites literal parameters to read the run's value: `const lr = __cg.param("lr", 0.1)`. */
+function paramEdits(decls: ParamDecl[]): Edit[] {
+  return decls.flatMap((d) => (d.literal ? [{ start: d.literal.start, end: d.literal.end, text: `__cg.param(${JSON.stringify(d.name)}, ${d.literal.text})` }] : []));
+}
+
+function transpile(source: string): string {
+  return ts.transpileModule(source, {
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: true,
+      removeComments: true,
+      experimentalDecorators: true,
+      newLine: ts.NewLineKind.LineFeed
+    }
+  }).outputText;
+}
+
+/** The generated module of one task. */
+export function taskModule(input: {
+  part: Partition;
+  task: string;
+  params: ParamDecl[];
+  inputs: string[];
+  outputs: string[];
+  /** Type declarations of other tasks (interfaces, enums) this task may use. */
+  ownerOf: (cell: number) => string | undefined;
+}): string {
+  const { part } = input;
+  const allCells = runnableCells(part);
+  const task = part.tasks.find((t) => t.name === input.task);
+  if (!task) throw new Error(`internal: no task ${input.task}`);
+  let body = '';
+  // Type declarations and enums of other tasks: erased or tiny, and a task may name them.
+  for (const c of allCells) {
+    const owner = input.ownerOf(c.index);
+    if (owner !== undefined && owner !== input.task) {
+      const kept = keepStatements(c.source, (s) => isHoisted(s) === 'type');
+      if (kept.trim()) body += `${withoutImports(kept)}\n`;
+    }
+  }
+  for (const c of allCells) {
+    if (input.ownerOf(c.index) !== undefined) continue;
+    const edits = part.params && c.index === part.params.index ? paramEdits(input.params) : [];
+    body += `__cg.enterCell(${c.index});\n${withoutImports(c.source, edits)}\n`;
+  }
+  if (input.inputs.length > 0) body += `const { ${input.inputs.map((n) => `${n}: ${n}`).join(', ')} } = await __cg.loadInputs();\n`;
+  else body += 'await __cg.loadInputs();\n';
+  for (const c of task.cells) body += `__cg.enterCell(${c.index});\n${withoutImports(c.source, resultEdit(c.source))}\n`;
+  body += `return { ${input.outputs.map((n) => `${n}: ${n}`).join(', ')} };\n`;
+  return transpile(`${hoistedImports(allCells)}\n${HEADER}${body}};\n`);
+}
+
+/** The generated parameters module: imports and the parameters cell, returning every parameter. */
+export function paramsModule(part: Partition, params: ParamDecl[]): string {
+  const cell = part.params;
+  const body = cell ? withoutImports(cell.source, paramEdits(params)) : '';
+  // Imports of every cell: `param` and `z` usually come from a setup cell. Unused ones are elided.
+  const allCells = runnableCells(part);
+  const imports = hoistedImports(allCells);
+  return transpile(`${imports}\n${HEADER}${body}\nreturn { ${params.map((p) => `${p.name}: ${p.name}`).join(', ')} };\n};\n`);
+}

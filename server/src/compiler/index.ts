@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { Diagnostic, Edge, IR_VERSION, Notebook, TaskIR, WorkflowIR, sourceText } from '@cellgraph/schema';
+import { taskModule, paramsModule } from './codegen';
+import { CellOwner, analyzeDataFlow } from './data-flow';
+import { findCycle } from './graph';
+import { checkTasksInIsolation } from './isolation';
+import { ParamDecl, paramSpecs, readParamsCell } from './params-cell';
+import { parseNotebook } from './parse-notebook';
+import { partitionCells } from './partition';
+
+/** The compiler's answer: a workflow (with warnings), or every diagnostic. */
+export type CompileResult = { ok: true; ir: WorkflowIR; warnings: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
+
+function sha256(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+/** JSON with object keys sorted, so equal documents hash equally. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v
+  );
+}
+
+/**
+ * The hash of what a notebook means to cellgraph: each cell's type, source and annotation
+ * metadata. Saved outputs and execution counts do not count, so re-running cells in
+ * JupyterLab does not make a new version.
+ */
+function notebookContentHash(notebook: Notebook): string {
+  return sha256(
+    canonicalJson(
+      notebook.cells.map((c) => ({ type: c.cell_type, source: sourceText(c.source), cellgraph: c.metadata.cellgraph ?? null, tags: c.metadata.tags ?? null }))
+    )
+  );
+}
+
+/** A workflow name from the notebook's file name, in the task-name alphabet. */
+function workflowName(notebookPath: string): string {
+  const base = path
+    .basename(notebookPath)
+    .replace(/\.ipynb$/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 63);
+  return base.length > 0 ? base : 'workflow';
+}
+
+function byPosition(a: Diagnostic, b: Diagnostic): number {
+  return (a.cell ?? -1) - (b.cell ?? -1) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+}
+
+/**
+ * Compiles notebook text into the workflow IR: cells partitioned by their annotations,
+ * data flow inferred with the TypeScript checker, every task type-checked as it will run
+ * alone, and a runnable module generated per task. Pure: reads package type declarations
+ * from disk, writes nothing. Reports every error it finds, not just the first.
+ */
+export function compileNotebook(input: { path: string; text: string }): CompileResult {
+  const parsed = parseNotebook(input.path, input.text);
+  if (!parsed.ok) return { ok: false, diagnostics: parsed.diagnostics };
+  const { partition: part, diagnostics } = partitionCells(parsed.notebook, input.path);
+  if (part.tasks.length === 0) return { ok: false, diagnostics };
+
+  const owners = new Map<number, CellOwner>();
+  for (const c of part.setup) owners.set(c.index, { kind: 'setup' });
+  if (part.params) owners.set(part.params.index, { kind: 'parameters' });
+  for (const t of part.tasks) for (const c of t.cells) owners.set(c.index, { kind: 'task', task: t.name });
+
+  let params: ParamDecl[] = [];
+  if (part.params) {
+    const read = readParamsCell(part.params, input.path);
+    params = read.params;
+    diagnostics.push(...read.diagnostics);
+  }
+
+  const flow = analyzeDataFlow(input.path, part, owners);
+  diagnostics.push(...flow.diagnostics);
+
+  const upstream = new Map<string, string[]>();
+  for (const t of part.tasks) {
+    const producers = flow.edges.filter((e) => e.to === t.name).map((e) => e.from);
+    upstream.set(t.name, [...new Set([...producers, ...(t.annotation.after ?? []).filter((a) => part.tasks.some((x) => x.name === a))])].sort());
+  }
+  const cycle = findCycle(upstream);
+  if (cycle) {
+    const first = part.tasks.find((t) => t.name === cycle[0]);
+    diagnostics.push({
+      severity: 'error',
+      code: 'cycle',
+      message: `tasks form a cycle: ${cycle.join(' -> ')}; check their "after" lists`,
+      notebook: input.path,
+      cell: first?.cells[0].index,
+      task: cycle[0],
+      field: 'cellgraph.after'
+    });
+  }
+
+  diagnostics.push(...checkTasksInIsolation(input.path, part, owners, flow));
+  diagnostics.sort(byPosition);
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
+
+  const ownerOf = (cell: number) => {
+    const o = owners.get(cell);
+    return o?.kind === 'task' ? o.task : undefined;
+  };
+  const tasks: TaskIR[] = part.tasks.map((t) => {
+    const inputs = flow.edges.filter((e) => e.to === t.name);
+    const outputs = flow.outputs.get(t.name) ?? [];
+    const module = taskModule({ part, task: t.name, params, inputs: inputs.map((i) => i.name), outputs: outputs.map((o) => o.name), ownerOf });
+    const a = t.annotation;
+    return {
+      name: t.name,
+      cells: t.cells.map((c) => c.index),
+      inputs: inputs.map((e) => ({ name: e.name, type: e.type, from: e.from })),
+      outputs,
+      params: [...(flow.paramsRead.get(t.name) ?? [])].sort(),
+      after: a.after ?? [],
+      upstream: upstream.get(t.name) ?? [],
+      policy: {
+        retries: a.retries ?? 0,
+        ...(a.timeoutSeconds !== undefined ? { timeoutSeconds: a.timeoutSeconds } : {}),
+        cache: a.cache ?? true,
+        resources: a.resources ?? {},
+        ...(a.image !== undefined ? { image: a.image } : {}),
+        env: a.env ?? {},
+        secrets: a.secrets ?? []
+      },
+      module,
+      codeHash: sha256(module)
+    };
+  });
+
+  const edges: Edge[] = [];
+  for (const t of tasks) {
+    for (const from of t.upstream) {
+      const values = t.inputs.filter((i) => i.from === from).map((i) => ({ name: i.name, type: i.type }));
+      edges.push({ from, to: t.name, kind: values.length > 0 ? 'data' : 'order', values });
+    }
+  }
+
+  const body = {
+    irVersion: IR_VERSION,
+    name: workflowName(input.path),
+    source: { path: input.path, notebookHash: notebookContentHash(parsed.notebook) },
+    params: part.params ? paramSpecs(params, flow.paramTypes, part.params.index) : [],
+    paramsModule: paramsModule(part, params),
+    tasks,
+    edges,
+    cells: part.plans
+  };
+  // The version hashes what runs, not where the file happens to be.
+  const version = sha256(canonicalJson({ ...body, source: { notebookHash: body.source.notebookHash } }));
+  const ir = WorkflowIR.parse({ ...body, version });
+  return { ok: true, ir, warnings: diagnostics };
+}

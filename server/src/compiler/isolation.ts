@@ -1,0 +1,79 @@
+import * as path from 'node:path';
+import ts from 'typescript';
+import { Diagnostic } from '@cellgraph/schema';
+import { keepStatements } from './cell-text';
+import type { CellOwner, DataFlow } from './data-flow';
+import { isHoisted } from './declarations';
+import { type Partition, runnableCells } from './partition';
+import { SegmentedSource } from './segments';
+import { checkerOptions, virtualHost, virtualPath } from './typescript-host';
+
+/** Diagnostic codes another pass already reports in its own words. */
+const REPORTED_ELSEWHERE = new Set([
+  2304, // Cannot find name: missing/skipped producer
+  2552, // Cannot find name ... did you mean: idem
+  2451, // Cannot redeclare block-scoped variable: duplicate declaration
+  2300, // Duplicate identifier: idem
+  2393 // Duplicate function implementation: idem
+]);
+
+/**
+ * Type-checks every task as it will run alone: imports and type declarations of the whole
+ * notebook, setup cells, the parameters cell, `declare const` for each input with the type
+ * recorded in the IR, and the task's own cells. Cells keep their positions (other code is
+ * blanked out), so each diagnostic maps back to the user's cell, line and column.
+ * All tasks share one program for speed.
+ */
+export function checkTasksInIsolation(notebookPath: string, part: Partition, owners: Map<number, CellOwner>, flow: DataFlow): Diagnostic[] {
+  const dir = path.dirname(path.resolve(notebookPath));
+  const files = new Map<string, string>();
+  const sources = new Map<string, { task: string; src: SegmentedSource }>();
+  const codeCells = runnableCells(part);
+  for (const task of part.tasks) {
+    const src = new SegmentedSource();
+    for (const input of flow.edges.filter((e) => e.to === task.name)) src.glue(`declare const ${input.name}: ${input.type};\n`);
+    for (const c of codeCells) {
+      const owner = owners.get(c.index);
+      const own = owner?.kind !== 'task' || owner.task === task.name;
+      src.cell(c.index, own ? c.source : keepStatements(c.source, (s) => isHoisted(s) !== undefined));
+    }
+    src.glue('\nexport {};\n');
+    const fileName = virtualPath(dir, `task_${task.name}`);
+    files.set(fileName, src.source);
+    sources.set(fileName, { task: task.name, src });
+  }
+  const options = checkerOptions(dir);
+  const program = ts.createProgram([...files.keys()], options, virtualHost(options, files), flow.program);
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const [fileName, { task, src }] of sources) {
+    const sf = program.getSourceFile(fileName);
+    if (!sf) continue;
+    for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]) {
+      if (REPORTED_ELSEWHERE.has(d.code) || d.start === undefined) continue;
+      const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+      const loc = src.locate(d.start);
+      if (!loc) {
+        // An error in the glue: an input's recorded type does not mean the same outside its producer.
+        const line = sf.getLineAndCharacterOfPosition(d.start).line;
+        const decl = sf.text.split('\n')[line] ?? '';
+        const first = part.tasks.find((t) => t.name === task)?.cells[0].index;
+        out.push({ severity: 'error', code: 'type-error', message: `an input's type cannot be expressed in task ${task} (${decl.trim()}): ${message}`, notebook: notebookPath, cell: first, task });
+        continue;
+      }
+      const owner = owners.get(loc.cell);
+      const key = `${loc.cell}:${loc.line}:${loc.column}:${message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({
+        severity: d.category === ts.DiagnosticCategory.Warning ? 'warning' : 'error',
+        code: 'type-error',
+        message: `TS${d.code}: ${message}`,
+        notebook: notebookPath,
+        ...loc,
+        ...(owner?.kind === 'task' ? { task: owner.task } : {})
+      });
+    }
+  }
+  return out;
+}

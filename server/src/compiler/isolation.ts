@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import ts from 'typescript';
 import { Diagnostic } from '@cellgraph/schema';
-import { keepStatements } from './cell-text';
+import { keepStatements, parseCell } from './cell-text';
 import type { CellOwner, DataFlow } from './data-flow';
 import { isHoisted } from './declarations';
 import { type Partition, runnableCells } from './partition';
@@ -16,6 +16,31 @@ const REPORTED_ELSEWHERE = new Set([
   2300, // Duplicate identifier: idem
   2393 // Duplicate function implementation: idem
 ]);
+
+/** "Exported variable ... cannot be named" and its siblings: tslab emits declarations for every cell. */
+const DECLARATION_CODES = new Set([4023, 4024, 4025, 4026, 4027, 4058, 4059, 4060, 4078, 4081, 4082, 4083]);
+const TSLAB_EXPORT_HINT = ' (tslab exports every top-level binding of a cell and fails when its type cannot be named: give it an explicit type annotation)';
+
+/**
+ * tslab turns a cell's top-level declarations into exports; checking them exported here
+ * surfaces the same declaration errors the kernel would stop on.
+ */
+function exportInserts(source: string): { at: number; text: string }[] {
+  const sf = parseCell(source);
+  const inserts: { at: number; text: string }[] = [];
+  for (const s of sf.statements) {
+    const exported = ts.canHaveModifiers(s) && ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DeclareKeyword);
+    const declares =
+      ts.isVariableStatement(s) ||
+      (ts.isFunctionDeclaration(s) && s.name !== undefined && s.body !== undefined) ||
+      (ts.isClassDeclaration(s) && s.name !== undefined) ||
+      ts.isInterfaceDeclaration(s) ||
+      ts.isTypeAliasDeclaration(s) ||
+      ts.isEnumDeclaration(s);
+    if (declares && !exported) inserts.push({ at: s.getStart(sf), text: 'export ' });
+  }
+  return inserts;
+}
 
 /**
  * Type-checks every task as it will run alone: imports and type declarations of the whole
@@ -35,7 +60,8 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
     for (const c of codeCells) {
       const owner = owners.get(c.index);
       const own = owner?.kind !== 'task' || owner.task === task.name;
-      src.cell(c.index, own ? c.source : keepStatements(c.source, (s) => isHoisted(s) !== undefined));
+      if (own) src.cell(c.index, c.source, exportInserts(c.source));
+      else src.cell(c.index, keepStatements(c.source, (s) => isHoisted(s) !== undefined));
     }
     src.glue('\nexport {};\n');
     const fileName = virtualPath(dir, `task_${task.name}`);
@@ -49,7 +75,7 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
   for (const [fileName, { task, src }] of sources) {
     const sf = program.getSourceFile(fileName);
     if (!sf) continue;
-    for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]) {
+    for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf), ...program.getDeclarationDiagnostics(sf)]) {
       if (REPORTED_ELSEWHERE.has(d.code) || d.start === undefined) continue;
       const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
       const loc = src.locate(d.start);
@@ -68,7 +94,7 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
       out.push({
         severity: d.category === ts.DiagnosticCategory.Warning ? 'warning' : 'error',
         code: 'type-error',
-        message: `TS${d.code}: ${message}`,
+        message: `TS${d.code}: ${message}${DECLARATION_CODES.has(d.code) ? TSLAB_EXPORT_HINT : ''}`,
         notebook: notebookPath,
         ...loc,
         ...(owner?.kind === 'task' ? { task: owner.task } : {})

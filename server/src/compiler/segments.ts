@@ -4,7 +4,12 @@ import { lineColumn } from './parse-notebook';
 export interface Segment {
   cell: number;
   start: number;
+  /** The cell's source as written by the user (positions are reported against it). */
   text: string;
+  /** Text inserted into the generated copy, at positions of the generated copy, ascending. */
+  inserts: { at: number; length: number }[];
+  /** Length of the generated copy. */
+  length: number;
 }
 
 /**
@@ -20,11 +25,25 @@ export class SegmentedSource {
     this.text += code;
   }
 
-  /** Appends a cell's source (on its own lines) and remembers where it went. */
-  cell(cell: number, source: string): void {
+  /**
+   * Appends a cell's source (on its own lines) and remembers where it went. `inserts` are
+   * texts to insert at offsets of the original source (e.g. `export `); positions inside
+   * the generated copy still map back to the original.
+   */
+  cell(cell: number, source: string, inserts: { at: number; text: string }[] = []): void {
     if (this.text.length > 0 && !this.text.endsWith('\n')) this.text += '\n';
-    this.segments.push({ cell, start: this.text.length, text: source });
-    this.text += `${source}\n`;
+    let generated = '';
+    let last = 0;
+    const placed: { at: number; length: number }[] = [];
+    for (const ins of [...inserts].sort((a, b) => a.at - b.at)) {
+      generated += source.slice(last, ins.at);
+      placed.push({ at: generated.length, length: ins.text.length });
+      generated += ins.text;
+      last = ins.at;
+    }
+    generated += source.slice(last);
+    this.segments.push({ cell, start: this.text.length, text: source, inserts: placed, length: generated.length });
+    this.text += `${generated}\n`;
   }
 
   get source(): string {
@@ -33,14 +52,20 @@ export class SegmentedSource {
 
   /** The segment containing an offset, if the offset is inside a cell's text. */
   segmentAt(offset: number): Segment | undefined {
-    for (const s of this.segments) if (offset >= s.start && offset <= s.start + s.text.length) return s;
+    for (const s of this.segments) if (offset >= s.start && offset <= s.start + s.length) return s;
     return undefined;
   }
 
-  /** Cell, 1-based line and column of an offset, if it falls inside a cell. */
+  /** Cell, 1-based line and column (in the user's source) of an offset, if it falls inside a cell. */
   locate(offset: number): { cell: number; line: number; column: number } | undefined {
     const s = this.segmentAt(offset);
     if (!s) return undefined;
-    return { cell: s.cell, ...lineColumn(s.text, offset - s.start) };
+    const generated = offset - s.start;
+    let original = generated;
+    for (const ins of s.inserts) {
+      if (generated >= ins.at + ins.length) original -= ins.length;
+      else if (generated >= ins.at) original -= generated - ins.at;
+    }
+    return { cell: s.cell, ...lineColumn(s.text, original) };
   }
 }

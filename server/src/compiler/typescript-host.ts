@@ -17,6 +17,8 @@ export function checkerOptions(notebookDir: string): ts.CompilerOptions {
     experimentalDecorators: true,
     resolveJsonModule: true,
     skipLibCheck: true,
+    // tslab emits declarations for each cell; asking for them here reports the same errors.
+    declaration: true,
     noEmit: true,
     typeRoots: typeRoots(notebookDir)
   };

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job: set-up, then run the iris example on the embedded default (local
+# executor, filesystem store under examples/iris/.cellgraph, SQLite). Extra arguments go
+# to `cellgraph run`, e.g. `npm run demo -- -p k=7`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+node server/bin/cellgraph run examples/iris/iris.ipynb "$@"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything cellgraph needs, idempotently: Debian packages, npm packages, the
+# TypeScript build, and a Python venv (.venv) with JupyterLab and the tslab kernel.
+# A second run does nothing that is already done (stamp files record what was installed).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
+log() { printf '[setup] %s\n' "$*" >&2; }
+hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+
+# 1. Debian packages (only what is missing; apt-get update once, only then).
+DEBS=(g++ make python3 curl)
+missing=()
+for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]} > 0)); then
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. npm packages. Native addons (better-sqlite3) compile against the installed Node's
+# headers: no header download, which this network would refuse.
+if [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
+npm_stamp="$(hash_of package-lock.json package.json */package.json) $(node --version)"
+if [ "$(cat node_modules/.cellgraph-stamp 2>/dev/null)" != "$npm_stamp" ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_stamp" > node_modules/.cellgraph-stamp
+fi
+
+# 3. Build the TypeScript packages (incremental: nothing to do when sources are unchanged).
+log "building schema, kernel-lib, server"
+npx --no-install tsc -b schema kernel-lib server
+
+# 4. Python venv with JupyterLab, and the tslab kernel registered into it.
+venv_stamp="$(hash_of scripts/requirements.txt) $(python3 --version 2>&1) $ROOT"
+if [ "$(cat .venv/.cellgraph-stamp 2>/dev/null)" != "$venv_stamp" ]; then
+  log "creating the Python venv with JupyterLab (.venv)"
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+  # The kernel runs this repository's tslab, so notebooks resolve @cellgraph/kernel from here.
+  node_modules/.bin/tslab install --python="$ROOT/.venv/bin/python" --sys-prefix --binary="$ROOT/node_modules/.bin/tslab" >/dev/null
+  echo "$venv_stamp" > .venv/.cellgraph-stamp
+fi
+log "ready"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): set-up, then every test suite. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+# Unit, integration and end-to-end tests (jest): schema, kernel-lib, server, examples.
+npx --no-install jest --ci

@@ -1,9 +1,10 @@
-/** Unit and integration tests for every workspace; ts-jest transpiles only (tsc -b type-checks). */
+/** Unit and integration tests for every workspace; ts-jest transpiles only; scripts/test.sh
+ * type-checks sources (tsc -b) and tests (tsconfig.tests.json) first. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/schema/src', '<rootDir>/kernel-lib/src', '<rootDir>/server/src', '<rootDir>/examples'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.base.json' }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   moduleNameMapper: {
     '^@cellgraph/schema$': '<rootDir>/schema/src/index.ts',
     '^@cellgraph/kernel$': '<rootDir>/kernel-lib/src/index.ts'

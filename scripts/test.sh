@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+# Test files are outside the packages' builds: type-check them too (jest only transpiles).
+npx --no-install tsc -p tsconfig.tests.json
 # Unit, integration and end-to-end tests (jest): schema, kernel-lib, server, examples.
 npx --no-install jest --ci

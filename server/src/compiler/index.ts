@@ -5,12 +5,18 @@ import { taskModule, paramsModule } from './codegen';
 import { CellOwner, analyzeDataFlow } from './data-flow';
 import { findCycle } from './graph';
 import { checkTasksInIsolation } from './isolation';
+import { isVirtualPath } from './typescript-host';
 import { ParamDecl, paramSpecs, readParamsCell } from './params-cell';
 import { parseNotebook } from './parse-notebook';
 import { partitionCells } from './partition';
 
 /** The compiler's answer: a workflow (with warnings), or every diagnostic. */
-export type CompileResult = { ok: true; ir: WorkflowIR; warnings: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
+/**
+ * What a compile produced. On success, `inputs` lists the files on disk the type checker
+ * read (package declarations, local modules the notebook imports), so a compile cache can
+ * tell when a result is stale.
+ */
+export type CompileResult = { ok: true; ir: WorkflowIR; warnings: Diagnostic[]; inputs: string[] } | { ok: false; diagnostics: Diagnostic[] };
 
 function sha256(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
@@ -156,5 +162,6 @@ export function compileNotebook(input: { path: string; text: string }): CompileR
   // The version hashes what runs, not where the file happens to be.
   const version = sha256(canonicalJson({ ...body, source: { notebookHash: body.source.notebookHash } }));
   const ir = WorkflowIR.parse({ ...body, version });
-  return { ok: true, ir, warnings: diagnostics };
+  const inputs = flow.program.getSourceFiles().map((f) => f.fileName).filter((f) => !isVirtualPath(f));
+  return { ok: true, ir, warnings: diagnostics, inputs };
 }

@@ -78,3 +78,8 @@ export function virtualHost(options: ts.CompilerOptions, files: Map<string, stri
 export function virtualPath(notebookDir: string, name: string): string {
   return path.join(notebookDir, `__cellgraph_${name}__.ts`);
 }
+
+/** Whether a program file is one of ours (in memory), not a file on disk. */
+export function isVirtualPath(fileName: string): boolean {
+  return /__cellgraph_[^/\\]*__\.ts$/.test(fileName);
+}

@@ -5,10 +5,11 @@ import { Engine } from '../../engine/engine';
 import { ValidationError } from '../../errors';
 import { parseParamAssignments } from '../../engine/params';
 import { LocalExecutor } from '../../executors/local/local-executor';
-import { compileOrReport } from '../compile';
+import { compileForRunOrReport } from '../compile';
 import { openHome } from '../home-session';
 import { notebookHome, rememberHome } from '../homes';
 import { readNotebook } from '../notebook-input';
+import { FilesystemStore } from '../../stores';
 import { EXIT_FAILED, EXIT_INTERRUPTED, err, formatDuration, out, table } from '../output';
 import { logPrinter, progressPrinter } from '../progress';
 
@@ -42,15 +43,16 @@ export function registerRun(program: Command): void {
 
 async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const nb = readNotebook(file);
-  const { ir } = compileOrReport(nb);
-  if (!ir) return EXIT_FAILED;
   if (opts.executor !== 'local') throw new ValidationError(`unknown executor ${JSON.stringify(opts.executor)}; available: local`);
-  const overrides = parseParamAssignments(ir.params, opts.param);
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     throw new ValidationError(`--concurrency must be a positive integer, got ${JSON.stringify(opts.concurrency)}`);
   }
   const home = path.resolve(opts.home || process.env.CELLGRAPH_HOME || notebookHome(nb.absolutePath));
+  // Compile before opening the home: a broken notebook leaves no state behind.
+  const { ir } = await compileForRunOrReport(nb, new FilesystemStore(home));
+  if (!ir) return EXIT_FAILED;
+  const overrides = parseParamAssignments(ir.params, opts.param);
   const session = openHome(home);
   rememberHome(home);
   try {

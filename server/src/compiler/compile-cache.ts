@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ts from 'typescript';
+import { z } from 'zod';
+import { Diagnostic, IR_VERSION, WorkflowIR } from '@cellgraph/schema';
+import type { ArtifactStore } from '../stores';
+import { loadWorkflow } from '../engine/workflow-files';
+import { CompileResult, compileNotebook } from './index';
+
+/**
+ * A compile cache for repeated runs of an unchanged notebook. A cold type-check pays for
+ * parsing lib.es2022 and @types/node (~2 s in a fresh process), which would dominate a
+ * fully cached re-run. An entry is reused only when the notebook text, the compiler
+ * itself, and every file the type checker read (same size and modification time) are
+ * unchanged; anything else compiles afresh.
+ */
+const CacheEntry = z.object({
+  version: z.string(),
+  warnings: z.array(Diagnostic),
+  inputs: z.array(z.object({ path: z.string(), size: z.number(), mtimeMs: z.number() }))
+});
+type CacheEntry = z.infer<typeof CacheEntry>;
+type InputStamp = CacheEntry['inputs'][number];
+
+let fingerprint: string | undefined;
+
+/** Hash of the compiler's own code and TypeScript's version: a new compiler never reuses old results. */
+function compilerFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  const h = createHash('sha256').update(`${ts.version}\0${IR_VERSION}\0`);
+  for (const f of fs.readdirSync(__dirname).sort()) {
+    if (/\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')) h.update(f).update(fs.readFileSync(path.join(__dirname, f)));
+  }
+  fingerprint = h.digest('hex');
+  return fingerprint;
+}
+
+function cacheKey(notebookPath: string, text: string): string {
+  const digest = createHash('sha256').update(compilerFingerprint()).update('\0').update(notebookPath).update('\0').update(text).digest('hex');
+  return `compiled/${digest}.json`;
+}
+
+function stamp(file: string): InputStamp | undefined {
+  try {
+    const s = fs.statSync(file);
+    return { path: file, size: s.size, mtimeMs: s.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+function unchanged(inputs: InputStamp[]): boolean {
+  return inputs.every((i) => {
+    const now = stamp(i.path);
+    return now !== undefined && now.size === i.size && now.mtimeMs === i.mtimeMs;
+  });
+}
+
+async function lookup(store: ArtifactStore, key: string): Promise<{ ir: WorkflowIR; warnings: Diagnostic[] } | undefined> {
+  if (!(await store.hasFile(key))) return undefined;
+  let entry: CacheEntry;
+  try {
+    entry = CacheEntry.parse(JSON.parse((await store.getFile(key)).toString('utf8')));
+  } catch {
+    return undefined; // A damaged entry is only a cache miss.
+  }
+  if (!unchanged(entry.inputs)) return undefined;
+  try {
+    return { ir: await loadWorkflow(store, entry.version), warnings: entry.warnings };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Compiles a notebook, or returns the result of an identical earlier compile filed in
+ * `store`. Only successful compiles are cached (errors are always recomputed, so a fix
+ * elsewhere, such as installing a package, is seen at once). The caller must publish the
+ * IR to the same store (the engine does when it starts a run): entries point at it.
+ */
+export async function compileWithCache(store: ArtifactStore, input: { path: string; text: string }): Promise<CompileResult & { fromCache: boolean }> {
+  const key = cacheKey(input.path, input.text);
+  const hit = await lookup(store, key);
+  if (hit) return { ok: true, ...hit, inputs: [], fromCache: true };
+  const result = compileNotebook(input);
+  if (result.ok) {
+    const inputs = result.inputs.map(stamp).filter((s): s is InputStamp => s !== undefined);
+    const entry: CacheEntry = { version: result.ir.version, warnings: result.warnings, inputs };
+    await store.putFile(key, JSON.stringify(entry));
+  }
+  return { ...result, fromCache: false };
+}

@@ -70,6 +70,15 @@ function typedArrayName(v: object): TypedArrayName | undefined {
   return undefined;
 }
 
+/**
+ * Sets an own, enumerable property. Plain assignment of a "__proto__" key (which JSON.parse
+ * makes as data) would set the object's prototype instead, silently dropping the data.
+ */
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
 function tagged(kind: string, v: JsonValue): JsonValue {
   return { [TAG]: kind, v };
 }
@@ -133,14 +142,41 @@ function objectToJson(obj: object, path: string, seen: Set<object>, hooks?: Arti
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (proto === Object.prototype || proto === null) {
     const out: { [k: string]: JsonValue } = {};
-    for (const key of Object.keys(obj)) out[key] = toJson((obj as Record<string, unknown>)[key], `${path}.${key}`, seen, hooks);
+    for (const key of Object.keys(obj)) setKey(out, key, toJson((obj as Record<string, unknown>)[key], `${path}.${key}`, seen, hooks));
     return Object.prototype.hasOwnProperty.call(obj, TAG) ? tagged('obj', out) : out;
   }
   for (const [name, r] of registry()) {
-    if (obj instanceof r.cls) return { [TAG]: 'class', name, v: toJson(r.codec.encode(obj), `${path}<${name}>`, seen, hooks) };
+    if (obj instanceof r.cls) return { [TAG]: 'class', name, v: toJson(userCodec(path, name, 'encode', () => r.codec.encode(obj)), `${path}<${name}>`, seen, hooks) };
   }
   const className = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'anonymous';
   throw new CodecError(path, `an instance of class ${className} has no codec; call registerCodec(${className}, { name, encode, decode }) in a setup cell`);
+}
+
+/** Runs a user codec's encode or decode; what it throws becomes a CodecError at `path`, so a task fails cleanly. */
+function userCodec<T>(path: string, name: string, op: 'encode' | 'decode', fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof CodecError) throw e;
+    throw new CodecError(path, `the codec "${name}" failed to ${op}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * The JSON form a registered codec gives `obj` (which may hold artifacts the runner must
+ * upload), or undefined when no codec applies or the codec fails (encoding reports that).
+ */
+export function registeredForm(obj: object): { form: unknown } | undefined {
+  for (const [, r] of registry()) {
+    if (obj instanceof r.cls) {
+      try {
+        return { form: r.codec.encode(obj) };
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Hooks for decoding artifacts: the runner turns references into local files. */
@@ -154,7 +190,7 @@ function fromJson(node: JsonValue, path: string, hooks?: ArtifactDecodeHooks): u
   if (Array.isArray(node)) return node.map((x, i) => fromJson(x, `${path}[${i}]`, hooks));
   if (!(TAG in node)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = fromJson(v, `${path}.${k}`, hooks);
+    for (const [k, v] of Object.entries(node)) setKey(out, k, fromJson(v, `${path}.${k}`, hooks));
     return out;
   }
   const kind = node[TAG];
@@ -198,7 +234,7 @@ function fromJson(node: JsonValue, path: string, hooks?: ArtifactDecodeHooks): u
     case 'obj': {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new CodecError(path, 'malformed escaped object');
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = fromJson(x, `${path}.${k}`, hooks);
+      for (const [k, x] of Object.entries(v)) setKey(out, k, fromJson(x, `${path}.${k}`, hooks));
       return out;
     }
     case 'file':
@@ -209,7 +245,8 @@ function fromJson(node: JsonValue, path: string, hooks?: ArtifactDecodeHooks): u
       const name = String(node.name);
       const r = registry().get(name);
       if (r === undefined) throw new CodecError(path, `no codec named "${name}" is registered; register it in a setup cell`);
-      return r.codec.decode(fromJson(v, path, hooks) as JsonValue);
+      const json = fromJson(v, path, hooks) as JsonValue;
+      return userCodec(path, name, 'decode', () => r.codec.decode(json));
     }
     default:
       if (typeof kind === 'string' && kind in TYPED_ARRAYS) {

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BlobRef, DirArtifact, DirEntry, FileArtifact, listFiles } from '../artifacts';
-import { ArtifactDecodeHooks, ArtifactHooks, CodecError, JsonValue } from '../codecs/value-codec';
+import { ArtifactDecodeHooks, ArtifactHooks, CodecError, JsonValue, registeredForm } from '../codecs/value-codec';
 import type { ArtifactIO } from './types';
 
-/** Every file and directory artifact inside a value (arrays, plain objects, Maps, Sets). */
+/** Every file and directory artifact inside a value (arrays, plain objects, Maps, Sets, registered classes' encoded forms). */
 function findArtifacts(value: unknown, found: (FileArtifact | DirArtifact)[], seen = new Set<object>()): void {
   if (value === null || typeof value !== 'object' || seen.has(value)) return;
   seen.add(value);
@@ -20,7 +20,7 @@ function findArtifacts(value: unknown, found: (FileArtifact | DirArtifact)[], se
         ? [...value]
         : Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null
           ? Object.values(value)
-          : [];
+          : [registeredForm(value)?.form];
   for (const child of children) findArtifacts(child, found, seen);
 }
 

@@ -7,8 +7,8 @@ import { type CodeCell, type Partition, runnableCells } from './partition';
 /**
  * Emits the runnable CommonJS modules described in kernel-lib's task-context.ts. Cells
  * are concatenated into one async function so bindings flow between cells as in tslab;
- * comments are dropped and formatting normalized by the emitter, so the module's hash
- * (the task's code hash) ignores them.
+ * comments are dropped by the emitter, and the task's code hash is taken over
+ * {@link hashableModule}, so neither comments nor formatting count.
  */
 
 const HEADER = 'module.exports = async function (__cg: any) {\n';
@@ -109,4 +109,28 @@ export function paramsModule(part: Partition, params: ParamDecl[]): string {
   const allCells = runnableCells(part);
   const imports = hoistedImports(allCells);
   return transpile(`${imports}\n${HEADER}${body}\nreturn { ${params.map((p) => `${p.name}: ${p.name}`).join(', ')} };\n};\n`);
+}
+
+/**
+ * The module as its code hash sees it: its tokens one space apart, string literals in one
+ * quote style, trailing commas dropped. The emitter keeps some of the author's layout (a
+ * literal or block written over several lines stays so), which must not change the hash.
+ */
+export function hashableModule(module: string): string {
+  const sf = ts.createSourceFile('module.js', module, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  const out: string[] = [];
+  const visit = (node: ts.Node): void => {
+    const children = node.getChildren(sf);
+    if (children.length === 0) {
+      const text = ts.isStringLiteral(node) ? JSON.stringify(node.text) : node.getText(sf);
+      if (text.length > 0) out.push(text);
+      return;
+    }
+    children.forEach((child, i) => {
+      const trailingComma = child.kind === ts.SyntaxKind.CommaToken && node.kind === ts.SyntaxKind.SyntaxList && i === children.length - 1;
+      if (!trailingComma) visit(child);
+    });
+  };
+  visit(sf);
+  return out.join(' ');
 }

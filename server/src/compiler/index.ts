@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Diagnostic, Edge, IR_VERSION, Notebook, TaskIR, WorkflowIR, sourceText } from '@cellgraph/schema';
-import { taskModule, paramsModule } from './codegen';
+import { hashableModule, taskModule, paramsModule } from './codegen';
 import { CellOwner, analyzeDataFlow } from './data-flow';
 import { findCycle } from './graph';
 import { checkTasksInIsolation } from './isolation';
@@ -137,7 +137,7 @@ export function compileNotebook(input: { path: string; text: string }): CompileR
         secrets: a.secrets ?? []
       },
       module,
-      codeHash: sha256(module)
+      codeHash: sha256(hashableModule(module))
     };
   });
 

@@ -13,8 +13,8 @@ export function parseNotebook(notebookPath: string, text: string): ParseResult {
     json = JSON.parse(text);
   } catch (err) {
     const message = (err as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    const where = pos ? lineColumn(text, Number(pos[1])) : undefined;
+    const offset = jsonErrorOffset(text, message);
+    const where = offset !== undefined ? lineColumn(text, offset) : undefined;
     return {
       ok: false,
       diagnostics: [{ severity: 'error', code: 'notebook-json', message: `not valid JSON: ${message}`, notebook: notebookPath, ...where }]
@@ -38,6 +38,39 @@ export function parseNotebook(notebookPath: string, text: string): ParseResult {
     };
   }
   return { ok: true, notebook: parsed.data };
+}
+
+/** True when JSON.parse fails on `text` before reaching its end (not merely because it ends early). */
+function failsInside(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return false;
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/Unexpected end of JSON input/.test(message)) return false;
+    const pos = /position (\d+)/.exec(message);
+    return pos === null || Number(pos[1]) < text.length;
+  }
+}
+
+/**
+ * Where JSON.parse gave up. V8 (Node 20+) leaves the position out of some messages
+ * ("Unexpected token 'o', ... is not valid JSON", "Unexpected end of JSON input"): then the
+ * shortest prefix that fails before its end ends just after the offending character.
+ */
+function jsonErrorOffset(text: string, message: string): number | undefined {
+  const pos = /position (\d+)/.exec(message);
+  if (pos) return Number(pos[1]);
+  if (/Unexpected end of JSON input/.test(message)) return text.length;
+  if (!failsInside(text)) return undefined;
+  let lo = 1;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsInside(text.slice(0, mid))) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo - 1;
 }
 
 /** 1-based line and column of an offset in text. */

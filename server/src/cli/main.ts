@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBuild } from './commands/build';
 import { registerGraph } from './commands/graph';
 import { registerLogs } from './commands/logs';
 import { registerOutputs } from './commands/outputs';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerLogs(program);
   registerOutputs(program);
+  registerBuild(program);
   return program;
 }
 
@@ -33,7 +35,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const error = e as Error;
-    const known = ['ValidationError', 'NotFoundError', 'StateError', 'IntegrityError'];
+    const known = ['ValidationError', 'NotFoundError', 'StateError', 'IntegrityError', 'RegistryError'];
     err(`cellgraph: ${known.includes(error.name) ? error.message : (error.stack ?? error.message)}`);
     process.exitCode = error.name === 'ValidationError' || error.name === 'NotFoundError' ? EXIT_USAGE : EXIT_FAILED;
   }

@@ -14,6 +14,7 @@ import type { AttemptHandle, Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/local/local-executor';
 import { SqliteStateStore } from '../state/sqlite-state-store';
 import { FilesystemStore, sha256 } from '../stores';
+import { benchImages } from './images';
 import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
 
 interface Figure {
@@ -217,7 +218,8 @@ async function main(): Promise<void> {
       ['chain', benchChain],
       ['fan', benchFan],
       ['cached', benchCachedRerun],
-      ['large-dag', benchLargeDag]
+      ['large-dag', benchLargeDag],
+      ['images', (dir: string) => benchImages(dir, report)]
     ];
     const only = process.argv.slice(2);
     for (const [name, fn] of sections) {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileNotebook } from '../../compiler';
 import { FilesystemStore } from '../../stores';
-import { pushMachineBaseImage, startRegistry, TestRegistry } from '../../test-support/registry';
+import { pushMachineBaseImage, startRegistry, TestRegistry } from '../../dev-services/registry';
 import { RegistryProxy, startRegistryProxy } from '../../test-support/registry-proxy';
 import { buildImage, BuildImageOptions } from '../image-builder';
 

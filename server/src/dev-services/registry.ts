@@ -1,3 +1,7 @@
+/**
+ * Real services that tests and benchmarks start for themselves on 127.0.0.1 (never
+ * shipped to users): the OCI registry and a base image made from this machine.
+ */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';

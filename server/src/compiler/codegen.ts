@@ -113,13 +113,19 @@ export function paramsModule(part: Partition, params: ParamDecl[]): string {
 
 /**
  * The module as its code hash sees it: its tokens one space apart, string literals in one
- * quote style, trailing commas dropped. The emitter keeps some of the author's layout (a
+ * quote style, trailing commas dropped, parameter defaults left out. The emitter keeps some of the author's layout (a
  * literal or block written over several lines stays so), which must not change the hash.
  */
 export function hashableModule(module: string): string {
   const sf = ts.createSourceFile('module.js', module, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const out: string[] = [];
   const visit = (node: ts.Node): void => {
+    // A parameter's default is not code: the value a run uses enters the cache key of the
+    // tasks that read it, so editing a default must not invalidate every task.
+    if (ts.isCallExpression(node) && node.expression.getText(sf) === '__cg.param' && node.arguments.length === 2) {
+      out.push('__cg.param', '(', node.arguments[0].getText(sf), ')');
+      return;
+    }
     const children = node.getChildren(sf);
     if (children.length === 0) {
       const text = ts.isStringLiteral(node) ? JSON.stringify(node.text) : node.getText(sf);

@@ -165,3 +165,16 @@ describe('notebook hash and version', () => {
     }
   });
 });
+
+describe('parameter defaults', () => {
+  it('do not count in codeHash: the value a run uses enters the cache key of the tasks that read it', () => {
+    const before = base();
+    const after = hashes(notebook({ params: 'const scale = 3;' }));
+    expect(after).toEqual(before);
+    // ...while the parameter's default itself changes in the IR, so runs use it.
+    const ir = compileOk(notebook({ params: 'const scale = 3;' })).ir;
+    expect(ir.params.find((p) => p.name === 'scale')?.default).toBe(3);
+    expect(ir.tasks.find((t) => t.name === 'sum')?.params).toEqual(['scale']);
+    expect(ir.tasks.find((t) => t.name === 'load')?.params).toEqual([]);
+  });
+});

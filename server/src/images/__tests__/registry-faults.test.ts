@@ -104,3 +104,12 @@ it('cellgraph build prints progress and the reference, and rejects bad reference
   expect(missingBase.stderr).toMatch(/base image .* does not exist/);
   expect(missingBase.stderr).not.toMatch(/\n\s+at /);
 });
+
+it('uploads large blobs in PATCH chunks that the real registry reassembles', async () => {
+  proxy = await startRegistryProxy({ upstream: registry.host });
+  const result = await buildImage(options(`${proxy.host}/team/chunked`, { registry: { chunkSize: 64 * 1024 } }));
+  expect(proxy.requests.filter((r) => r.startsWith('PATCH')).length).toBeGreaterThan(2);
+  // The registry verified every digest on the final PUT; reading the manifest back closes the loop.
+  const again = await buildImage(options(`${proxy.host}/team/chunked`));
+  expect(again).toMatchObject({ unchanged: true, digest: result.digest });
+});

@@ -9,3 +9,4 @@ export * from './diagnostics';
 export * from './ir';
 export * from './runs';
 export * from './invocation';
+export * from './api';

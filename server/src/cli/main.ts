@@ -5,6 +5,7 @@ import { registerLogs } from './commands/logs';
 import { registerOutputs } from './commands/outputs';
 import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
+import { registerServer } from './commands/server';
 import { registerValidate } from './commands/validate';
 import { EXIT_FAILED, EXIT_USAGE, err } from './output';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerLogs(program);
   registerOutputs(program);
   registerBuild(program);
+  registerServer(program);
   return program;
 }
 

@@ -28,6 +28,7 @@ import { resolveParams } from './params';
 import { newRunId } from './run-id';
 import { Slots } from './slots';
 import { publishWorkflow } from './workflow-files';
+import { stopLostAttempts } from './lost-attempts';
 
 /** What the engine is built from. */
 export interface EngineOptions {
@@ -55,6 +56,25 @@ export interface StartRunOptions {
   /** Ignore cached results (fresh results are still cached for later runs). */
   noCache?: boolean;
   runId?: string;
+  /**
+   * Results to take over instead of running tasks (Metaflow's resume, on the server): the
+   * succeeded tasks of an earlier run of the same workflow version. A task is reused only
+   * when every output it recorded is still in the store; otherwise it runs.
+   */
+  reuse?: { fromRunId: string; tasks: TaskRunRecord[] };
+}
+
+/**
+ * A run to continue after the process that ran it died: its durable records as they were.
+ * Tasks that succeeded keep their results; tasks that were running get a new attempt
+ * (or adopt the lost attempt's result when it finished and filed one).
+ */
+export interface ResumeRunOptions {
+  ir: WorkflowIR;
+  notebookText: string;
+  workDir: string;
+  run: RunRecord;
+  tasks: TaskRunRecord[];
 }
 
 /** A started run. */
@@ -146,6 +166,25 @@ export class Engine {
     return { runId, done, cancel: () => execution.cancel() };
   }
 
+  /**
+   * Continues a run left `queued` or `running` by a process that stopped without
+   * finishing it. Records and events carry on where they were (same run id, event seq
+   * continues), so clients following the run see one history.
+   */
+  async resumeRun(options: ResumeRunOptions): Promise<RunHandle> {
+    const request: StartRunOptions = {
+      ir: options.ir,
+      notebookText: options.notebookText,
+      notebookPath: options.run.notebookPath,
+      workDir: options.workDir,
+      params: options.run.params,
+      runId: options.run.id
+    };
+    const execution = new RunExecution(this, this.options, this.slots, request, { ...options.run }, options.tasks);
+    const done = execution.execute();
+    return { runId: options.run.id, done, cancel: () => execution.cancel() };
+  }
+
   /** Records an event durably, then tells listeners. */
   async publish(event: Omit<RunEvent, 'seq'>): Promise<void> {
     const full = await this.options.state.appendEvent(event);
@@ -177,27 +216,127 @@ class RunExecution {
   private failed = false;
   private active = 0;
   private finish!: () => void;
+  /** Task records of a run being resumed after a restart (undefined for a fresh run). */
+  private readonly resumed?: TaskRunRecord[];
 
   constructor(
     private readonly engine: Engine,
     private readonly options: EngineOptions,
     private readonly slots: Slots,
     private readonly request: StartRunOptions,
-    private readonly run: RunRecord
+    private readonly run: RunRecord,
+    resumed?: TaskRunRecord[]
   ) {
+    this.resumed = resumed;
     for (const t of request.ir.tasks) this.tasks.set(t.name, { ir: t, status: 'pending', attempts: 0, outputs: [] });
   }
 
   async execute(): Promise<RunSummary> {
-    const startedAt = new Date().toISOString();
-    await this.options.state.updateRun(this.run.id, { status: 'running', startedAt });
-    this.run.startedAt = startedAt;
-    await this.engine.publish({ runId: this.run.id, kind: 'run', status: 'running', time: startedAt });
+    if (this.resumed !== undefined) {
+      await this.restore(this.resumed);
+    } else {
+      const startedAt = new Date().toISOString();
+      await this.options.state.updateRun(this.run.id, { status: 'running', startedAt });
+      this.run.startedAt = startedAt;
+      await this.engine.publish({ runId: this.run.id, kind: 'run', status: 'running', time: startedAt });
+    }
     await new Promise<void>((resolve) => {
       this.finish = resolve;
       this.pump();
     });
     return this.finalize();
+  }
+
+  /**
+   * Rebuilds bookkeeping from durable records after a restart. Finished tasks keep their
+   * state and outputs (they are not run again); a task that was running lost its attempt:
+   * its process group is stopped if it outlived the server, and its result is adopted if
+   * it filed one before dying, else the task gets a fresh attempt.
+   */
+  private async restore(records: TaskRunRecord[]): Promise<void> {
+    const now = new Date().toISOString();
+    const startedAt = this.run.startedAt ?? now;
+    this.run.startedAt = startedAt;
+    this.run.status = 'running';
+    await this.options.state.updateRun(this.run.id, { status: 'running', startedAt });
+    await this.engine.publish({ runId: this.run.id, kind: 'run', status: 'running', time: now, message: 'resumed after a server restart' });
+    for (const r of records) {
+      const t = this.tasks.get(r.task);
+      if (t === undefined) continue;
+      t.attempts = r.attempts;
+      if (r.startedAt !== undefined) t.startedAtMs = Date.parse(r.startedAt);
+      switch (r.status) {
+        case 'succeeded':
+        case 'cached':
+          t.status = r.status;
+          t.outputs = r.outputs;
+          this.cellRuns.push({ task: r.task, cached: r.status === 'cached', cells: await this.cellsOfRecord(r) });
+          break;
+        case 'failed':
+          t.status = 'failed';
+          this.failed = true;
+          break;
+        case 'cancelled':
+          t.status = 'cancelled';
+          this.cancelled = true;
+          break;
+        case 'skipped':
+          t.status = 'skipped';
+          break;
+        case 'running':
+        case 'retrying':
+          await stopLostAttempts(this.run.id, r.task);
+          if (r.attempts > 0 && (await this.adoptLostAttempt(t, r))) break;
+          t.status = 'pending';
+          await this.setTask(t, 'retrying', {}, `attempt ${r.attempts} was lost when the server stopped; retrying`);
+          t.status = 'pending';
+          break;
+        default:
+          t.status = 'pending';
+      }
+    }
+  }
+
+  /** Takes over the result a lost attempt filed before the server died, if it succeeded. */
+  private async adoptLostAttempt(t: TaskState, r: TaskRunRecord): Promise<boolean> {
+    const key = attemptKey(this.run.id, r.task, r.attempts, 'result.json');
+    if (!(await this.options.store.hasFile(key))) return false;
+    const result = TaskResult.safeParse(JSON.parse((await this.options.store.getFile(key)).toString('utf8')));
+    if (!result.success || result.data.status !== 'succeeded') return false;
+    for (const o of result.data.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
+    this.keepCells(r.task, result.data.cells);
+    await this.succeed(t, result.data, r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, this.inputsOf(t.ir), this.run.params));
+    return true;
+  }
+
+  /** The executed-notebook cells of a task finished before a restart or in a reused run. */
+  private async cellsOfRecord(r: TaskRunRecord): Promise<CellRun[]> {
+    if (r.status === 'succeeded' && r.attempts > 0) return this.readCells(r.runId, r.task, r.attempts);
+    if (r.cacheKey !== undefined) {
+      const entry = await this.options.state.getCacheEntry(r.cacheKey);
+      if (entry !== undefined) return this.readCells(entry.runId, r.task, entry.attempt);
+    }
+    return [];
+  }
+
+  /** Takes over a succeeded task of the run being retried, when its outputs are still stored. */
+  private async tryReuse(t: TaskState): Promise<boolean> {
+    const reuse = this.request.reuse;
+    const record = reuse?.tasks.find((r) => r.task === t.ir.name && (r.status === 'succeeded' || r.status === 'cached'));
+    if (reuse === undefined || record === undefined) return false;
+    const declared = t.ir.outputs.map((o) => o.name).sort();
+    if (JSON.stringify(record.outputs.map((o) => o.name).sort()) !== JSON.stringify(declared)) return false;
+    for (const o of record.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
+    t.outputs = record.outputs;
+    this.cellRuns.push({ task: t.ir.name, cached: true, cells: await this.cellsOfRecord(record) });
+    const now = new Date().toISOString();
+    await this.setTask(
+      t,
+      'cached',
+      { cached: true, outputs: record.outputs, metrics: record.metrics, finishedAt: now, durationMs: 0 },
+      `reused from run ${reuse.fromRunId}`
+    );
+    return true;
   }
 
   cancel(): void {
@@ -237,6 +376,7 @@ class RunExecution {
     const inputs = this.inputsOf(t.ir);
     const cacheKey = taskCacheKey(this.request.ir, t.ir, inputs, this.run.params);
     await this.setTask(t, 'queued', { cacheKey });
+    if (await this.tryReuse(t)) return;
     if (t.ir.policy.cache && !this.request.noCache && (await this.tryCache(t, cacheKey))) return;
     const release = await this.slots.acquire();
     try {

@@ -65,5 +65,26 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
         created_at TEXT NOT NULL
       );
     `
+  },
+  {
+    // Promoted workflow versions (numbered per workflow; one row per content hash) and
+    // the link from a retry to the run it retries.
+    version: 2,
+    sql: `
+      CREATE TABLE workflow_versions (
+        workflow TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        version TEXT NOT NULL REFERENCES workflows(version),
+        notebook_path TEXT NOT NULL,
+        work_dir TEXT NOT NULL,
+        promoted_at TEXT NOT NULL,
+        PRIMARY KEY (workflow, number),
+        UNIQUE (workflow, version)
+      );
+      CREATE TABLE run_retries (
+        run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        retry_of TEXT NOT NULL
+      );
+    `
   }
 ];

@@ -6,13 +6,14 @@ import { JsonValue, Metrics, OutputRef, RunEvent, RunRecord, TaskError, TaskRunR
 import { NotFoundError, StateError } from '../errors';
 import { MIGRATIONS } from './migrations';
 import type { CacheEntry, RunPatch, StateStore, TaskRunPatch } from './state-store';
+import type { VersionRecord, VersionSelector, WorkflowVersionStore } from './version-store';
 
 /**
  * The embedded state store: one SQLite file (WAL mode) opened with better-sqlite3.
  * Rows are parsed with the schema's zod types on the way out; a row that does not parse
  * is reported as corrupt state rather than passed on.
  */
-export class SqliteStateStore implements StateStore {
+export class SqliteStateStore implements StateStore, WorkflowVersionStore {
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -179,7 +180,65 @@ export class SqliteStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.db.open) this.db.close();
+  }
+
+  async promoteVersion(v: { workflow: string; version: string; notebookPath: string; workDir: string }): Promise<{ created: boolean; record: VersionRecord }> {
+    const existing = this.db.prepare('SELECT * FROM workflow_versions WHERE workflow = ? AND version = ?');
+    const next = this.db.prepare('SELECT COALESCE(MAX(number), 0) + 1 AS number FROM workflow_versions WHERE workflow = ?');
+    const insert = this.db.prepare(
+      'INSERT INTO workflow_versions (workflow, number, version, notebook_path, work_dir, promoted_at) VALUES (?, ?, ?, ?, ?, ?)'
+    );
+    // One transaction: two promotions of the same content at once still make one version.
+    return this.write(
+      this.db.transaction(() => {
+        const row = existing.get(v.workflow, v.version);
+        if (row !== undefined) return { created: false, record: parseVersionRow(row) };
+        const { number } = z.object({ number: z.number() }).parse(next.get(v.workflow));
+        const promotedAt = new Date().toISOString();
+        insert.run(v.workflow, number, v.version, v.notebookPath, v.workDir, promotedAt);
+        return { created: true, record: { workflow: v.workflow, number, version: v.version, notebookPath: v.notebookPath, workDir: v.workDir, promotedAt } };
+      })
+    );
+  }
+
+  async listPromotedWorkflows(): Promise<{ workflow: string; versions: number; latest: VersionRecord }[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT v.*, c.count AS count FROM workflow_versions v
+         JOIN (SELECT workflow, MAX(number) AS latest, COUNT(*) AS count FROM workflow_versions GROUP BY workflow) c
+           ON c.workflow = v.workflow AND c.latest = v.number
+         ORDER BY v.workflow`
+      )
+      .all();
+    return rows.map((r) => ({ workflow: parseVersionRow(r).workflow, versions: z.object({ count: z.number() }).parse(r).count, latest: parseVersionRow(r) }));
+  }
+
+  async listVersions(workflow: string): Promise<VersionRecord[]> {
+    const rows = this.db.prepare('SELECT * FROM workflow_versions WHERE workflow = ? ORDER BY number').all(workflow);
+    if (rows.length === 0) throw new NotFoundError(`workflow ${JSON.stringify(workflow)} has no promoted versions`);
+    return rows.map(parseVersionRow);
+  }
+
+  async getVersion(workflow: string, which: VersionSelector): Promise<VersionRecord> {
+    const row =
+      'number' in which
+        ? this.db.prepare('SELECT * FROM workflow_versions WHERE workflow = ? AND number = ?').get(workflow, which.number)
+        : this.db.prepare('SELECT * FROM workflow_versions WHERE workflow = ? AND version = ?').get(workflow, which.version);
+    if (row === undefined) {
+      const what = 'number' in which ? `version ${which.number}` : `version ${which.version}`;
+      throw new NotFoundError(`workflow ${JSON.stringify(workflow)} has no ${what}`);
+    }
+    return parseVersionRow(row);
+  }
+
+  async setRetryOf(runId: string, retryOf: string): Promise<void> {
+    this.write(() => this.db.prepare('INSERT OR REPLACE INTO run_retries (run_id, retry_of) VALUES (?, ?)').run(runId, retryOf));
+  }
+
+  async getRetryOf(runId: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT retry_of FROM run_retries WHERE run_id = ?').get(runId);
+    return row === undefined ? undefined : z.object({ retry_of: z.string() }).parse(row).retry_of;
   }
 
   private update(table: string, where: string, keys: Record<string, unknown>, columns: Record<string, string>, patch: Record<string, unknown>): void {
@@ -352,3 +411,17 @@ const CacheRow = z.object({
   attempt: z.number(),
   created_at: z.string()
 });
+
+const VersionRow = z.object({
+  workflow: z.string(),
+  number: z.number(),
+  version: z.string(),
+  notebook_path: z.string(),
+  work_dir: z.string(),
+  promoted_at: z.string()
+});
+
+function parseVersionRow(row: unknown): VersionRecord {
+  const r = VersionRow.parse(row);
+  return { workflow: r.workflow, number: r.number, version: r.version, notebookPath: r.notebook_path, workDir: r.work_dir, promotedAt: r.promoted_at };
+}

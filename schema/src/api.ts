@@ -1,0 +1,284 @@
+import { z } from 'zod';
+import { Diagnostic } from './diagnostics';
+import { ContentHash, RunId, TaskName } from './names';
+import { JsonValue } from './notebook';
+import { Metrics, OutputRef, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
+
+/**
+ * Bodies of the companion server's HTTP API (`/api/v1`). The server parses every request
+ * with these and the CLI and extension parse every response with them, so both sides
+ * agree by construction; the OpenAPI document is generated from the same schemas.
+ * Request schemas are strict: an unknown field is a 400 naming it, never silently ignored.
+ */
+
+/** Machine-readable error codes; clients branch on these, never on messages. */
+export const ApiErrorCode = z.enum([
+  'bad-request', // malformed JSON, wrong content type
+  'invalid', // a field has the wrong type or value (see `field`)
+  'unauthorized', // missing or wrong bearer token
+  'not-found', // unknown run, task, workflow or version
+  'conflict', // the request does not fit the resource's state (retry a running run)
+  'payload-too-large',
+  'compile-error', // the notebook does not compile (see `diagnostics`)
+  'unavailable', // the server is shutting down
+  'internal' // a bug or an infrastructure failure; details only in the server's log
+]);
+export type ApiErrorCode = z.infer<typeof ApiErrorCode>;
+
+/** Every error response: `{error: {code, message, field?, diagnostics?}}`. */
+export const ApiError = z.object({
+  error: z.object({
+    code: ApiErrorCode,
+    message: z.string(),
+    /** The field at fault, as a dotted path (`params.epochs`, `body.notebook`). */
+    field: z.string().optional(),
+    /** For `compile-error`: the compiler's diagnostics, cell by cell. */
+    diagnostics: z.array(Diagnostic).optional()
+  })
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+/** GET /api/v1/health (the one route without a token). */
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'draining']),
+  version: z.string()
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** Notebook content as submitted: the nbformat JSON document, or its text. */
+export const NotebookContent = z.union([z.string().min(1), z.record(z.unknown())]);
+export type NotebookContent = z.infer<typeof NotebookContent>;
+
+/** A file name for uploaded notebook content: one path segment ending in .ipynb. */
+export const NotebookFileName = z
+  .string()
+  .max(255)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*\.ipynb$/, 'must be a file name ending in .ipynb (no directories)')
+  .refine((s) => !s.includes('..'), 'must not contain ".."');
+
+/**
+ * Where a notebook comes from: a path on the server's machine, or the content itself
+ * (with a file name, which names the workflow). Exactly one of the two.
+ */
+const NotebookSourceFields = {
+  /** A path on the server's machine (absolute, or relative to the server's work directory). */
+  notebookPath: z.string().min(1).max(4096).optional(),
+  notebook: NotebookContent.optional(),
+  /** File name for `notebook` content (default `notebook.ipynb`); the workflow is named after it. */
+  notebookName: NotebookFileName.optional()
+};
+
+function exactlyOneSource(v: { notebookPath?: string; notebook?: unknown }, ctx: z.RefinementCtx): void {
+  if ((v.notebookPath === undefined) === (v.notebook === undefined)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give exactly one of notebookPath and notebook', path: ['notebook'] });
+  }
+}
+
+/** Parameter values, typed as JSON; checked against the workflow's declared kinds. */
+export const ParamValues = z.record(JsonValue);
+
+/** POST /api/v1/runs. */
+export const CreateRunRequest = z
+  .object({
+    ...NotebookSourceFields,
+    params: ParamValues.optional(),
+    /** `name=value` strings parsed by each parameter's declared kind, as `cellgraph run -p` does. */
+    paramAssignments: z.array(z.string().max(65536)).max(1000).optional(),
+    noCache: z.boolean().optional()
+  })
+  .strict()
+  .superRefine(exactlyOneSource);
+export type CreateRunRequest = z.infer<typeof CreateRunRequest>;
+
+/** Path parameters naming a run. */
+export const RunPathParams = z.object({ id: RunId }).strict();
+/** Path parameters naming a task of a run. */
+export const TaskPathParams = z.object({ id: RunId, task: TaskName }).strict();
+
+/** GET /api/v1/runs query. */
+export const ListRunsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    status: RunStatus.optional()
+  })
+  .strict();
+export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
+
+/** A run in a listing: its record plus task progress (what `cellgraph runs --json` prints per row). */
+export const RunListItem = RunRecord.extend({
+  done: z.number().int().min(0),
+  total: z.number().int().min(0)
+});
+export type RunListItem = z.infer<typeof RunListItem>;
+
+export const ListRunsResponse = z.object({ runs: z.array(RunListItem) });
+export type ListRunsResponse = z.infer<typeof ListRunsResponse>;
+
+/** Per-task state beyond the summary line: when it ran and its cache key. */
+export const TaskDetail = z.object({
+  name: TaskName,
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  cacheKey: ContentHash.optional()
+});
+
+/**
+ * GET /api/v1/runs/:id and every call that returns a run: the `cellgraph run --json`
+ * summary plus the run's timestamps and error.
+ */
+export const RunDetail = RunSummary.extend({
+  notebookPath: z.string(),
+  executor: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  error: z.string().optional(),
+  /** The run this one retries, when it is a retry. */
+  retryOf: RunId.optional(),
+  taskDetails: z.array(TaskDetail)
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+
+/** POST /api/v1/runs/:id/retry. */
+export const RetryRunRequest = z
+  .object({
+    /** Re-run the failed tasks even when the cache holds a result for them. */
+    noCache: z.boolean().optional()
+  })
+  .strict();
+export type RetryRunRequest = z.infer<typeof RetryRunRequest>;
+
+/** GET /api/v1/runs/:id/logs query. */
+export const LogsQuery = z
+  .object({
+    task: TaskName.optional(),
+    attempt: z.coerce.number().int().min(1).optional()
+  })
+  .strict();
+export type LogsQuery = z.infer<typeof LogsQuery>;
+
+/** One attempt's output; `live` while the attempt still runs (the text grows). */
+export const AttemptLog = z.object({
+  attempt: z.number().int().min(1),
+  live: z.boolean(),
+  text: z.string()
+});
+
+export const TaskLogs = z.object({
+  task: TaskName,
+  status: TaskStatus,
+  cached: z.boolean(),
+  attempts: z.array(AttemptLog)
+});
+export type TaskLogs = z.infer<typeof TaskLogs>;
+
+/** GET /api/v1/runs/:id/logs. */
+export const RunLogsResponse = z.object({
+  runId: RunId,
+  status: RunStatus,
+  tasks: z.array(TaskLogs)
+});
+export type RunLogsResponse = z.infer<typeof RunLogsResponse>;
+
+/** GET /api/v1/runs/:id/tasks/:task/outputs: each output with its encoded value (what `cellgraph outputs --json` prints). */
+export const TaskOutputsResponse = z.object({
+  runId: RunId,
+  task: TaskName,
+  status: TaskStatus,
+  outputs: z.array(OutputRef.extend({ value: z.unknown() })),
+  metrics: Metrics
+});
+export type TaskOutputsResponse = z.infer<typeof TaskOutputsResponse>;
+
+/** GET /api/v1/runs/:id/events query; the `Last-Event-ID` header takes precedence. */
+export const EventsQuery = z
+  .object({
+    after: z.coerce.number().int().min(-1).optional()
+  })
+  .strict();
+
+/** POST /api/v1/workflows/promote. */
+export const PromoteRequest = z
+  .object({
+    ...NotebookSourceFields,
+    /** Also start a run of the promoted version on the production target. */
+    run: z.boolean().optional(),
+    params: ParamValues.optional()
+  })
+  .strict()
+  .superRefine(exactlyOneSource);
+export type PromoteRequest = z.infer<typeof PromoteRequest>;
+
+/** A frozen, promoted workflow version. `number` counts promotions of one workflow: 1, 2, ... */
+export const WorkflowVersion = z.object({
+  workflow: TaskName,
+  number: z.number().int().min(1),
+  version: ContentHash,
+  notebookPath: z.string(),
+  promotedAt: z.string(),
+  tasks: z.array(TaskName),
+  params: z.array(z.object({ name: z.string(), type: z.string(), default: JsonValue }))
+});
+export type WorkflowVersion = z.infer<typeof WorkflowVersion>;
+
+export const PromoteResponse = z.object({
+  /** False when this content was promoted before: the same notebook twice is one version. */
+  created: z.boolean(),
+  version: WorkflowVersion,
+  run: RunDetail.optional()
+});
+export type PromoteResponse = z.infer<typeof PromoteResponse>;
+
+export const WorkflowListItem = z.object({
+  workflow: TaskName,
+  versions: z.number().int().min(1),
+  latest: WorkflowVersion
+});
+export const ListWorkflowsResponse = z.object({ workflows: z.array(WorkflowListItem) });
+export type ListWorkflowsResponse = z.infer<typeof ListWorkflowsResponse>;
+
+export const ListVersionsResponse = z.object({ workflow: TaskName, versions: z.array(WorkflowVersion) });
+export type ListVersionsResponse = z.infer<typeof ListVersionsResponse>;
+
+/** A version reference in a path: its number (`3`) or its content hash. */
+export const VersionRef = z.union([z.string().regex(/^[1-9][0-9]{0,8}$/, 'a version number'), ContentHash]);
+
+export const WorkflowPathParams = z.object({ name: TaskName }).strict();
+export const VersionPathParams = z.object({ name: TaskName, v: VersionRef }).strict();
+export const DiffPathParams = z.object({ name: TaskName, a: VersionRef, b: VersionRef }).strict();
+
+/** How one task differs between two versions. */
+export const TaskDiff = z.object({
+  task: TaskName,
+  change: z.enum(['added', 'removed', 'changed', 'unchanged']),
+  /** The task's code (normalized module hash) differs. */
+  code: z.boolean(),
+  inputs: z.object({ added: z.array(z.string()), removed: z.array(z.string()) }),
+  outputs: z.object({ added: z.array(z.string()), removed: z.array(z.string()) }),
+  /** Retries, timeout, cache, resources, image or env differ. */
+  policy: z.boolean()
+});
+export type TaskDiff = z.infer<typeof TaskDiff>;
+
+/** GET /api/v1/workflows/:name/versions/:a/diff/:b. */
+export const VersionDiffResponse = z.object({
+  workflow: TaskName,
+  from: WorkflowVersion,
+  to: WorkflowVersion,
+  tasks: z.array(TaskDiff),
+  params: z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()) })
+});
+export type VersionDiffResponse = z.infer<typeof VersionDiffResponse>;
+
+/** POST /api/v1/workflows/:name/versions/:v/runs. */
+export const VersionRunRequest = z
+  .object({
+    params: ParamValues.optional(),
+    paramAssignments: z.array(z.string().max(65536)).max(1000).optional(),
+    noCache: z.boolean().optional()
+  })
+  .strict();
+export type VersionRunRequest = z.infer<typeof VersionRunRequest>;
+
+/** An empty request body (POST routes that take none accept `{}` or nothing). */
+export const EmptyRequest = z.object({}).strict();

@@ -1,0 +1,132 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunEvent } from '@cellgraph/schema';
+import { linkNodeModules } from '../../test-support/notebooks';
+
+/** The built CLI: tests run the real `cellgraph server` process. */
+export const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
+
+/** A `cellgraph server` child process on 127.0.0.1, with helpers to talk to it. */
+export interface ServerProcess {
+  url: string;
+  token: string;
+  child: ChildProcess;
+  stderr(): string;
+  /** fetch with the bearer token. */
+  api(pathname: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** Resolves with the exit code (or signal) once the process ended. */
+  exited: Promise<number | NodeJS.Signals | null>;
+}
+
+const started = new Set<ChildProcess>();
+
+/** A temporary directory with the repository's node_modules linked in (notebooks import @cellgraph/kernel). */
+export function tempWorkDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  linkNodeModules(dir);
+  return dir;
+}
+
+/** Starts the server on a free port and waits for the `listening:` line on stdout. */
+export async function startServerProcess(
+  dir: string,
+  options: { token?: string; args?: string[]; env?: Record<string, string> } = {}
+): Promise<ServerProcess> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: path.join(dir, 'xdg'), CELLGRAPH_HOME: '', CELLGRAPH_PORT: '', CELLGRAPH_HOST: '', ...options.env };
+  if (options.token !== undefined) env.CELLGRAPH_TOKEN = options.token;
+  else delete env.CELLGRAPH_TOKEN;
+  const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--workdir', dir, ...(options.args ?? [])], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  started.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      started.delete(child);
+      resolve(code ?? signal);
+    })
+  );
+  const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr}`)), 30_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+      const url = /^listening: (\S+)$/m.exec(stdout)?.[1];
+      const token = options.token ?? /^token: (\S+)$/m.exec(stdout)?.[1];
+      if (url !== undefined && token !== undefined) {
+        clearTimeout(timer);
+        resolve({ url, token });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening:\n${stderr}`));
+    });
+  });
+  const api = (pathname: string, init: RequestInit & { json?: unknown } = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    }
+    return fetch(`${url}${pathname}`, { ...init, headers, body });
+  };
+  return { url, token, child, stderr: () => stderr, api, exited };
+}
+
+/** Kills every server a test started and left running (by PID). */
+export async function stopAllServers(): Promise<void> {
+  const waits = [...started].map((c) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve()))));
+  for (const c of started) c.kill('SIGKILL');
+  await Promise.all(waits);
+}
+
+/**
+ * Reads a Server-Sent Events response until it ends or `until` says stop; returns the
+ * events with their ids.
+ */
+export async function readEvents(res: Response, until?: (e: RunEvent) => boolean): Promise<{ id: string | undefined; event: RunEvent }[]> {
+  const out: { id: string | undefined; event: RunEvent }[] = [];
+  const reader = res.body?.getReader();
+  if (reader === undefined) return out;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let i: number;
+    while ((i = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      const id = /^id: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (data === undefined) continue;
+      const event = RunEvent.parse(JSON.parse(data));
+      out.push({ id, event });
+      if (until?.(event)) {
+        await reader.cancel();
+        return out;
+      }
+    }
+  }
+  return out;
+}
+
+/** Polls until `check` returns a value (not undefined) or the time runs out. */
+export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

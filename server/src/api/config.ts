@@ -1,0 +1,90 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+
+/** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
+export interface ServerFlags {
+  host?: string;
+  port?: string;
+  home?: string;
+  workdir?: string;
+  concurrency?: string;
+  maxBodyBytes?: string;
+  graceSeconds?: string;
+}
+
+const Port = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(0).max(65535);
+
+/**
+ * The server's configuration, validated once at boot. Flags win over the environment;
+ * anything invalid stops the server before it binds a port, naming the setting.
+ */
+export const ServerConfig = z.object({
+  host: z.string().min(1).max(255),
+  port: Port,
+  home: z.string().min(1),
+  /** Where uploaded notebooks run (packages resolve from here, as for a notebook in it). */
+  workDir: z.string().min(1),
+  /** The bearer token; undefined means one is generated at boot and printed. */
+  token: z.string().min(16, 'must be at least 16 characters').max(4096).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  concurrency: z.coerce.number().int().min(1).max(1024).optional(),
+  maxBodyBytes: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024),
+  /** How long SIGTERM waits for runs in flight before cancelling them. */
+  graceSeconds: z.coerce.number().min(0).max(3600)
+});
+export type ServerConfig = z.infer<typeof ServerConfig>;
+
+/** Where each setting came from, so an error names what the user actually typed. */
+const SOURCES: Record<keyof ServerConfig, string> = {
+  host: '--host / CELLGRAPH_HOST',
+  port: '--port / CELLGRAPH_PORT',
+  home: '--home / CELLGRAPH_HOME',
+  workDir: '--workdir / CELLGRAPH_WORKDIR',
+  token: 'CELLGRAPH_TOKEN',
+  concurrency: '--concurrency',
+  maxBodyBytes: '--max-body-bytes',
+  graceSeconds: '--grace-seconds'
+};
+
+const DEFAULT_PORT = 8787;
+
+/**
+ * Reads flags and environment into a validated ServerConfig. Throws a ValidationError
+ * naming the setting for a bad value, and refuses to listen beyond loopback without a
+ * token configured in advance (a generated one would be printed to whoever reads the log).
+ */
+export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
+  const blank = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  const workDir = path.resolve(cwd, flags.workdir ?? blank(env.CELLGRAPH_WORKDIR) ?? '.');
+  const raw = {
+    host: flags.host ?? blank(env.CELLGRAPH_HOST) ?? '127.0.0.1',
+    port: flags.port ?? blank(env.CELLGRAPH_PORT) ?? DEFAULT_PORT,
+    home: path.resolve(cwd, flags.home ?? blank(env.CELLGRAPH_HOME) ?? path.join(workDir, '.cellgraph')),
+    workDir,
+    token: blank(env.CELLGRAPH_TOKEN),
+    concurrency: flags.concurrency,
+    maxBodyBytes: flags.maxBodyBytes ?? 32 * 1024 * 1024,
+    graceSeconds: flags.graceSeconds ?? 30
+  };
+  const parsed = ServerConfig.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue.path[0]) as keyof ServerConfig;
+    const shown = key === 'token' ? '' : ` (got ${JSON.stringify(raw[key])})`;
+    throw new ValidationError(`invalid server configuration: ${SOURCES[key] ?? key}: ${issue.message}${shown}`, key);
+  }
+  const config = parsed.data;
+  if (!isLoopback(config.host) && config.token === undefined) {
+    throw new ValidationError(
+      `refusing to listen on ${config.host} without a token: set CELLGRAPH_TOKEN (at least 16 characters) or use a loopback host such as 127.0.0.1`,
+      'host'
+    );
+  }
+  return config;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}

@@ -1,0 +1,25 @@
+import type { StoreConfig } from '@cellgraph/schema';
+import type { Engine } from '../engine/engine';
+import type { SqliteStateStore } from '../state/sqlite-state-store';
+import type { ArtifactStore } from '../stores';
+import type { ServerConfig } from './config';
+import type { RunService } from './run-service';
+import type { SseStreams } from './sse';
+import type { WorkflowService } from './workflow-service';
+
+/**
+ * What routers are built from. A router for a new resource (schedules) takes this and
+ * returns its ApiRoute list; add its services here.
+ */
+export interface ApiContext {
+  config: ServerConfig;
+  /** The package version, reported by health and the OpenAPI document. */
+  version: string;
+  store: ArtifactStore;
+  storeConfig: StoreConfig;
+  state: SqliteStateStore;
+  engine: Engine;
+  runs: RunService;
+  workflows: WorkflowService;
+  streams: SseStreams;
+}

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Diagnostic, NotebookContent, WorkflowIR } from '@cellgraph/schema';
+import { compileWithCache } from '../compiler/compile-cache';
+import { ValidationError } from '../errors';
+import type { ArtifactStore } from '../stores';
+import { compileFailed } from './http-errors';
+
+/** A notebook a request names, read and ready to compile. */
+export interface SubmittedNotebook {
+  /** Absolute path: the file on the server's machine, or where uploaded content runs. */
+  path: string;
+  text: string;
+}
+
+const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads the notebook a run or promotion request names: a path on the server's machine
+ * (absolute or relative to the work directory; must be an existing .ipynb file), or
+ * uploaded content, which runs in the work directory under its file name.
+ */
+export function readSubmittedNotebook(
+  source: { notebookPath?: string; notebook?: NotebookContent; notebookName?: string },
+  workDir: string
+): SubmittedNotebook {
+  if (source.notebook !== undefined) {
+    const text = typeof source.notebook === 'string' ? source.notebook : JSON.stringify(source.notebook, null, 1);
+    return { path: path.join(workDir, source.notebookName ?? 'notebook.ipynb'), text };
+  }
+  const given = source.notebookPath ?? '';
+  if (given.includes('\0')) throw new ValidationError('notebookPath: must not contain NUL', 'body.notebookPath');
+  if (!given.toLowerCase().endsWith('.ipynb')) throw new ValidationError(`notebookPath: ${JSON.stringify(given)} is not an .ipynb file`, 'body.notebookPath');
+  const abs = path.resolve(workDir, given);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(abs);
+  } catch {
+    throw new ValidationError(`notebookPath: ${given}: no such file on the server`, 'body.notebookPath');
+  }
+  if (!stat.isFile()) throw new ValidationError(`notebookPath: ${given}: not a file`, 'body.notebookPath');
+  if (stat.size > MAX_NOTEBOOK_BYTES) throw new ValidationError(`notebookPath: ${given}: larger than 64 MiB`, 'body.notebookPath');
+  return { path: abs, text: fs.readFileSync(abs, 'utf8') };
+}
+
+/**
+ * Compiles a submitted notebook (reusing an identical earlier compile); a notebook that
+ * does not compile is a 422 carrying every diagnostic.
+ */
+export async function compileSubmitted(store: ArtifactStore, nb: SubmittedNotebook): Promise<{ ir: WorkflowIR; warnings: Diagnostic[] }> {
+  const result = await compileWithCache(store, { path: nb.path, text: nb.text });
+  if (!result.ok) throw compileFailed(nb.path, result.diagnostics);
+  return { ir: result.ir, warnings: result.warnings };
+}

@@ -1,0 +1,244 @@
+import * as path from 'node:path';
+import {
+  JsonValue,
+  Notebook,
+  RunDetail,
+  RunListItem,
+  RunLogsResponse,
+  RunRecord,
+  RunStatus,
+  TaskOutputsResponse,
+  WorkflowIR,
+  attemptKey
+} from '@cellgraph/schema';
+import { Engine, RunHandle, summarizeRun } from '../engine/engine';
+import { parseParamAssignments } from '../engine/params';
+import { notebookKey } from '../engine/workflow-files';
+import { NotFoundError, ValidationError } from '../errors';
+import type { StateStore } from '../state/state-store';
+import type { WorkflowVersionStore } from '../state/version-store';
+import type { ArtifactStore } from '../stores';
+import { HttpError, conflict } from './http-errors';
+import { IrCache } from './ir-cache';
+import { LiveLogs } from './live-logs';
+
+/** What a run is started from, once the notebook is compiled (or a version is loaded). */
+export interface LaunchRequest {
+  ir: WorkflowIR;
+  notebookText: string;
+  /** Absolute path; its directory is where tasks run. */
+  notebookPath: string;
+  params?: Record<string, JsonValue>;
+  paramAssignments?: string[];
+  noCache?: boolean;
+}
+
+/** How long cancel waits for a run to wind down before answering with its current state. */
+const CANCEL_WAIT_MS = 10_000;
+
+/**
+ * Runs on the server: starts them on the shared engine, keeps the handles of runs in
+ * flight, answers queries from durable state, resumes what a previous process left
+ * unfinished, and drains on shutdown. Routes stay thin: they parse, call this, answer.
+ */
+export class RunService {
+  private readonly active = new Map<string, RunHandle>();
+  private readonly liveLogs = new LiveLogs();
+  private draining = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly store: ArtifactStore,
+    private readonly state: StateStore & WorkflowVersionStore,
+    readonly irs: IrCache
+  ) {
+    engine.onLog(this.liveLogs.listener);
+  }
+
+  /** True once shutdown began: new runs are refused. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Runs this process is executing now. */
+  get inFlight(): number {
+    return this.active.size;
+  }
+
+  /** Starts a run and answers with its first state; bad parameters reject before anything is recorded. */
+  async launch(req: LaunchRequest, extra: { retryOf?: string; reuse?: Parameters<Engine['startRun']>[0]['reuse'] } = {}): Promise<RunDetail> {
+    if (this.draining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
+    const params = { ...parseParamAssignments(req.ir.params, req.paramAssignments ?? []), ...(req.params ?? {}) };
+    const handle = await this.engine.startRun({
+      ir: req.ir,
+      notebookText: req.notebookText,
+      notebookPath: req.notebookPath,
+      workDir: path.dirname(req.notebookPath),
+      params,
+      noCache: req.noCache,
+      reuse: extra.reuse
+    });
+    if (extra.retryOf !== undefined) await this.state.setRetryOf(handle.runId, extra.retryOf);
+    this.track(handle);
+    return this.detail(handle.runId);
+  }
+
+  private track(handle: RunHandle): void {
+    this.active.set(handle.runId, handle);
+    handle.done
+      .catch((err: Error) => process.stderr.write(`cellgraph server: run ${handle.runId} stopped on an infrastructure error: ${err.stack ?? err.message}\n`))
+      .finally(() => {
+        this.active.delete(handle.runId);
+        this.liveLogs.dropRun(handle.runId);
+      });
+  }
+
+  /** The run with per-task state. Throws NotFoundError for an unknown id. */
+  async detail(id: string): Promise<RunDetail> {
+    const run = await this.state.getRun(id);
+    const tasks = await this.state.getTaskRuns(id);
+    const ir = await this.irs.get(run.version);
+    const executed = run.executedNotebook !== undefined ? (this.store.localPath(run.executedNotebook) ?? run.executedNotebook) : undefined;
+    const summary = summarizeRun(run, tasks, ir, executed);
+    return RunDetail.parse({
+      ...summary,
+      notebookPath: run.notebookPath,
+      executor: run.executor,
+      createdAt: run.createdAt,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      error: run.error,
+      retryOf: await this.state.getRetryOf(id),
+      taskDetails: tasks.map((t) => ({ name: t.task, startedAt: t.startedAt, finishedAt: t.finishedAt, cacheKey: t.cacheKey }))
+    });
+  }
+
+  async list(options: { limit?: number; status?: RunStatus }): Promise<RunListItem[]> {
+    const runs = await this.state.listRuns({ limit: options.limit ?? 50, status: options.status });
+    const items: RunListItem[] = [];
+    for (const run of runs) {
+      const tasks = await this.state.getTaskRuns(run.id);
+      items.push({ ...run, done: tasks.filter((t) => t.status === 'succeeded' || t.status === 'cached').length, total: tasks.length });
+    }
+    return items;
+  }
+
+  /** Cancels a run in flight and waits (briefly) for it to wind down. */
+  async cancel(id: string): Promise<RunDetail> {
+    const run = await this.state.getRun(id);
+    const handle = this.active.get(id);
+    if (handle === undefined) throw conflict(`run ${id} is ${run.status}; only a queued or running run can be cancelled`);
+    handle.cancel();
+    await Promise.race([handle.done.catch(() => undefined), new Promise((r) => setTimeout(r, CANCEL_WAIT_MS).unref())]);
+    return this.detail(id);
+  }
+
+  /**
+   * Re-runs a failed or cancelled run as a new run of the same workflow version and
+   * parameters, taking over every task that succeeded (Metaflow's resume): only failed,
+   * cancelled and skipped tasks run again.
+   */
+  async retry(id: string, options: { noCache?: boolean }): Promise<RunDetail> {
+    const run = await this.state.getRun(id);
+    if (run.status !== 'failed' && run.status !== 'cancelled') throw conflict(`run ${id} is ${run.status}; only a failed or cancelled run can be retried`);
+    const ir = await this.irs.get(run.version);
+    const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
+    const tasks = await this.state.getTaskRuns(id);
+    return this.launch(
+      { ir, notebookText, notebookPath: run.notebookPath, params: run.params, noCache: options.noCache },
+      { retryOf: id, reuse: { fromRunId: id, tasks } }
+    );
+  }
+
+  /** Every attempt's output of a run's tasks: from the store once filed, live while running. */
+  async logs(id: string, options: { task?: string; attempt?: number }): Promise<RunLogsResponse> {
+    const run = await this.state.getRun(id);
+    const tasks = await this.state.getTaskRuns(id);
+    const chosen = options.task === undefined ? tasks : tasks.filter((t) => t.task === options.task);
+    if (chosen.length === 0) throw new NotFoundError(`run ${id} has no task ${JSON.stringify(options.task)}`);
+    const out: RunLogsResponse = { runId: id, status: run.status, tasks: [] };
+    for (const t of chosen) {
+      const attempts = [];
+      for (let attempt = 1; attempt <= t.attempts; attempt++) {
+        if (options.attempt !== undefined && attempt !== options.attempt) continue;
+        const key = attemptKey(id, t.task, attempt, 'log.txt');
+        if (await this.store.hasFile(key)) {
+          attempts.push({ attempt, live: false, text: (await this.store.getFile(key)).toString('utf8') });
+        } else {
+          const live = this.liveLogs.get(id, t.task, attempt);
+          attempts.push({ attempt, live: live !== undefined && this.active.has(id), text: live ?? '' });
+        }
+      }
+      out.tasks.push({ task: t.task, status: t.status, cached: t.cached, attempts });
+    }
+    return out;
+  }
+
+  /** A task's outputs with their encoded values (the `cellgraph outputs --json` document). */
+  async outputs(id: string, task: string): Promise<TaskOutputsResponse> {
+    await this.state.getRun(id);
+    const record = (await this.state.getTaskRuns(id)).find((t) => t.task === task);
+    if (record === undefined) throw new NotFoundError(`run ${id} has no task ${JSON.stringify(task)}`);
+    const outputs = [];
+    for (const o of record.outputs) outputs.push({ ...o, value: JSON.parse((await this.store.getBlob(o)).toString('utf8')) as unknown });
+    return { runId: id, task, status: record.status, outputs, metrics: record.metrics };
+  }
+
+  /** The executed notebook, once the run has finished and written it. */
+  async executedNotebook(id: string): Promise<Notebook> {
+    const run = await this.state.getRun(id);
+    if (run.executedNotebook === undefined) throw conflict(`run ${id} is ${run.status}; its executed notebook is written when it ends`);
+    return Notebook.parse(JSON.parse((await this.store.getFile(run.executedNotebook)).toString('utf8')));
+  }
+
+  /**
+   * Resumes runs a previous server process left queued or running (it was killed or
+   * crashed). Returns the ids resumed. A run whose workflow files are gone is recorded
+   * as failed rather than left running forever.
+   */
+  async recover(): Promise<string[]> {
+    const unfinished: RunRecord[] = [];
+    for (const status of ['running', 'queued'] as const) unfinished.push(...(await this.state.listRuns({ status, limit: 1000 })));
+    const resumed: string[] = [];
+    for (const run of unfinished.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+      if (this.active.has(run.id)) continue;
+      try {
+        const ir = await this.irs.get(run.version);
+        const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
+        const tasks = await this.state.getTaskRuns(run.id);
+        const handle = await this.engine.resumeRun({ ir, notebookText, workDir: path.dirname(run.notebookPath), run, tasks });
+        this.track(handle);
+        resumed.push(run.id);
+      } catch (err) {
+        const message = `could not resume after a restart: ${(err as Error).message}`;
+        await this.state.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString(), error: message });
+        await this.engine.publish({ runId: run.id, kind: 'run', status: 'failed', time: new Date().toISOString(), message });
+      }
+    }
+    return resumed;
+  }
+
+  /**
+   * Stops taking runs, waits up to `graceMs` for runs in flight, then cancels the rest
+   * and waits for them to record their end.
+   */
+  async drain(graceMs: number): Promise<{ finished: number; cancelled: number }> {
+    this.draining = true;
+    const all = () => Promise.all([...this.active.values()].map((h) => h.done.catch(() => undefined)));
+    const before = this.active.size;
+    await Promise.race([all(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    const left = [...this.active.values()];
+    for (const h of left) h.cancel();
+    await all();
+    return { finished: before - left.length, cancelled: left.length };
+  }
+}
+
+/** Checks a parameter map from JSON is what the schema says (the route already parsed it). */
+export function assertNoParamConflict(params: Record<string, unknown> | undefined, assignments: string[] | undefined): void {
+  if (params === undefined || assignments === undefined) return;
+  for (const a of assignments) {
+    const name = a.slice(0, Math.max(0, a.indexOf('=')));
+    if (name in params) throw new ValidationError(`parameter "${name}" is given both in params and paramAssignments`, `body.params.${name}`);
+  }
+}

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { loadServerConfig, type ServerFlags } from '../../api/config';
+import { startServer } from '../../api/server';
+import { err, out } from '../output';
+
+/**
+ * `cellgraph server`: the companion server. Prints its URL (and a generated token) on
+ * stdout, one `key: value` per line, so scripts and tests can read them; diagnostics go
+ * to stderr. SIGTERM/SIGINT drain: no new runs, runs in flight get the grace period,
+ * then are cancelled; the database is closed last.
+ */
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('start the HTTP API server: durable runs, live events and logs, versions and promotion')
+    .option('--host <host>', 'address to listen on (env CELLGRAPH_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'port; 0 picks a free one (env CELLGRAPH_PORT; default 8787)')
+    .option('--home <dir>', 'artifact store and state directory (env CELLGRAPH_HOME; default <workdir>/.cellgraph)')
+    .option('--workdir <dir>', 'where uploaded notebooks run and relative notebook paths resolve (env CELLGRAPH_WORKDIR; default .)')
+    .option('--concurrency <n>', 'task attempts running at once across all runs (default: CPU count)')
+    .option('--max-body-bytes <n>', 'largest request body accepted (default 32 MiB)')
+    .option('--grace-seconds <s>', 'on SIGTERM, how long runs in flight may finish before they are cancelled (default 30)')
+    .action(async (flags: ServerFlags) => {
+      const config = loadServerConfig(flags, process.env, process.cwd());
+      const version = require('../../../package.json').version as string;
+      const server = await startServer(config, { version });
+      out(`listening: ${server.url}`);
+      if (server.tokenGenerated) out(`token: ${server.token}`);
+      err(`cellgraph server ${version}: ${server.url} (home ${config.home}, workdir ${config.workDir})`);
+      if (server.tokenGenerated) err('no CELLGRAPH_TOKEN set: generated the token above; clients send it as `Authorization: Bearer <token>`');
+      if (server.recovered.runIds.length > 0) {
+        err(`resumed ${server.recovered.runIds.length} unfinished run(s) in ${server.recovered.ms} ms: ${server.recovered.runIds.join(', ')}`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          err(`${signal}: draining (no new runs; up to ${config.graceSeconds}s for runs in flight)…`);
+          server.shutdown().then(
+            (d) => {
+              err(`stopped: ${d.finished} run(s) finished, ${d.cancelled} cancelled`);
+              resolve();
+            },
+            (e: Error) => {
+              err(`shutdown failed: ${e.stack ?? e.message}`);
+              process.exitCode = 1;
+              resolve();
+            }
+          );
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}

@@ -6,6 +6,7 @@ import { registerOutputs } from './commands/outputs';
 import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
 import { registerServer } from './commands/server';
+import { registerRemoteCommands } from './commands/remote-runs';
 import { registerValidate } from './commands/validate';
 import { EXIT_FAILED, EXIT_USAGE, err } from './output';
 
@@ -15,7 +16,8 @@ export function buildProgram(): Command {
     .description('tagged TypeScript notebooks as typed, cached workflows')
     .version(require('../../package.json').version as string)
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .option('--server <url>', 'talk to a cellgraph server (token in CELLGRAPH_TOKEN) instead of a local home');
   registerValidate(program);
   registerGraph(program);
   registerRun(program);
@@ -24,6 +26,7 @@ export function buildProgram(): Command {
   registerOutputs(program);
   registerBuild(program);
   registerServer(program);
+  registerRemoteCommands(program);
   return program;
 }
 
@@ -37,7 +40,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const error = e as Error;
-    const known = ['ValidationError', 'NotFoundError', 'StateError', 'IntegrityError', 'RegistryError'];
+    const known = ['ValidationError', 'NotFoundError', 'StateError', 'IntegrityError', 'RegistryError', 'RemoteCompileError'];
     err(`cellgraph: ${known.includes(error.name) ? error.message : (error.stack ?? error.message)}`);
     process.exitCode = error.name === 'ValidationError' || error.name === 'NotFoundError' ? EXIT_USAGE : EXIT_FAILED;
   }

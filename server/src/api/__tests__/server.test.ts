@@ -16,6 +16,7 @@ import {
   PromoteResponse,
   RunDetail,
   RunLogsResponse,
+  RunSummary,
   TaskOutputsResponse,
   VersionDiffResponse
 } from '@cellgraph/schema';
@@ -385,5 +386,74 @@ describe('crash safety', () => {
     expect((await json(await s3.api(`/api/v1/runs/${slow.runId}`), RunDetail)).status).toBe('cancelled');
     s3.child.kill('SIGTERM');
     await s3.exited;
+  });
+});
+
+describe('remote CLI', () => {
+  let dir: string;
+  let s: ServerProcess;
+  beforeAll(async () => {
+    dir = tempWorkDir('cg-api-cli-');
+    s = await startServerProcess(dir, { token: TOKEN });
+  });
+  afterAll(async () => {
+    s.child.kill('SIGKILL');
+    await s.exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const cellgraph = (args: string[], token: string = TOKEN) => {
+    const r = spawnSync(process.execPath, [CLI, '--server', s.url, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, CELLGRAPH_TOKEN: token, XDG_STATE_HOME: path.join(dir, 'xdg'), CELLGRAPH_HOME: '' },
+      timeout: 60_000
+    });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('runs, lists, shows logs, promotes and lists versions with the shapes of local mode', () => {
+    fs.writeFileSync(path.join(dir, 'hello.ipynb'), notebookText(hello));
+    const run = cellgraph(['run', 'hello.ipynb', '-p', 'name=remote', '--json']);
+    expect(run.code).toBe(0);
+    const summary = RunSummary.parse(JSON.parse(run.stdout));
+    expect(summary.tasks.map((t) => [t.name, t.status])).toEqual([
+      ['greet', 'succeeded'],
+      ['shout', 'succeeded']
+    ]);
+    expect(run.stderr).toMatch(/greet\s+succeeded/);
+    expect(Object.keys(JSON.parse(run.stdout)).sort()).toEqual(Object.keys(summary).sort());
+
+    const runs = cellgraph(['runs']);
+    expect(runs).toMatchObject({ code: 0, stdout: expect.stringContaining(summary.runId) });
+    expect(runs.stdout).toMatch(/^RUN\s+WORKFLOW\s+STATUS/);
+    const rows = JSON.parse(cellgraph(['runs', '--json']).stdout) as { id: string; home: string; done: number; total: number }[];
+    expect(rows[0]).toMatchObject({ id: summary.runId, home: s.url, done: 2, total: 2 });
+    expect(cellgraph(['logs', summary.runId, 'greet'])).toMatchObject({ code: 0, stdout: expect.stringContaining('hello remote') });
+
+    expect(cellgraph(['promote', 'hello.ipynb'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^hello version 1 \(sha256:/) });
+    expect(cellgraph(['promote', 'hello.ipynb']).stdout).toContain('unchanged, already promoted');
+    expect(cellgraph(['versions', 'hello'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/VERSION\s+HASH\s+PROMOTED\s+TASKS\n1\s+sha256:/) });
+
+    expect(cellgraph(['cancel', summary.runId])).toMatchObject({ code: 1, stderr: expect.stringContaining('only a queued or running run can be cancelled') });
+    expect(cellgraph(['retry', summary.runId])).toMatchObject({ code: 1, stderr: expect.stringContaining('only a failed or cancelled run can be retried') });
+    expect(cellgraph(['logs', 'r-20260101t000000-abcdef'])).toMatchObject({ code: 2, stderr: expect.stringContaining('not found') });
+    expect(cellgraph(['runs'], 'wrong-token-0123456789')).toMatchObject({ code: 2, stderr: expect.stringContaining('CELLGRAPH_TOKEN') });
+  });
+
+  it('retries a failed run remotely and prints the compiler errors of a broken notebook', () => {
+    fs.writeFileSync(path.join(dir, 'fail.flag'), '');
+    fs.writeFileSync(path.join(dir, 'flaky.ipynb'), notebookText(pipeline(10)));
+    const failed = cellgraph(['run', 'flaky.ipynb', '--json']);
+    expect(failed.code).toBe(1);
+    const first = RunSummary.parse(JSON.parse(failed.stdout));
+    fs.rmSync(path.join(dir, 'fail.flag'));
+    const retried = cellgraph(['retry', first.runId, '--json']);
+    expect(retried.code).toBe(0);
+    expect(RunSummary.parse(JSON.parse(retried.stdout)).tasks.map((t) => t.status)).toEqual(['cached', 'succeeded', expect.stringMatching(/succeeded|cached/)]);
+
+    fs.writeFileSync(path.join(dir, 'broken.ipynb'), notebookText([code('const a: number = "text";', { task: 'x' })]));
+    const broken = cellgraph(['run', 'broken.ipynb']);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/cell 0 \(task x\):1:\d+: error type-error/);
   });
 });

@@ -3,6 +3,7 @@ import { attemptKey } from '@cellgraph/schema';
 import { NotFoundError } from '../../errors';
 import { findRun } from '../find-run';
 import { out } from '../output';
+import { remoteClient, remoteLogs } from '../remote/remote';
 
 /** `cellgraph logs RUN [TASK]`: the output of every attempt of a run's tasks. */
 export function registerLogs(program: Command): void {
@@ -12,7 +13,9 @@ export function registerLogs(program: Command): void {
     .argument('<run>', 'run id')
     .argument('[task]', 'only this task')
     .option('--home <dir>', 'cellgraph home holding the run (env CELLGRAPH_HOME)')
-    .action(async (runId: string, task: string | undefined, opts: { home?: string }) => {
+    .action(async (runId: string, task: string | undefined, opts: { home?: string }, cmd: Command) => {
+      const client = remoteClient(cmd);
+      if (client !== undefined) return remoteLogs(client, runId, task);
       const { session } = await findRun(runId, opts.home);
       try {
         const tasks = await session.state.getTaskRuns(runId);

@@ -12,6 +12,7 @@ import { readNotebook } from '../notebook-input';
 import { FilesystemStore } from '../../stores';
 import { EXIT_FAILED, EXIT_INTERRUPTED, err, formatDuration, out, table } from '../output';
 import { logPrinter, progressPrinter } from '../progress';
+import { remoteClient, remoteRun, runExitCode } from '../remote/remote';
 
 interface RunOptions {
   param: string[];
@@ -36,7 +37,18 @@ export function registerRun(program: Command): void {
     .option('--home <dir>', 'artifact store and state directory (default: .cellgraph next to the notebook; env CELLGRAPH_HOME)')
     .option('--executor <name>', 'where tasks run: local', 'local')
     .option('--logs', 'stream task output while the run goes on')
-    .action(async (file: string, opts: RunOptions) => {
+    .action(async (file: string, opts: RunOptions, cmd: Command) => {
+      const client = remoteClient(cmd);
+      if (client !== undefined) {
+        const summary = await remoteRun(client, file, opts);
+        if (summary === null) {
+          process.exitCode = EXIT_FAILED;
+          return;
+        }
+        printSummary(summary, opts.json === true);
+        process.exitCode = runExitCode(summary);
+        return;
+      }
       process.exitCode = await runCommand(file, opts);
     });
 }
@@ -96,7 +108,8 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   }
 }
 
-function printSummary(s: RunSummary, json: boolean): void {
+/** Prints a run summary as local and remote `run` both do. */
+export function printSummary(s: RunSummary, json: boolean): void {
   if (json) {
     out(JSON.stringify(s, null, 2));
     return;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { remoteClient, remoteRuns } from '../remote/remote';
 import { RunRecord, RunStatus } from '@cellgraph/schema';
 import { ValidationError } from '../../errors';
 import { openHome } from '../home-session';
@@ -14,13 +15,15 @@ export function registerRuns(program: Command): void {
     .option('--status <status>', 'only runs with this status')
     .option('--limit <n>', 'at most this many runs', '20')
     .option('--json', 'print JSON')
-    .action(async (opts: { home?: string; status?: string; limit: string; json?: boolean }) => {
+    .action(async (opts: { home?: string; status?: string; limit: string; json?: boolean }, cmd: Command) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`--limit must be a positive integer`, 'limit');
       const status = opts.status === undefined ? undefined : RunStatus.safeParse(opts.status);
       if (status && !status.success) throw new ValidationError(`--status must be one of ${RunStatus.options.join(', ')}`, 'status');
       const rows: (RunRecord & { home: string; done: number; total: number })[] = [];
-      for (const home of candidateHomes(opts.home)) {
+      const client = remoteClient(cmd);
+      if (client !== undefined) rows.push(...(await remoteRuns(client, { limit, status: status?.data })));
+      for (const home of client !== undefined ? [] : candidateHomes(opts.home)) {
         const session = openHome(home);
         try {
           for (const run of await session.state.listRuns({ limit, status: status?.data })) {

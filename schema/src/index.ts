@@ -10,3 +10,4 @@ export * from './ir';
 export * from './runs';
 export * from './invocation';
 export * from './api';
+export * from './schedules';

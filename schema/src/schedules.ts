@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { ContentHash, TaskName } from './names';
+import { JsonValue } from './notebook';
+
+/**
+ * Cron schedules on a promoted workflow version. The shapes here are checked where they
+ * enter (request bodies, rows read back from the state store); the server's scheduler
+ * (`server/src/scheduler/cron.ts`) then parses the cron expression for real, so values
+ * that look right but never fire (`0 0 30 2 *`) are refused there, still naming `cron`.
+ */
+
+/**
+ * A schedule id. It ends up in run ids (`s-<id>-<fire time>`), URLs and log lines, so it
+ * follows the same rule as task names: lowercase, letter or digit first, no dots, no slashes.
+ */
+export const ScheduleId = z
+  .string()
+  .min(1)
+  .max(63, 'at most 63 characters (it becomes part of run ids)')
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must match [a-z0-9][a-z0-9_-]* (lowercase letters, digits, _ and -)');
+export type ScheduleId = z.infer<typeof ScheduleId>;
+
+/** One field of a 5-field cron expression: digits, names (JAN, MON), `*`, `,`, `-`, `/`, and L W #. */
+const CRON_FIELD = /^[0-9A-Za-z*,/#-]+$/;
+
+/**
+ * A classic 5-field cron expression: minute hour day-of-month month day-of-week. Seconds
+ * fields and `@daily`-style nicknames are refused so an expression means the same thing
+ * here as in crontab(5); `?` is refused because some parsers read it as "the current time".
+ */
+export const CronExpression = z
+  .string()
+  .max(256, 'at most 256 characters')
+  .superRefine((value, ctx) => {
+    const fields = value.trim().split(/\s+/).filter((f) => f !== '');
+    if (fields.length !== 5) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `must have exactly 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`
+      });
+      return;
+    }
+    const bad = fields.find((f) => !CRON_FIELD.test(f));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `field "${bad}" has characters cron does not allow` });
+    }
+  });
+export type CronExpression = z.infer<typeof CronExpression>;
+
+/**
+ * True when the runtime's time zone database (ICU, through Intl) knows `name`. Both the
+ * schema and the scheduler ask the same database the fire times are computed with, so a
+ * zone that validates is a zone the scheduler can compute in.
+ */
+export function isKnownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An IANA time zone name (`Europe/Berlin`, `America/New_York`, `UTC`). Fixed offsets such as
+ * `+01:00` are refused: they have no DST rules, which is the point of giving a zone.
+ */
+export const TimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone name such as Europe/Berlin')
+  .refine(isKnownTimeZone, (name) => ({ message: `unknown time zone "${name}" (use an IANA name such as Europe/Berlin)` }));
+export type TimeZone = z.infer<typeof TimeZone>;
+
+/**
+ * What a fire does when a run of the same schedule is still active, as in Kubernetes
+ * CronJobs: `Allow` starts another, `Forbid` skips this fire, `Replace` cancels the active
+ * run(s) and starts the new one.
+ */
+export const ConcurrencyPolicy = z.enum(['Allow', 'Forbid', 'Replace']);
+export type ConcurrencyPolicy = z.infer<typeof ConcurrencyPolicy>;
+
+/**
+ * Fires that passed while the server was down (or asleep past the grace period): `skip`
+ * drops them all, `runOnce` starts exactly one run, for the latest missed fire.
+ */
+export const MissedRunPolicy = z.enum(['skip', 'runOnce']);
+export type MissedRunPolicy = z.infer<typeof MissedRunPolicy>;
+
+/** An http(s) URL notified when a scheduled run finishes. Other schemes are refused (no file:, no javascript:). */
+export const WebhookUrl = z
+  .string()
+  .max(2048)
+  .url('must be an absolute URL')
+  .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL');
+
+/** An ISO 8601 instant as the server writes them (`Date.prototype.toISOString`). */
+const IsoInstant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
+
+/** Parameters a scheduled run starts with; checked against the version's declared kinds when it starts. */
+export const ScheduleParams = z.record(JsonValue);
+
+/** A stored schedule: which version runs, when, with what, and how overlaps and misses are handled. */
+export const Schedule = z.object({
+  id: ScheduleId,
+  workflow: TaskName,
+  /** The frozen version (content hash) each fire runs; update it to move the schedule to a new version. */
+  version: ContentHash,
+  cron: CronExpression,
+  timezone: TimeZone,
+  params: ScheduleParams,
+  concurrencyPolicy: ConcurrencyPolicy,
+  missedRunPolicy: MissedRunPolicy,
+  paused: z.boolean(),
+  webhookUrl: WebhookUrl.optional(),
+  createdAt: IsoInstant,
+  updatedAt: IsoInstant
+});
+export type Schedule = z.infer<typeof Schedule>;
+
+/**
+ * POST body creating a schedule. Unknown fields are refused (a typo such as `timeZone` must
+ * not silently fall back to UTC). Defaults: UTC, no params, `Forbid` (a slow run never
+ * piles up), `skip` (a server down for a week does not start a week of runs), not paused.
+ */
+export const ScheduleCreate = z
+  .object({
+    /** Optional; the server derives one from the workflow name when absent. */
+    id: ScheduleId.optional(),
+    workflow: TaskName,
+    version: ContentHash,
+    cron: CronExpression,
+    timezone: TimeZone.default('UTC'),
+    params: ScheduleParams.default({}),
+    concurrencyPolicy: ConcurrencyPolicy.default('Forbid'),
+    missedRunPolicy: MissedRunPolicy.default('skip'),
+    paused: z.boolean().default(false),
+    webhookUrl: WebhookUrl.optional()
+  })
+  .strict();
+/** A parsed create body, defaults filled in. */
+export type ScheduleCreate = z.infer<typeof ScheduleCreate>;
+/** A create body as a client writes it (defaults optional). */
+export type ScheduleCreateInput = z.input<typeof ScheduleCreate>;
+
+/**
+ * PATCH body: every field optional, unknown fields refused. The workflow and id are fixed
+ * for a schedule's life (its run ids embed the id); `webhookUrl: null` removes the webhook.
+ */
+export const ScheduleUpdate = z
+  .object({
+    version: ContentHash.optional(),
+    cron: CronExpression.optional(),
+    timezone: TimeZone.optional(),
+    params: ScheduleParams.optional(),
+    concurrencyPolicy: ConcurrencyPolicy.optional(),
+    missedRunPolicy: MissedRunPolicy.optional(),
+    paused: z.boolean().optional(),
+    webhookUrl: WebhookUrl.nullable().optional()
+  })
+  .strict();
+export type ScheduleUpdate = z.infer<typeof ScheduleUpdate>;
+
+/**
+ * A schedule as the API shows it: the stored fields, the next fire instants (ISO, UTC; empty
+ * while paused) and a sentence a person can check the expression against.
+ */
+export const ScheduleView = Schedule.extend({
+  nextFires: z.array(IsoInstant),
+  /** e.g. "At 02:30, every day (Europe/Berlin)". */
+  description: z.string(),
+  /** The latest fire the scheduler handled (launched or skipped by policy), if any. */
+  lastFiredAt: IsoInstant.optional()
+});
+export type ScheduleView = z.infer<typeof ScheduleView>;
+
+/** GET list of schedules. */
+export const ListSchedulesResponse = z.object({ schedules: z.array(ScheduleView) });
+export type ListSchedulesResponse = z.infer<typeof ListSchedulesResponse>;
+
+/** Path parameters of routes addressing one schedule. */
+export const SchedulePathParams = z.object({ id: ScheduleId }).strict();
+export type SchedulePathParams = z.infer<typeof SchedulePathParams>;

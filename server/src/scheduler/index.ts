@@ -1,0 +1,15 @@
+/**
+ * The cron scheduler: exact single-timer firing, DST-correct fire times, concurrency and
+ * missed-run policies, idempotent run ids. The server wires it with a ScheduleRepository
+ * over its state store and a RunPort over its run service.
+ */
+export { Scheduler } from './scheduler';
+export type { RunPort, FireLatency, FireOutcome, SchedulerEvent, SchedulerOptions } from './scheduler';
+export type { ScheduleRepository } from './repository';
+export { InMemoryScheduleRepository } from './repository';
+export type { Clock, TimerHandle } from './clock';
+export { systemClock, MAX_TIMER_DELAY_MS } from './clock';
+export { CronSchedule, parseCron, validateTimezone } from './cron';
+export { describeCron } from './describe';
+export { scheduledRunId, parseScheduledRunId } from './run-ids';
+export { ScheduleConflictError, parseOrThrow, zodToValidationError } from './validation';

@@ -1,0 +1,177 @@
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  AbortMultipartUploadCommand
+} from '@aws-sdk/client-s3';
+import type { ArtifactRef, StoreConfig } from '@cellgraph/schema';
+import { IntegrityError, NotFoundError } from '../errors';
+import { ArtifactStore, assertContentHash, assertSafeKey, sha256 } from './artifact-store';
+
+type S3Config = Extract<StoreConfig, { kind: 's3' }>;
+
+// The SDK warns on Node 20 about versions published after January 2027. cellgraph pins
+// the SDK exactly, so the warning does not apply, and it would land in every task's log.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** The S3 store could not do its work (unreachable, refused, ...) after its retries. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
+/** Tuning, mostly for tests: retries and the multipart threshold. */
+export interface S3StoreOptions {
+  /** Attempts per request, with the SDK's exponential backoff between them (default 5). */
+  maxAttempts?: number;
+  /** Values larger than this go up as a multipart upload in parts of this size (default 8 MiB, S3's minimum is 5 MiB). */
+  partSize?: number;
+  /** Per-request timeout in ms (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The artifact store on S3 or any S3-compatible server (MinIO, moto): the same layout as
+ * the filesystem store under `s3://bucket/prefix/`, blobs content-addressed and checked
+ * against their hash on read. Credentials come from the usual AWS chain (environment,
+ * profile, instance role), never from cellgraph's own config.
+ */
+export class S3Store implements ArtifactStore {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly partSize: number;
+  private readonly where: string;
+
+  constructor(config: S3Config, options: S3StoreOptions = {}) {
+    this.bucket = config.bucket;
+    this.prefix = config.prefix ? `${config.prefix.replace(/\/+$/, '')}/` : '';
+    if (this.prefix) assertSafeKey(this.prefix.slice(0, -1));
+    this.partSize = Math.max(5 * 1024 * 1024, options.partSize ?? 8 * 1024 * 1024);
+    this.where = `s3://${this.bucket}/${this.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`;
+    this.client = new S3Client({
+      region: config.region,
+      endpoint: config.endpoint,
+      forcePathStyle: config.forcePathStyle,
+      maxAttempts: options.maxAttempts ?? 5,
+      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 }
+    });
+  }
+
+  async putBlob(bytes: Buffer): Promise<ArtifactRef> {
+    const hash = sha256(bytes);
+    const key = this.blobKey(hash);
+    // Content addressing makes an existing object final: same key, same bytes.
+    if (!(await this.exists(key))) await this.put(key, bytes);
+    return { hash, size: bytes.length };
+  }
+
+  async getBlob(ref: Pick<ArtifactRef, 'hash'>): Promise<Buffer> {
+    const bytes = await this.get(this.blobKey(ref.hash), `blob ${ref.hash}`);
+    if (sha256(bytes) !== ref.hash) throw new IntegrityError(`blob ${ref.hash} in ${this.where} is corrupt (content does not match its hash)`);
+    return bytes;
+  }
+
+  hasBlob(hash: string): Promise<boolean> {
+    return this.exists(this.blobKey(hash));
+  }
+
+  async putFile(key: string, bytes: Buffer | string): Promise<void> {
+    assertSafeKey(key);
+    // A single PUT (or a completed multipart upload) is atomic: readers see all or nothing.
+    await this.put(this.prefix + key, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
+  }
+
+  async getFile(key: string): Promise<Buffer> {
+    assertSafeKey(key);
+    return this.get(this.prefix + key, key);
+  }
+
+  async hasFile(key: string): Promise<boolean> {
+    assertSafeKey(key);
+    return this.exists(this.prefix + key);
+  }
+
+  localPath(): string | undefined {
+    return undefined;
+  }
+
+  /** Closes the HTTP connections (a CLI process exits sooner). */
+  destroy(): void {
+    this.client.destroy();
+  }
+
+  private blobKey(hash: string): string {
+    const hex = assertContentHash(hash);
+    return `${this.prefix}objects/sha256/${hex.slice(0, 2)}/${hex}`;
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw this.unavailable('HEAD', key, e);
+    }
+  }
+
+  private async get(key: string, what: string): Promise<Buffer> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!res.Body) throw new Error('empty response body');
+      return Buffer.from(await res.Body.transformToByteArray());
+    } catch (e) {
+      if (isNotFound(e)) throw new NotFoundError(`${what} not found in the artifact store ${this.where}`);
+      throw this.unavailable('GET', key, e);
+    }
+  }
+
+  private async put(key: string, bytes: Buffer): Promise<void> {
+    try {
+      if (bytes.length <= this.partSize) {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
+        return;
+      }
+      await this.multipart(key, bytes);
+    } catch (e) {
+      throw this.unavailable('PUT', key, e);
+    }
+  }
+
+  /** Large values: parts uploaded one after another (each retried by the SDK), then completed; aborted on failure. */
+  private async multipart(key: string, bytes: Buffer): Promise<void> {
+    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new Error('the server returned no upload id');
+    try {
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      for (let offset = 0, n = 1; offset < bytes.length; offset += this.partSize, n++) {
+        const body = bytes.subarray(offset, Math.min(bytes.length, offset + this.partSize));
+        const res = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body, ContentLength: body.length }));
+        if (!res.ETag) throw new Error(`part ${n} got no ETag`);
+        parts.push({ ETag: res.ETag, PartNumber: n });
+      }
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    } catch (e) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private unavailable(op: string, key: string, e: unknown): Error {
+    if (e instanceof StoreUnavailableError || e instanceof NotFoundError) return e;
+    const err = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
+    const status = err.$metadata?.httpStatusCode ? ` (HTTP ${err.$metadata.httpStatusCode})` : '';
+    const attempts = err.$metadata?.attempts ? ` after ${err.$metadata.attempts} attempt(s)` : '';
+    return new StoreUnavailableError(`artifact store ${this.where}: ${op} ${key} failed${attempts}${status}: ${err.code ?? err.name ?? 'Error'}: ${err.message ?? String(e)}`);
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
+}

@@ -6,10 +6,10 @@ import { ValidationError } from '../../errors';
 import { parseParamAssignments } from '../../engine/params';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { compileForRunOrReport } from '../compile';
-import { openHome } from '../home-session';
+import { openHome, storeConfigFor } from '../home-session';
 import { notebookHome, rememberHome } from '../homes';
 import { readNotebook } from '../notebook-input';
-import { FilesystemStore } from '../../stores';
+import { openStore } from '../../stores';
 import { EXIT_FAILED, EXIT_INTERRUPTED, err, formatDuration, out, table } from '../output';
 import { logPrinter, progressPrinter } from '../progress';
 import { remoteClient, remoteRun, runExitCode } from '../remote/remote';
@@ -62,7 +62,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   }
   const home = path.resolve(opts.home || process.env.CELLGRAPH_HOME || notebookHome(nb.absolutePath));
   // Compile before opening the home: a broken notebook leaves no state behind.
-  const { ir } = await compileForRunOrReport(nb, new FilesystemStore(home));
+  const { ir } = await compileForRunOrReport(nb, openStore(storeConfigFor(home)));
   if (!ir) return EXIT_FAILED;
   const overrides = parseParamAssignments(ir.params, opts.param);
   const session = openHome(home);

@@ -3,6 +3,7 @@
  * 127.0.0.1): content addressing, integrity on read, multipart uploads, clear failures
  * while the server is away, and a whole workflow run whose values pass through S3.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -118,6 +119,29 @@ it('runs a workflow whose inputs and outputs pass through S3', async () => {
     // Nothing of the run landed on the local disk: values and records of attempts are in S3.
     expect(fs.readdirSync(dir).sort()).toEqual(['node_modules', 'state.db', 'state.db-shm', 'state.db-wal'].filter((f) => fs.existsSync(path.join(dir, f))));
     await state.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('cellgraph run uses S3 when CELLGRAPH_STORE names a bucket, and refuses a malformed one', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-s3-cli-'));
+  linkNodeModules(dir);
+  try {
+    fs.writeFileSync(path.join(dir, 'nb.ipynb'), notebookText([code('const xs: number[] = [1, 2, 3];', { task: 'make' }), code('const n = xs.length;', { task: 'count' })]));
+    const cli = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
+    const env = { ...process.env, XDG_STATE_HOME: path.join(dir, 'xdg'), CELLGRAPH_HOME: '', CELLGRAPH_STORE: 's3://cellgraph-test/cli', CELLGRAPH_S3_ENDPOINT: s3.endpoint };
+    const run = spawnSync(process.execPath, [cli, 'run', 'nb.ipynb', '--json'], { cwd: dir, env, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const summary = JSON.parse(run.stdout) as { runId: string; status: string };
+    expect(summary.status).toBe('succeeded');
+    // Values live in S3: no objects/ directory in the local home.
+    expect(fs.existsSync(path.join(dir, '.cellgraph', 'objects'))).toBe(false);
+    const outputs = spawnSync(process.execPath, [cli, 'outputs', summary.runId, 'count'], { cwd: dir, env, encoding: 'utf8' });
+    expect(outputs.stdout).toContain('n: number = 3');
+    const bad = spawnSync(process.execPath, [cli, 'run', 'nb.ipynb'], { cwd: dir, env: { ...env, CELLGRAPH_STORE: 'gs://nope' }, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('CELLGRAPH_STORE must be s3://bucket[/prefix]');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ import { Diagnostic } from './diagnostics';
 import { ContentHash, RunId, TaskName } from './names';
 import { JsonValue } from './notebook';
 import { Metrics, OutputRef, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
+import { WebhookUrl } from './schedules';
 
 /**
  * Bodies of the companion server's HTTP API (`/api/v1`). The server parses every request
@@ -84,7 +85,9 @@ export const CreateRunRequest = z
     params: ParamValues.optional(),
     /** `name=value` strings parsed by each parameter's declared kind, as `cellgraph run -p` does. */
     paramAssignments: z.array(z.string().max(65536)).max(1000).optional(),
-    noCache: z.boolean().optional()
+    noCache: z.boolean().optional(),
+    /** Notified (POST, JSON {@link RunNotification}) when the run succeeds or fails. */
+    webhookUrl: WebhookUrl.optional()
   })
   .strict()
   .superRefine(exactlyOneSource);
@@ -275,10 +278,63 @@ export const VersionRunRequest = z
   .object({
     params: ParamValues.optional(),
     paramAssignments: z.array(z.string().max(65536)).max(1000).optional(),
-    noCache: z.boolean().optional()
+    noCache: z.boolean().optional(),
+    /** Notified (POST, JSON {@link RunNotification}) when the run succeeds or fails. */
+    webhookUrl: WebhookUrl.optional()
   })
   .strict();
 export type VersionRunRequest = z.infer<typeof VersionRunRequest>;
 
 /** An empty request body (POST routes that take none accept `{}` or nothing). */
 export const EmptyRequest = z.object({}).strict();
+
+/** Why a webhook is notified about a run: the schedule that started it, or the request that did. */
+export const WebhookSource = z.enum(['schedule', 'run']);
+export type WebhookSource = z.infer<typeof WebhookSource>;
+
+/**
+ * The JSON body POSTed to a webhook when a run succeeds or fails. Small on purpose: ids,
+ * statuses and times, never values or logs (those stay behind the token); a receiver that
+ * wants more fetches `GET /api/v1/runs/:runId`.
+ */
+export const RunNotification = z.object({
+  event: z.literal('run.finished'),
+  runId: RunId,
+  workflow: TaskName,
+  version: ContentHash,
+  status: z.enum(['succeeded', 'failed']),
+  /** Set for runs a schedule started. */
+  scheduleId: z.string().optional(),
+  params: ParamValues,
+  tasks: z.array(z.object({ name: TaskName, status: TaskStatus, attempts: z.number().int().min(0), cached: z.boolean() })),
+  startedAt: z.string().optional(),
+  finishedAt: z.string(),
+  error: z.string().optional()
+});
+export type RunNotification = z.infer<typeof RunNotification>;
+
+/** Where one webhook delivery stands: `pending` while attempts remain, then `delivered` or `failed`. */
+export const DeliveryStatus = z.enum(['pending', 'delivered', 'failed']);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+
+/** One notification of one URL about one run, with what its attempts came to. */
+export const WebhookDelivery = z.object({
+  id: z.number().int().min(1),
+  runId: RunId,
+  url: z.string(),
+  source: WebhookSource,
+  status: DeliveryStatus,
+  /** Attempts made so far. */
+  attempts: z.number().int().min(0),
+  /** HTTP status of the last attempt that got an answer. */
+  statusCode: z.number().int().optional(),
+  /** Why the last attempt failed (timeout, connection refused, HTTP 500). */
+  error: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string()
+});
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+
+/** GET /api/v1/runs/:id/notifications. */
+export const RunNotificationsResponse = z.object({ runId: RunId, deliveries: z.array(WebhookDelivery) });
+export type RunNotificationsResponse = z.infer<typeof RunNotificationsResponse>;

@@ -182,3 +182,7 @@ export type ListSchedulesResponse = z.infer<typeof ListSchedulesResponse>;
 /** Path parameters of routes addressing one schedule. */
 export const SchedulePathParams = z.object({ id: ScheduleId }).strict();
 export type SchedulePathParams = z.infer<typeof SchedulePathParams>;
+
+/** DELETE answer: the schedule is gone (runs it started are kept). */
+export const ScheduleDeleted = z.object({ id: ScheduleId, deleted: z.literal(true) });
+export type ScheduleDeleted = z.infer<typeof ScheduleDeleted>;

@@ -86,5 +86,43 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
         retry_of TEXT NOT NULL
       );
     `
+  },
+  {
+    // Cron schedules (the Schedule JSON, parsed with its zod schema on read, plus the
+    // last fire the scheduler handled), the webhooks each run notifies (recorded before
+    // the run starts, hence no foreign key: the run row does not exist yet), and every
+    // webhook delivery with its payload, so a delivery cut short by a restart is retried.
+    version: 3,
+    sql: `
+      CREATE TABLE schedules (
+        id TEXT PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        last_fired_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE run_webhooks (
+        run_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (run_id, url)
+      );
+      CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        source TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_by_run ON webhook_deliveries(run_id);
+      CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries(status);
+    `
   }
 ];

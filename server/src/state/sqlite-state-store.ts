@@ -2,9 +2,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { JsonValue, Metrics, OutputRef, RunEvent, RunRecord, TaskError, TaskRunRecord } from '@cellgraph/schema';
+import {
+  DeliveryStatus,
+  JsonValue,
+  Metrics,
+  OutputRef,
+  RunEvent,
+  RunNotification,
+  RunRecord,
+  Schedule,
+  TaskError,
+  TaskRunRecord,
+  WebhookDelivery,
+  WebhookSource
+} from '@cellgraph/schema';
 import { NotFoundError, StateError } from '../errors';
 import { MIGRATIONS } from './migrations';
+import type { DeliveryPatch, NotificationStore, PendingDelivery, RunWebhook } from './notification-store';
+import type { ScheduleStore } from './schedule-store';
 import type { CacheEntry, RunPatch, StateStore, TaskRunPatch } from './state-store';
 import type { VersionRecord, VersionSelector, WorkflowVersionStore } from './version-store';
 
@@ -13,7 +28,7 @@ import type { VersionRecord, VersionSelector, WorkflowVersionStore } from './ver
  * Rows are parsed with the schema's zod types on the way out; a row that does not parse
  * is reported as corrupt state rather than passed on.
  */
-export class SqliteStateStore implements StateStore, WorkflowVersionStore {
+export class SqliteStateStore implements StateStore, WorkflowVersionStore, ScheduleStore, NotificationStore {
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -241,6 +256,90 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore {
     return row === undefined ? undefined : z.object({ retry_of: z.string() }).parse(row).retry_of;
   }
 
+  async listSchedules(): Promise<Schedule[]> {
+    return this.db.prepare('SELECT definition FROM schedules ORDER BY id').all().map(parseScheduleRow);
+  }
+
+  async getSchedule(id: string): Promise<Schedule | undefined> {
+    const row = this.db.prepare('SELECT definition FROM schedules WHERE id = ?').get(id);
+    return row === undefined ? undefined : parseScheduleRow(row);
+  }
+
+  async saveSchedule(schedule: Schedule): Promise<void> {
+    const checked = Schedule.parse(schedule);
+    this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO schedules (id, workflow, definition, created_at, updated_at) VALUES (@id, @workflow, @definition, @createdAt, @updatedAt)
+           ON CONFLICT(id) DO UPDATE SET workflow = excluded.workflow, definition = excluded.definition, updated_at = excluded.updated_at`
+        )
+        .run({ id: checked.id, workflow: checked.workflow, definition: JSON.stringify(checked), createdAt: checked.createdAt, updatedAt: checked.updatedAt })
+    );
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.write(() => this.db.prepare('DELETE FROM schedules WHERE id = ?').run(id).changes > 0);
+  }
+
+  async getScheduleLastFiredAt(id: string): Promise<Date | undefined> {
+    const row = this.db.prepare('SELECT last_fired_at FROM schedules WHERE id = ?').get(id);
+    if (row === undefined) return undefined;
+    const at = z.object({ last_fired_at: nullableString }).parse(row).last_fired_at;
+    return at === null ? undefined : new Date(at);
+  }
+
+  async setScheduleLastFiredAt(id: string, fireTime: Date): Promise<void> {
+    this.write(() => this.db.prepare('UPDATE schedules SET last_fired_at = ? WHERE id = ?').run(fireTime.toISOString(), id));
+  }
+
+  async addRunWebhooks(runId: string, hooks: RunWebhook[]): Promise<void> {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO run_webhooks (run_id, url, source) VALUES (?, ?, ?)');
+    this.write(this.db.transaction(() => hooks.forEach((h) => insert.run(runId, h.url, h.source))));
+  }
+
+  async getRunWebhooks(runId: string): Promise<RunWebhook[]> {
+    const rows = this.db.prepare('SELECT url, source FROM run_webhooks WHERE run_id = ? ORDER BY rowid').all(runId);
+    return rows.map((r) => z.object({ url: z.string(), source: WebhookSource }).parse(r));
+  }
+
+  async deleteRunWebhooks(runId: string): Promise<void> {
+    this.write(() => this.db.prepare('DELETE FROM run_webhooks WHERE run_id = ?').run(runId));
+  }
+
+  async createDelivery(d: { runId: string; url: string; source: WebhookSource; payload: RunNotification }): Promise<WebhookDelivery> {
+    const now = new Date().toISOString();
+    const payload = JSON.stringify(RunNotification.parse(d.payload));
+    const id = this.write(
+      () =>
+        this.db
+          .prepare(
+            `INSERT INTO webhook_deliveries (run_id, url, source, payload, status, attempts, created_at, updated_at)
+             VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`
+          )
+          .run(d.runId, d.url, d.source, payload, now, now).lastInsertRowid
+    );
+    return { id: Number(id), runId: d.runId, url: d.url, source: d.source, status: 'pending', attempts: 0, createdAt: now, updatedAt: now };
+  }
+
+  async updateDelivery(id: number, patch: DeliveryPatch): Promise<void> {
+    const columns: Record<keyof DeliveryPatch | 'updatedAt', string> = {
+      status: 'status',
+      attempts: 'attempts',
+      statusCode: 'status_code',
+      error: 'error',
+      updatedAt: 'updated_at'
+    };
+    this.update('webhook_deliveries', 'id = @id', { id }, columns, { ...patch, updatedAt: new Date().toISOString() });
+  }
+
+  async listDeliveries(runId: string): Promise<WebhookDelivery[]> {
+    return this.db.prepare('SELECT * FROM webhook_deliveries WHERE run_id = ? ORDER BY id').all(runId).map((r) => parseDeliveryRow(r).delivery);
+  }
+
+  async listPendingDeliveries(): Promise<PendingDelivery[]> {
+    return this.db.prepare("SELECT * FROM webhook_deliveries WHERE status = 'pending' ORDER BY id").all().map(parseDeliveryRow);
+  }
+
   private update(table: string, where: string, keys: Record<string, unknown>, columns: Record<string, string>, patch: Record<string, unknown>): void {
     const sets: string[] = [];
     const values: Record<string, unknown> = { ...keys };
@@ -424,4 +523,44 @@ const VersionRow = z.object({
 function parseVersionRow(row: unknown): VersionRecord {
   const r = VersionRow.parse(row);
   return { workflow: r.workflow, number: r.number, version: r.version, notebookPath: r.notebook_path, workDir: r.work_dir, promotedAt: r.promoted_at };
+}
+
+function parseScheduleRow(row: unknown): Schedule {
+  const { definition } = z.object({ definition: z.string() }).parse(row);
+  const parsed = Schedule.safeParse(JSON.parse(definition));
+  if (!parsed.success) throw new StateError(`a stored schedule does not parse: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
+const DeliveryRow = z.object({
+  id: z.number(),
+  run_id: z.string(),
+  url: z.string(),
+  source: WebhookSource,
+  payload: z.string(),
+  status: DeliveryStatus,
+  attempts: z.number(),
+  status_code: z.number().nullable(),
+  error: nullableString,
+  created_at: z.string(),
+  updated_at: z.string()
+});
+
+function parseDeliveryRow(row: unknown): PendingDelivery {
+  const r = DeliveryRow.parse(row);
+  return {
+    delivery: WebhookDelivery.parse({
+      id: r.id,
+      runId: r.run_id,
+      url: r.url,
+      source: r.source,
+      status: r.status,
+      attempts: r.attempts,
+      statusCode: r.status_code ?? undefined,
+      error: r.error ?? undefined,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at
+    }),
+    payload: RunNotification.parse(JSON.parse(r.payload))
+  };
 }

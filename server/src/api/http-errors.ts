@@ -74,6 +74,11 @@ export function toApiError(e: unknown): Mapped {
       // StateError messages are written for users (locked database, full disk) and hold no secrets.
       return { status: 503, body: body('unavailable', err.message) };
   }
+  const errno = (err as NodeJS.ErrnoException).code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    // The store's writes are atomic (temp file + rename), so a full disk leaves nothing half-written.
+    return { status: 503, body: body('unavailable', "the disk holding the server's home is full; nothing was stored, try again once space is freed") };
+  }
   const fastifyError = err as FastifyError;
   if (typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_')) {
     const status = fastifyError.statusCode ?? 500;

@@ -197,6 +197,9 @@ export class Engine {
   }
 }
 
+/** How long a run's end is retried against a store refusing writes (locked, full). */
+const STORE_RETRY_MS = 10 * 60_000;
+
 /** Per-task bookkeeping of one run. */
 interface TaskState {
   ir: TaskIR;
@@ -514,7 +517,28 @@ class RunExecution {
   private async recordInfrastructureFailure(t: TaskState, err: Error): Promise<void> {
     this.failed = true;
     const error: TaskError = { name: err.name, message: err.message, kind: 'infrastructure', stack: err.stack };
-    await this.setTask(t, 'failed', { error, ...this.finishedFields(t) }, err.message).catch(() => undefined);
+    await this.persistently(() => this.setTask(t, 'failed', { error, ...this.finishedFields(t) }, err.message)).catch(() => undefined);
+  }
+
+  /**
+   * Retries a write the state or artifact store refused for a passing reason (database
+   * locked past its busy timeout, disk full) until it goes through, so a run's end is
+   * recorded once the fault clears instead of the run staying `running` until a restart.
+   * Gives up after STORE_RETRY_MS, or at once on cancel (a draining server): the run is
+   * then left for the next start to resume.
+   */
+  private async persistently<T>(write: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + STORE_RETRY_MS;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await write();
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const passing = e.name === 'StateError' || e.code === 'ENOSPC' || e.code === 'EDQUOT';
+        if (!passing || this.cancelled || Date.now() + delay > deadline) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   private async setTask(t: TaskState, status: TaskStatus, patch: Partial<TaskRunRecord>, message?: string): Promise<void> {
@@ -536,7 +560,7 @@ class RunExecution {
 
   private async finalize(): Promise<RunSummary> {
     for (const t of this.tasks.values()) {
-      if (t.status === 'pending' || t.status === 'queued') await this.setTask(t, 'skipped', {});
+      if (t.status === 'pending' || t.status === 'queued') await this.persistently(() => this.setTask(t, 'skipped', {}));
     }
     const status: RunRecord['status'] = this.cancelled ? 'cancelled' : this.failed ? 'failed' : 'succeeded';
     const finishedAt = new Date().toISOString();
@@ -545,7 +569,7 @@ class RunExecution {
     const { state, store } = this.options;
     const key = executedNotebookKey(this.run.id);
     Object.assign(this.run, { status, finishedAt, error, executedNotebook: key });
-    const taskRecords = await state.getTaskRuns(this.run.id);
+    const taskRecords = await this.persistently(() => state.getTaskRuns(this.run.id));
     const executed = buildExecutedNotebook({
       notebook: Notebook.parse(JSON.parse(this.request.notebookText)),
       ir: this.request.ir,
@@ -553,9 +577,9 @@ class RunExecution {
       tasks: taskRecords,
       cellRuns: this.cellRuns
     });
-    await store.putFile(key, JSON.stringify(executed, null, 1));
-    await state.updateRun(this.run.id, { status, finishedAt, error, executedNotebook: key });
-    await this.engine.publish({ runId: this.run.id, kind: 'run', status, time: finishedAt, message: error });
+    await this.persistently(() => store.putFile(key, JSON.stringify(executed, null, 1)));
+    await this.persistently(() => state.updateRun(this.run.id, { status, finishedAt, error, executedNotebook: key }));
+    await this.persistently(() => this.engine.publish({ runId: this.run.id, kind: 'run', status, time: finishedAt, message: error }));
     return summarizeRun(this.run, taskRecords, this.request.ir, store.localPath(key) ?? key);
   }
 }

@@ -7,18 +7,20 @@ import { HttpError, sendError } from './http-errors';
 import { buildOpenApi } from './openapi';
 import { jsonRoute, mountRoutes, type ApiRoute } from './route';
 import { healthRoutes } from './routes/health';
+import { notificationRoutes } from './routes/notifications';
 import { runRoutes } from './routes/runs';
+import { scheduleRoutes } from './routes/schedules';
 import { workflowRoutes } from './routes/workflows';
 
 /** The path of the generated OpenAPI document (stable: clients and docs link to it). */
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
 /**
- * Every route of the API. A new resource (schedules) adds its router here:
- * `...scheduleRoutes(ctx)`, built from the same ApiContext.
+ * Every route of the API. A new resource adds its router here, built from the same
+ * ApiContext; the OpenAPI document lists whatever is here.
  */
 export function apiRoutes(ctx: ApiContext): ApiRoute[] {
-  const routes = [...healthRoutes(ctx), ...runRoutes(ctx), ...workflowRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...runRoutes(ctx), ...notificationRoutes(ctx), ...workflowRoutes(ctx), ...scheduleRoutes(ctx)];
   let openapi: unknown;
   const docRoute: ApiRoute = jsonRoute({
     method: 'GET',

@@ -29,8 +29,8 @@ export class ApiClient {
     this.token = token;
   }
 
-  /** GET/POST a JSON route and parse the answer. */
-  async call<T>(method: 'GET' | 'POST', pathname: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, body?: unknown): Promise<T> {
+  /** Calls a JSON route and parses the answer. */
+  async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', pathname: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, body?: unknown): Promise<T> {
     const res = await this.fetch(pathname, {
       method,
       headers: body !== undefined ? { 'content-type': 'application/json' } : undefined,

@@ -11,6 +11,8 @@ export interface ServerFlags {
   concurrency?: string;
   maxBodyBytes?: string;
   graceSeconds?: string;
+  webhookAttempts?: string;
+  webhookTimeoutSeconds?: string;
 }
 
 const Port = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(0).max(65535);
@@ -30,7 +32,11 @@ export const ServerConfig = z.object({
   concurrency: z.coerce.number().int().min(1).max(1024).optional(),
   maxBodyBytes: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024),
   /** How long SIGTERM waits for runs in flight before cancelling them. */
-  graceSeconds: z.coerce.number().min(0).max(3600)
+  graceSeconds: z.coerce.number().min(0).max(3600),
+  /** Attempts per webhook delivery, the first included (default 4). */
+  webhookAttempts: z.coerce.number().int().min(1).max(20).optional(),
+  /** How long one webhook attempt may take before it counts as failed (default 10). */
+  webhookTimeoutSeconds: z.coerce.number().min(0.1).max(300).optional()
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -43,7 +49,9 @@ const SOURCES: Record<keyof ServerConfig, string> = {
   token: 'CELLGRAPH_TOKEN',
   concurrency: '--concurrency',
   maxBodyBytes: '--max-body-bytes',
-  graceSeconds: '--grace-seconds'
+  graceSeconds: '--grace-seconds',
+  webhookAttempts: '--webhook-attempts',
+  webhookTimeoutSeconds: '--webhook-timeout-seconds'
 };
 
 const DEFAULT_PORT = 8787;
@@ -64,7 +72,9 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     token: blank(env.CELLGRAPH_TOKEN),
     concurrency: flags.concurrency,
     maxBodyBytes: flags.maxBodyBytes ?? 32 * 1024 * 1024,
-    graceSeconds: flags.graceSeconds ?? 30
+    graceSeconds: flags.graceSeconds ?? 30,
+    webhookAttempts: flags.webhookAttempts,
+    webhookTimeoutSeconds: flags.webhookTimeoutSeconds
   };
   const parsed = ServerConfig.safeParse(raw);
   if (!parsed.success) {

@@ -1,15 +1,17 @@
 import type { StoreConfig } from '@cellgraph/schema';
 import type { Engine } from '../engine/engine';
+import type { RunNotifier } from '../notify';
 import type { SqliteStateStore } from '../state/sqlite-state-store';
 import type { ArtifactStore } from '../stores';
 import type { ServerConfig } from './config';
 import type { RunService } from './run-service';
+import type { ScheduleService } from './schedule-service';
 import type { SseStreams } from './sse';
 import type { WorkflowService } from './workflow-service';
 
 /**
- * What routers are built from. A router for a new resource (schedules) takes this and
- * returns its ApiRoute list; add its services here.
+ * What routers are built from. A router for a new resource takes this and returns its
+ * ApiRoute list; add its services here.
  */
 export interface ApiContext {
   config: ServerConfig;
@@ -21,5 +23,9 @@ export interface ApiContext {
   engine: Engine;
   runs: RunService;
   workflows: WorkflowService;
+  /** Cron schedules (the scheduler, with the server's checks in front). */
+  schedules: ScheduleService;
+  /** Webhook deliveries for finished runs. */
+  notifier: RunNotifier;
   streams: SseStreams;
 }

@@ -70,6 +70,11 @@ export function toApiError(e: unknown): Mapped {
       return { status: 400, body: body('invalid', err.message, (err as Error & { field?: string }).field) };
     case 'NotFoundError':
       return { status: 404, body: body('not-found', err.message) };
+    case 'ConflictError': {
+      // The scheduler's ScheduleConflictError (a taken id) and any other clash with stored state.
+      const field = (err as Error & { field?: unknown }).field;
+      return { status: 409, body: body('conflict', err.message, typeof field === 'string' ? field : undefined) };
+    }
     case 'StateError':
       // StateError messages are written for users (locked database, full disk) and hold no secrets.
       return { status: 503, body: body('unavailable', err.message) };

@@ -13,8 +13,10 @@ import {
 } from '@cellgraph/schema';
 import { Engine, RunHandle, summarizeRun } from '../engine/engine';
 import { parseParamAssignments } from '../engine/params';
+import { newRunId } from '../engine/run-id';
 import { notebookKey } from '../engine/workflow-files';
 import { NotFoundError, ValidationError } from '../errors';
+import type { NotificationStore, RunWebhook } from '../state/notification-store';
 import type { StateStore } from '../state/state-store';
 import type { WorkflowVersionStore } from '../state/version-store';
 import type { ArtifactStore } from '../stores';
@@ -31,6 +33,13 @@ export interface LaunchRequest {
   params?: Record<string, JsonValue>;
   paramAssignments?: string[];
   noCache?: boolean;
+  /**
+   * The run's id, when the caller derives it (a schedule: schedule + fire time); a new
+   * unique id otherwise. An id that exists already makes the launch fail, nothing started.
+   */
+  runId?: string;
+  /** Notified when the run succeeds or fails; recorded before it starts, so a restart keeps them. */
+  webhooks?: RunWebhook[];
 }
 
 /** How long cancel waits for a run to wind down before answering with its current state. */
@@ -49,7 +58,7 @@ export class RunService {
   constructor(
     private readonly engine: Engine,
     private readonly store: ArtifactStore,
-    private readonly state: StateStore & WorkflowVersionStore,
+    private readonly state: StateStore & WorkflowVersionStore & NotificationStore,
     readonly irs: IrCache
   ) {
     engine.onLog(this.liveLogs.listener);
@@ -69,18 +78,52 @@ export class RunService {
   async launch(req: LaunchRequest, extra: { retryOf?: string; reuse?: Parameters<Engine['startRun']>[0]['reuse'] } = {}): Promise<RunDetail> {
     if (this.draining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
     const params = { ...parseParamAssignments(req.ir.params, req.paramAssignments ?? []), ...(req.params ?? {}) };
-    const handle = await this.engine.startRun({
-      ir: req.ir,
-      notebookText: req.notebookText,
-      notebookPath: req.notebookPath,
-      workDir: path.dirname(req.notebookPath),
-      params,
-      noCache: req.noCache,
-      reuse: extra.reuse
-    });
+    const runId = req.runId ?? newRunId();
+    const webhooks = req.webhooks ?? [];
+    // Recorded first: a run that finishes at once must still find whom to notify.
+    if (webhooks.length > 0) await this.state.addRunWebhooks(runId, webhooks);
+    let handle: RunHandle;
+    try {
+      handle = await this.engine.startRun({
+        ir: req.ir,
+        notebookText: req.notebookText,
+        notebookPath: req.notebookPath,
+        workDir: path.dirname(req.notebookPath),
+        params,
+        noCache: req.noCache,
+        reuse: extra.reuse,
+        runId
+      });
+    } catch (err) {
+      // Nothing started; keep the URLs only if the id belongs to a run that exists already.
+      if (webhooks.length > 0 && !(await this.exists(runId))) await this.state.deleteRunWebhooks(runId);
+      throw err;
+    }
     if (extra.retryOf !== undefined) await this.state.setRetryOf(handle.runId, extra.retryOf);
     this.track(handle);
     return this.detail(handle.runId);
+  }
+
+  /** Whether a run with this id was ever recorded (by this process or an earlier one). */
+  async exists(id: string): Promise<boolean> {
+    try {
+      await this.state.getRun(id);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Asks a run in flight to stop and returns at once (the scheduler's `Replace` does not
+   * wait for the old run to wind down). False when this process is not running it.
+   */
+  requestCancel(id: string): boolean {
+    const handle = this.active.get(id);
+    if (handle === undefined) return false;
+    handle.cancel();
+    return true;
   }
 
   private track(handle: RunHandle): void {
@@ -144,8 +187,10 @@ export class RunService {
     const ir = await this.irs.get(run.version);
     const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
     const tasks = await this.state.getTaskRuns(id);
+    // A retry notifies whoever the original run notified (a failed scheduled run's retry tells the schedule's webhook).
+    const webhooks = await this.state.getRunWebhooks(id);
     return this.launch(
-      { ir, notebookText, notebookPath: run.notebookPath, params: run.params, noCache: options.noCache },
+      { ir, notebookText, notebookPath: run.notebookPath, params: run.params, noCache: options.noCache, webhooks },
       { retryOf: id, reuse: { fromRunId: id, tasks } }
     );
   }
@@ -241,4 +286,9 @@ export function assertNoParamConflict(params: Record<string, unknown> | undefine
     const name = a.slice(0, Math.max(0, a.indexOf('=')));
     if (name in params) throw new ValidationError(`parameter "${name}" is given both in params and paramAssignments`, `body.params.${name}`);
   }
+}
+
+/** The webhooks of a run request: its optional `webhookUrl`, notified as the run's own. */
+export function runWebhooks(webhookUrl: string | undefined): RunWebhook[] {
+  return webhookUrl === undefined ? [] : [{ url: webhookUrl, source: 'run' }];
 }

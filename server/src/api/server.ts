@@ -2,6 +2,9 @@ import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Engine } from '../engine/engine';
 import { LocalExecutor } from '../executors/local/local-executor';
+import { RunNotifier } from '../notify';
+import { Scheduler } from '../scheduler';
+import { scheduleRepository } from '../state/schedule-store';
 import { SqliteStateStore } from '../state/sqlite-state-store';
 import { FilesystemStore } from '../stores';
 import { buildApp } from './app';
@@ -10,8 +13,14 @@ import type { ServerConfig } from './config';
 import type { ApiContext } from './context';
 import { IrCache } from './ir-cache';
 import { RunService } from './run-service';
+import { ScheduleService } from './schedule-service';
+import { ScheduledRuns } from './scheduled-runs';
+import { schedulerLog } from './scheduler-log';
 import { SseStreams } from './sse';
 import { WorkflowService } from './workflow-service';
+
+/** On shutdown, how long webhook deliveries in progress may finish; the rest are sent by the next process. */
+const NOTIFY_GRACE_MS = 10_000;
 
 /** A started server. */
 export interface RunningServer {
@@ -22,18 +31,23 @@ export interface RunningServer {
   tokenGenerated: boolean;
   /** Runs resumed from a previous process, and how long resuming took. */
   recovered: { runIds: string[]; ms: number };
+  /** Webhook deliveries a previous process left pending, sent again. */
+  resumedDeliveries: number;
   app: FastifyInstance;
   context: ApiContext;
   /**
-   * Graceful shutdown: refuse new runs, wait up to the grace period for runs in flight,
-   * cancel the rest, close the listener and event streams, then the database.
+   * Graceful shutdown: stop the scheduler, refuse new runs, wait up to the grace period
+   * for runs in flight, cancel the rest, give webhook deliveries a moment, close the
+   * listener and event streams, then the database.
    */
   shutdown(): Promise<{ finished: number; cancelled: number }>;
 }
 
 /**
- * Opens the home (artifact store + SQLite state), resumes unfinished runs, and listens.
- * Resuming happens before listening so no client sees a run as `running` that nothing runs.
+ * Opens the home (artifact store + SQLite state), resumes unfinished runs, starts the
+ * scheduler, and listens. Resuming happens before listening so no client sees a run as
+ * `running` that nothing runs; the scheduler starts after it, so its missed-run policy
+ * (and its Forbid checks) see the resumed runs as active.
  */
 export async function startServer(config: ServerConfig, options: { version: string; taskEntry?: string }): Promise<RunningServer> {
   const store = new FilesystemStore(config.home);
@@ -50,15 +64,49 @@ export async function startServer(config: ServerConfig, options: { version: stri
   const irs = new IrCache(store);
   const runs = new RunService(engine, store, state, irs);
   const workflows = new WorkflowService(store, state, irs, runs, config.workDir);
-  const context: ApiContext = { config, version: options.version, store, storeConfig, state, engine, runs, workflows, streams: new SseStreams() };
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const notifier = new RunNotifier({
+    store: state,
+    attempts: config.webhookAttempts,
+    timeoutMs: config.webhookTimeoutSeconds !== undefined ? config.webhookTimeoutSeconds * 1000 : undefined,
+    userAgent: `cellgraph/${options.version}`,
+    log
+  });
+  // Subscribed before runs resume: a resumed run that finishes still notifies.
+  engine.onEvent(notifier.listener);
+  const scheduler = new Scheduler({
+    repository: scheduleRepository(state),
+    runs: new ScheduledRuns(state, workflows, runs),
+    ...schedulerLog(log)
+  });
+  const schedules = new ScheduleService(scheduler, state, irs);
+  const context: ApiContext = {
+    config,
+    version: options.version,
+    store,
+    storeConfig,
+    state,
+    engine,
+    runs,
+    workflows,
+    schedules,
+    notifier,
+    streams: new SseStreams()
+  };
   const token = config.token ?? generateToken();
   const app = buildApp(context, token);
   const t0 = Date.now();
   let runIds: string[];
+  let resumedDeliveries: number;
   try {
     runIds = await runs.recover();
+    resumedDeliveries = await notifier.resumePending();
+    await scheduler.start();
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await scheduler.stop();
+    await runs.drain(0);
+    await notifier.stop(0);
     await state.close();
     throw err;
   }
@@ -69,10 +117,12 @@ export async function startServer(config: ServerConfig, options: { version: stri
   let closing: Promise<{ finished: number; cancelled: number }> | undefined;
   const shutdown = () =>
     (closing ??= (async () => {
+      await scheduler.stop();
       const drained = await runs.drain(config.graceSeconds * 1000);
+      await notifier.stop(Math.min(config.graceSeconds * 1000, NOTIFY_GRACE_MS));
       await app.close();
       await state.close();
       return drained;
     })());
-  return { url: `http://${host}:${port}`, token, tokenGenerated: config.token === undefined, recovered, app, context, shutdown };
+  return { url: `http://${host}:${port}`, token, tokenGenerated: config.token === undefined, recovered, resumedDeliveries, app, context, shutdown };
 }

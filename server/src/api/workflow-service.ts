@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { JsonValue, PromoteRequest, PromoteResponse, TaskDiff, VersionDiffResponse, WorkflowIR, WorkflowVersion } from '@cellgraph/schema';
 import { notebookKey, publishWorkflow } from '../engine/workflow-files';
+import type { RunWebhook } from '../state/notification-store';
 import type { StateStore } from '../state/state-store';
 import type { VersionRecord, VersionSelector, WorkflowVersionStore } from '../state/version-store';
 import type { ArtifactStore } from '../stores';
@@ -61,7 +62,10 @@ export class WorkflowService {
   }
 
   /** Starts a run of a frozen version: its IR and notebook as promoted, in its work directory. */
-  async runVersion(record: VersionRecord, options: { params?: Record<string, JsonValue>; paramAssignments?: string[]; noCache?: boolean }) {
+  async runVersion(
+    record: VersionRecord,
+    options: { params?: Record<string, JsonValue>; paramAssignments?: string[]; noCache?: boolean; runId?: string; webhooks?: RunWebhook[] }
+  ) {
     const ir = await this.irs.get(record.version);
     const notebookText = (await this.store.getFile(notebookKey(record.version))).toString('utf8');
     return this.runs.launch({ ir, notebookText, notebookPath: record.notebookPath, ...options });

@@ -5,6 +5,7 @@ import { registerLogs } from './commands/logs';
 import { registerOutputs } from './commands/outputs';
 import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
+import { registerSchedules } from './commands/schedules';
 import { registerServer } from './commands/server';
 import { registerRemoteCommands } from './commands/remote-runs';
 import { registerValidate } from './commands/validate';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerBuild(program);
   registerServer(program);
   registerRemoteCommands(program);
+  registerSchedules(program);
   return program;
 }
 

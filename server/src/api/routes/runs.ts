@@ -17,7 +17,7 @@ import type { ApiContext } from '../context';
 import { HttpError } from '../http-errors';
 import { compileSubmitted, readSubmittedNotebook } from '../notebook-source';
 import { jsonRoute, streamRoute, type ApiRoute } from '../route';
-import { assertNoParamConflict } from '../run-service';
+import { assertNoParamConflict, runWebhooks } from '../run-service';
 
 const LastEventId = z.coerce.number().int().min(-1);
 
@@ -44,7 +44,8 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
           notebookPath: nb.path,
           params: body.params,
           paramAssignments: body.paramAssignments,
-          noCache: body.noCache
+          noCache: body.noCache,
+          webhooks: runWebhooks(body.webhookUrl)
         });
       }
     }),

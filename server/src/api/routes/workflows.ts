@@ -13,7 +13,7 @@ import {
 import type { ApiContext } from '../context';
 import { HttpError } from '../http-errors';
 import { jsonRoute, type ApiRoute } from '../route';
-import { assertNoParamConflict } from '../run-service';
+import { assertNoParamConflict, runWebhooks } from '../run-service';
 
 /** Promotion and versions of workflows. */
 export function workflowRoutes(ctx: ApiContext): ApiRoute[] {
@@ -69,7 +69,8 @@ export function workflowRoutes(ctx: ApiContext): ApiRoute[] {
       status: 201,
       handler: async ({ params, body }) => {
         assertNoParamConflict(body.params, body.paramAssignments);
-        return workflows.runVersion(await workflows.resolve(params.name, params.v), body);
+        const { webhookUrl, ...options } = body;
+        return workflows.runVersion(await workflows.resolve(params.name, params.v), { ...options, webhooks: runWebhooks(webhookUrl) });
       }
     })
   ];

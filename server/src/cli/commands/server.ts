@@ -12,7 +12,7 @@ import { err, out } from '../output';
 export function registerServer(program: Command): void {
   program
     .command('server')
-    .description('start the HTTP API server: durable runs, live events and logs, versions and promotion')
+    .description('start the HTTP API server: durable runs, live events and logs, versions and promotion, cron schedules, webhooks')
     .option('--host <host>', 'address to listen on (env CELLGRAPH_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port; 0 picks a free one (env CELLGRAPH_PORT; default 8787)')
     .option('--home <dir>', 'artifact store and state directory (env CELLGRAPH_HOME; default <workdir>/.cellgraph)')
@@ -20,6 +20,8 @@ export function registerServer(program: Command): void {
     .option('--concurrency <n>', 'task attempts running at once across all runs (default: CPU count)')
     .option('--max-body-bytes <n>', 'largest request body accepted (default 32 MiB)')
     .option('--grace-seconds <s>', 'on SIGTERM, how long runs in flight may finish before they are cancelled (default 30)')
+    .option('--webhook-attempts <n>', 'attempts per webhook delivery, with exponential backoff between them (default 4)')
+    .option('--webhook-timeout-seconds <s>', 'how long one webhook attempt may take (default 10)')
     .action(async (flags: ServerFlags) => {
       const config = loadServerConfig(flags, process.env, process.cwd());
       const version = require('../../../package.json').version as string;
@@ -31,6 +33,7 @@ export function registerServer(program: Command): void {
       if (server.recovered.runIds.length > 0) {
         err(`resumed ${server.recovered.runIds.length} unfinished run(s) in ${server.recovered.ms} ms: ${server.recovered.runIds.join(', ')}`);
       }
+      if (server.resumedDeliveries > 0) err(`sending ${server.resumedDeliveries} webhook delivery(ies) left pending by the previous process`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           err(`${signal}: draining (no new runs; up to ${config.graceSeconds}s for runs in flight)…`);

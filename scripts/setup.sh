@@ -44,4 +44,14 @@ if [ "$(cat .venv/.cellgraph-stamp 2>/dev/null)" != "$venv_stamp" ]; then
   node_modules/.bin/tslab install --python="$ROOT/.venv/bin/python" --sys-prefix --binary="$ROOT/node_modules/.bin/tslab" >/dev/null
   echo "$venv_stamp" > .venv/.cellgraph-stamp
 fi
+
+# 5. A real Kubernetes control plane for the Kubernetes tests: kube-apiserver built from the
+# Go module proxy and Debian's etcd-server, cached outside the repository by version (the
+# first build takes ~8 min; scripts/build-kube.sh says what it does).
+kube_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' scripts/kube/go.mod)"
+kube_dir="${CELLGRAPH_KUBE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cellgraph/kube/$kube_version}"
+if [ ! -x "$kube_dir/kube-apiserver" ] || [ ! -x "$kube_dir/etcd" ]; then
+  log "building kube-apiserver $kube_version and getting etcd (scripts/build-kube.sh)"
+  bash scripts/build-kube.sh
+fi
 log "ready"

@@ -7,6 +7,8 @@ require k8s.io/kubernetes v1.30.14
 
 // k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with
 // ./staging/...; a module that depends on it must pin them to the matching releases.
+// (k8s.io/sample-{apiserver,cli-plugin,controller} are left out: kube-apiserver imports
+// none of them and the module proxy has no v0.30.14 of them.)
 replace (
 	k8s.io/api => k8s.io/api v0.30.14
 	k8s.io/apiextensions-apiserver => k8s.io/apiextensions-apiserver v0.30.14

@@ -18,10 +18,10 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort } from './registry';
 
 export interface KubeApiServer {
   /** A kubeconfig (context `cellgraph-test`, user with a bearer token in `system:masters`). */
@@ -42,6 +42,24 @@ export interface KubeApiServer {
   restartApiServer(): Promise<void>;
   /** Stops kube-apiserver and etcd (by PID) and removes the temporary directory. */
   stop(): Promise<void>;
+}
+
+/** `n` distinct free ports on 127.0.0.1 (held together, then released for the services to bind). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => net.createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<number>((resolve, reject) => {
+            s.once('error', reject);
+            s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
+          })
+      )
+    );
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => (s.listening ? s.close(r) : r(undefined)))));
+  }
 }
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -176,8 +194,7 @@ export async function startKubeApiServer(opts: { readyTimeoutMs?: number } = {})
     fs.writeFileSync(tokensPath, `${token},cellgraph-admin,cellgraph-admin,"system:masters"\n`, { mode: 0o600 });
     const caCert = fs.readFileSync(certPath, 'utf8');
 
-    const etcdClientPort = await freePort();
-    const etcdPeerPort = await freePort();
+    const [etcdClientPort, etcdPeerPort, port] = await freePorts(3);
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const etcd = startProc(
       bins.etcd,
@@ -201,7 +218,6 @@ export async function startKubeApiServer(opts: { readyTimeoutMs?: number } = {})
       return res.status === 200 && /"health":\s*"true"/.test(body) ? true : `${res.status} ${body}`;
     });
 
-    const port = await freePort();
     const server = `https://127.0.0.1:${port}`;
     const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,

@@ -15,6 +15,7 @@ import { LocalExecutor } from '../executors/local/local-executor';
 import { SqliteStateStore } from '../state/sqlite-state-store';
 import { FilesystemStore, sha256 } from '../stores';
 import { benchImages } from './images';
+import { benchServer } from './server';
 import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
 
 interface Figure {
@@ -219,7 +220,8 @@ async function main(): Promise<void> {
       ['fan', benchFan],
       ['cached', benchCachedRerun],
       ['large-dag', benchLargeDag],
-      ['images', (dir: string) => benchImages(dir, report)]
+      ['images', (dir: string) => benchImages(dir, report)],
+      ['server', (dir: string) => benchServer(dir, report)]
     ];
     const only = process.argv.slice(2);
     for (const [name, fn] of sections) {

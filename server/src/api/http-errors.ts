@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { ZodError } from 'zod';
 import { ApiError, ApiErrorCode, Diagnostic } from '@cellgraph/schema';
+import { firstZodIssue } from '../zod-issue';
 
 /**
  * An error that already knows its HTTP answer. Domain errors (ValidationError,
@@ -34,15 +35,7 @@ export function compileFailed(notebook: string, diagnostics: Diagnostic[]): Http
 
 /** Turns a zod failure on one part of a request into a 400 naming the field at fault. */
 export function invalidInput(location: 'body' | 'query' | 'params' | 'header', error: ZodError): HttpError {
-  const issue = error.issues[0];
-  let path = issue.path.map(String);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = [...path, issue.keys[0]];
-    message = `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
-  } else if (issue.code === 'invalid_type' && issue.received === 'undefined') {
-    message = 'required';
-  }
+  const { path, message } = firstZodIssue(error);
   const field = [location === 'params' ? 'path' : location, ...path].join('.');
   return new HttpError(400, 'invalid', `${field}: ${message}`, field);
 }

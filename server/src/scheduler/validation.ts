@@ -1,5 +1,6 @@
 import { ZodError, ZodType, ZodTypeDef } from 'zod';
 import { ValidationError } from '../errors';
+import { firstZodIssue } from '../zod-issue';
 
 /**
  * Parses `input` with `schema`, turning a zod failure into a ValidationError whose `field`
@@ -14,13 +15,7 @@ export function parseOrThrow<Out, In>(schema: ZodType<Out, ZodTypeDef, In>, inpu
 
 /** The first issue of a ZodError as a ValidationError naming its field. */
 export function zodToValidationError(error: ZodError): ValidationError {
-  const issue = error.issues[0];
-  let path = issue.path.map(String);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = [...path, issue.keys[0]];
-    message = `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
-  }
+  const { path, message } = firstZodIssue(error);
   const field = path.join('.');
   return new ValidationError(field === '' ? message : `${field}: ${message}`, field === '' ? undefined : field);
 }

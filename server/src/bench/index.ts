@@ -157,6 +157,9 @@ class InstantExecutor implements Executor {
     const result: TaskResult = { status: 'succeeded', outputs: [], metrics: {}, cells: [], startedAt: new Date().toISOString(), durationMs: 0 };
     return { done: Promise.resolve({ kind: 'reported', result, log: '' }), cancel: () => undefined };
   }
+  async recoverAttempt(): Promise<undefined> {
+    return undefined;
+  }
 }
 
 /** A layered DAG of `n` tasks with ordering edges to up to 3 tasks of the previous layer. */

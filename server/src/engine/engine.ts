@@ -18,7 +18,7 @@ import {
   attemptKey,
   executedNotebookKey
 } from '@cellgraph/schema';
-import type { Executor } from '../executors/executor';
+import type { AttemptHandle, AttemptSpec, Executor } from '../executors/executor';
 import type { StateStore } from '../state/state-store';
 import type { ArtifactStore } from '../stores';
 import { BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './backoff';
@@ -28,7 +28,6 @@ import { resolveParams } from './params';
 import { newRunId } from './run-id';
 import { Slots } from './slots';
 import { publishWorkflow } from './workflow-files';
-import { stopLostAttempts } from './lost-attempts';
 
 /** What the engine is built from. */
 export interface EngineOptions {
@@ -209,6 +208,8 @@ interface TaskState {
   startedAtMs?: number;
   cancelAttempt?: () => void;
   cancelBackoff?: () => void;
+  /** An attempt still alive after a restart, re-attached by the executor: followed before anything new starts. */
+  recovered?: { handle: AttemptHandle; inputs: Record<string, ArtifactRef>; cacheKey: string };
 }
 
 /** One run in flight: the scheduling loop and its bookkeeping. */
@@ -257,6 +258,7 @@ class RunExecution {
    * it filed one before dying, else the task gets a fresh attempt.
    */
   private async restore(records: TaskRunRecord[]): Promise<void> {
+    const lost: TaskRunRecord[] = [];
     const now = new Date().toISOString();
     const startedAt = this.run.startedAt ?? now;
     this.run.startedAt = startedAt;
@@ -288,16 +290,37 @@ class RunExecution {
           break;
         case 'running':
         case 'retrying':
-          await stopLostAttempts(this.run.id, r.task);
-          if (r.attempts > 0 && (await this.adoptLostAttempt(t, r))) break;
-          t.status = 'pending';
-          await this.setTask(t, 'retrying', {}, `attempt ${r.attempts} was lost when the server stopped; retrying`);
-          t.status = 'pending';
+          lost.push(r);
           break;
         default:
           t.status = 'pending';
       }
     }
+    // Upstream outputs are all known now: attempts in flight can be recovered with their inputs.
+    for (const r of lost) await this.recoverLostAttempt(this.tasks.get(r.task) as TaskState, r);
+  }
+
+  /**
+   * A task that was running when the previous process stopped: the executor re-attaches
+   * to the attempt if it is still alive (a pod), else makes sure it is stopped; then its
+   * result is adopted if it filed one, or the task gets a new attempt.
+   */
+  private async recoverLostAttempt(t: TaskState, r: TaskRunRecord): Promise<void> {
+    if (r.attempts > 0) {
+      const inputs = this.inputsOf(t.ir);
+      const cacheKey = r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, inputs, this.run.params);
+      const spec = this.attemptSpec(t.ir, inputs, r.attempts);
+      const handle = await this.options.executor.recoverAttempt(spec, this.logListener(t.ir.name, r.attempts));
+      if (handle !== undefined) {
+        t.recovered = { handle, inputs, cacheKey };
+        await this.setTask(t, 'running', {}, `re-attached to attempt ${r.attempts} after a server restart`);
+        return;
+      }
+      if (await this.adoptLostAttempt(t, r)) return;
+    }
+    t.status = 'pending';
+    await this.setTask(t, 'retrying', {}, `attempt ${r.attempts} was lost when the server stopped; retrying`);
+    t.status = 'pending';
   }
 
   /** Takes over the result a lost attempt filed before the server died, if it succeeded. */
@@ -354,6 +377,18 @@ class RunExecution {
 
   /** Starts every task whose upstream tasks all finished well; ends the run when nothing is left to do. */
   private pump(): void {
+    for (const t of this.tasks.values()) {
+      const recovered = t.recovered;
+      if (recovered === undefined) continue;
+      t.recovered = undefined;
+      this.active += 1;
+      void this.followRecovered(t, recovered)
+        .catch((err: Error) => this.recordInfrastructureFailure(t, err))
+        .finally(() => {
+          this.active -= 1;
+          this.pump();
+        });
+    }
     if (!this.cancelled && !this.failed) {
       for (const t of this.tasks.values()) {
         if (t.status !== 'pending') continue;
@@ -389,6 +424,43 @@ class RunExecution {
     }
   }
 
+  /** Follows an attempt re-attached after a restart to its end, holding a slot like any attempt. */
+  private async followRecovered(t: TaskState, recovered: NonNullable<TaskState['recovered']>): Promise<void> {
+    const release = await this.slots.acquire();
+    try {
+      await this.attemptUntilDone(t, recovered.inputs, recovered.cacheKey, recovered.handle);
+    } finally {
+      release();
+    }
+  }
+
+  /** What the executor gets for one attempt of a task. */
+  private attemptSpec(ir: TaskIR, inputs: Record<string, ArtifactRef>, attempt: number): AttemptSpec {
+    return {
+      invocation: {
+        runId: this.run.id,
+        task: ir.name,
+        attempt,
+        workflowVersion: this.request.ir.version,
+        workDir: this.request.workDir,
+        inputs,
+        outputTypes: Object.fromEntries(ir.outputs.map((o) => [o.name, o.type])),
+        params: this.run.params,
+        store: this.options.storeConfig
+      },
+      timeoutMs: ir.policy.timeoutSeconds !== undefined ? ir.policy.timeoutSeconds * 1000 : undefined,
+      env: ir.policy.env,
+      resources: ir.policy.resources,
+      workflow: this.request.ir.name,
+      policy: ir.policy,
+      image: this.request.ir.image
+    };
+  }
+
+  private logListener(task: string, attempt: number): (stream: 'stdout' | 'stderr', text: string) => void {
+    return (stream, text) => this.engine.emitLog({ runId: this.run.id, task, attempt, stream, text });
+  }
+
   private inputsOf(task: TaskIR): Record<string, ArtifactRef> {
     const inputs: Record<string, ArtifactRef> = {};
     for (const port of task.inputs) {
@@ -412,36 +484,27 @@ class RunExecution {
     return true;
   }
 
-  private async attemptUntilDone(t: TaskState, inputs: Record<string, ArtifactRef>, cacheKey: string): Promise<void> {
+  private async attemptUntilDone(t: TaskState, inputs: Record<string, ArtifactRef>, cacheKey: string, recovered?: AttemptHandle): Promise<void> {
     const { ir } = t;
+    let followed = recovered;
     for (;;) {
-      // After a cancel or another task's failure nothing new starts (a retry counts as new).
-      if (this.cancelled || this.failed) {
-        await this.setTask(t, t.attempts > 0 ? (this.cancelled ? 'cancelled' : 'failed') : 'skipped', this.finishedFields(t));
-        return;
+      let handle: AttemptHandle;
+      if (followed !== undefined) {
+        // An attempt that survived a restart: follow it instead of starting a new one.
+        handle = followed;
+        followed = undefined;
+        if (this.cancelled) handle.cancel();
+      } else {
+        // After a cancel or another task's failure nothing new starts (a retry counts as new).
+        if (this.cancelled || this.failed) {
+          await this.setTask(t, t.attempts > 0 ? (this.cancelled ? 'cancelled' : 'failed') : 'skipped', this.finishedFields(t));
+          return;
+        }
+        t.attempts += 1;
+        t.startedAtMs ??= Date.now();
+        await this.setTask(t, 'running', { attempts: t.attempts, startedAt: new Date(t.startedAtMs).toISOString() });
+        handle = this.options.executor.launch(this.attemptSpec(ir, inputs, t.attempts), this.logListener(ir.name, t.attempts));
       }
-      t.attempts += 1;
-      t.startedAtMs ??= Date.now();
-      await this.setTask(t, 'running', { attempts: t.attempts, startedAt: new Date(t.startedAtMs).toISOString() });
-      const handle = this.options.executor.launch(
-        {
-          invocation: {
-            runId: this.run.id,
-            task: ir.name,
-            attempt: t.attempts,
-            workflowVersion: this.request.ir.version,
-            workDir: this.request.workDir,
-            inputs,
-            outputTypes: Object.fromEntries(ir.outputs.map((o) => [o.name, o.type])),
-            params: this.run.params,
-            store: this.options.storeConfig
-          },
-          timeoutMs: ir.policy.timeoutSeconds !== undefined ? ir.policy.timeoutSeconds * 1000 : undefined,
-          env: ir.policy.env,
-          resources: ir.policy.resources
-        },
-        (stream, text) => this.engine.emitLog({ runId: this.run.id, task: ir.name, attempt: t.attempts, stream, text })
-      );
       t.cancelAttempt = handle.cancel;
       const outcome = await handle.done;
       t.cancelAttempt = undefined;

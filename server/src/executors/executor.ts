@@ -1,4 +1,4 @@
-import type { Resources, TaskError, TaskInvocation, TaskResult } from '@cellgraph/schema';
+import type { ImageRef, Resources, TaskError, TaskInvocation, TaskPolicy, TaskResult } from '@cellgraph/schema';
 
 /** Everything an executor needs to start one task attempt. */
 export interface AttemptSpec {
@@ -8,6 +8,12 @@ export interface AttemptSpec {
   /** Extra environment from the task's policy. */
   env: Record<string, string>;
   resources: Resources;
+  /** The workflow's name (pods are labelled with it). */
+  workflow: string;
+  /** The task's whole policy: executors that place work elsewhere need secrets, resources and the timeout as declared. */
+  policy: TaskPolicy;
+  /** The image the run's tasks run in (required by executors that run containers). */
+  image?: ImageRef;
 }
 
 /** How an attempt ended, as far as the executor can tell. */
@@ -34,4 +40,11 @@ export type LogListener = (stream: 'stdout' | 'stderr', text: string) => void;
 export interface Executor {
   readonly name: string;
   launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle;
+  /**
+   * After a restart, for an attempt the previous process left running: makes sure it
+   * cannot run twice. Returns a handle when the attempt is still alive and can be followed
+   * (a pod re-attached by its labels), or undefined when it is gone or was stopped (local
+   * processes are stopped: their output pipes died with the old process).
+   */
+  recoverAttempt(spec: AttemptSpec, onLog: LogListener): Promise<AttemptHandle | undefined>;
 }

@@ -9,6 +9,12 @@ import { z } from 'zod';
 /** JSON TaskInvocation for a task attempt. */
 export const INVOCATION_ENV = 'CELLGRAPH_INVOCATION';
 
+/**
+ * Set to `1` where the executor cannot collect the process's output itself (a pod): the
+ * task entry then archives its own log in the store (see log-archive.ts).
+ */
+export const ARCHIVE_LOGS_ENV = 'CELLGRAPH_ARCHIVE_LOGS';
+
 /** JSON ParamsCheck for a parameters check (see task-entry). */
 export const PARAMS_CHECK_ENV = 'CELLGRAPH_PARAMS_CHECK';
 

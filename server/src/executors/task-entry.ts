@@ -12,11 +12,22 @@ import * as path from 'node:path';
 import { runParamsModule, runTask } from '@cellgraph/kernel';
 import { TaskInvocation, TaskResult, attemptKey, paramsModuleKey, taskModuleKey } from '@cellgraph/schema';
 import { openStore } from '../stores';
-import { INVOCATION_ENV, PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from './task-entry-protocol';
+import { LogArchive } from './log-archive';
+import { ARCHIVE_LOGS_ENV, INVOCATION_ENV, PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from './task-entry-protocol';
 
 async function runAttempt(raw: string): Promise<number> {
   const inv = TaskInvocation.parse(JSON.parse(raw));
   const store = openStore(inv.store);
+  const archive = process.env[ARCHIVE_LOGS_ENV] === '1' ? new LogArchive(store, attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt')) : undefined;
+  archive?.start();
+  try {
+    return await runAndFile(inv, store);
+  } finally {
+    await archive?.stop();
+  }
+}
+
+async function runAndFile(inv: TaskInvocation, store: ReturnType<typeof openStore>): Promise<number> {
   const moduleSource = (await store.getFile(taskModuleKey(inv.workflowVersion, inv.task))).toString('utf8');
   const attemptDir = fs.mkdtempSync(path.join(os.tmpdir(), `cellgraph-${inv.task}-`));
   let result: TaskResult;

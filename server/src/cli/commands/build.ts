@@ -21,7 +21,7 @@ const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 1024 * 1024 ? 2 : 1)
 const short = (digest: string) => digest.slice(0, 19);
 
 /** Progress lines on stderr: what was resolved, built or reused, and what each blob cost. */
-function printEvent(e: BuildEvent): void {
+export function printBuildEvent(e: BuildEvent): void {
   switch (e.kind) {
     case 'base':
       err(`base ${e.reference} (${short(e.digest)})`);
@@ -74,7 +74,7 @@ export function registerBuild(program: Command): void {
         base: opts.base,
         insecure: opts.insecure,
         store,
-        onEvent: printEvent
+        onEvent: printBuildEvent
       });
       err(`built in ${formatDuration(performance.now() - t0)}; uploaded ${mib(result.bytesUploaded)}`);
       out(opts.json ? JSON.stringify(result, null, 2) : result.reference);

@@ -4,6 +4,7 @@ import type { RunSummary } from '@cellgraph/schema';
 import { Engine } from '../../engine/engine';
 import { ValidationError } from '../../errors';
 import { parseParamAssignments } from '../../engine/params';
+import type { Executor } from '../../executors/executor';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { compileForRunOrReport } from '../compile';
 import { openHome, storeConfigFor } from '../home-session';
@@ -22,7 +23,16 @@ interface RunOptions {
   home?: string;
   executor: string;
   logs?: boolean;
+  kubeconfig?: string;
+  namespace?: string;
+  kubeTarget?: string;
+  push?: string;
+  base?: string;
+  insecure?: boolean;
 }
+
+/** Pods are cheap to have in flight; processes on this machine are not. */
+const KUBERNETES_DEFAULT_CONCURRENCY = 32;
 
 /** `cellgraph run NOTEBOOK`: compile, validate parameters, run every task locally, summarize. */
 export function registerRun(program: Command): void {
@@ -35,8 +45,14 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--concurrency <n>', 'task attempts running at once (default: CPU count)')
     .option('--home <dir>', 'artifact store and state directory (default: .cellgraph next to the notebook; env CELLGRAPH_HOME)')
-    .option('--executor <name>', 'where tasks run: local', 'local')
+    .option('--executor <name>', 'where tasks run: local (child processes) or kubernetes (one pod per attempt)', 'local')
     .option('--logs', 'stream task output while the run goes on')
+    .option('--kubeconfig <file>', 'kubernetes: kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--namespace <ns>', "kubernetes: namespace for task pods (default: the context's, else default)")
+    .option('--kube-target <file>', 'kubernetes: JSON with serviceAccountName, imagePullSecrets, nodeSelector, tolerations, env, secretEnv, podGC, systemRetries (env CELLGRAPH_KUBE_TARGET)')
+    .option('--push <repository>', 'kubernetes: registry repository for the workflow image (env CELLGRAPH_IMAGE_REPO)')
+    .option('--base <image>', 'kubernetes: base image with Node 20 (env CELLGRAPH_BASE_IMAGE)')
+    .option('--insecure', 'kubernetes: plain HTTP to the registry (always so for localhost)')
     .action(async (file: string, opts: RunOptions, cmd: Command) => {
       const client = remoteClient(cmd);
       if (client !== undefined) {
@@ -55,25 +71,42 @@ export function registerRun(program: Command): void {
 
 async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const nb = readNotebook(file);
-  if (opts.executor !== 'local') throw new ValidationError(`unknown executor ${JSON.stringify(opts.executor)}; available: local`);
+  if (opts.executor !== 'local' && opts.executor !== 'kubernetes') {
+    throw new ValidationError(`unknown executor ${JSON.stringify(opts.executor)}; available: local, kubernetes`, 'executor');
+  }
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
     throw new ValidationError(`--concurrency must be a positive integer, got ${JSON.stringify(opts.concurrency)}`);
   }
   const home = path.resolve(opts.home || process.env.CELLGRAPH_HOME || notebookHome(nb.absolutePath));
   // Compile before opening the home: a broken notebook leaves no state behind.
-  const { ir } = await compileForRunOrReport(nb, openStore(storeConfigFor(home)));
-  if (!ir) return EXIT_FAILED;
+  const compiled = await compileForRunOrReport(nb, openStore(storeConfigFor(home)));
+  if (!compiled.ir) return EXIT_FAILED;
+  let ir = compiled.ir;
   const overrides = parseParamAssignments(ir.params, opts.param);
   const session = openHome(home);
   rememberHome(home);
+  let executor: Executor | undefined;
+  let stopExecutor = () => undefined as void;
   try {
+    if (opts.executor === 'kubernetes') {
+      // Loaded only when asked for: the Kubernetes client costs local runs ~0.3 s of start-up.
+      const { bindImage, openKubernetesExecutor } = await import('../kubernetes-session');
+      const { printBuildEvent } = await import('./build');
+      const kube = await openKubernetesExecutor(opts, session.store, session.storeConfig);
+      executor = kube;
+      stopExecutor = () => kube.stop();
+      ir = await bindImage({ ir, notebookPath: nb.absolutePath, notebookText: nb.text, home, flags: opts, onEvent: printBuildEvent });
+      err(`image ${ir.image?.reference}; pods in namespace ${kube.options.target.namespace}`);
+    } else {
+      executor = new LocalExecutor({ store: session.store });
+    }
     const engine = new Engine({
       store: session.store,
       storeConfig: session.storeConfig,
       state: session.state,
-      executor: new LocalExecutor({ store: session.store }),
-      concurrency
+      executor,
+      concurrency: concurrency ?? (opts.executor === 'kubernetes' ? KUBERNETES_DEFAULT_CONCURRENCY : undefined)
     });
     const width = Math.max(...ir.tasks.map((t) => t.name.length));
     engine.onEvent(progressPrinter(width));
@@ -86,7 +119,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
       params: overrides,
       noCache: !opts.cache
     });
-    err(`run ${handle.runId}: workflow ${ir.name}, ${ir.tasks.length} tasks, executor local, home ${home}`);
+    err(`run ${handle.runId}: workflow ${ir.name}, ${ir.tasks.length} tasks, executor ${executor.name}, home ${home}`);
     let interrupts = 0;
     const onSigint = () => {
       interrupts += 1;
@@ -104,6 +137,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
     if (summary.status === 'cancelled') return EXIT_INTERRUPTED;
     return summary.status === 'succeeded' ? 0 : EXIT_FAILED;
   } finally {
+    stopExecutor();
     await session.close();
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ImageRef, TaskInvocation, TaskIR } from '@cellgraph/schema';
+import type { ImageRef, TaskInvocation, TaskPolicy } from '@cellgraph/schema';
 import { z } from 'zod';
-import { INVOCATION_ENV } from '../task-entry-protocol';
+import { ARCHIVE_LOGS_ENV, INVOCATION_ENV } from '../task-entry-protocol';
 
 /**
  * Pod manifests for task attempts: one pod per attempt, no driver pod. Pure functions, so
@@ -33,7 +33,15 @@ export const KubernetesTarget = z
     /** Environment every task pod gets (e.g. AWS_REGION for the S3 store); secrets go through secretEnv. */
     env: z.record(z.string()).default({}),
     /** Store credentials and the like, from Secrets: never copied into the IR, logs or artifacts. */
-    secretEnv: z.array(z.object({ env: z.string(), secret: z.string(), key: z.string() }).strict()).default([])
+    secretEnv: z.array(z.object({ env: z.string(), secret: z.string(), key: z.string() }).strict()).default([]),
+    /** Where the workflow's files are inside the image (the image builder's WorkingDir). */
+    workDir: z.string().startsWith('/').default('/app/work'),
+    /** Times an attempt is started again after the platform lost it (eviction, node loss, pod deleted); separate from the task's retries. */
+    systemRetries: z.number().int().min(0).max(20).default(3),
+    /** How long a pod may stay unable to start (image pull errors, missing Secret, unschedulable) before its attempt fails. */
+    stuckPendingSeconds: z.number().positive().default(120),
+    /** Which finished pods are deleted: all, only succeeded ones (failed kept for `kubectl describe`), or none. */
+    podGC: z.enum(['always', 'onSuccess', 'never']).default('onSuccess')
   })
   .strict();
 export type KubernetesTarget = z.infer<typeof KubernetesTarget>;
@@ -66,7 +74,8 @@ export const PodLabels = {
   run: 'cellgraph.dev/run',
   task: 'cellgraph.dev/task',
   attempt: 'cellgraph.dev/attempt',
-  workflow: 'cellgraph.dev/workflow'
+  workflow: 'cellgraph.dev/workflow',
+  systemRetry: 'cellgraph.dev/system-retry'
 } as const;
 
 /** A label value: at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */
@@ -81,10 +90,11 @@ export function labelValue(text: string): string {
  * A DNS-1123 pod name from run, task and attempt, unique per attempt and at most 63
  * characters (a hash keeps long names distinct).
  */
-export function podName(runId: string, task: string, attempt: number): string {
-  const base = `cg-${runId}-${task}-${attempt}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
+export function podName(runId: string, task: string, attempt: number, systemRetry = 0): string {
+  const suffix = systemRetry > 0 ? `-s${systemRetry}` : '';
+  const base = `cg-${runId}-${task}-${attempt}${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
   if (base.length <= 63) return base.replace(/-$/, '');
-  const hash = createHash('sha256').update(`${runId}/${task}/${attempt}`).digest('hex').slice(0, 10);
+  const hash = createHash('sha256').update(`${runId}/${task}/${attempt}${suffix}`).digest('hex').slice(0, 10);
   return `${base.slice(0, 52).replace(/-+$/, '')}-${hash}`;
 }
 
@@ -94,11 +104,21 @@ export function podName(runId: string, task: string, attempt: number): string {
  * task's policy (GPUs as requests = limits, as extended resources require), the timeout
  * as activeDeadlineSeconds, `restartPolicy: Never` (retries are the engine's, per attempt).
  */
-export function podForAttempt(input: { workflow: string; task: TaskIR; invocation: TaskInvocation; image: ImageRef; target: KubernetesTarget; workingDir?: string }): PodManifest {
-  const { task, invocation, image, target } = input;
+export function podForAttempt(input: {
+  workflow: string;
+  policy: TaskPolicy;
+  invocation: TaskInvocation;
+  image: ImageRef;
+  target: KubernetesTarget;
+  workingDir?: string;
+  /** 0 for the attempt's first pod; n for the pod started after the platform lost n of them. */
+  systemRetry?: number;
+}): PodManifest {
+  const { policy, invocation, image, target } = input;
+  const systemRetry = input.systemRetry ?? 0;
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
-  const r = task.policy.resources;
+  const r = policy.resources;
   if (r.cpu !== undefined) requests.cpu = String(r.cpu);
   if (r.memory !== undefined) {
     requests.memory = r.memory;
@@ -111,9 +131,11 @@ export function podForAttempt(input: { workflow: string; task: TaskIR; invocatio
   }
   const env: PodManifest['spec']['containers'][number]['env'] = [
     ...Object.entries(target.env).map(([name, value]) => ({ name, value })),
-    ...Object.entries(task.policy.env).map(([name, value]) => ({ name, value })),
-    ...[...target.secretEnv, ...task.policy.secrets].map((s) => ({ name: s.env, valueFrom: { secretKeyRef: { name: s.secret, key: s.key } } })),
-    { name: INVOCATION_ENV, value: JSON.stringify(invocation) }
+    ...Object.entries(policy.env).map(([name, value]) => ({ name, value })),
+    ...[...target.secretEnv, ...policy.secrets].map((s) => ({ name: s.env, valueFrom: { secretKeyRef: { name: s.secret, key: s.key } } })),
+    { name: INVOCATION_ENV, value: JSON.stringify(invocation) },
+    // The pod's output is gone with the pod: the runner archives its own log in the store.
+    { name: ARCHIVE_LOGS_ENV, value: '1' }
   ];
   const reference = image.reference.replace(/[:@][^/]*$/, '');
   const labels: Record<string, string> = {
@@ -121,13 +143,14 @@ export function podForAttempt(input: { workflow: string; task: TaskIR; invocatio
     [PodLabels.run]: labelValue(invocation.runId),
     [PodLabels.task]: labelValue(invocation.task),
     [PodLabels.attempt]: String(invocation.attempt),
-    [PodLabels.workflow]: labelValue(input.workflow)
+    [PodLabels.workflow]: labelValue(input.workflow),
+    [PodLabels.systemRetry]: String(systemRetry)
   };
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: podName(invocation.runId, invocation.task, invocation.attempt),
+      name: podName(invocation.runId, invocation.task, invocation.attempt, systemRetry),
       namespace: target.namespace,
       labels,
       // Labels are truncated; annotations keep the exact ids.
@@ -135,7 +158,7 @@ export function podForAttempt(input: { workflow: string; task: TaskIR; invocatio
     },
     spec: {
       restartPolicy: 'Never',
-      ...(task.policy.timeoutSeconds !== undefined ? { activeDeadlineSeconds: Math.ceil(task.policy.timeoutSeconds) } : {}),
+      ...(policy.timeoutSeconds !== undefined ? { activeDeadlineSeconds: Math.ceil(policy.timeoutSeconds) } : {}),
       ...(target.serviceAccountName ? { serviceAccountName: target.serviceAccountName } : {}),
       ...(target.imagePullSecrets.length > 0 ? { imagePullSecrets: target.imagePullSecrets.map((name) => ({ name })) } : {}),
       ...(Object.keys(target.nodeSelector).length > 0 ? { nodeSelector: target.nodeSelector } : {}),

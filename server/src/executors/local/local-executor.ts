@@ -5,11 +5,11 @@ import { TaskError, TaskResult, attemptKey } from '@cellgraph/schema';
 import type { ArtifactStore } from '../../stores';
 import type { AttemptHandle, AttemptOutcome, AttemptSpec, Executor, LogListener } from '../executor';
 import { INVOCATION_ENV } from '../task-entry-protocol';
+import { logTail } from '../log-tail';
+import { stopLostAttempts } from './lost-attempts';
 
 /** How long a process gets between SIGTERM and SIGKILL when stopped. */
 const KILL_GRACE_MS = 2000;
-/** Lines of output kept in a failure message when a process dies without a result. */
-const TAIL_LINES = 20;
 
 /**
  * The embedded default executor: each task attempt is a child process running the task
@@ -73,12 +73,18 @@ export class LocalExecutor implements Executor {
           ? `could not start the task process: ${spawnError.message}`
           : `task process ${signal ? `was killed by ${signal}` : `exited with code ${code}`} without reporting a result`;
         const detail = reported instanceof Error ? ` (${reported.message})` : '';
-        resolve({ kind: 'lost', log, error: TaskError.parse({ name: 'ProcessExitError', message: `${why}${detail}${tail(log)}`, kind: 'exit' }) });
+        resolve({ kind: 'lost', log, error: TaskError.parse({ name: 'ProcessExitError', message: `${why}${detail}${logTail(log)}`, kind: 'exit' }) });
       };
       child.on('error', (err) => void finish(null, null, err));
       child.on('close', (code, signal) => void finish(code, signal));
     });
     return { done, cancel: () => stop('cancelled') };
+  }
+
+  /** Local attempts cannot be followed again (their pipes died with the old process): stop orphans. */
+  async recoverAttempt(spec: AttemptSpec): Promise<undefined> {
+    await stopLostAttempts(spec.invocation.runId, spec.invocation.task);
+    return undefined;
   }
 
   private async readResult(spec: AttemptSpec): Promise<TaskResult | undefined> {
@@ -98,10 +104,6 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function tail(log: string): string {
-  const lines = log.trimEnd().split('\n').slice(-TAIL_LINES);
-  return lines.length > 0 && lines[0] !== '' ? `\n--- last output ---\n${lines.join('\n')}` : '';
-}
 
 /**
  * The compiled task entry beside this file; under ts-jest (running sources) the built

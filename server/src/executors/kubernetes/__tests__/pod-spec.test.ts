@@ -1,20 +1,9 @@
 /** Pod manifests for task attempts: what a pod carries, and what it must never carry. */
-import type { TaskInvocation, TaskIR } from '@cellgraph/schema';
+import type { TaskInvocation, TaskPolicy } from '@cellgraph/schema';
 import { KubernetesTarget, PodLabels, labelValue, podForAttempt, podName } from '../pod-spec';
 
 const digest = `sha256:${'a'.repeat(64)}`;
-const task = (policy: Partial<TaskIR['policy']> = {}): TaskIR => ({
-  name: 'train',
-  cells: [3],
-  inputs: [],
-  outputs: [],
-  params: [],
-  after: [],
-  upstream: [],
-  policy: { retries: 0, cache: true, resources: {}, env: {}, secrets: [], ...policy },
-  module: 'module.exports = async () => ({})',
-  codeHash: digest
-});
+const policy = (extra: Partial<TaskPolicy> = {}): TaskPolicy => ({ retries: 0, cache: true, resources: {}, env: {}, secrets: [], ...extra });
 const invocation: TaskInvocation = {
   runId: 'r-20261124t101010-abc123',
   task: 'train',
@@ -30,7 +19,7 @@ const target = (extra: Partial<KubernetesTarget> = {}) => KubernetesTarget.parse
 const image = { reference: '127.0.0.1:5000/team/iris:cg-123@' + digest, digest };
 
 it('runs the image by digest with the invocation in the environment, restartPolicy Never, and labels back to run/task/attempt', () => {
-  const pod = podForAttempt({ workflow: 'iris', task: task(), invocation, image, target: target() });
+  const pod = podForAttempt({ workflow: 'iris', policy: policy(), invocation, image, target: target() });
   expect(pod.spec.restartPolicy).toBe('Never');
   expect(pod.spec.containers[0].image).toBe(`127.0.0.1:5000/team/iris@${digest}`);
   expect(pod.metadata.namespace).toBe('ml');
@@ -45,7 +34,7 @@ it('runs the image by digest with the invocation in the environment, restartPoli
 it('maps resources (GPUs as requests = limits under the configured name), timeout, scheduling and pull secrets', () => {
   const pod = podForAttempt({
     workflow: 'iris',
-    task: task({ resources: { cpu: '500m', memory: '2Gi', gpu: 1 }, timeoutSeconds: 90.5 }),
+    policy: policy({ resources: { cpu: '500m', memory: '2Gi', gpu: 1 }, timeoutSeconds: 90.5 }),
     invocation,
     image,
     target: target({ serviceAccountName: 'runner', imagePullSecrets: ['regcred'], nodeSelector: { pool: 'gpu' }, tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }] })
@@ -58,7 +47,7 @@ it('maps resources (GPUs as requests = limits under the configured name), timeou
 it('passes secrets by reference only: the value never appears in the manifest', () => {
   const pod = podForAttempt({
     workflow: 'iris',
-    task: task({ secrets: [{ env: 'DB_PASSWORD', secret: 'db', key: 'password' }] }),
+    policy: policy({ secrets: [{ env: 'DB_PASSWORD', secret: 'db', key: 'password' }] }),
     invocation,
     image,
     target: target({ secretEnv: [{ env: 'AWS_SECRET_ACCESS_KEY', secret: 's3-creds', key: 'secret' }], env: { AWS_REGION: 'eu-west-1' } })

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { INVOCATION_ENV } from '../executors/task-entry-protocol';
+import { INVOCATION_ENV } from '../task-entry-protocol';
 
 /**
  * Attempts that outlive their server. Local task processes run in their own process

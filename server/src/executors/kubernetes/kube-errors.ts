@@ -1,0 +1,38 @@
+import { HttpError } from '@kubernetes/client-node';
+
+/**
+ * A failed Kubernetes API call as a domain error: the HTTP status and the API server's
+ * own reason and message (from its Status body), never the client library's exception
+ * shape, which differs between client versions.
+ */
+export class KubernetesApiError extends Error {
+  override readonly name = 'KubernetesApiError';
+  constructor(
+    message: string,
+    /** HTTP status, or undefined when no response arrived (connection refused, reset, TLS). */
+    readonly status: number | undefined,
+    /** The Status reason (`AlreadyExists`, `Invalid`, `Forbidden`, `TooManyRequests`, ...). */
+    readonly reason?: string
+  ) {
+    super(message);
+  }
+
+  /** Worth retrying: throttled, server-side trouble, or no answer at all. */
+  get transient(): boolean {
+    return this.status === undefined || this.status === 429 || this.status >= 500;
+  }
+}
+
+/** Turns whatever the client threw into a KubernetesApiError. */
+export function toKubeError(err: unknown): KubernetesApiError {
+  if (err instanceof KubernetesApiError) return err;
+  if (err instanceof HttpError) {
+    const body = err.body as { message?: unknown; reason?: unknown } | undefined;
+    const message = typeof body?.message === 'string' ? body.message : err.message || `HTTP ${err.statusCode}`;
+    return new KubernetesApiError(message, err.statusCode, typeof body?.reason === 'string' ? body.reason : undefined);
+  }
+  const e = err as { statusCode?: unknown; message?: unknown; code?: unknown };
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  const message = typeof e?.message === 'string' && e.message ? e.message : typeof e?.code === 'string' ? e.code : String(err);
+  return new KubernetesApiError(message, status);
+}

@@ -25,7 +25,11 @@ export class StoreUnavailableError extends Error {
 
 /** Tuning, mostly for tests: retries and the multipart threshold. */
 export interface S3StoreOptions {
-  /** Attempts per request, with the SDK's exponential backoff between them (default 5). */
+  /**
+   * Attempts per request, with the SDK's jittered exponential backoff between them
+   * (default 8: outages of a few seconds, such as an S3 endpoint restarting, are ridden
+   * out; longer ones fail with StoreUnavailableError after ~10–25 s).
+   */
   maxAttempts?: number;
   /** Values larger than this go up as a multipart upload in parts of this size (default 8 MiB, S3's minimum is 5 MiB). */
   partSize?: number;
@@ -56,7 +60,7 @@ export class S3Store implements ArtifactStore {
       region: config.region,
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
-      maxAttempts: options.maxAttempts ?? 5,
+      maxAttempts: options.maxAttempts ?? 8,
       requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 }
     });
   }

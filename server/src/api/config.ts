@@ -13,6 +13,13 @@ export interface ServerFlags {
   graceSeconds?: string;
   webhookAttempts?: string;
   webhookTimeoutSeconds?: string;
+  executor?: string;
+  kubeconfig?: string;
+  namespace?: string;
+  kubeTarget?: string;
+  push?: string;
+  base?: string;
+  insecure?: boolean;
 }
 
 const Port = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(0).max(65535);
@@ -36,7 +43,9 @@ export const ServerConfig = z.object({
   /** Attempts per webhook delivery, the first included (default 4). */
   webhookAttempts: z.coerce.number().int().min(1).max(20).optional(),
   /** How long one webhook attempt may take before it counts as failed (default 10). */
-  webhookTimeoutSeconds: z.coerce.number().min(0.1).max(300).optional()
+  webhookTimeoutSeconds: z.coerce.number().min(0.1).max(300).optional(),
+  /** Where tasks run: child processes of the server, or one pod per attempt. */
+  executor: z.enum(['local', 'kubernetes'])
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -51,7 +60,8 @@ const SOURCES: Record<keyof ServerConfig, string> = {
   maxBodyBytes: '--max-body-bytes',
   graceSeconds: '--grace-seconds',
   webhookAttempts: '--webhook-attempts',
-  webhookTimeoutSeconds: '--webhook-timeout-seconds'
+  webhookTimeoutSeconds: '--webhook-timeout-seconds',
+  executor: '--executor / CELLGRAPH_EXECUTOR'
 };
 
 const DEFAULT_PORT = 8787;
@@ -74,7 +84,8 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     maxBodyBytes: flags.maxBodyBytes ?? 32 * 1024 * 1024,
     graceSeconds: flags.graceSeconds ?? 30,
     webhookAttempts: flags.webhookAttempts,
-    webhookTimeoutSeconds: flags.webhookTimeoutSeconds
+    webhookTimeoutSeconds: flags.webhookTimeoutSeconds,
+    executor: flags.executor ?? blank(env.CELLGRAPH_EXECUTOR) ?? 'local'
   };
   const parsed = ServerConfig.safeParse(raw);
   if (!parsed.success) {

@@ -59,7 +59,9 @@ export class RunService {
     private readonly engine: Engine,
     private readonly store: ArtifactStore,
     private readonly state: StateStore & WorkflowVersionStore & NotificationStore,
-    readonly irs: IrCache
+    readonly irs: IrCache,
+    /** Readies a workflow for the executor before it runs (Kubernetes: build and push its image, bind it). */
+    private readonly prepare: (req: LaunchRequest) => Promise<WorkflowIR> = async (req) => req.ir
   ) {
     engine.onLog(this.liveLogs.listener);
   }
@@ -84,8 +86,9 @@ export class RunService {
     if (webhooks.length > 0) await this.state.addRunWebhooks(runId, webhooks);
     let handle: RunHandle;
     try {
+      const ir = await this.prepare(req);
       handle = await this.engine.startRun({
-        ir: req.ir,
+        ir,
         notebookText: req.notebookText,
         notebookPath: req.notebookPath,
         workDir: path.dirname(req.notebookPath),

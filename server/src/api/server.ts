@@ -6,13 +6,18 @@ import { RunNotifier } from '../notify';
 import { Scheduler } from '../scheduler';
 import { scheduleRepository } from '../state/schedule-store';
 import { SqliteStateStore } from '../state/sqlite-state-store';
-import { FilesystemStore } from '../stores';
+import type { StoreConfig, WorkflowIR } from '@cellgraph/schema';
+import type { Executor } from '../executors/executor';
+import type { BuildEvent } from '../images';
+import type { KubernetesFlags } from '../cli/kubernetes-session';
+import { storeConfigFor } from '../cli/home-session';
+import { ArtifactStore, openStore } from '../stores';
 import { buildApp } from './app';
 import { generateToken } from './auth';
 import type { ServerConfig } from './config';
 import type { ApiContext } from './context';
 import { IrCache } from './ir-cache';
-import { RunService } from './run-service';
+import { LaunchRequest, RunService } from './run-service';
 import { ScheduleService } from './schedule-service';
 import { ScheduledRuns } from './scheduled-runs';
 import { schedulerLog } from './scheduler-log';
@@ -21,6 +26,36 @@ import { WorkflowService } from './workflow-service';
 
 /** On shutdown, how long webhook deliveries in progress may finish; the rest are sent by the next process. */
 const NOTIFY_GRACE_MS = 10_000;
+
+/** Task attempts in flight at once on Kubernetes, unless --concurrency says otherwise. */
+const KUBERNETES_DEFAULT_CONCURRENCY = 32;
+
+/**
+ * The executor the configuration asks for. Kubernetes is loaded only then (its client is
+ * heavy), and comes with the step that builds and binds a workflow's image before a run.
+ */
+async function openExecutor(
+  config: ServerConfig,
+  options: { taskEntry?: string; kubernetes?: KubernetesFlags; env?: NodeJS.ProcessEnv },
+  store: ArtifactStore,
+  storeConfig: StoreConfig,
+  env: NodeJS.ProcessEnv
+): Promise<{ executor: Executor; prepare?: (req: LaunchRequest) => Promise<WorkflowIR>; stopExecutor: () => void }> {
+  if (config.executor === 'local') return { executor: new LocalExecutor({ store, taskEntry: options.taskEntry }), stopExecutor: () => undefined };
+  const { bindImage, openKubernetesExecutor } = await import('../cli/kubernetes-session');
+  const flags = options.kubernetes ?? {};
+  const executor = await openKubernetesExecutor(flags, store, storeConfig, env);
+  const prepare = (req: LaunchRequest) =>
+    bindImage({ ir: req.ir, notebookPath: req.notebookPath, notebookText: req.notebookText, home: config.home, flags, env, onEvent: imageProgress });
+  return { executor, prepare, stopExecutor: () => executor.stop() };
+}
+
+/** Image build progress in the server's log: one line per layer built and blob pushed. */
+function imageProgress(e: BuildEvent): void {
+  if (e.kind === 'layer' && !e.cached) process.stderr.write(`image: built layer ${e.name} (${e.digest.slice(0, 19)})\n`);
+  else if (e.kind === 'blob' && e.status !== 'uploading') process.stderr.write(`image: ${e.name} ${e.status}\n`);
+  else if (e.kind === 'manifest') process.stderr.write(`image: pushed ${e.reference}\n`);
+}
 
 /** A started server. */
 export interface RunningServer {
@@ -49,20 +84,25 @@ export interface RunningServer {
  * `running` that nothing runs; the scheduler starts after it, so its missed-run policy
  * (and its Forbid checks) see the resumed runs as active.
  */
-export async function startServer(config: ServerConfig, options: { version: string; taskEntry?: string }): Promise<RunningServer> {
-  const store = new FilesystemStore(config.home);
-  const storeConfig = { kind: 'filesystem' as const, root: store.root };
+export async function startServer(
+  config: ServerConfig,
+  options: { version: string; taskEntry?: string; kubernetes?: KubernetesFlags; env?: NodeJS.ProcessEnv }
+): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const storeConfig = storeConfigFor(config.home, env);
+  const store = openStore(storeConfig);
+  const { executor, prepare, stopExecutor } = await openExecutor(config, options, store, storeConfig, env);
   const state = SqliteStateStore.open(path.join(config.home, 'state.db'));
   const engine = new Engine({
     store,
     storeConfig,
     state,
-    executor: new LocalExecutor({ store, taskEntry: options.taskEntry }),
-    concurrency: config.concurrency,
+    executor,
+    concurrency: config.concurrency ?? (config.executor === 'kubernetes' ? KUBERNETES_DEFAULT_CONCURRENCY : undefined),
     taskEntry: options.taskEntry
   });
   const irs = new IrCache(store);
-  const runs = new RunService(engine, store, state, irs);
+  const runs = new RunService(engine, store, state, irs, prepare);
   const workflows = new WorkflowService(store, state, irs, runs, config.workDir);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const notifier = new RunNotifier({
@@ -107,6 +147,7 @@ export async function startServer(config: ServerConfig, options: { version: stri
     await scheduler.stop();
     await runs.drain(0);
     await notifier.stop(0);
+    stopExecutor();
     await state.close();
     throw err;
   }
@@ -121,6 +162,7 @@ export async function startServer(config: ServerConfig, options: { version: stri
       const drained = await runs.drain(config.graceSeconds * 1000);
       await notifier.stop(Math.min(config.graceSeconds * 1000, NOTIFY_GRACE_MS));
       await app.close();
+      stopExecutor();
       await state.close();
       return drained;
     })());

@@ -17,6 +17,9 @@ describe('config', () => {
     expect(() => loadServerConfig({}, { CELLGRAPH_TOKEN: 'has space in it 12345' }, '/srv')).toThrow(/CELLGRAPH_TOKEN: must be printable/);
     expect(() => loadServerConfig({ host: '10.0.0.5' }, {}, '/srv')).toThrow(ValidationError);
     expect(loadServerConfig({ host: '10.0.0.5' }, { CELLGRAPH_TOKEN: 'x'.repeat(20) }, '/srv').host).toBe('10.0.0.5');
+    expect(loadServerConfig({}, {}, '/srv').executor).toBe('local');
+    expect(loadServerConfig({}, { CELLGRAPH_EXECUTOR: 'kubernetes' }, '/srv').executor).toBe('kubernetes');
+    expect(() => loadServerConfig({ executor: 'nomad' }, {}, '/srv')).toThrow(/--executor \/ CELLGRAPH_EXECUTOR/);
   });
   it('knows loopback addresses', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'].every(isLoopback)).toBe(true);

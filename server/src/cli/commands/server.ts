@@ -22,13 +22,21 @@ export function registerServer(program: Command): void {
     .option('--grace-seconds <s>', 'on SIGTERM, how long runs in flight may finish before they are cancelled (default 30)')
     .option('--webhook-attempts <n>', 'attempts per webhook delivery, with exponential backoff between them (default 4)')
     .option('--webhook-timeout-seconds <s>', 'how long one webhook attempt may take (default 10)')
+    .option('--executor <name>', 'where tasks run: local or kubernetes (env CELLGRAPH_EXECUTOR; default local)')
+    .option('--kubeconfig <file>', 'kubernetes: kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--namespace <ns>', "kubernetes: namespace for task pods (default: the context's, else default)")
+    .option('--kube-target <file>', 'kubernetes: JSON target (service account, pull secrets, node selector, tolerations, env, secretEnv, podGC; env CELLGRAPH_KUBE_TARGET)')
+    .option('--push <repository>', 'kubernetes: registry repository for workflow images (env CELLGRAPH_IMAGE_REPO)')
+    .option('--base <image>', 'kubernetes: base image with Node 20 (env CELLGRAPH_BASE_IMAGE)')
+    .option('--insecure', 'kubernetes: plain HTTP to the registry (always so for localhost)')
     .action(async (flags: ServerFlags) => {
       const config = loadServerConfig(flags, process.env, process.cwd());
       const version = require('../../../package.json').version as string;
-      const server = await startServer(config, { version });
+      const kubernetes = { kubeconfig: flags.kubeconfig, namespace: flags.namespace, kubeTarget: flags.kubeTarget, push: flags.push, base: flags.base, insecure: flags.insecure };
+      const server = await startServer(config, { version, kubernetes });
       out(`listening: ${server.url}`);
       if (server.tokenGenerated) out(`token: ${server.token}`);
-      err(`cellgraph server ${version}: ${server.url} (home ${config.home}, workdir ${config.workDir})`);
+      err(`cellgraph server ${version}: ${server.url} (home ${config.home}, workdir ${config.workDir}, executor ${config.executor})`);
       if (server.tokenGenerated) err('no CELLGRAPH_TOKEN set: generated the token above; clients send it as `Authorization: Bearer <token>`');
       if (server.recovered.runIds.length > 0) {
         err(`resumed ${server.recovered.runIds.length} unfinished run(s) in ${server.recovered.ms} ms: ${server.recovered.runIds.join(', ')}`);

@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import type { KubernetesFlags } from '../cli/kubernetes-options';
 
 /** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
-export interface ServerFlags {
+export interface ServerFlags extends KubernetesFlags {
   host?: string;
   port?: string;
   home?: string;
@@ -14,12 +15,6 @@ export interface ServerFlags {
   webhookAttempts?: string;
   webhookTimeoutSeconds?: string;
   executor?: string;
-  kubeconfig?: string;
-  namespace?: string;
-  kubeTarget?: string;
-  push?: string;
-  base?: string;
-  insecure?: boolean;
 }
 
 const Port = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(0).max(65535);

@@ -9,7 +9,7 @@ import { SqliteStateStore } from '../state/sqlite-state-store';
 import type { StoreConfig, WorkflowIR } from '@cellgraph/schema';
 import type { Executor } from '../executors/executor';
 import type { BuildEvent } from '../images';
-import type { KubernetesFlags } from '../cli/kubernetes-session';
+import type { KubernetesFlags } from '../cli/kubernetes-options';
 import { storeConfigFor } from '../cli/home-session';
 import { ArtifactStore, openStore } from '../stores';
 import { buildApp } from './app';

@@ -9,20 +9,9 @@ import { DEFAULT_BASE_IMAGE, buildImage, type BuildEvent } from '../images';
 import type { ArtifactStore } from '../stores';
 import { FilesystemStore } from '../stores';
 import { firstZodIssue } from '../zod-issue';
+import type { KubernetesFlags } from './kubernetes-options';
 
-/** Flags and environment that say where and how pods run. */
-export interface KubernetesFlags {
-  /** A kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account). */
-  kubeconfig?: string;
-  /** Overrides the target's namespace (default: the kubeconfig context's namespace, else `default`). */
-  namespace?: string;
-  /** A JSON file with the KubernetesTarget: service account, pull secrets, node selector, tolerations, env, secretEnv, podGC, ... */
-  kubeTarget?: string;
-  /** Repository the workflow's image is pushed to, e.g. registry.example.com/team/iris. */
-  push?: string;
-  base?: string;
-  insecure?: boolean;
-}
+export type { KubernetesFlags };
 
 /**
  * The Kubernetes executor for a run from the CLI or the server: the kubeconfig loaded the

@@ -6,6 +6,7 @@ import { ValidationError } from '../../errors';
 import { parseParamAssignments } from '../../engine/params';
 import type { Executor } from '../../executors/executor';
 import { LocalExecutor } from '../../executors/local/local-executor';
+import { KubernetesFlags, kubernetesOptions } from '../kubernetes-options';
 import { compileForRunOrReport } from '../compile';
 import { openHome, storeConfigFor } from '../home-session';
 import { notebookHome, rememberHome } from '../homes';
@@ -15,7 +16,7 @@ import { EXIT_FAILED, EXIT_INTERRUPTED, err, formatDuration, out, table } from '
 import { logPrinter, progressPrinter } from '../progress';
 import { remoteClient, remoteRun, runExitCode } from '../remote/remote';
 
-interface RunOptions {
+interface RunOptions extends KubernetesFlags {
   param: string[];
   cache: boolean;
   json?: boolean;
@@ -23,12 +24,6 @@ interface RunOptions {
   home?: string;
   executor: string;
   logs?: boolean;
-  kubeconfig?: string;
-  namespace?: string;
-  kubeTarget?: string;
-  push?: string;
-  base?: string;
-  insecure?: boolean;
 }
 
 /** Pods are cheap to have in flight; processes on this machine are not. */
@@ -36,7 +31,7 @@ const KUBERNETES_DEFAULT_CONCURRENCY = 32;
 
 /** `cellgraph run NOTEBOOK`: compile, validate parameters, run every task locally, summarize. */
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run a notebook as a workflow: each task in its own process, cached, with an executed copy of the notebook')
     .argument('<notebook>', 'path to the .ipynb file')
@@ -46,27 +41,21 @@ export function registerRun(program: Command): void {
     .option('--concurrency <n>', 'task attempts running at once (default: CPU count)')
     .option('--home <dir>', 'artifact store and state directory (default: .cellgraph next to the notebook; env CELLGRAPH_HOME)')
     .option('--executor <name>', 'where tasks run: local (child processes) or kubernetes (one pod per attempt)', 'local')
-    .option('--logs', 'stream task output while the run goes on')
-    .option('--kubeconfig <file>', 'kubernetes: kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--namespace <ns>', "kubernetes: namespace for task pods (default: the context's, else default)")
-    .option('--kube-target <file>', 'kubernetes: JSON with serviceAccountName, imagePullSecrets, nodeSelector, tolerations, env, secretEnv, podGC, systemRetries (env CELLGRAPH_KUBE_TARGET)')
-    .option('--push <repository>', 'kubernetes: registry repository for the workflow image (env CELLGRAPH_IMAGE_REPO)')
-    .option('--base <image>', 'kubernetes: base image with Node 20 (env CELLGRAPH_BASE_IMAGE)')
-    .option('--insecure', 'kubernetes: plain HTTP to the registry (always so for localhost)')
-    .action(async (file: string, opts: RunOptions, cmd: Command) => {
-      const client = remoteClient(cmd);
-      if (client !== undefined) {
-        const summary = await remoteRun(client, file, opts);
-        if (summary === null) {
-          process.exitCode = EXIT_FAILED;
-          return;
-        }
-        printSummary(summary, opts.json === true);
-        process.exitCode = runExitCode(summary);
+    .option('--logs', 'stream task output while the run goes on');
+  kubernetesOptions(command).action(async (file: string, opts: RunOptions, cmd: Command) => {
+    const client = remoteClient(cmd);
+    if (client !== undefined) {
+      const summary = await remoteRun(client, file, opts);
+      if (summary === null) {
+        process.exitCode = EXIT_FAILED;
         return;
       }
-      process.exitCode = await runCommand(file, opts);
-    });
+      printSummary(summary, opts.json === true);
+      process.exitCode = runExitCode(summary);
+      return;
+    }
+    process.exitCode = await runCommand(file, opts);
+  });
 }
 
 async function runCommand(file: string, opts: RunOptions): Promise<number> {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadServerConfig, type ServerFlags } from '../../api/config';
 import { startServer } from '../../api/server';
+import { kubernetesOptions } from '../kubernetes-options';
 import { err, out } from '../output';
 
 /**
@@ -10,7 +11,7 @@ import { err, out } from '../output';
  * then are cancelled; the database is closed last.
  */
 export function registerServer(program: Command): void {
-  program
+  const command = program
     .command('server')
     .description('start the HTTP API server: durable runs, live events and logs, versions and promotion, cron schedules, webhooks')
     .option('--host <host>', 'address to listen on (env CELLGRAPH_HOST; default 127.0.0.1)')
@@ -22,43 +23,37 @@ export function registerServer(program: Command): void {
     .option('--grace-seconds <s>', 'on SIGTERM, how long runs in flight may finish before they are cancelled (default 30)')
     .option('--webhook-attempts <n>', 'attempts per webhook delivery, with exponential backoff between them (default 4)')
     .option('--webhook-timeout-seconds <s>', 'how long one webhook attempt may take (default 10)')
-    .option('--executor <name>', 'where tasks run: local or kubernetes (env CELLGRAPH_EXECUTOR; default local)')
-    .option('--kubeconfig <file>', 'kubernetes: kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--namespace <ns>', "kubernetes: namespace for task pods (default: the context's, else default)")
-    .option('--kube-target <file>', 'kubernetes: JSON target (service account, pull secrets, node selector, tolerations, env, secretEnv, podGC; env CELLGRAPH_KUBE_TARGET)')
-    .option('--push <repository>', 'kubernetes: registry repository for workflow images (env CELLGRAPH_IMAGE_REPO)')
-    .option('--base <image>', 'kubernetes: base image with Node 20 (env CELLGRAPH_BASE_IMAGE)')
-    .option('--insecure', 'kubernetes: plain HTTP to the registry (always so for localhost)')
-    .action(async (flags: ServerFlags) => {
-      const config = loadServerConfig(flags, process.env, process.cwd());
-      const version = require('../../../package.json').version as string;
-      const kubernetes = { kubeconfig: flags.kubeconfig, namespace: flags.namespace, kubeTarget: flags.kubeTarget, push: flags.push, base: flags.base, insecure: flags.insecure };
-      const server = await startServer(config, { version, kubernetes });
-      out(`listening: ${server.url}`);
-      if (server.tokenGenerated) out(`token: ${server.token}`);
-      err(`cellgraph server ${version}: ${server.url} (home ${config.home}, workdir ${config.workDir}, executor ${config.executor})`);
-      if (server.tokenGenerated) err('no CELLGRAPH_TOKEN set: generated the token above; clients send it as `Authorization: Bearer <token>`');
-      if (server.recovered.runIds.length > 0) {
-        err(`resumed ${server.recovered.runIds.length} unfinished run(s) in ${server.recovered.ms} ms: ${server.recovered.runIds.join(', ')}`);
-      }
-      if (server.resumedDeliveries > 0) err(`sending ${server.resumedDeliveries} webhook delivery(ies) left pending by the previous process`);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          err(`${signal}: draining (no new runs; up to ${config.graceSeconds}s for runs in flight)…`);
-          server.shutdown().then(
-            (d) => {
-              err(`stopped: ${d.finished} run(s) finished, ${d.cancelled} cancelled`);
-              resolve();
-            },
-            (e: Error) => {
-              err(`shutdown failed: ${e.stack ?? e.message}`);
-              process.exitCode = 1;
-              resolve();
-            }
-          );
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
+    .option('--executor <name>', 'where tasks run: local or kubernetes (env CELLGRAPH_EXECUTOR; default local)');
+  kubernetesOptions(command).action(async (flags: ServerFlags) => {
+    const config = loadServerConfig(flags, process.env, process.cwd());
+    const version = require('../../../package.json').version as string;
+    const kubernetes = { kubeconfig: flags.kubeconfig, namespace: flags.namespace, kubeTarget: flags.kubeTarget, push: flags.push, base: flags.base, insecure: flags.insecure };
+    const server = await startServer(config, { version, kubernetes });
+    out(`listening: ${server.url}`);
+    if (server.tokenGenerated) out(`token: ${server.token}`);
+    err(`cellgraph server ${version}: ${server.url} (home ${config.home}, workdir ${config.workDir}, executor ${config.executor})`);
+    if (server.tokenGenerated) err('no CELLGRAPH_TOKEN set: generated the token above; clients send it as `Authorization: Bearer <token>`');
+    if (server.recovered.runIds.length > 0) {
+      err(`resumed ${server.recovered.runIds.length} unfinished run(s) in ${server.recovered.ms} ms: ${server.recovered.runIds.join(', ')}`);
+    }
+    if (server.resumedDeliveries > 0) err(`sending ${server.resumedDeliveries} webhook delivery(ies) left pending by the previous process`);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        err(`${signal}: draining (no new runs; up to ${config.graceSeconds}s for runs in flight)…`);
+        server.shutdown().then(
+          (d) => {
+            err(`stopped: ${d.finished} run(s) finished, ${d.cancelled} cancelled`);
+            resolve();
+          },
+          (e: Error) => {
+            err(`shutdown failed: ${e.stack ?? e.message}`);
+            process.exitCode = 1;
+            resolve();
+          }
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
     });
+  });
 }

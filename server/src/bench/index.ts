@@ -16,6 +16,7 @@ import { SqliteStateStore } from '../state/sqlite-state-store';
 import { FilesystemStore, sha256 } from '../stores';
 import { benchImages } from './images';
 import { benchServer } from './server';
+import { benchKubernetes } from './kubernetes';
 import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
 
 interface Figure {
@@ -224,7 +225,8 @@ async function main(): Promise<void> {
       ['cached', benchCachedRerun],
       ['large-dag', benchLargeDag],
       ['images', (dir: string) => benchImages(dir, report)],
-      ['server', (dir: string) => benchServer(dir, report)]
+      ['server', (dir: string) => benchServer(dir, report)],
+      ['kubernetes', (dir: string) => benchKubernetes(dir, report)]
     ];
     const only = process.argv.slice(2);
     for (const [name, fn] of sections) {

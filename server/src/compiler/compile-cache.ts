@@ -67,7 +67,9 @@ async function lookup(store: ArtifactStore, key: string): Promise<{ ir: Workflow
   }
   if (!unchanged(entry.inputs)) return undefined;
   try {
-    return { ir: await loadWorkflow(store, entry.version), warnings: entry.warnings };
+    // Runs publish the IR bound to their image; a compile result is never bound to one.
+    const { image: _bound, ...ir } = await loadWorkflow(store, entry.version);
+    return { ir, warnings: entry.warnings };
   } catch {
     return undefined;
   }

@@ -9,6 +9,7 @@ import { isVirtualPath } from './typescript-host';
 import { ParamDecl, paramSpecs, readParamsCell } from './params-cell';
 import { parseNotebook } from './parse-notebook';
 import { partitionCells } from './partition';
+import { canonicalJson } from '../canonical-json';
 
 /** The compiler's answer: a workflow (with warnings), or every diagnostic. */
 /**
@@ -22,14 +23,6 @@ function sha256(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
-/** JSON with object keys sorted, so equal documents hash equally. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v
-  );
-}
 
 /**
  * The hash of what a notebook means to cellgraph: each cell's type, source and annotation

@@ -5,6 +5,7 @@ import type { WorkflowIR } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
 import type { TarEntry } from './deterministic-tar';
 import { moduleClosure, packageClosure, packageFiles, requiredPackages } from './package-closure';
+import { canonicalJson } from '../canonical-json';
 
 /** Where things live inside a cellgraph image. */
 export const ImagePaths = {
@@ -154,7 +155,10 @@ export function planWorkflowLayers(ir: WorkflowIR, notebookPath: string, noteboo
   };
 
   const notebookName = path.basename(notebookFile);
-  const irText = JSON.stringify(ir);
+  // Without `image`: an image cannot hold its own digest, and an IR bound to an earlier
+  // build (as runs publish it) must make the same layer. Canonical, so key order never counts.
+  const { image: _bound, ...unbound } = ir;
+  const irText = canonicalJson(unbound);
   const notebook: LayerPlan = {
     name: 'notebook',
     key: hashOf(notebookName, notebookText, irText),

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { RunSummary } from '@cellgraph/schema';
@@ -8,7 +9,7 @@ import type { Executor } from '../../executors/executor';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { KubernetesFlags, kubernetesOptions } from '../kubernetes-options';
 import { compileForRunOrReport } from '../compile';
-import { openHome, storeConfigFor } from '../home-session';
+import { HomeSession, openHome, storeConfigFor } from '../home-session';
 import { notebookHome, rememberHome } from '../homes';
 import { readNotebook } from '../notebook-input';
 import { openStore } from '../../stores';
@@ -122,6 +123,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     });
+    await copyExecutedNotebookHome(summary, session);
     printSummary(summary, opts.json === true);
     if (summary.status === 'cancelled') return EXIT_INTERRUPTED;
     return summary.status === 'succeeded' ? 0 : EXIT_FAILED;
@@ -129,6 +131,19 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
     stopExecutor();
     await session.close();
   }
+}
+
+/**
+ * A run on a remote store (S3) leaves its executed notebook there under a store key; a
+ * copy goes next to the home's other run files so the printed path opens in JupyterLab.
+ */
+async function copyExecutedNotebookHome(summary: RunSummary, session: HomeSession): Promise<void> {
+  const key = summary.executedNotebook;
+  if (key === undefined || path.isAbsolute(key)) return;
+  const local = path.join(session.home, key);
+  fs.mkdirSync(path.dirname(local), { recursive: true });
+  fs.writeFileSync(local, await session.store.getFile(key));
+  summary.executedNotebook = local;
 }
 
 /** Prints a run summary as local and remote `run` both do. */

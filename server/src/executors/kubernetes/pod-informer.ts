@@ -18,6 +18,7 @@ const RECONNECT_MS = [250, 500, 1000, 2000, 5000, 10_000];
 export class PodInformer {
   private readonly pods = new Map<string, k8s.V1Pod>();
   private readonly listeners = new Map<string, Set<PodListener>>();
+  private readonly anyListeners = new Set<(name: string, pod: k8s.V1Pod | undefined) => void>();
   private resourceVersion = '';
   private request?: { abort(): void };
   private stopped = false;
@@ -75,8 +76,20 @@ export class PodInformer {
     this.notify(name, pod);
   }
 
+  /** Calls `listener` on every change to any pod; returns the unsubscribe function. */
+  subscribeAll(listener: (name: string, pod: k8s.V1Pod | undefined) => void): () => void {
+    this.anyListeners.add(listener);
+    return () => this.anyListeners.delete(listener);
+  }
+
+  /** Every cached pod. */
+  all(): k8s.V1Pod[] {
+    return [...this.pods.values()];
+  }
+
   private notify(name: string, pod: k8s.V1Pod | undefined): void {
     for (const l of [...(this.listeners.get(name) ?? [])]) l(pod);
+    for (const l of [...this.anyListeners]) l(name, pod);
   }
 
   private async listAndWatch(first: boolean): Promise<void> {

@@ -135,6 +135,10 @@ it('rebuilds an unchanged notebook without uploading anything, and a one-cell ed
   const first = await build(p);
   const again = await build(p);
   expect(again).toMatchObject({ unchanged: true, digest: first.digest, bytesUploaded: 0 });
+  // The same IR as a run publishes it, bound to the image built before, is the same image
+  // (the compile cache hands that IR back on the next `cellgraph run`).
+  const bound = WorkflowIR.parse({ ...p.ir, image: { reference: first.reference, digest: first.digest } });
+  expect(await build({ ...p, ir: bound })).toMatchObject({ unchanged: true, digest: first.digest });
 
   const editedText = p.text.replace('const message = `Hello, ${name}`;', 'const message = `Hi, ${name}`;');
   expect(editedText).not.toBe(p.text);

@@ -1,0 +1,89 @@
+/**
+ * Kubernetes figures (issue 6's targets), on the real API server with the test node agent:
+ * control-plane overhead per task (pod create requested → pod observed finished, minus the
+ * task's own time as its runner measured it) and a 200-task fan-out through the API
+ * server (pods created per second, API retries). Printed, never asserted.
+ *
+ * What the overhead includes here: the API round trips, the informer's watch latency,
+ * binding by the node agent, its start of the container process under chroot (node's
+ * start-up and loading the runtime; the image is pulled and unpacked once, first), status
+ * updates, and reading the result from S3. A real kubelet adds its own container-runtime
+ * costs instead of chroot's; nothing here simulates those.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WorkflowIR } from '@cellgraph/schema';
+import { bindImage } from '../cli/kubernetes-session';
+import { compileNotebook } from '../compiler';
+import { startTestCluster } from '../dev-services/test-cluster';
+import { Engine } from '../engine/engine';
+import { KubernetesExecutor, PodTiming } from '../executors/kubernetes/kubernetes-executor';
+import { KubernetesTarget } from '../executors/kubernetes/pod-spec';
+import { SqliteStateStore } from '../state/sqlite-state-store';
+import { openStore } from '../stores';
+import { chainNotebook, fanNotebook } from './notebooks';
+
+type Report = (name: string, value: number, unit: string, target?: string) => void;
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function benchKubernetes(root: string, report: Report): Promise<void> {
+  const cluster = await startTestCluster({ namespace: 'bench' });
+  try {
+    const run = async (name: string, text: string, concurrency: number) => {
+      const dir = path.join(root, name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.copyFileSync(path.join(ROOT, 'package-lock.json'), path.join(dir, 'package-lock.json'));
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+      const file = path.join(dir, `${name}.ipynb`);
+      fs.writeFileSync(file, text);
+      const compiled = compileNotebook({ path: file, text });
+      if (!compiled.ok) throw new Error(JSON.stringify(compiled.diagnostics));
+      const ir: WorkflowIR = await bindImage({ ir: compiled.ir, notebookPath: file, notebookText: text, home: path.join(dir, '.cellgraph'), flags: { push: `${cluster.registry.host}/bench/${name}`, base: cluster.baseImage } });
+      const storeConfig = cluster.storeConfig(name);
+      const store = openStore(storeConfig);
+      const timings: PodTiming[] = [];
+      const executor = new KubernetesExecutor({
+        kubeConfig: cluster.kc,
+        target: KubernetesTarget.parse({ namespace: cluster.namespace, env: cluster.s3.env, podGC: 'always' }),
+        store,
+        onPodFinished: (t) => timings.push(t)
+      });
+      await executor.start();
+      const state = SqliteStateStore.open(path.join(dir, 'state.db'));
+      const engine = new Engine({ store, storeConfig, state, executor, concurrency });
+      const t0 = performance.now();
+      const summary = await (await engine.startRun({ ir, notebookText: text, notebookPath: file, workDir: dir })).done;
+      const wallMs = performance.now() - t0;
+      executor.stop();
+      await state.close();
+      if (summary.status !== 'succeeded') throw new Error(`bench run ${name} ${summary.status}: ${JSON.stringify(summary.tasks.filter((t) => t.error))}`);
+      return { timings, wallMs, executor, tasks: summary.tasks.length };
+    };
+
+    // Warm-up: the node agent pulls and unpacks the image once per digest.
+    await run('warmup', chainNotebook(2), 1);
+
+    const chain = await run('chain', chainNotebook(30), 1);
+    const overhead = chain.timings.map((t) => t.observedFinishedAt - t.createRequestedAt - (t.taskMs ?? 0));
+    const toRunning = chain.timings.filter((t) => t.observedRunningAt).map((t) => (t.observedRunningAt as number) - t.createRequestedAt);
+    report('control-plane overhead per task, p50 (create → observed finished − task time; 30-task chain)', percentile(overhead, 50), 'ms');
+    report('control-plane overhead per task, p99', percentile(overhead, 99), 'ms');
+    report('pod create requested → observed Running, p50', percentile(toRunning, 50), 'ms');
+
+    const fan = await run('fan', fanNotebook(198), 64);
+    const created = fan.timings.map((t) => t.createRequestedAt).sort((a, b) => a - b);
+    const spanS = (created[created.length - 1] - created[0]) / 1000;
+    report("200-task fan-out: wall time (one test node, a few pods at once)", fan.wallMs / 1000, "s");
+    report('200-task fan-out: pods created per second', created.length / Math.max(spanS, 0.001), 'pods/s');
+    report('200-task fan-out: API calls retried (throttling / 5xx / connection)', fan.executor.stats.apiRetries, 'calls');
+    report('200-task fan-out: system retries', fan.executor.stats.systemRetries, 'pods');
+  } finally {
+    await cluster.stop();
+  }
+}

@@ -251,8 +251,9 @@ export class RunService {
     for (const run of unfinished.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
       if (this.active.has(run.id)) continue;
       try {
-        const ir = await this.irs.get(run.version);
         const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
+        // Bound again (Kubernetes: the image, found unchanged in the registry by its content tag) for the tasks still to start.
+        const ir = await this.prepare({ ir: await this.irs.get(run.version), notebookText, notebookPath: run.notebookPath });
         const tasks = await this.state.getTaskRuns(run.id);
         const handle = await this.engine.resumeRun({ ir, notebookText, workDir: path.dirname(run.notebookPath), run, tasks });
         this.track(handle);

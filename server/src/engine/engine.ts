@@ -640,10 +640,20 @@ class RunExecution {
       tasks: taskRecords,
       cellRuns: this.cellRuns
     });
-    await this.persistently(() => store.putFile(key, JSON.stringify(executed, null, 1)));
-    await this.persistently(() => state.updateRun(this.run.id, { status, finishedAt, error, executedNotebook: key }));
-    await this.persistently(() => this.engine.publish({ runId: this.run.id, kind: 'run', status, time: finishedAt, message: error }));
-    return summarizeRun(this.run, taskRecords, this.request.ir, store.localPath(key) ?? key);
+    // The run's outcome is recorded even when the artifact store is gone for good: only the
+    // executed notebook is missing then, and the run's error says why.
+    let executedKey: string | undefined = key;
+    let runError = error;
+    try {
+      await this.persistently(() => store.putFile(key, JSON.stringify(executed, null, 1)));
+    } catch (err) {
+      executedKey = undefined;
+      runError = [error, `the executed notebook could not be written: ${(err as Error).message}`].filter(Boolean).join('; ');
+      Object.assign(this.run, { error: runError, executedNotebook: undefined });
+    }
+    await this.persistently(() => state.updateRun(this.run.id, { status, finishedAt, error: runError, executedNotebook: executedKey }));
+    await this.persistently(() => this.engine.publish({ runId: this.run.id, kind: 'run', status, time: finishedAt, message: runError }));
+    return summarizeRun(this.run, taskRecords, this.request.ir, executedKey === undefined ? undefined : (store.localPath(executedKey) ?? executedKey));
   }
 }
 

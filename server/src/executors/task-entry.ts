@@ -86,7 +86,9 @@ if (require.main === module) {
   // not keep a finished task alive (the notebook kernel would linger; a task must not).
   const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   main().then(exit, (err: Error) => {
-    process.stderr.write(`cellgraph task entry failed: ${err.stack ?? err.message}\n`);
+    // The message goes last: on Kubernetes the tail of the output becomes the container's
+    // termination message (terminationMessagePolicy FallbackToLogsOnError).
+    process.stderr.write(`${err.stack ?? ''}\ncellgraph task entry failed: ${err.message}\n`);
     exit(2);
   });
 }

@@ -113,9 +113,26 @@ export class S3Store implements ArtifactStore {
     return `${this.prefix}objects/sha256/${hex.slice(0, 2)}/${hex}`;
   }
 
+  /**
+   * Runs one request, again after a pause when the connection itself failed (reset, hang-up,
+   * refused, timed out): the SDK does not retry every such error, and an S3 endpoint that
+   * restarts produces exactly those. Every request here is idempotent (content-addressed
+   * PUTs, GETs, HEADs), so repeating one is safe.
+   */
+  private async retrying<T>(request: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await request();
+      } catch (e) {
+        if (i >= CONNECTION_RETRY_MS.length || !isConnectionFailure(e)) throw e;
+        await new Promise((r) => setTimeout(r, CONNECTION_RETRY_MS[i]));
+      }
+    }
+  }
+
   private async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.retrying(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
@@ -125,9 +142,11 @@ export class S3Store implements ArtifactStore {
 
   private async get(key: string, what: string): Promise<Buffer> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      if (!res.Body) throw new Error('empty response body');
-      return Buffer.from(await res.Body.transformToByteArray());
+      return await this.retrying(async () => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        if (!res.Body) throw new Error('empty response body');
+        return Buffer.from(await res.Body.transformToByteArray());
+      });
     } catch (e) {
       if (isNotFound(e)) throw new NotFoundError(`${what} not found in the artifact store ${this.where}`);
       throw this.unavailable('GET', key, e);
@@ -137,10 +156,10 @@ export class S3Store implements ArtifactStore {
   private async put(key: string, bytes: Buffer): Promise<void> {
     try {
       if (bytes.length <= this.partSize) {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
+        await this.retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentLength: bytes.length })));
         return;
       }
-      await this.multipart(key, bytes);
+      await this.retrying(() => this.multipart(key, bytes));
     } catch (e) {
       throw this.unavailable('PUT', key, e);
     }
@@ -173,6 +192,17 @@ export class S3Store implements ArtifactStore {
     const attempts = err.$metadata?.attempts ? ` after ${err.$metadata.attempts} attempt(s)` : '';
     return new StoreUnavailableError(`artifact store ${this.where}: ${op} ${key} failed${attempts}${status}: ${err.code ?? err.name ?? 'Error'}: ${err.message ?? String(e)}`);
   }
+}
+
+/** Pauses before repeating a request whose connection failed: ~8 s in all, on top of the SDK's own retries. */
+const CONNECTION_RETRY_MS = [250, 500, 1000, 2000, 4000];
+
+/** The connection failed and the SDK did not retry it (an answer from S3, or a failure it retried, it has judged already). */
+function isConnectionFailure(e: unknown): boolean {
+  const err = e as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
+  if (err.$metadata?.httpStatusCode !== undefined || (err.$metadata?.attempts ?? 1) > 1) return false;
+  const text = `${err.name ?? ''} ${err.code ?? ''} ${err.message ?? ''}`;
+  return /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|TimeoutError|NetworkingError|EAI_AGAIN/i.test(text);
 }
 
 function isNotFound(e: unknown): boolean {

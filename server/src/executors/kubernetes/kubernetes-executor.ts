@@ -55,6 +55,8 @@ export class KubernetesExecutor implements Executor {
   /** Counts for tests and benchmarks. */
   readonly stats = { podsCreated: 0, apiRetries: 0, systemRetries: 0, podsDeleted: 0 };
   private readonly core: k8s.CoreV1Api;
+  /** Attempts being followed, so stop() can let go of them. */
+  readonly attempts = new Set<PodAttempt>();
 
   constructor(readonly options: KubernetesExecutorOptions) {
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
@@ -66,8 +68,14 @@ export class KubernetesExecutor implements Executor {
     await this.informer.start();
   }
 
+  /**
+   * Stops watching and lets go of every attempt in flight (their pods keep running: a
+   * later process re-attaches to them). Their outcomes never arrive.
+   */
   stop(): void {
     this.informer.stop();
+    for (const a of this.attempts) a.detach();
+    this.attempts.clear();
   }
 
   launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle {
@@ -151,6 +159,14 @@ class PodAttempt {
     private readonly onLog: LogListener
   ) {
     this.done = new Promise((r) => (this.resolve = r));
+    executor.attempts.add(this);
+    void this.done.then(() => executor.attempts.delete(this));
+  }
+
+  /** Stops following the pod without an outcome (the executor is shutting down). */
+  detach(): void {
+    this.finished = true;
+    this.stopFollowing();
   }
 
   private get target(): KubernetesTarget {

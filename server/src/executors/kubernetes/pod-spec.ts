@@ -63,6 +63,7 @@ export interface PodManifest {
       image: string;
       workingDir?: string;
       env: ({ name: string; value: string } | { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } })[];
+      terminationMessagePolicy: 'FallbackToLogsOnError';
       resources: { requests?: Record<string, string>; limits?: Record<string, string> };
     }[];
   };
@@ -169,6 +170,8 @@ export function podForAttempt(input: {
           image: `${reference}@${image.digest}`,
           ...(input.workingDir ? { workingDir: input.workingDir } : {}),
           env,
+          // A runner that dies before filing a result (store unreachable, OOM) explains itself in its last lines.
+          terminationMessagePolicy: 'FallbackToLogsOnError',
           resources: { ...(Object.keys(requests).length > 0 ? { requests } : {}), ...(Object.keys(limits).length > 0 ? { limits } : {}) }
         }
       ]

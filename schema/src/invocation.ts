@@ -53,6 +53,14 @@ export function attemptKey(runId: string, task: string, attempt: number, file: '
   return `runs/${runId}/tasks/${task}/attempt-${attempt}/${file}`;
 }
 
+/**
+ * Store key of a task's final result in a run without cellgraph's engine (Argo Workflows):
+ * the succeeded attempt's TaskResult, which downstream tasks read their inputs from.
+ */
+export function taskFinalResultKey(runId: string, task: string): string {
+  return `runs/${runId}/tasks/${task}/final.json`;
+}
+
 /** Store key of a workflow's generated task module. */
 export function taskModuleKey(version: string, task: string): string {
   return `workflows/${version.replace(/^sha256:/, '')}/tasks/${task}.js`;

@@ -1,15 +1,12 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { StoreConfig, WorkflowIR } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
 import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor';
-import { KubernetesTarget } from '../executors/kubernetes/pod-spec';
 import { DEFAULT_BASE_IMAGE, buildImage, type BuildEvent } from '../images';
 import type { ArtifactStore } from '../stores';
 import { FilesystemStore } from '../stores';
-import { firstZodIssue } from '../zod-issue';
-import type { KubernetesFlags } from './kubernetes-options';
+import { type KubernetesFlags, readKubernetesTarget } from './kubernetes-options';
 
 export type { KubernetesFlags };
 
@@ -30,7 +27,7 @@ export async function openKubernetesExecutor(flags: KubernetesFlags, store: Arti
     throw new ValidationError(`cannot load the kubeconfig: ${(err as Error).message}`, 'kubeconfig');
   }
   if (kc.getCurrentCluster() === null) throw new ValidationError('no Kubernetes cluster configured: give --kubeconfig, set KUBECONFIG, or run in a pod', 'kubeconfig');
-  const target = readTarget(flags, kc, env);
+  const target = readKubernetesTarget(flags, kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', env);
   const executor = new KubernetesExecutor({ kubeConfig: kc, target, store, onWarning: (m) => process.stderr.write(`kubernetes: ${m}\n`) });
   try {
     await executor.start();
@@ -39,27 +36,6 @@ export async function openKubernetesExecutor(flags: KubernetesFlags, store: Arti
     throw new ValidationError(`cannot list pods in namespace ${target.namespace} at ${kc.getCurrentCluster()?.server}: ${(err as Error).message}`, 'kubeconfig');
   }
   return executor;
-}
-
-function readTarget(flags: KubernetesFlags, kc: k8s.KubeConfig, env: NodeJS.ProcessEnv): KubernetesTarget {
-  const file = flags.kubeTarget ?? env.CELLGRAPH_KUBE_TARGET;
-  let raw: Record<string, unknown> = {};
-  if (file) {
-    try {
-      raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new ValidationError(`--kube-target ${file}: ${(err as Error).message}`, 'kube-target');
-    }
-  }
-  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
-  const namespace = flags.namespace ?? (typeof raw.namespace === 'string' ? raw.namespace : undefined) ?? contextNamespace ?? 'default';
-  const parsed = KubernetesTarget.safeParse({ ...raw, namespace });
-  if (!parsed.success) {
-    const issue = firstZodIssue(parsed.error);
-    const field = issue.path.join('.');
-    throw new ValidationError(`kubernetes target${file ? ` (${file})` : ''}: ${field}: ${issue.message}`, `kube-target.${field}`);
-  }
-  return parsed.data;
 }
 
 /**

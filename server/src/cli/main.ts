@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build';
+import { registerExport } from './commands/export';
 import { registerGraph } from './commands/graph';
 import { registerLogs } from './commands/logs';
 import { registerOutputs } from './commands/outputs';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerLogs(program);
   registerOutputs(program);
   registerBuild(program);
+  registerExport(program);
   registerServer(program);
   registerRemoteCommands(program);
   registerSchedules(program);

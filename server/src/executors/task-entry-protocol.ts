@@ -36,3 +36,28 @@ export const ParamsCheckAnswer = z.union([
   z.object({ ok: z.literal(false), name: z.string(), message: z.string() })
 ]);
 export type ParamsCheckAnswer = z.infer<typeof ParamsCheckAnswer>;
+
+/**
+ * Set on task pods of a workflow exported to Argo Workflows (see export/argo.ts): there is
+ * no engine to hand the task its inputs, so the task entry reads its upstream tasks'
+ * final results from the store itself. Argo substitutes the `{{...}}` parts (run name,
+ * retry number, parameter values as JSON) before the pod starts.
+ */
+export const ARGO_TASK_ENV = 'CELLGRAPH_ARGO_TASK';
+
+/** The Argo task description, after Argo's substitution. */
+export const ArgoTask = z
+  .object({
+    task: z.string(),
+    workflowVersion: z.string(),
+    /** `{{workflow.name}}`: one Argo workflow = one cellgraph run. */
+    runId: z.string().min(1),
+    /** `{{retries}}` (0 on the first attempt) for tasks with a retry strategy. */
+    retry: z.number().int().min(0).default(0),
+    /** Parameter overrides (the workflow's parameters, each passed as JSON). */
+    params: z.record(JsonValue),
+    workDir: z.string(),
+    store: StoreConfig
+  })
+  .strict();
+export type ArgoTask = z.infer<typeof ArgoTask>;

@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runParamsModule, runTask } from '@cellgraph/kernel';
-import { TaskInvocation, TaskResult, attemptKey, paramsModuleKey, taskModuleKey } from '@cellgraph/schema';
+import { ArtifactRef, TaskInvocation, TaskResult, WorkflowIR, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema';
 import { openStore } from '../stores';
 import { LogArchive } from './log-archive';
-import { ARCHIVE_LOGS_ENV, INVOCATION_ENV, PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from './task-entry-protocol';
+import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV, ArgoTask, INVOCATION_ENV, PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from './task-entry-protocol';
 
 async function runAttempt(raw: string): Promise<number> {
   const inv = TaskInvocation.parse(JSON.parse(raw));
@@ -71,9 +71,54 @@ async function checkParams(raw: string, resultFile: string): Promise<number> {
   return 0;
 }
 
+/**
+ * A task of a workflow run by Argo Workflows: resolves what the engine would have handed
+ * over (parameters with defaults, upstream outputs from their final results), runs the
+ * attempt as usual, and files this task's final result for the tasks downstream.
+ */
+async function runArgoTask(raw: string): Promise<number> {
+  const argo = ArgoTask.parse(JSON.parse(raw));
+  const store = openStore(argo.store);
+  const ir = WorkflowIR.parse(JSON.parse((await store.getFile(irKey(argo.workflowVersion))).toString('utf8')));
+  const task = ir.tasks.find((t) => t.name === argo.task);
+  if (task === undefined) throw new Error(`workflow ${ir.name} ${ir.version} has no task ${argo.task}`);
+  const params = await runParamsModule({
+    moduleSource: (await store.getFile(paramsModuleKey(argo.workflowVersion))).toString('utf8'),
+    filename: path.join(argo.workDir, 'parameters.cellgraph-params.js'),
+    workDir: argo.workDir,
+    overrides: argo.params
+  });
+  const inputs: Record<string, ArtifactRef> = {};
+  for (const port of task.inputs) {
+    const upstream = TaskResult.parse(JSON.parse((await store.getFile(taskFinalResultKey(argo.runId, port.from))).toString('utf8')));
+    const ref = upstream.outputs.find((o) => o.name === port.name);
+    if (ref === undefined) throw new Error(`task ${port.from} finished without its output ${port.name}, which ${task.name} needs`);
+    inputs[port.name] = { hash: ref.hash, size: ref.size };
+  }
+  const invocation: TaskInvocation = {
+    runId: argo.runId,
+    task: task.name,
+    attempt: argo.retry + 1,
+    workflowVersion: argo.workflowVersion,
+    workDir: argo.workDir,
+    inputs,
+    outputTypes: Object.fromEntries(task.outputs.map((o) => [o.name, o.type])),
+    params,
+    store: argo.store
+  };
+  const code = await runAttempt(JSON.stringify(invocation));
+  if (code === 0) {
+    const result = await store.getFile(attemptKey(invocation.runId, invocation.task, invocation.attempt, 'result.json'));
+    await store.putFile(taskFinalResultKey(invocation.runId, invocation.task), result);
+  }
+  return code;
+}
+
 async function main(): Promise<number> {
   const invocation = process.env[INVOCATION_ENV];
   if (invocation !== undefined) return runAttempt(invocation);
+  const argo = process.env[ARGO_TASK_ENV];
+  if (argo !== undefined) return runArgoTask(argo);
   const check = process.env[PARAMS_CHECK_ENV];
   const resultFile = process.env[RESULT_FILE_ENV];
   if (check !== undefined && resultFile !== undefined) return checkParams(check, resultFile);

@@ -62,11 +62,45 @@ export interface PodManifest {
       name: string;
       image: string;
       workingDir?: string;
-      env: ({ name: string; value: string } | { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } })[];
+      env: PodEnv;
       terminationMessagePolicy: 'FallbackToLogsOnError';
-      resources: { requests?: Record<string, string>; limits?: Record<string, string> };
+      resources: ReturnType<typeof taskResources>;
     }[];
   };
+}
+
+/** A container's env: plain values, and Secret references (never their values). */
+export type PodEnv = ({ name: string; value: string } | { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } })[];
+
+/** A container's resources from a task's policy: GPUs as requests = limits (extended resources require it), memory limited so an overrun is a visible OOMKill. */
+export function taskResources(policy: TaskPolicy, gpuResource: string): { requests?: Record<string, string>; limits?: Record<string, string> } {
+  const requests: Record<string, string> = {};
+  const limits: Record<string, string> = {};
+  const r = policy.resources;
+  if (r.cpu !== undefined) requests.cpu = String(r.cpu);
+  if (r.memory !== undefined) {
+    requests.memory = r.memory;
+    limits.memory = r.memory;
+  }
+  if (r.gpu) {
+    requests[gpuResource] = String(r.gpu);
+    limits[gpuResource] = String(r.gpu);
+  }
+  return { ...(Object.keys(requests).length > 0 ? { requests } : {}), ...(Object.keys(limits).length > 0 ? { limits } : {}) };
+}
+
+/** A task container's env from the target and the task's policy; secrets by reference only. */
+export function taskEnv(policy: TaskPolicy, target: Pick<KubernetesTarget, 'env' | 'secretEnv'>): PodEnv {
+  return [
+    ...Object.entries(target.env).map(([name, value]) => ({ name, value })),
+    ...Object.entries(policy.env).map(([name, value]) => ({ name, value })),
+    ...[...target.secretEnv, ...policy.secrets].map((s) => ({ name: s.env, valueFrom: { secretKeyRef: { name: s.secret, key: s.key } } }))
+  ];
+}
+
+/** `registry/repository@sha256:…`: pods run exactly the image that was built, never a moved tag. */
+export function imageByDigest(image: ImageRef): string {
+  return `${image.reference.replace(/[:@][^/]*$/, '')}@${image.digest}`;
 }
 
 /** Labels that link a pod to its run, task and attempt: how a restarted server finds its pods again. */
@@ -117,28 +151,13 @@ export function podForAttempt(input: {
 }): PodManifest {
   const { policy, invocation, image, target } = input;
   const systemRetry = input.systemRetry ?? 0;
-  const requests: Record<string, string> = {};
-  const limits: Record<string, string> = {};
-  const r = policy.resources;
-  if (r.cpu !== undefined) requests.cpu = String(r.cpu);
-  if (r.memory !== undefined) {
-    requests.memory = r.memory;
-    // Memory above the limit is an OOMKill: the limit is what makes that failure visible.
-    limits.memory = r.memory;
-  }
-  if (r.gpu) {
-    requests[target.gpuResource] = String(r.gpu);
-    limits[target.gpuResource] = String(r.gpu);
-  }
-  const env: PodManifest['spec']['containers'][number]['env'] = [
-    ...Object.entries(target.env).map(([name, value]) => ({ name, value })),
-    ...Object.entries(policy.env).map(([name, value]) => ({ name, value })),
-    ...[...target.secretEnv, ...policy.secrets].map((s) => ({ name: s.env, valueFrom: { secretKeyRef: { name: s.secret, key: s.key } } })),
+  const env: PodEnv = [
+    ...taskEnv(policy, target),
     { name: INVOCATION_ENV, value: JSON.stringify(invocation) },
     // The pod's output is gone with the pod: the runner archives its own log in the store.
     { name: ARCHIVE_LOGS_ENV, value: '1' }
   ];
-  const reference = image.reference.replace(/[:@][^/]*$/, '');
+  const resources = taskResources(policy, target.gpuResource);
   const labels: Record<string, string> = {
     [PodLabels.managedBy]: 'cellgraph',
     [PodLabels.run]: labelValue(invocation.runId),
@@ -167,12 +186,12 @@ export function podForAttempt(input: {
       containers: [
         {
           name: 'task',
-          image: `${reference}@${image.digest}`,
+          image: imageByDigest(image),
           ...(input.workingDir ? { workingDir: input.workingDir } : {}),
           env,
           // A runner that dies before filing a result (store unreachable, OOM) explains itself in its last lines.
           terminationMessagePolicy: 'FallbackToLogsOnError',
-          resources: { ...(Object.keys(requests).length > 0 ? { requests } : {}), ...(Object.keys(limits).length > 0 ? { limits } : {}) }
+          resources
         }
       ]
     }

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { ImageRef, JsonValue, StoreConfig, WorkflowIR } from '@cellgraph/schema';
+import { z } from 'zod';
+import { KubernetesTarget, PodEnv, PodLabels, imageByDigest, labelValue, taskEnv, taskResources } from '../executors/kubernetes/pod-spec';
+import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV } from '../executors/task-entry-protocol';
+
+/**
+ * A workflow as Argo Workflows documents, for teams that already run Argo: one container
+ * template per task (the workflow's image by digest, the task's resources, env, secrets by
+ * reference, timeout, retries), a DAG template with the IR's dependencies, the
+ * parameters as workflow arguments, and values passed through the S3 artifact store by
+ * the task entry itself (Argo's own artifact passing is not used: cellgraph's values are
+ * typed and content-addressed already). Pure functions; the CLI adds publishing.
+ *
+ * Argo mode has no cellgraph engine: no task cache, no executed notebook; each Argo
+ * workflow is one run, named by Argo (`{{workflow.name}}`).
+ */
+
+/** What an export needs besides the IR, validated at the CLI's edge. */
+export const ArgoExportOptions = z
+  .object({
+    image: ImageRef,
+    store: StoreConfig.refine((s) => s.kind === 's3', 'must be an S3 store: Argo pods cannot reach this machine’s filesystem'),
+    target: KubernetesTarget,
+    /** Parameter values replacing the notebook's defaults in the document (still overridable at submit). */
+    params: z.record(JsonValue).default({}),
+    /** Where the workflow's files are inside the image. */
+    workDir: z.string().default('/app/work')
+  })
+  .strict();
+export type ArgoExportOptions = z.infer<typeof ArgoExportOptions>;
+
+/** A CronWorkflow's schedule, Argo's field names. */
+export const ArgoCronOptions = z
+  .object({
+    schedule: z.string().min(1),
+    timezone: z.string().min(1),
+    concurrencyPolicy: z.enum(['Allow', 'Forbid', 'Replace']).default('Allow'),
+    startingDeadlineSeconds: z.number().int().min(0).optional()
+  })
+  .strict();
+export type ArgoCronOptions = z.infer<typeof ArgoCronOptions>;
+
+/** The subset of Argo's Workflow this export writes (argoproj.io/v1alpha1). */
+export interface ArgoWorkflow {
+  apiVersion: 'argoproj.io/v1alpha1';
+  kind: 'Workflow';
+  metadata: ArgoMetadata & { generateName: string };
+  spec: ArgoWorkflowSpec;
+}
+
+/** The subset of Argo's CronWorkflow this export writes. */
+export interface ArgoCronWorkflow {
+  apiVersion: 'argoproj.io/v1alpha1';
+  kind: 'CronWorkflow';
+  metadata: ArgoMetadata & { name: string };
+  spec: ArgoCronOptions & { workflowSpec: ArgoWorkflowSpec; workflowMetadata: { labels: Record<string, string> } };
+}
+
+interface ArgoMetadata {
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+interface ArgoContainerTemplate {
+  name: string;
+  metadata: { labels: Record<string, string> };
+  retryStrategy?: { limit: string; retryPolicy: 'OnFailure'; backoff: { duration: string; factor: string; maxDuration: string } };
+  activeDeadlineSeconds?: string;
+  container: { image: string; env: PodEnv; resources: ReturnType<typeof taskResources> };
+}
+
+interface ArgoDagTemplate {
+  name: string;
+  dag: { tasks: { name: string; template: string; dependencies?: string[] }[] };
+}
+
+interface ArgoWorkflowSpec {
+  entrypoint: string;
+  arguments: { parameters: { name: string; value: string; description: string }[] };
+  podGC: { strategy: 'OnPodSuccess' | 'OnPodCompletion' | 'OnWorkflowSuccess' | 'OnWorkflowCompletion' };
+  serviceAccountName?: string;
+  imagePullSecrets?: { name: string }[];
+  nodeSelector?: Record<string, string>;
+  tolerations?: KubernetesTarget['tolerations'];
+  templates: (ArgoDagTemplate | ArgoContainerTemplate)[];
+}
+
+const DAG_TEMPLATE = 'cellgraph-dag';
+
+/**
+ * Argo template and DAG task names from cellgraph task names (`[a-z][a-z0-9_-]*`): `_`
+ * becomes `-` (Argo names are DNS-1123 labels), and a name that would then collide or run
+ * long gets a short hash, so every task keeps a distinct, valid name.
+ */
+export function argoNames(ir: WorkflowIR): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>([DAG_TEMPLATE]);
+  for (const t of ir.tasks) {
+    let name = t.name.replace(/_/g, '-').replace(/-+$/, '');
+    // A changed name gets a hash of the original, so `a_b` can never meet a task named `a-b`.
+    if (name !== t.name || name.length > 56 || taken.has(name)) {
+      name = `${name.slice(0, 48).replace(/-+$/, '')}-${createHash('sha256').update(t.name).digest('hex').slice(0, 6)}`;
+    }
+    taken.add(name);
+    names.set(t.name, name);
+  }
+  return names;
+}
+
+/** The workflow spec shared by Workflow and CronWorkflow. */
+function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowSpec {
+  const { target } = options;
+  const names = argoNames(ir);
+  const defaults = Object.fromEntries(ir.params.map((p) => [p.name, p.default as JsonValue]));
+  const values = { ...defaults, ...options.params };
+  const dag: ArgoDagTemplate = {
+    name: DAG_TEMPLATE,
+    dag: {
+      tasks: ir.tasks.map((t) => ({
+        name: names.get(t.name) as string,
+        template: names.get(t.name) as string,
+        ...(t.upstream.length > 0 ? { dependencies: t.upstream.map((u) => names.get(u) as string) } : {})
+      }))
+    }
+  };
+  const containers: ArgoContainerTemplate[] = ir.tasks.map((t) => {
+    // JSON with Argo placeholders in value positions: after Argo's substitution it parses
+    // as the task entry's ArgoTask (parameters are passed as JSON text).
+    const params = ir.params.map((p) => `${JSON.stringify(p.name)}:{{workflow.parameters.${p.name}}}`).join(',');
+    const fixed = JSON.stringify({ task: t.name, workflowVersion: ir.version, workDir: options.workDir, store: options.store });
+    const argoTask = `${fixed.slice(0, -1)},"runId":"{{workflow.name}}"${t.policy.retries > 0 ? ',"retry":{{retries}}' : ''},"params":{${params}}}`;
+    return {
+      name: names.get(t.name) as string,
+      metadata: { labels: { [PodLabels.managedBy]: 'cellgraph', [PodLabels.workflow]: labelValue(ir.name), [PodLabels.task]: labelValue(t.name) } },
+      // OnFailure: the task's retries are for its own failures, as in cellgraph's engine.
+      ...(t.policy.retries > 0 ? { retryStrategy: { limit: String(t.policy.retries), retryPolicy: 'OnFailure' as const, backoff: { duration: '1s', factor: '2', maxDuration: '1m' } } } : {}),
+      ...(t.policy.timeoutSeconds !== undefined ? { activeDeadlineSeconds: String(Math.ceil(t.policy.timeoutSeconds)) } : {}),
+      container: {
+        image: imageByDigest(options.image),
+        env: [...taskEnv(t.policy, target), { name: ARGO_TASK_ENV, value: argoTask }, { name: ARCHIVE_LOGS_ENV, value: '1' }],
+        resources: taskResources(t.policy, target.gpuResource)
+      }
+    };
+  });
+  return {
+    entrypoint: DAG_TEMPLATE,
+    arguments: { parameters: ir.params.map((p) => ({ name: p.name, value: JSON.stringify(values[p.name]), description: `${p.type} (JSON)` })) },
+    // Failed pods stay for `kubectl describe` until the workflow is deleted.
+    podGC: { strategy: 'OnPodSuccess' },
+    ...(target.serviceAccountName ? { serviceAccountName: target.serviceAccountName } : {}),
+    ...(target.imagePullSecrets.length > 0 ? { imagePullSecrets: target.imagePullSecrets.map((name) => ({ name })) } : {}),
+    ...(Object.keys(target.nodeSelector).length > 0 ? { nodeSelector: target.nodeSelector } : {}),
+    ...(target.tolerations.length > 0 ? { tolerations: target.tolerations } : {}),
+    templates: [dag, ...containers]
+  };
+}
+
+function metadata(ir: WorkflowIR, options: ArgoExportOptions): ArgoMetadata {
+  return {
+    namespace: options.target.namespace,
+    labels: { [PodLabels.managedBy]: 'cellgraph', [PodLabels.workflow]: labelValue(ir.name) },
+    annotations: { 'cellgraph.dev/workflow-version': ir.version, 'cellgraph.dev/image': imageByDigest(options.image) }
+  };
+}
+
+/** An Argo `Workflow` running the IR once. */
+export function argoWorkflow(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflow {
+  const dnsName = argoResourceName(ir.name);
+  return { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { generateName: `${dnsName}-`, ...metadata(ir, options) }, spec: workflowSpec(ir, options) };
+}
+
+/** An Argo `CronWorkflow` running the IR on a schedule (cron + IANA time zone + concurrency policy). */
+export function argoCronWorkflow(ir: WorkflowIR, options: ArgoExportOptions, cron: ArgoCronOptions): ArgoCronWorkflow {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'CronWorkflow',
+    metadata: { name: argoResourceName(ir.name), ...metadata(ir, options) },
+    spec: { ...cron, workflowMetadata: { labels: { [PodLabels.managedBy]: 'cellgraph', [PodLabels.workflow]: labelValue(ir.name) } }, workflowSpec: workflowSpec(ir, options) }
+  };
+}
+
+/** A DNS-1123 resource name from a workflow name. */
+function argoResourceName(name: string): string {
+  return name.replace(/_/g, '-').replace(/[^a-z0-9-]/g, '').replace(/^-+|-+$/g, '').slice(0, 40) || 'cellgraph';
+}

@@ -72,17 +72,23 @@ export async function benchKubernetes(root: string, report: Report): Promise<voi
     await run('warmup', chainNotebook(2), 1);
 
     const chain = await run('chain', chainNotebook(30), 1);
-    const overhead = chain.timings.map((t) => t.observedFinishedAt - t.createRequestedAt - (t.taskMs ?? 0));
-    const toRunning = chain.timings.filter((t) => t.observedRunningAt).map((t) => (t.observedRunningAt as number) - t.createRequestedAt);
-    report('control-plane overhead per task, p50 (create → observed finished − task time; 30-task chain)', percentile(overhead, 50), 'ms');
+    // The first pod of an image waits for the node to pull and unpack it: reported apart.
+    const [first, ...rest] = [...chain.timings].sort((a, b) => a.createRequestedAt - b.createRequestedAt);
+    const overhead = rest.map((t) => t.observedFinishedAt - t.createRequestedAt - (t.taskMs ?? 0));
+    const toRunning = rest.filter((t) => t.observedRunningAt).map((t) => (t.observedRunningAt as number) - t.createRequestedAt);
+    report('control-plane overhead per task, p50 (create → observed finished − task time; 30-task chain, image on the node)', percentile(overhead, 50), 'ms');
     report('control-plane overhead per task, p99', percentile(overhead, 99), 'ms');
     report('pod create requested → observed Running, p50', percentile(toRunning, 50), 'ms');
+    report("first pod of a new image: the same, including the node's pull + unpack", first.observedFinishedAt - first.createRequestedAt - (first.taskMs ?? 0), 'ms');
 
     const fan = await run('fan', fanNotebook(198), 64);
-    const created = fan.timings.map((t) => t.createRequestedAt).sort((a, b) => a - b);
-    const spanS = (created[created.length - 1] - created[0]) / 1000;
-    report("200-task fan-out: wall time (one test node, a few pods at once)", fan.wallMs / 1000, "s");
-    report('200-task fan-out: pods created per second', created.length / Math.max(spanS, 0.001), 'pods/s');
+    const byRequest = [...fan.timings].sort((a, b) => a.createRequestedAt - b.createRequestedAt);
+    // The 198 parallel tasks are launched at once (engine concurrency 64): the first 64 creates are one burst.
+    const burst = byRequest.slice(1, 65).filter((t) => t.createdAt !== undefined);
+    const burstMs = Math.max(...burst.map((t) => t.createdAt as number)) - Math.min(...burst.map((t) => t.createRequestedAt));
+    report('200-task fan-out: a burst of 64 pod creates, pods created per second', burst.length / (burstMs / 1000), 'pods/s');
+    report('200-task fan-out: wall time (one test node running 4 pods at once on 2 cores)', fan.wallMs / 1000, 's');
+    report('200-task fan-out: throughput', fan.tasks / (fan.wallMs / 1000), 'tasks/s');
     report('200-task fan-out: API calls retried (throttling / 5xx / connection)', fan.executor.stats.apiRetries, 'calls');
     report('200-task fan-out: system retries', fan.executor.stats.systemRetries, 'pods');
   } finally {

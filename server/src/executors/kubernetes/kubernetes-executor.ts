@@ -28,6 +28,8 @@ export interface KubernetesExecutorOptions {
 export interface PodTiming {
   pod: string;
   createRequestedAt: number;
+  /** When the API server answered the create (undefined for a re-attached pod). */
+  createdAt?: number;
   observedRunningAt?: number;
   observedFinishedAt: number;
   /** The task's own time as its runner measured it, when it filed a result. */
@@ -151,6 +153,7 @@ class PodAttempt {
   /** Lines the executor itself adds to the attempt's log (system retries, re-attach). */
   private notes = '';
   private createRequestedAt = 0;
+  private createdAt?: number;
   private observedRunningAt?: number;
 
   constructor(
@@ -201,6 +204,7 @@ class PodAttempt {
     this.followPod(manifest.metadata.name, systemRetry, requestedAt, false);
     try {
       const created = await this.executor.createPod(manifest as k8s.V1Pod);
+      this.createdAt = Date.now();
       this.executor.informer.observe(created);
     } catch (err) {
       const e = toKubeError(err);
@@ -368,6 +372,7 @@ class PodAttempt {
     this.executor.options.onPodFinished?.({
       pod: this.podName,
       createRequestedAt: this.createRequestedAt,
+      createdAt: this.createdAt,
       observedRunningAt: this.observedRunningAt,
       observedFinishedAt: Date.now(),
       taskMs: result?.durationMs

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Diagnostic } from './diagnostics';
+import { WorkflowIR } from './ir';
 import { ContentHash, RunId, TaskName } from './names';
 import { JsonValue } from './notebook';
 import { Metrics, OutputRef, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
@@ -199,6 +200,22 @@ export const EventsQuery = z
     after: z.coerce.number().int().min(-1).optional()
   })
   .strict();
+
+/**
+ * POST /api/v1/compile: what a notebook compiles to, without running or storing anything
+ * (the live DAG in the editor calls it as the user types). Diagnostics are the expected
+ * answer for a notebook being edited, so they come with 200, not 422.
+ */
+export const CompileRequest = z.object(NotebookSourceFields).strict().superRefine(exactlyOneSource);
+export type CompileRequest = z.infer<typeof CompileRequest>;
+
+/** The IR when the notebook compiles; every diagnostic (errors and warnings) either way. */
+export const CompileResponse = z.object({
+  ok: z.boolean(),
+  ir: WorkflowIR.optional(),
+  diagnostics: z.array(Diagnostic)
+});
+export type CompileResponse = z.infer<typeof CompileResponse>;
 
 /** POST /api/v1/workflows/promote. */
 export const PromoteRequest = z

@@ -11,6 +11,7 @@ import { notificationRoutes } from './routes/notifications';
 import { runRoutes } from './routes/runs';
 import { scheduleRoutes } from './routes/schedules';
 import { workflowRoutes } from './routes/workflows';
+import { compileRoutes } from './routes/compile';
 
 /** The path of the generated OpenAPI document (stable: clients and docs link to it). */
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -20,7 +21,7 @@ export const OPENAPI_PATH = '/api/v1/openapi.json';
  * ApiContext; the OpenAPI document lists whatever is here.
  */
 export function apiRoutes(ctx: ApiContext): ApiRoute[] {
-  const routes = [...healthRoutes(ctx), ...runRoutes(ctx), ...notificationRoutes(ctx), ...workflowRoutes(ctx), ...scheduleRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...runRoutes(ctx), ...notificationRoutes(ctx), ...workflowRoutes(ctx), ...scheduleRoutes(ctx), ...compileRoutes(ctx)];
   let openapi: unknown;
   const docRoute: ApiRoute = jsonRoute({
     method: 'GET',

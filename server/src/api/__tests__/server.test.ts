@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   ApiError,
+  CompileResponse,
   HealthResponse,
   ListRunsResponse,
   ListVersionsResponse,
@@ -153,6 +154,23 @@ describe('auth, configuration and bad input', () => {
     ]);
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebook: '{"nbformat": 4, "cells": [' } }), 422, 'compile-error');
     expect((await json(await s.api('/api/v1/runs'), ListRunsResponse)).runs).toEqual([]);
+  });
+
+  it('compiles without running or storing anything: the typed DAG, or diagnostics with 200 (the live DAG as one edits)', async () => {
+    const ok = await json(await s.api('/api/v1/compile', { method: 'POST', json: { notebook: nbJson(hello), notebookName: 'hello.ipynb' } }), CompileResponse);
+    expect(ok.ok).toBe(true);
+    expect(ok.ir?.tasks.map((t) => t.name)).toEqual(['greet', 'shout']);
+    expect(ok.ir?.edges).toEqual([{ from: 'greet', to: 'shout', kind: 'data', values: [{ name: 'message', type: 'string' }] }]);
+    const cycle = [code('const a = 1;', { task: 'x', after: ['y'] }), code('const b = a + 1;', { task: 'y' })];
+    const bad = await json(await s.api('/api/v1/compile', { method: 'POST', json: { notebook: nbJson(cycle), notebookName: 'cycle.ipynb' } }), CompileResponse);
+    expect(bad.ok).toBe(false);
+    expect(bad.ir).toBeUndefined();
+    expect(bad.diagnostics.map((d) => d.code)).toContain('cycle');
+    await expectError(await s.api('/api/v1/compile', { method: 'POST', json: { notebookPath: 'a.ipynb', notebook: nbJson(hello) } }), 400, 'invalid', 'body.notebook');
+    await expectError(await s.api('/api/v1/compile', { method: 'POST', json: { notebookPath: '../../etc/passwd' } }), 400, 'invalid', 'body.notebookPath');
+    // Nothing filed: no workflow, no compile cache entry, no run.
+    expect(fs.existsSync(path.join(dir, '.cellgraph', 'workflows'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, '.cellgraph', 'compiled'))).toBe(false);
   });
 
   it('refuses unknown and mistyped parameters with 400 naming the parameter', async () => {

@@ -9,7 +9,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
 # 1. Debian packages (only what is missing; apt-get update once, only then).
-DEBS=(g++ make python3 python3-venv curl docker-registry skopeo umoci buildah)
+DEBS=(g++ make python3 python3-venv curl docker-registry skopeo umoci buildah chromium)
 missing=()
 for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]} > 0)); then
@@ -22,7 +22,7 @@ fi
 # 2. npm packages. Native addons (better-sqlite3) compile against the installed Node's
 # headers: no header download, which this network would refuse.
 if [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
-npm_stamp="$(hash_of package-lock.json package.json */package.json) $(node --version)"
+npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json) $(node --version)"
 if [ "$(cat node_modules/.cellgraph-stamp 2>/dev/null)" != "$npm_stamp" ]; then
   log "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
@@ -53,5 +53,25 @@ kube_dir="${CELLGRAPH_KUBE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cellgraph/kube/$
 if [ ! -x "$kube_dir/kube-apiserver" ] || [ ! -x "$kube_dir/etcd" ]; then
   log "building kube-apiserver $kube_version and getting etcd (scripts/build-kube.sh)"
   bash scripts/build-kube.sh
+fi
+# 6. The JupyterLab extension: its own npm project (JupyterLab's packages pin their own
+# TypeScript), built into a prebuilt labextension inside the Python package
+# cellgraph_jupyterlab, which is installed (editable) into .venv with its jupyter-server-proxy
+# entry point. Rebuilt only when its sources, the schema or the venv changed.
+ext_stamp="$(hash_of extension/package-lock.json extension/package.json extension/tsconfig.json extension/src/*.ts extension/src/*/*.ts extension/style/* extension/schema/* schema/src/*.ts pyproject.toml install.json cellgraph_jupyterlab/__init__.py .venv/.cellgraph-stamp)"
+if [ "$(cat .venv/.cellgraph-extension-stamp 2>/dev/null)" != "$ext_stamp" ]; then
+  log "building the JupyterLab extension and installing it into .venv"
+  npm ci --prefix extension --no-audit --no-fund --loglevel=error
+  (cd extension && npx --no-install tsc -p tsconfig.json && "$ROOT/.venv/bin/jupyter" labextension build . >/dev/null)
+  .venv/bin/pip install --quiet --disable-pip-version-check -e .
+  echo "$ext_stamp" > .venv/.cellgraph-extension-stamp
+fi
+
+# 7. UI tests: Playwright and Galata (Chromium comes from Debian, step 1).
+ui_stamp="$(hash_of ui-tests/package-lock.json ui-tests/package.json) $(node --version)"
+if [ "$(cat ui-tests/node_modules/.cellgraph-stamp 2>/dev/null)" != "$ui_stamp" ]; then
+  log "installing the UI tests' npm packages"
+  npm ci --prefix ui-tests --no-audit --no-fund --loglevel=error
+  echo "$ui_stamp" > ui-tests/node_modules/.cellgraph-stamp
 fi
 log "ready"

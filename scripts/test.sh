@@ -7,3 +7,5 @@ bash scripts/setup.sh
 npx --no-install tsc -p tsconfig.tests.json
 # Unit, integration and end-to-end tests (jest): schema, kernel-lib, server, examples.
 npx --no-install jest --ci
+# The JupyterLab extension: its unit tests and the UI tests in a real JupyterLab + Chromium.
+bash scripts/ui-test.sh

@@ -1,0 +1,60 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { ApiError } from '@cellgraph/schema';
+import type { ZodType, ZodTypeDef } from 'zod';
+
+/** The cellgraph server could not be reached at all (not running, proxy down). */
+export class ServerDownError extends Error {
+  override readonly name = 'ServerDownError';
+  constructor(readonly url: string, cause: string) {
+    super(`the cellgraph server at ${url} is not reachable (${cause})`);
+  }
+}
+
+/** The server answered with an error (`{error: {code, message, field?}}`). */
+export class ServerError extends Error {
+  override readonly name = 'ServerError';
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+/**
+ * The one way the extension talks to the cellgraph server: JupyterLab's server connection
+ * (its auth and XSRF headers, so the proxied server sits behind Jupyter's login), every
+ * response parsed with the schema's zod type, never cast.
+ */
+export async function requestAPI<T>(base: string, endpoint: string, schema: ZodType<T, ZodTypeDef, unknown>, init: { method?: string; json?: unknown } = {}): Promise<T> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(base, endpoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      url,
+      { method: init.method ?? 'GET', ...(init.json !== undefined ? { body: JSON.stringify(init.json), headers: { 'content-type': 'application/json' } } : {}) },
+      settings
+    );
+  } catch (err) {
+    throw new ServerDownError(url, (err as Error).message);
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // The proxy answers 502/503 with HTML when the server is not running.
+    throw response.ok ? new ServerError(response.status, 'bad-response', `not JSON from ${url}`) : new ServerDownError(url, `HTTP ${response.status}`);
+  }
+  if (!response.ok) {
+    const parsed = ApiError.safeParse(body);
+    if (parsed.success) throw new ServerError(response.status, parsed.data.error.code, parsed.data.error.message, parsed.data.error.field);
+    throw new ServerDownError(url, `HTTP ${response.status}`);
+  }
+  return schema.parse(body);
+}
+
+/** The server URL from the settings, or the jupyter-server-proxy path JupyterLab serves it under. */
+export function serverBase(configured: string): string {
+  if (configured.trim()) return configured.trim();
+  return URLExt.join(ServerConnection.makeSettings().baseUrl, 'cellgraph/');
+}

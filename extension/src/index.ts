@@ -1,0 +1,51 @@
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { serverBase } from './api';
+import { DagPanel } from './widgets/dag-panel';
+
+/** Command ids (extension/CONTRACT.md). */
+namespace CommandIDs {
+  export const openDag = 'cellgraph:open-dag';
+}
+
+const PLUGIN_ID = '@cellgraph/jupyterlab:settings';
+
+/** The live DAG panel of the current notebook. */
+const dagPlugin: JupyterFrontEndPlugin<void> = {
+  id: '@cellgraph/jupyterlab:dag',
+  description: 'Shows the live DAG of the current notebook, compiled by the cellgraph server as you edit.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
+  activate: async (app: JupyterFrontEnd, notebooks: INotebookTracker, palette: ICommandPalette | null, registry: ISettingRegistry | null) => {
+    const settings = registry ? await registry.load(PLUGIN_ID).catch(() => null) : null;
+    const server = () => serverBase(String(settings?.get('serverUrl').composite ?? ''));
+    const debounce = () => Number(settings?.get('debounceMs').composite ?? 600);
+    app.commands.addCommand(CommandIDs.openDag, {
+      label: 'cellgraph: Open DAG',
+      isEnabled: () => notebooks.currentWidget !== null,
+      execute: () => {
+        const current = notebooks.currentWidget;
+        if (current === null) return;
+        const id = `cg-dag-${current.id}`;
+        const open = [...app.shell.widgets('main')].find((w) => w.id === id);
+        if (open) return app.shell.activateById(id);
+        const panel = new DagPanel(current, server, debounce);
+        app.shell.add(panel, 'main', { mode: 'split-right', ref: current.id });
+      }
+    });
+    palette?.addItem({ command: CommandIDs.openDag, category: 'cellgraph' });
+  }
+};
+
+/** The settings schema's plugin (server URL, re-compile delay). */
+const settingsPlugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'cellgraph settings: the server URL and the DAG re-compile delay.',
+  autoStart: true,
+  activate: () => undefined
+};
+
+export default [dagPlugin, settingsPlugin];

@@ -4,6 +4,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { serverBase } from './api';
 import { DagPanel } from './widgets/dag-panel';
+import { TagPanel } from './widgets/tag-panel';
 
 /** Command ids (extension/CONTRACT.md). */
 namespace CommandIDs {
@@ -40,6 +41,17 @@ const dagPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/** The right-sidebar panel that tags the active cell (role, task fields), validated inline. */
+const tagsPlugin: JupyterFrontEndPlugin<void> = {
+  id: '@cellgraph/jupyterlab:tags',
+  description: 'Tags notebook cells as cellgraph tasks, setup, parameters or skip, from a right-sidebar panel.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, notebooks: INotebookTracker) => {
+    app.shell.add(new TagPanel(notebooks), 'right', { rank: 600 });
+  }
+};
+
 /** The settings schema's plugin (server URL, re-compile delay). */
 const settingsPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -48,4 +60,4 @@ const settingsPlugin: JupyterFrontEndPlugin<void> = {
   activate: () => undefined
 };
 
-export default [dagPlugin, settingsPlugin];
+export default [dagPlugin, tagsPlugin, settingsPlugin];

@@ -3,14 +3,13 @@
  * the typed DAG of a notebook compiled by the cellgraph server that JupyterLab started
  * through jupyter-server-proxy, and the compiler's errors, which lead to their cell.
  */
-import { expect, test } from '@jupyterlab/galata';
-import type { Page } from '@playwright/test';
+import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import * as path from 'path';
 
 test.use({ autoGoto: false });
 
 /** Opens a notebook from the seeded root and its DAG panel. */
-async function openDag(page: Page & { notebook: { openByPath(p: string): Promise<boolean> } }, notebook: string) {
+async function openDag(page: IJupyterLabPageFixture, notebook: string) {
   await page.notebook.openByPath(notebook);
   await page.evaluate(() => (window as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }).jupyterapp.commands.execute('cellgraph:open-dag'));
   await expect(page.locator('.cg-DagPanel')).toBeVisible();

@@ -186,3 +186,14 @@ export type SchedulePathParams = z.infer<typeof SchedulePathParams>;
 /** DELETE answer: the schedule is gone (runs it started are kept). */
 export const ScheduleDeleted = z.object({ id: ScheduleId, deleted: z.literal(true) });
 export type ScheduleDeleted = z.infer<typeof ScheduleDeleted>;
+
+/**
+ * POST /api/v1/schedules/preview: what a cron expression means before anything is saved
+ * (the promote dialog shows it as the user types). Errors are 400 naming `body.cron` or
+ * `body.timezone`.
+ */
+export const CronPreviewRequest = z.object({ cron: z.string().max(256), timezone: z.string().max(64).default('UTC'), count: z.number().int().min(1).max(20).default(5) }).strict();
+export type CronPreviewRequest = z.infer<typeof CronPreviewRequest>;
+
+export const CronPreviewResponse = z.object({ description: z.string(), nextFires: z.array(IsoInstant) });
+export type CronPreviewResponse = z.infer<typeof CronPreviewResponse>;

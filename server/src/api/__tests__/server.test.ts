@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import {
   ApiError,
   CompileResponse,
+  CronPreviewResponse,
   HealthResponse,
   ListRunsResponse,
   ListVersionsResponse,
@@ -171,6 +172,15 @@ describe('auth, configuration and bad input', () => {
     // Nothing filed: no workflow, no compile cache entry, no run.
     expect(fs.existsSync(path.join(dir, '.cellgraph', 'workflows'))).toBe(false);
     expect(fs.existsSync(path.join(dir, '.cellgraph', 'compiled'))).toBe(false);
+  });
+
+  it('previews a cron expression in a time zone: a sentence and the next fires; bad ones are 400 naming the field', async () => {
+    const preview = await json(await s.api('/api/v1/schedules/preview', { method: 'POST', json: { cron: '30 6 * * 1-5', timezone: 'Europe/Berlin', count: 3 } }), CronPreviewResponse);
+    expect(preview.description).toMatch(/06:30/);
+    expect(preview.nextFires).toHaveLength(3);
+    for (const f of preview.nextFires) expect(new Date(f).getTime()).toBeGreaterThan(Date.now());
+    await expectError(await s.api('/api/v1/schedules/preview', { method: 'POST', json: { cron: '61 * * * *' } }), 400, 'invalid', 'body.cron');
+    await expectError(await s.api('/api/v1/schedules/preview', { method: 'POST', json: { cron: '0 6 * * *', timezone: 'Mars/Olympus' } }), 400, 'invalid', 'body.timezone');
   });
 
   it('refuses unknown and mistyped parameters with 400 naming the parameter', async () => {

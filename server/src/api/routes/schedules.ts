@@ -1,4 +1,6 @@
 import {
+  CronPreviewRequest,
+  CronPreviewResponse,
   ListSchedulesResponse,
   ScheduleCreate,
   ScheduleDeleted,
@@ -6,6 +8,9 @@ import {
   ScheduleUpdate,
   ScheduleView
 } from '@cellgraph/schema';
+import { ValidationError } from '../../errors';
+import { parseCron } from '../../scheduler/cron';
+import { describeCron } from '../../scheduler/describe';
 import type { ApiContext } from '../context';
 import { jsonRoute, type ApiRoute } from '../route';
 
@@ -13,6 +18,25 @@ import { jsonRoute, type ApiRoute } from '../route';
 export function scheduleRoutes(ctx: ApiContext): ApiRoute[] {
   const { schedules } = ctx;
   return [
+    jsonRoute({
+      method: 'POST',
+      url: '/api/v1/schedules/preview',
+      summary: 'what a cron expression in a time zone means: a sentence and its next fire times (nothing is saved)',
+      tag: 'schedules',
+      body: CronPreviewRequest,
+      response: CronPreviewResponse,
+      handler: async ({ body }) => {
+        let cron: ReturnType<typeof parseCron>;
+        try {
+          cron = parseCron(body.cron, body.timezone);
+        } catch (err) {
+          // Fields of the body, as every other 400 names them.
+          if (err instanceof ValidationError) throw new ValidationError(err.message, `body.${err.field ?? 'cron'}`);
+          throw err;
+        }
+        return { description: describeCron(body.cron, body.timezone), nextFires: cron.nextN(body.count, new Date()).map((d) => d.toISOString()) };
+      }
+    }),
     jsonRoute({
       method: 'POST',
       url: '/api/v1/schedules',

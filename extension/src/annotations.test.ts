@@ -1,5 +1,5 @@
 /** The tag panel's form ↔ annotation, refused exactly as the compiler would refuse it. */
-import { annotationToForm, formToAnnotation, type TagForm } from '../../annotations';
+import { annotationToForm, formToAnnotation, type TagForm } from './annotations';
 
 const form = (extra: Partial<TagForm>): TagForm => ({ role: 'task', name: 'train', after: '', retries: '', timeout: '', cpu: '', memory: '', gpu: '', image: '', cache: true, ...extra });
 

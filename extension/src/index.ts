@@ -9,6 +9,7 @@ import { TagPanel } from './widgets/tag-panel';
 /** Command ids (extension/CONTRACT.md). */
 namespace CommandIDs {
   export const openDag = 'cellgraph:open-dag';
+  export const promote = 'cellgraph:promote';
 }
 
 const PLUGIN_ID = '@cellgraph/jupyterlab:settings';
@@ -24,20 +25,37 @@ const dagPlugin: JupyterFrontEndPlugin<void> = {
     const settings = registry ? await registry.load(PLUGIN_ID).catch(() => null) : null;
     const server = () => serverBase(String(settings?.get('serverUrl').composite ?? ''));
     const debounce = () => Number(settings?.get('debounceMs').composite ?? 600);
+    /** The DAG panel of the current notebook, opened beside it if it is not open yet. */
+    const dagOfCurrent = (): DagPanel | undefined => {
+      const current = notebooks.currentWidget;
+      if (current === null) return undefined;
+      const id = `cg-dag-${current.id}`;
+      const open = [...app.shell.widgets('main')].find((w) => w.id === id);
+      if (open instanceof DagPanel) {
+        app.shell.activateById(id);
+        return open;
+      }
+      const panel = new DagPanel(current, server, debounce);
+      app.shell.add(panel, 'main', { mode: 'split-right', ref: current.id });
+      return panel;
+    };
     app.commands.addCommand(CommandIDs.openDag, {
       label: 'cellgraph: Open DAG',
       isEnabled: () => notebooks.currentWidget !== null,
-      execute: () => {
-        const current = notebooks.currentWidget;
-        if (current === null) return;
-        const id = `cg-dag-${current.id}`;
-        const open = [...app.shell.widgets('main')].find((w) => w.id === id);
-        if (open) return app.shell.activateById(id);
-        const panel = new DagPanel(current, server, debounce);
-        app.shell.add(panel, 'main', { mode: 'split-right', ref: current.id });
+      execute: () => void dagOfCurrent()
+    });
+    app.commands.addCommand(CommandIDs.promote, {
+      label: 'cellgraph: Promote to production…',
+      isEnabled: () => notebooks.currentWidget !== null,
+      execute: async () => {
+        const panel = dagOfCurrent();
+        if (panel === undefined) return;
+        await panel.refresh();
+        await panel.promote();
       }
     });
     palette?.addItem({ command: CommandIDs.openDag, category: 'cellgraph' });
+    palette?.addItem({ command: CommandIDs.promote, category: 'cellgraph' });
   }
 };
 

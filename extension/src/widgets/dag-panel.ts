@@ -1,9 +1,11 @@
+import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Panel, Widget } from '@lumino/widgets';
-import { CompileResponse } from '@cellgraph/schema';
+import { CompileResponse, PromoteResponse, RunDetail, ScheduleView, type WorkflowIR } from '@cellgraph/schema';
 import { ServerDownError, ServerError, requestAPI } from '../api';
 import { type DagLayout, layoutDag } from '../dag/layout';
-import { tasksWithErrors } from '../dag/state';
+import { type TaskState, tasksWithErrors } from '../dag/state';
+import { PromoteBody } from './promote-dialog';
 import { DagView } from './dag-view';
 
 /**
@@ -18,6 +20,10 @@ export class DagPanel extends Panel {
   private readonly diagnostics = new Widget({ node: document.createElement('ul') });
   private timer?: number;
   private lastLayout?: DagLayout;
+  private lastIr?: WorkflowIR;
+  private readonly toolbar = new Widget();
+  private readonly runStatus = document.createElement('span');
+  private watching?: number;
   private disposedFlag = false;
 
   constructor(private readonly notebook: NotebookPanel, private readonly server: () => string, private readonly debounceMs: () => number) {
@@ -29,6 +35,14 @@ export class DagPanel extends Panel {
     this.banner.addClass('cg-ServerDown');
     this.banner.hide();
     this.diagnostics.addClass('cg-Diagnostics');
+    this.toolbar.addClass('cg-DagToolbar');
+    const promote = document.createElement('button');
+    promote.className = 'cg-Promote jp-mod-styled jp-mod-accept';
+    promote.textContent = 'Promote to production';
+    promote.onclick = () => void this.promote();
+    this.runStatus.className = 'cg-RunStatus';
+    this.toolbar.node.append(promote, this.runStatus);
+    this.addWidget(this.toolbar);
     this.addWidget(this.banner);
     this.addWidget(this.view);
     this.addWidget(this.diagnostics);
@@ -42,6 +56,7 @@ export class DagPanel extends Panel {
     if (this.isDisposed) return;
     this.disposedFlag = true;
     window.clearTimeout(this.timer);
+    window.clearTimeout(this.watching);
     this.notebook.model?.contentChanged.disconnect(this.schedule, this);
     super.dispose();
   }
@@ -73,9 +88,72 @@ export class DagPanel extends Panel {
     }
     this.banner.hide();
     // A notebook that stops compiling keeps its last DAG, with the tasks at fault marked.
-    if (result.ir !== undefined) this.lastLayout = layoutDag(result.ir);
+    if (result.ir !== undefined) {
+      this.lastLayout = layoutDag(result.ir);
+      this.lastIr = result.ir;
+    }
     this.view.setLayout(this.lastLayout ?? layoutDag({ tasks: [], edges: [], params: [] }), tasksWithErrors(result.diagnostics));
     this.showDiagnostics(result.diagnostics);
+  }
+
+  /**
+   * "Promote to production": the dialog (parameters, target, optional schedule), then the
+   * notebook as it is now is frozen as a version on the server and run; the run is followed
+   * on this DAG.
+   */
+  async promote(): Promise<void> {
+    const ir = this.lastIr;
+    const model = this.notebook.model;
+    if (ir === undefined || model === null) {
+      await showErrorMessage('Promote to production', 'The notebook does not compile yet: see the errors under the DAG.');
+      return;
+    }
+    const body = new PromoteBody(ir.params, this.server(), 'its configured executor');
+    const answer = await showDialog({ title: 'Promote to production', body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Promote' })] });
+    if (!answer.button.accept) return;
+    const choice = answer.value;
+    if (choice === null || choice instanceof Error) {
+      await showErrorMessage('Promote to production', choice ?? 'no values');
+      return;
+    }
+    try {
+      const promoted = await requestAPI(this.server(), 'api/v1/workflows/promote', PromoteResponse, {
+        method: 'POST',
+        json: { notebook: model.toJSON(), notebookName: this.notebook.context.path.split('/').pop() ?? 'notebook.ipynb', run: true, params: choice.params }
+      });
+      if (choice.schedule) {
+        await requestAPI(this.server(), 'api/v1/schedules', ScheduleView, {
+          method: 'POST',
+          json: { workflow: promoted.version.workflow, version: promoted.version.version, cron: choice.schedule.cron, timezone: choice.schedule.timezone, params: choice.params }
+        });
+      }
+      if (promoted.run) this.watch(promoted.run.runId);
+    } catch (err) {
+      await showErrorMessage('Promote to production', (err as Error).message);
+    }
+  }
+
+  /** Follows a run on the DAG: node states, then the run's end (polled each second). */
+  watch(runId: string): void {
+    window.clearTimeout(this.watching);
+    const poll = async () => {
+      if (this.disposedFlag) return;
+      try {
+        const run = await requestAPI(this.server(), `api/v1/runs/${encodeURIComponent(runId)}`, RunDetail);
+        this.view.setStates(new Map(run.tasks.map((t) => [t.name, t.status as TaskState])));
+        this.runStatus.replaceChildren(
+          'run ',
+          Object.assign(document.createElement('span'), { className: 'cg-RunId', textContent: run.runId }),
+          `: ${run.status}`
+        );
+        this.runStatus.dataset.status = run.status;
+        if (run.status === 'queued' || run.status === 'running') this.watching = window.setTimeout(() => void poll(), 1000);
+      } catch (err) {
+        this.runStatus.textContent = `run ${runId}: ${(err as Error).message}`;
+        this.watching = window.setTimeout(() => void poll(), 3000);
+      }
+    };
+    void poll();
   }
 
   private showDiagnostics(list: { message: string; severity: string; cell?: number; line?: number; task?: string }[]): void {

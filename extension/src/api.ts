@@ -27,11 +27,17 @@ export class ServerError extends Error {
 export async function requestAPI<T>(base: string, endpoint: string, schema: ZodType<T, ZodTypeDef, unknown>, init: { method?: string; json?: unknown } = {}): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(base, endpoint);
+  // JupyterLab's connection always sends `content-type: application/json`, and an empty body
+  // with that type is malformed JSON to the server: a POST or DELETE without a body sends `{}`.
+  const json = init.json ?? ((init.method ?? 'GET') !== 'GET' ? {} : undefined);
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(
       url,
-      { method: init.method ?? 'GET', ...(init.json !== undefined ? { body: JSON.stringify(init.json), headers: { 'content-type': 'application/json' } } : {}) },
+      // `no-cache` (revalidate every time) rather than JupyterLab's default `no-store`, for
+      // which it appends a cache-busting `?<timestamp>` that the server's strict query
+      // schemas refuse as an unknown field.
+      { method: init.method ?? 'GET', cache: 'no-cache', ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json' } } : {}) },
       settings
     );
   } catch (err) {

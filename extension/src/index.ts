@@ -5,11 +5,14 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { serverBase } from './api';
 import { DagPanel } from './widgets/dag-panel';
 import { TagPanel } from './widgets/tag-panel';
+import { RunsPanel } from './widgets/runs-panel';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 
 /** Command ids (extension/CONTRACT.md). */
 namespace CommandIDs {
   export const openDag = 'cellgraph:open-dag';
   export const promote = 'cellgraph:promote';
+  export const openRuns = 'cellgraph:open-runs';
 }
 
 const PLUGIN_ID = '@cellgraph/jupyterlab:settings';
@@ -70,6 +73,29 @@ const tagsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/** The left-sidebar panel of runs, workflows and schedules on the cellgraph server. */
+const runsPlugin: JupyterFrontEndPlugin<void> = {
+  id: '@cellgraph/jupyterlab:runs',
+  description: 'Lists runs, promoted workflows and schedules on the cellgraph server; opens executed notebooks; cancel, retry, pause, resume, delete.',
+  autoStart: true,
+  requires: [IDocumentManager],
+  optional: [ISettingRegistry, ICommandPalette],
+  activate: async (app: JupyterFrontEnd, docs: IDocumentManager, registry: ISettingRegistry | null, palette: ICommandPalette | null) => {
+    const settings = registry ? await registry.load(PLUGIN_ID).catch(() => null) : null;
+    const panel = new RunsPanel(() => serverBase(String(settings?.get('serverUrl').composite ?? '')), {
+      contents: app.serviceManager.contents,
+      open: (path) => void docs.openOrReveal(path)
+    });
+    app.shell.add(panel, 'left', { rank: 700 });
+    app.commands.addCommand(CommandIDs.openRuns, { label: 'cellgraph: Show runs and schedules', execute: async () => {
+        app.shell.activateById(panel.id);
+        await panel.refresh();
+      }
+    });
+    palette?.addItem({ command: CommandIDs.openRuns, category: 'cellgraph' });
+  }
+};
+
 /** The settings schema's plugin (server URL, re-compile delay). */
 const settingsPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -78,4 +104,4 @@ const settingsPlugin: JupyterFrontEndPlugin<void> = {
   activate: () => undefined
 };
 
-export default [dagPlugin, tagsPlugin, settingsPlugin];
+export default [dagPlugin, tagsPlugin, runsPlugin, settingsPlugin];

@@ -34,7 +34,8 @@ test('promotes hello with a schedule: the run is followed on the DAG to success'
 
   // The schedule was created on the promoted version, with its next fires.
   const schedules = (await (await page.request.get('/cellgraph/api/v1/schedules')).json()) as { schedules: { workflow: string; cron: string; timezone: string; nextFires: string[] }[] };
-  expect(schedules.schedules).toEqual([expect.objectContaining({ workflow: 'hello', cron: '30 6 * * 1-5', timezone: 'Europe/Berlin' })]);
-  expect(schedules.schedules[0].nextFires.length).toBeGreaterThan(0);
+  const created = schedules.schedules.find((s) => s.workflow === 'hello' && s.cron === '30 6 * * 1-5');
+  expect(created).toMatchObject({ timezone: 'Europe/Berlin' });
+  expect(created?.nextFires.length).toBeGreaterThan(0);
   expect(errors).toEqual([]);
 });

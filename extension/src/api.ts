@@ -27,9 +27,12 @@ export class ServerError extends Error {
 export async function requestAPI<T>(base: string, endpoint: string, schema: ZodType<T, ZodTypeDef, unknown>, init: { method?: string; json?: unknown } = {}): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(base, endpoint);
-  // JupyterLab's connection always sends `content-type: application/json`, and an empty body
-  // with that type is malformed JSON to the server: a POST or DELETE without a body sends `{}`.
-  const json = init.json ?? ((init.method ?? 'GET') !== 'GET' ? {} : undefined);
+  // JupyterLab's connection sends `content-type: application/json` unless told otherwise, and
+  // an empty body with that type is malformed JSON to the server: a POST without a body sends
+  // `{}`; a DELETE (whose body jupyter-server-proxy refuses) says its empty body is text.
+  const method = init.method ?? 'GET';
+  const json = init.json ?? (method === 'POST' ? {} : undefined);
+  const headers: Record<string, string> = json !== undefined ? { 'content-type': 'application/json' } : method === 'DELETE' ? { 'content-type': 'text/plain' } : {};
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(
@@ -37,7 +40,7 @@ export async function requestAPI<T>(base: string, endpoint: string, schema: ZodT
       // `no-cache` (revalidate every time) rather than JupyterLab's default `no-store`, for
       // which it appends a cache-busting `?<timestamp>` that the server's strict query
       // schemas refuse as an unknown field.
-      { method: init.method ?? 'GET', cache: 'no-cache', ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json' } } : {}) },
+      { method, cache: 'no-cache', headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) },
       settings
     );
   } catch (err) {

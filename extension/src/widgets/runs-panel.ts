@@ -112,7 +112,9 @@ export class RunsPanel extends Widget {
         : button('cg-Pause', 'Pause', async () => void (await this.post(`api/v1/schedules/${s.id}/pause`, ScheduleView))),
       button('cg-Delete', 'Delete', async () => {
         const ok = await showDialog({ title: 'Delete schedule', body: `Delete the schedule ${s.id}? Runs it started stay.`, buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })] });
-        if (ok.button.accept) await requestAPI(this.server(), `api/v1/schedules/${s.id}`, ScheduleDeleted, { method: 'DELETE' });
+        if (!ok.button.accept) return;
+        await requestAPI(this.server(), `api/v1/schedules/${s.id}`, ScheduleDeleted, { method: 'DELETE' });
+        await this.refresh();
       })
     );
     return li;

@@ -62,8 +62,9 @@ export interface ApiRoute {
 
 function parsePart<T>(schema: Schema<T> | undefined, value: unknown, where: 'body' | 'query' | 'params'): T {
   if (schema === undefined) {
-    // A route without a body schema accepts no body fields at all.
-    if (where === 'body' && value !== undefined && value !== null && !(typeof value === 'object' && Object.keys(value).length === 0)) {
+    // A route without a body schema accepts no body fields at all (an empty body of any type
+    // is no body: browsers' fetch wrappers often send one with a content type).
+    if (where === 'body' && value !== undefined && value !== null && value !== '' && !(typeof value === 'object' && Object.keys(value).length === 0)) {
       throw new HttpError(400, 'invalid', 'this route takes no request body', 'body');
     }
     return undefined as T;

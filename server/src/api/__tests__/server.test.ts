@@ -128,6 +128,12 @@ describe('auth, configuration and bad input', () => {
     await expectError(await s.api('/api/v1/runs', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }), 415, 'bad-request');
   });
 
+  it('treats an empty body of any content type as no body on routes that take none, and refuses a non-empty one', async () => {
+    const headers = { 'content-type': 'text/plain' };
+    await expectError(await s.api('/api/v1/runs/r-20260101t000000-abcdef/cancel', { method: 'POST', headers, body: '' }), 404, 'not-found');
+    await expectError(await s.api('/api/v1/runs/r-20260101t000000-abcdef/cancel', { method: 'POST', headers, body: 'x' }), 400, 'invalid', 'body');
+  });
+
   it('refuses an oversized body with 413', async () => {
     const big = { notebook: 'x'.repeat(100_000) };
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: big }), 413, 'payload-too-large');

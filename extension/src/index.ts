@@ -1,5 +1,6 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog, showErrorMessage } from '@jupyterlab/apputils';
+import { ANNOTATION_KEY, TaskAnnotation } from '@cellgraph/schema';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { serverBase } from './api';
@@ -13,6 +14,11 @@ namespace CommandIDs {
   export const openDag = 'cellgraph:open-dag';
   export const promote = 'cellgraph:promote';
   export const openRuns = 'cellgraph:open-runs';
+  export const tagTask = 'cellgraph:tag-task';
+  export const tagSetup = 'cellgraph:tag-setup';
+  export const tagParameters = 'cellgraph:tag-parameters';
+  export const tagSkip = 'cellgraph:tag-skip';
+  export const clearTag = 'cellgraph:clear-tag';
 }
 
 const PLUGIN_ID = '@cellgraph/jupyterlab:settings';
@@ -68,8 +74,29 @@ const tagsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Tags notebook cells as cellgraph tasks, setup, parameters or skip, from a right-sidebar panel.',
   autoStart: true,
   requires: [INotebookTracker],
-  activate: (app: JupyterFrontEnd, notebooks: INotebookTracker) => {
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, notebooks: INotebookTracker, palette: ICommandPalette | null) => {
     app.shell.add(new TagPanel(notebooks), 'right', { rank: 600 });
+    const hasCell = () => notebooks.activeCell !== null;
+    const setRole = (role: 'setup' | 'parameters' | 'skip') => () => notebooks.activeCell?.model.setMetadata(ANNOTATION_KEY, { role });
+    app.commands.addCommand(CommandIDs.tagTask, {
+      label: 'cellgraph: Make this cell a task…',
+      isEnabled: hasCell,
+      execute: async () => {
+        const cell = notebooks.activeCell;
+        if (!cell) return;
+        const answer = await InputDialog.getText({ title: 'Task name', placeholder: 'train', text: '' });
+        if (!answer.button.accept || answer.value === null) return;
+        const parsed = TaskAnnotation.safeParse({ task: answer.value.trim() });
+        if (!parsed.success) return showErrorMessage('Task name', parsed.error.issues[0].message);
+        cell.model.setMetadata(ANNOTATION_KEY, parsed.data);
+      }
+    });
+    app.commands.addCommand(CommandIDs.tagSetup, { label: 'cellgraph: Mark as setup', isEnabled: hasCell, execute: setRole('setup') });
+    app.commands.addCommand(CommandIDs.tagParameters, { label: 'cellgraph: Mark as parameters', isEnabled: hasCell, execute: setRole('parameters') });
+    app.commands.addCommand(CommandIDs.tagSkip, { label: 'cellgraph: Skip this cell', isEnabled: hasCell, execute: setRole('skip') });
+    app.commands.addCommand(CommandIDs.clearTag, { label: 'cellgraph: Clear the cell tag', isEnabled: hasCell, execute: () => notebooks.activeCell?.model.deleteMetadata(ANNOTATION_KEY) });
+    for (const command of [CommandIDs.tagTask, CommandIDs.tagSetup, CommandIDs.tagParameters, CommandIDs.tagSkip, CommandIDs.clearTag]) palette?.addItem({ command, category: 'cellgraph' });
   }
 };
 

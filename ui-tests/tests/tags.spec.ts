@@ -48,3 +48,31 @@ test('renaming a task in the tag panel updates the cell metadata and the DAG; a 
   await expect(panel.locator('.cg-FieldError[data-field="memory"]')).toContainText('memory quantity');
   expect(errors).toEqual([]);
 });
+
+test('the tag commands set and clear a cell’s annotation; a bad task name is refused', async ({ page }) => {
+  await page.goto();
+  await page.notebook.openByPath('hello.ipynb');
+  await page.notebook.selectCells(3);
+  const exec = (id: string) => page.evaluate((command) => void (window as unknown as { jupyterapp: App }).jupyterapp.commands.execute(command), id);
+  const metadata = () =>
+    page.evaluate(() => {
+      type Cells = { get(i: number): { getMetadata(k: string): unknown } };
+      const app = (window as unknown as { jupyterapp: { shell: { widgets(area: string): IterableIterator<{ content?: { model?: { cells?: Cells } } }> } } }).jupyterapp;
+      const notebook = [...app.shell.widgets('main')].find((w) => w.content?.model?.cells !== undefined);
+      return notebook?.content?.model?.cells?.get(3).getMetadata('cellgraph') ?? null;
+    });
+  await exec('cellgraph:tag-skip');
+  await expect.poll(metadata).toEqual({ role: 'skip' });
+  await exec('cellgraph:tag-task');
+  await page.locator('.jp-Dialog input').fill('loud');
+  await page.locator('.jp-Dialog-footer button.jp-mod-accept').click();
+  await expect.poll(metadata).toEqual({ task: 'loud' });
+  await exec('cellgraph:tag-task');
+  await page.locator('.jp-Dialog input').fill('Not A Name');
+  await page.locator('.jp-Dialog-footer button.jp-mod-accept').click();
+  await expect(page.locator('.jp-Dialog')).toContainText(/Task name/);
+  await page.locator('.jp-Dialog-footer button').first().click();
+  expect(await metadata()).toEqual({ task: 'loud' });
+  await exec('cellgraph:clear-tag');
+  await expect.poll(metadata).toBeNull();
+});

@@ -1,7 +1,28 @@
 #!/usr/bin/env bash
-# Benchmarks (figures printed, never asserted): set-up, then the core benchmarks.
-# Pass section names to run some only: compile chain fan cached large-dag images server kubernetes.
+# Benchmarks (figures printed, never asserted): set-up, then every section, or the ones named:
+#   compile chain fan cached large-dag images server kubernetes   (server/src/bench)
+#   dag-layout    the DAG panel's layout in Node (extension/bench)
+#   jupyterlab    JupyterLab start-up with and without the extension, the DAG panel's layout +
+#                 render in a real JupyterLab and Chromium (ui-tests/bench)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-node server/dist/bench/index.js "$@"
+core=()
+ui=()
+for section in "$@"; do
+  case "$section" in
+    dag-layout | jupyterlab) ui+=("$section") ;;
+    *) core+=("$section") ;;
+  esac
+done
+all=$(($# == 0))
+wants() { ((all)) || [[ " ${ui[*]:-} " == *" $1 "* ]]; }
+if ((all || ${#core[@]} > 0)); then node server/dist/bench/index.js "${core[@]}"; fi
+if wants dag-layout; then
+  echo "dag-layout:"
+  npm run --silent bench --prefix extension
+fi
+if wants jupyterlab; then
+  echo "jupyterlab:"
+  npm run --silent bench --prefix ui-tests
+fi

@@ -62,7 +62,8 @@ ext_stamp="$(hash_of extension/package-lock.json extension/package.json extensio
 if [ "$(cat .venv/.cellgraph-extension-stamp 2>/dev/null)" != "$ext_stamp" ]; then
   log "building the JupyterLab extension and installing it into .venv"
   npm ci --prefix extension --no-audit --no-fund --loglevel=error
-  (cd extension && npx --no-install tsc -p tsconfig.json && "$ROOT/.venv/bin/jupyter" labextension build . >/dev/null)
+  # @jupyter/builder (JupyterLab 4.6's successor of @jupyterlab/builder) bundles it with Rspack.
+  (cd extension && npx --no-install tsc -p tsconfig.json && npm run --silent build:labextension >/dev/null)
   .venv/bin/pip install --quiet --disable-pip-version-check -e .
   echo "$ext_stamp" > .venv/.cellgraph-extension-stamp
 fi

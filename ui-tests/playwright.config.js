@@ -44,6 +44,10 @@ module.exports = {
     cwd: process.env.JUPYTERLAB_GALATA_ROOT_DIR,
     url: `http://127.0.0.1:${port}/lab`,
     timeout: 120000,
-    reuseExistingServer: false
+    reuseExistingServer: false,
+    // SIGTERM first, so JupyterLab shuts its kernels (own process groups) and the proxied
+    // cellgraph server down; a SIGKILL of the group would orphan them, holding the pipes
+    // Playwright waits on.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20000 }
   }
 };

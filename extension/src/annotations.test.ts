@@ -1,5 +1,5 @@
 /** The tag panel's form ↔ annotation, refused exactly as the compiler would refuse it. */
-import { annotationToForm, formToAnnotation, type TagForm } from './annotations';
+import { annotationToForm, cellChip, formToAnnotation, type TagForm } from './annotations';
 
 const form = (extra: Partial<TagForm>): TagForm => ({ role: 'task', name: 'train', after: '', retries: '', timeout: '', cpu: '', memory: '', gpu: '', image: '', cache: true, ...extra });
 
@@ -24,4 +24,14 @@ it('reads an annotation back into the form', () => {
   expect(annotationToForm({ task: 'train', retries: 2, resources: { memory: '1Gi' }, cache: false })).toMatchObject({ role: 'task', name: 'train', retries: '2', memory: '1Gi', cache: false });
   expect(annotationToForm({ role: 'parameters' }).role).toBe('parameters');
   expect(annotationToForm(undefined).role).toBe('none');
+});
+
+it('labels a cell with its own annotation, Kale and papermill tags included', () => {
+  expect(cellChip({ cellgraph: { task: 'train' } })).toEqual({ text: 'task train', role: 'task' });
+  expect(cellChip({ cellgraph: { role: 'parameters' } })).toEqual({ text: 'parameters', role: 'parameters' });
+  expect(cellChip({ tags: ['block:load'] })).toEqual({ text: 'task load', role: 'task' });
+  expect(cellChip({ tags: ['parameters'] })).toEqual({ text: 'parameters', role: 'parameters' });
+  expect(cellChip({ cellgraph: { task: 'Bad Name' } })).toEqual({ text: 'invalid tag', role: 'invalid' });
+  expect(cellChip({})).toBeUndefined();
+  expect(cellChip(undefined)).toBeUndefined();
 });

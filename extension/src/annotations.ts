@@ -1,4 +1,4 @@
-import { CellAnnotation, TaskAnnotation } from '@cellgraph/schema';
+import { CellAnnotation, TaskAnnotation, readCellAnnotation } from '@cellgraph/schema';
 
 /**
  * The tag panel's form and the cell annotation it stands for, both ways, as pure
@@ -73,4 +73,19 @@ export function annotationToForm(annotation: unknown): TagForm {
     image: str(a.image),
     cache: a.cache !== false
   };
+}
+
+/**
+ * The chip a cell shows for its own annotation (`task greet`, `setup`, `parameters`,
+ * `skip`, or `invalid` when the JSON under `cellgraph` is not one the compiler reads);
+ * undefined when the cell has none. Kale's and papermill's tags count, as the compiler
+ * reads them.
+ */
+export function cellChip(metadata: Record<string, unknown> | undefined): { text: string; role: Role | 'invalid' } | undefined {
+  const read = readCellAnnotation(metadata);
+  if (!read.ok) return { text: 'invalid tag', role: 'invalid' };
+  const a = read.annotation;
+  if (a === undefined) return undefined;
+  if ('task' in a) return { text: `task ${a.task}`, role: 'task' };
+  return { text: a.role, role: a.role };
 }

@@ -1,66 +1,75 @@
-import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, InputDialog, showErrorMessage } from '@jupyterlab/apputils';
-import { ANNOTATION_KEY, TaskAnnotation } from '@cellgraph/schema';
-import { INotebookTracker } from '@jupyterlab/notebook';
-import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { serverBase } from './api';
-import { DagPanel } from './widgets/dag-panel';
-import { TagPanel } from './widgets/tag-panel';
-import { RunsPanel } from './widgets/runs-panel';
 import { IDocumentManager } from '@jupyterlab/docmanager';
+import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { Menu } from '@lumino/widgets';
+import { ANNOTATION_KEY, TaskAnnotation } from '@cellgraph/schema';
+import { serverBase } from './api';
+import type { NotebookOpener } from './executed-notebook';
+import { cellgraphIcon } from './icons';
+import { CellgraphServer } from './server';
+import { ICellgraphServer } from './tokens';
+import { CellChips } from './widgets/cell-chips';
+import { DagPanel } from './widgets/dag-panel';
+import { RunsPanel } from './widgets/runs-panel';
+import { TagPanel } from './widgets/tag-panel';
+
+export { ICellgraphServer } from './tokens';
 
 /** Command ids (extension/CONTRACT.md). */
 namespace CommandIDs {
   export const openDag = 'cellgraph:open-dag';
   export const promote = 'cellgraph:promote';
   export const openRuns = 'cellgraph:open-runs';
+  export const openTags = 'cellgraph:open-tags';
   export const tagTask = 'cellgraph:tag-task';
   export const tagSetup = 'cellgraph:tag-setup';
   export const tagParameters = 'cellgraph:tag-parameters';
   export const tagSkip = 'cellgraph:tag-skip';
   export const clearTag = 'cellgraph:clear-tag';
+  export const cellTagMenu = 'cellgraph:cell-tag-menu';
 }
 
-const PLUGIN_ID = '@cellgraph/jupyterlab:settings';
+const SETTINGS_ID = '@cellgraph/jupyterlab:settings';
 
-/** The live DAG panel of the current notebook. */
+/** The cellgraph server every panel talks to (settings' URL, or the jupyter-server-proxy path). */
+const serverPlugin: JupyterFrontEndPlugin<ICellgraphServer> = {
+  id: '@cellgraph/jupyterlab:server',
+  description: 'The cellgraph server connection the panels share: its URL from the settings, and whether it can be reached.',
+  autoStart: true,
+  provides: ICellgraphServer,
+  optional: [ISettingRegistry],
+  activate: async (_app: JupyterFrontEnd, registry: ISettingRegistry | null): Promise<ICellgraphServer> => {
+    const settings = registry ? await registry.load(SETTINGS_ID).catch(() => null) : null;
+    return new CellgraphServer(() => serverBase(String(settings?.get('serverUrl').composite ?? '')));
+  }
+};
+
+/** The live DAG panel of the current notebook, promote, and runs followed on it. */
 const dagPlugin: JupyterFrontEndPlugin<void> = {
   id: '@cellgraph/jupyterlab:dag',
-  description: 'Shows the live DAG of the current notebook, compiled by the cellgraph server as you edit.',
+  description: 'Shows the live DAG of the current notebook, compiled by the cellgraph server as you edit; promotes it and follows its runs.',
   autoStart: true,
-  requires: [INotebookTracker],
-  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
-  activate: async (app: JupyterFrontEnd, notebooks: INotebookTracker, palette: ICommandPalette | null, registry: ISettingRegistry | null) => {
-    const settings = registry ? await registry.load(PLUGIN_ID).catch(() => null) : null;
-    const server = () => serverBase(String(settings?.get('serverUrl').composite ?? ''));
+  requires: [INotebookTracker, ICellgraphServer, IDocumentManager],
+  optional: [ICommandPalette, ISettingRegistry],
+  activate: async (app: JupyterFrontEnd, notebooks: INotebookTracker, server: ICellgraphServer, docs: IDocumentManager, palette: ICommandPalette | null, registry: ISettingRegistry | null) => {
+    const settings = registry ? await registry.load(SETTINGS_ID).catch(() => null) : null;
     const debounce = () => Number(settings?.get('debounceMs').composite ?? 600);
-    /** The DAG panel of the current notebook, opened beside it if it is not open yet. */
-    const dagOfCurrent = (): DagPanel | undefined => {
-      const current = notebooks.currentWidget;
-      if (current === null) return undefined;
-      const id = `cg-dag-${current.id}`;
-      const open = [...app.shell.widgets('main')].find((w) => w.id === id);
-      if (open instanceof DagPanel) {
-        app.shell.activateById(id);
-        return open;
-      }
-      const panel = new DagPanel(current, server, debounce);
-      app.shell.add(panel, 'main', { mode: 'split-right', ref: current.id });
-      return panel;
-    };
+    const opener = Private.opener(app, docs);
     app.commands.addCommand(CommandIDs.openDag, {
       label: 'cellgraph: Open DAG',
+      caption: 'Show the typed DAG of this notebook, kept current as you edit',
+      icon: cellgraphIcon,
       isEnabled: () => notebooks.currentWidget !== null,
-      execute: () => void dagOfCurrent()
+      execute: () => void Private.dagOf(app, notebooks.currentWidget, server, opener, debounce)
     });
     app.commands.addCommand(CommandIDs.promote, {
       label: 'cellgraph: Promote to production…',
       isEnabled: () => notebooks.currentWidget !== null,
       execute: async () => {
-        const panel = dagOfCurrent();
-        if (panel === undefined) return;
-        await panel.refresh();
-        await panel.promote();
+        const panel = Private.dagOf(app, notebooks.currentWidget, server, opener, debounce);
+        await panel?.promote();
       }
     });
     palette?.addItem({ command: CommandIDs.openDag, category: 'cellgraph' });
@@ -68,34 +77,64 @@ const dagPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-/** The right-sidebar panel that tags the active cell (role, task fields), validated inline. */
+/** Cell tagging: the right-sidebar panel, commands, the cell toolbar's menu, and chips on tagged cells. */
 const tagsPlugin: JupyterFrontEndPlugin<void> = {
   id: '@cellgraph/jupyterlab:tags',
-  description: 'Tags notebook cells as cellgraph tasks, setup, parameters or skip, from a right-sidebar panel.',
+  description: 'Tags notebook cells as cellgraph tasks, setup, parameters or skip: a right-sidebar panel, the cell toolbar, commands, and a chip on each tagged cell.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette],
   activate: (app: JupyterFrontEnd, notebooks: INotebookTracker, palette: ICommandPalette | null) => {
-    app.shell.add(new TagPanel(notebooks), 'right', { rank: 600 });
-    const hasCell = () => notebooks.activeCell !== null;
+    const panel = new TagPanel(notebooks);
+    app.shell.add(panel, 'right', { rank: 600 });
+    notebooks.widgetAdded.connect((_t, nb) => new CellChips(nb));
+    notebooks.forEach((nb) => new CellChips(nb));
+    const isCodeCell = () => notebooks.activeCell?.model.type === 'code';
     const setRole = (role: 'setup' | 'parameters' | 'skip') => () => notebooks.activeCell?.model.setMetadata(ANNOTATION_KEY, { role });
+    // The palette shows commands with their category prefix; the cell menu, under its own title, without.
+    const label = (text: string) => (args: { inMenu?: boolean }) => (args.inMenu ? text : `cellgraph: ${text}`);
     app.commands.addCommand(CommandIDs.tagTask, {
-      label: 'cellgraph: Make this cell a task…',
-      isEnabled: hasCell,
+      label: label('Make this cell a task…'),
+      isEnabled: isCodeCell,
       execute: async () => {
         const cell = notebooks.activeCell;
         if (!cell) return;
-        const answer = await InputDialog.getText({ title: 'Task name', placeholder: 'train', text: '' });
+        const current = cell.model.getMetadata(ANNOTATION_KEY) as { task?: unknown } | undefined;
+        const answer = await InputDialog.getText({ title: 'Task name', label: 'lower case letters, digits, - and _; starts with a letter', placeholder: 'train', text: typeof current?.task === 'string' ? current.task : '' });
         if (!answer.button.accept || answer.value === null) return;
-        const parsed = TaskAnnotation.safeParse({ task: answer.value.trim() });
+        const parsed = TaskAnnotation.safeParse({ ...(typeof current?.task === 'string' ? current : {}), task: answer.value.trim() });
         if (!parsed.success) return showErrorMessage('Task name', parsed.error.issues[0].message);
         cell.model.setMetadata(ANNOTATION_KEY, parsed.data);
       }
     });
-    app.commands.addCommand(CommandIDs.tagSetup, { label: 'cellgraph: Mark as setup', isEnabled: hasCell, execute: setRole('setup') });
-    app.commands.addCommand(CommandIDs.tagParameters, { label: 'cellgraph: Mark as parameters', isEnabled: hasCell, execute: setRole('parameters') });
-    app.commands.addCommand(CommandIDs.tagSkip, { label: 'cellgraph: Skip this cell', isEnabled: hasCell, execute: setRole('skip') });
-    app.commands.addCommand(CommandIDs.clearTag, { label: 'cellgraph: Clear the cell tag', isEnabled: hasCell, execute: () => notebooks.activeCell?.model.deleteMetadata(ANNOTATION_KEY) });
+    app.commands.addCommand(CommandIDs.tagSetup, { label: label('Mark as setup'), isEnabled: isCodeCell, execute: setRole('setup') });
+    app.commands.addCommand(CommandIDs.tagParameters, { label: label('Mark as parameters'), isEnabled: isCodeCell, execute: setRole('parameters') });
+    app.commands.addCommand(CommandIDs.tagSkip, { label: label('Skip this cell'), isEnabled: isCodeCell, execute: setRole('skip') });
+    app.commands.addCommand(CommandIDs.clearTag, { label: label('Clear the cell tag'), isEnabled: isCodeCell, execute: () => notebooks.activeCell?.model.deleteMetadata(ANNOTATION_KEY) });
+    app.commands.addCommand(CommandIDs.openTags, {
+      label: label('Edit the task options of this cell…'),
+      execute: () => app.shell.activateById(panel.id)
+    });
+
+    const menu = new Menu({ commands: app.commands });
+    menu.addClass('cg-CellTagMenu');
+    menu.title.label = 'cellgraph';
+    for (const command of [CommandIDs.tagTask, CommandIDs.tagSetup, CommandIDs.tagParameters, CommandIDs.tagSkip, CommandIDs.clearTag]) menu.addItem({ command, args: { inMenu: true } });
+    menu.addItem({ type: 'separator' });
+    menu.addItem({ command: CommandIDs.openTags, args: { inMenu: true } });
+    // The cell toolbar's button (schema/plugin.json, `jupyter.lab.toolbars.Cell`).
+    app.commands.addCommand(CommandIDs.cellTagMenu, {
+      caption: 'cellgraph: tag this cell (task, setup, parameters, skip)',
+      icon: cellgraphIcon,
+      isVisible: isCodeCell,
+      execute: () => {
+        const cell = notebooks.activeCell;
+        if (!cell) return;
+        const anchor = cell.node.querySelector(`.jp-cell-toolbar [data-command="${CommandIDs.cellTagMenu}"]`) ?? cell.node;
+        const rect = anchor.getBoundingClientRect();
+        menu.open(rect.left, rect.bottom);
+      }
+    });
     for (const command of [CommandIDs.tagTask, CommandIDs.tagSetup, CommandIDs.tagParameters, CommandIDs.tagSkip, CommandIDs.clearTag]) palette?.addItem({ command, category: 'cellgraph' });
   }
 };
@@ -103,18 +142,25 @@ const tagsPlugin: JupyterFrontEndPlugin<void> = {
 /** The left-sidebar panel of runs, workflows and schedules on the cellgraph server. */
 const runsPlugin: JupyterFrontEndPlugin<void> = {
   id: '@cellgraph/jupyterlab:runs',
-  description: 'Lists runs, promoted workflows and schedules on the cellgraph server; opens executed notebooks; cancel, retry, pause, resume, delete.',
+  description: 'Lists runs, promoted workflows and schedules on the cellgraph server; opens executed notebooks and logs; cancel, retry, pause, resume, delete.',
   autoStart: true,
-  requires: [IDocumentManager],
-  optional: [ISettingRegistry, ICommandPalette],
-  activate: async (app: JupyterFrontEnd, docs: IDocumentManager, registry: ISettingRegistry | null, palette: ICommandPalette | null) => {
-    const settings = registry ? await registry.load(PLUGIN_ID).catch(() => null) : null;
-    const panel = new RunsPanel(() => serverBase(String(settings?.get('serverUrl').composite ?? '')), {
-      contents: app.serviceManager.contents,
-      open: (path) => void docs.openOrReveal(path)
+  requires: [ICellgraphServer, IDocumentManager],
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, server: ICellgraphServer, docs: IDocumentManager, palette: ICommandPalette | null) => {
+    const panel = new RunsPanel(server, {
+      ...Private.opener(app, docs),
+      showOnDag: (runId, workflow) => {
+        const dag = [...app.shell.widgets('main')].find((w): w is DagPanel => w instanceof DagPanel && w.model.ir?.name === workflow);
+        if (dag === undefined) return false;
+        dag.follow(runId);
+        app.shell.activateById(dag.id);
+        return true;
+      }
     });
     app.shell.add(panel, 'left', { rank: 700 });
-    app.commands.addCommand(CommandIDs.openRuns, { label: 'cellgraph: Show runs and schedules', execute: async () => {
+    app.commands.addCommand(CommandIDs.openRuns, {
+      label: 'cellgraph: Show runs and schedules',
+      execute: async () => {
         app.shell.activateById(panel.id);
         await panel.refresh();
       }
@@ -123,12 +169,33 @@ const runsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-/** The settings schema's plugin (server URL, re-compile delay). */
+/** The settings schema's plugin (server URL, re-compile delay, the cell toolbar's button). */
 const settingsPlugin: JupyterFrontEndPlugin<void> = {
-  id: PLUGIN_ID,
+  id: SETTINGS_ID,
   description: 'cellgraph settings: the server URL and the DAG re-compile delay.',
   autoStart: true,
   activate: () => undefined
 };
 
-export default [dagPlugin, tagsPlugin, runsPlugin, settingsPlugin];
+export default [serverPlugin, settingsPlugin, dagPlugin, tagsPlugin, runsPlugin];
+
+namespace Private {
+  /** Saving and opening notebooks through JupyterLab. */
+  export function opener(app: JupyterFrontEnd, docs: IDocumentManager): NotebookOpener {
+    return { contents: app.serviceManager.contents, open: (path) => void docs.openOrReveal(path) };
+  }
+
+  /** The DAG panel of a notebook, opened beside it if it is not open yet. */
+  export function dagOf(app: JupyterFrontEnd, notebook: NotebookPanel | null, server: ICellgraphServer, opener: NotebookOpener, debounce: () => number): DagPanel | undefined {
+    if (notebook === null) return undefined;
+    const id = `cg-dag-${notebook.id}`;
+    const open = [...app.shell.widgets('main')].find((w) => w.id === id);
+    if (open instanceof DagPanel) {
+      app.shell.activateById(id);
+      return open;
+    }
+    const panel = new DagPanel(notebook, server, opener, debounce);
+    app.shell.add(panel, 'main', { mode: 'split-right', ref: notebook.id });
+    return panel;
+  }
+}

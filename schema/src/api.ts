@@ -43,7 +43,9 @@ export type ApiError = z.infer<typeof ApiError>;
 /** GET /api/v1/health (the one route without a token). */
 export const HealthResponse = z.object({
   status: z.enum(['ok', 'draining']),
-  version: z.string()
+  version: z.string(),
+  /** Where this server runs tasks: the promote dialog shows it as the target. */
+  executor: z.enum(['local', 'kubernetes'])
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 

@@ -5,29 +5,11 @@
  * of 5 page loads after one warm-up. "Without" disables @cellgraph/jupyterlab through a
  * page_config.json in a temporary JUPYTER_CONFIG_DIR, so the user's configuration is untouched.
  */
-const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('@playwright/test');
-
-const repo = path.resolve(__dirname, '..', '..');
-const LAUNCH = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] };
-
-async function startLab(port, configDir) {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-startup-'));
-  const env = { ...process.env, JUPYTERLAB_GALATA_ROOT_DIR: root, CELLGRAPH_UI_PORT: String(port), ...(configDir ? { JUPYTER_CONFIG_DIR: configDir } : {}) };
-  const child = spawn(path.join(repo, '.venv', 'bin', 'jupyter'), ['lab', '--config', path.join(__dirname, '..', 'jupyter_server_test_config.py')], { env, stdio: 'ignore' });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/lab`)).ok) return { child, root };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('JupyterLab did not start');
-}
+const { LAUNCH, median, startLab } = require('./lab');
 
 async function measure(port) {
   const browser = await chromium.launch(LAUNCH);
@@ -47,8 +29,7 @@ async function measure(port) {
   } finally {
     await browser.close();
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 async function main() {
@@ -57,12 +38,11 @@ async function main() {
   fs.writeFileSync(path.join(disabled, 'labconfig', 'page_config.json'), JSON.stringify({ disabledExtensions: { '@cellgraph/jupyterlab': true } }));
   const results = {};
   for (const [name, configDir, port] of [['with the extension', undefined, 18871], ['without it', disabled, 18872]]) {
-    const lab = await startLab(port, configDir);
+    const lab = await startLab(port, { configDir });
     try {
       results[name] = await measure(port);
     } finally {
-      lab.child.kill('SIGTERM');
-      fs.rmSync(lab.root, { recursive: true, force: true });
+      lab.stop();
     }
     console.log(`JupyterLab start-up (navigation -> restored), ${name}: ${results[name]} ms (median of 5)`);
   }

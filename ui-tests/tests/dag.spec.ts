@@ -1,19 +1,14 @@
 /**
  * The cellgraph extension in a real JupyterLab: it loads cleanly, and the DAG panel shows
  * the typed DAG of a notebook compiled by the cellgraph server that JupyterLab started
- * through jupyter-server-proxy, and the compiler's errors, which lead to their cell.
+ * through jupyter-server-proxy, follows edits, and leads from the compiler's errors to the
+ * cell and line they name.
  */
-import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
+import { Cellgraph, type LabApp } from './cellgraph';
 
 test.use({ autoGoto: false });
-
-/** Opens a notebook from the seeded root and its DAG panel. */
-async function openDag(page: IJupyterLabPageFixture, notebook: string) {
-  await page.notebook.openByPath(notebook);
-  await page.evaluate(() => (window as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }).jupyterapp.commands.execute('cellgraph:open-dag'));
-  await expect(page.locator('.cg-DagPanel')).toBeVisible();
-}
 
 test('loads without console errors and lists the extension as enabled', async ({ page }) => {
   const errors: string[] = [];
@@ -21,43 +16,72 @@ test('loads without console errors and lists the extension as enabled', async ({
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto();
   await expect(page.locator('#jp-main-dock-panel')).toBeVisible();
-  const plugins = await page.evaluate(() => (window as unknown as { jupyterapp: { hasPlugin(id: string): boolean } }).jupyterapp.hasPlugin('@cellgraph/jupyterlab:dag'));
-  expect(plugins).toBe(true);
+  const plugins = await page.evaluate(() =>
+    ['server', 'settings', 'dag', 'tags', 'runs'].map((p) => (window as unknown as { jupyterapp: LabApp }).jupyterapp.hasPlugin(`@cellgraph/jupyterlab:${p}`))
+  );
+  expect(plugins).toEqual([true, true, true, true, true]);
   expect(errors).toEqual([]);
 });
 
 test('shows the typed DAG of hello: tasks, the edge labelled with the value and its type, the parameters', async ({ page }) => {
+  const cg = new Cellgraph(page);
   await page.goto();
-  await openDag(page, 'hello.ipynb');
-  await expect(page.locator('g.cg-Node[data-task="greet"]')).toBeVisible({ timeout: 30000 });
-  await expect(page.locator('g.cg-Node[data-task="shout"]')).toBeVisible();
+  await cg.openDag('hello.ipynb', 'greet');
+  await expect(cg.node('shout')).toBeVisible();
   await expect(page.locator('g.cg-Edge[data-from="greet"][data-to="shout"] text.cg-EdgeLabel')).toHaveText('message: string');
   await expect(page.locator('g.cg-ParamNode[data-param="name"]')).toBeVisible();
+  await expect(page.locator('g.cg-Edge[data-from="param:excitement"][data-to="shout"]')).toHaveCount(1);
   await expect(page.locator('.cg-DagPanel .cg-ServerDown')).toBeHidden();
   await page.locator('.cg-DagPanel').screenshot({ path: path.join(__dirname, '..', 'screenshots', 'dag-hello.png') });
   // The drawing itself, against the committed baseline (run ids and times are not in it).
   await expect(page.locator('svg.cg-DagView')).toHaveScreenshot('dag-hello.png', { maxDiffPixelRatio: 0.02, animations: 'disabled' });
+
+  // Clicking a node selects its cells and shows its typed interface.
+  await cg.node('shout').click();
+  await expect(page.locator('.cg-TaskDetails[data-task="shout"]')).toContainText('message: string (from greet)');
+  expect((await cg.cursor()).cell).toBe(3);
+  expect(cg.errors).toEqual([]);
+});
+
+test('follows edits: a task added to the notebook appears a moment later, with its typed input', async ({ page }) => {
+  const cg = new Cellgraph(page);
+  await page.goto();
+  await cg.openDag('iris.ipynb', 'load');
+  await expect(page.locator('g.cg-Node')).toHaveCount(5);
+  await cg.appendCell('const winner = results.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));\nconsole.log(winner.model);', { task: 'pick-best' });
+  await expect(cg.node('pick-best')).toBeVisible({ timeout: 30000 });
+  await expect(page.locator('g.cg-Node')).toHaveCount(6);
+  await expect(page.locator('g.cg-Edge[data-from="compare"][data-to="pick-best"] text.cg-EdgeLabel')).toContainText('results:');
+  expect(cg.errors).toEqual([]);
 });
 
 test('a cycle made by editing `after` shows an error on the nodes and in the list, which leads to the cell', async ({ page }) => {
+  const cg = new Cellgraph(page);
   await page.goto();
-  await openDag(page, 'hello.ipynb');
-  await expect(page.locator('g.cg-Node[data-task="greet"]')).toBeVisible({ timeout: 30000 });
+  await cg.openDag('hello.ipynb', 'greet');
   // greet must now also wait for shout, which reads greet's value: a cycle.
-  await page.evaluate(() => {
-    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: unknown } } }).jupyterapp;
-    const notebook = (app.shell.currentWidget as { content: { model: { cells: { length: number; get(i: number): { getMetadata(k: string): unknown; setMetadata(k: string, v: unknown): void } } } } }).content;
-    const cells = notebook.model.cells;
-    for (let i = 0; i < cells.length; i++) {
-      const a = cells.get(i).getMetadata('cellgraph') as { task?: string } | undefined;
-      if (a?.task === 'greet') cells.get(i).setMetadata('cellgraph', { ...a, after: ['shout'] });
-    }
-  });
+  await cg.setMetadata(2, { task: 'greet', after: ['shout'] });
   const diagnostic = page.locator('.cg-Diagnostics li.cg-Diagnostic').first();
   await expect(diagnostic).toContainText(/cycle/i, { timeout: 30000 });
   await expect(page.locator('g.cg-Node.cg-has-error').first()).toBeVisible();
+  // The last DAG stays drawn while the notebook does not compile.
+  await expect(cg.node('shout')).toBeVisible();
   const cell = Number(await diagnostic.getAttribute('data-cell'));
   await diagnostic.click();
-  const active = await page.evaluate(() => ((window as unknown as { jupyterapp: { shell: { currentWidget: { content: { activeCellIndex: number } } } } }).jupyterapp.shell.currentWidget.content.activeCellIndex));
-  expect(active).toBe(cell);
+  expect((await cg.cursor()).cell).toBe(cell);
+  await page.locator('.cg-DagPanel').screenshot({ path: path.join(__dirname, '..', 'screenshots', 'dag-cycle.png') });
+  expect(cg.errors).toEqual([]);
+});
+
+test("a type error's entry puts the cursor on the cell and line it names", async ({ page }) => {
+  const cg = new Cellgraph(page);
+  await page.goto();
+  await cg.openDag('hello.ipynb', 'greet');
+  await cg.setSource(3, 'import { display } from "@cellgraph/kernel";\n\nconst n: number = message;\ndisplay.html(`<b>${n}</b>`);');
+  const diagnostic = page.locator('.cg-Diagnostics li.cg-Diagnostic[data-cell="3"]').first();
+  await expect(diagnostic).toContainText(/not assignable to type 'number'/, { timeout: 30000 });
+  expect(await diagnostic.getAttribute('data-line')).toBe('3');
+  await diagnostic.click();
+  await expect.poll(() => cg.cursor()).toEqual({ cell: 3, line: 2 });
+  expect(cg.errors).toEqual([]);
 });

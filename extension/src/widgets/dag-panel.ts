@@ -1,115 +1,219 @@
 import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Panel, Widget } from '@lumino/widgets';
-import { CompileResponse, PromoteResponse, RunDetail, ScheduleView, type WorkflowIR } from '@cellgraph/schema';
-import { ServerDownError, ServerError, requestAPI } from '../api';
-import { type DagLayout, layoutDag } from '../dag/layout';
-import { type TaskState, tasksWithErrors } from '../dag/state';
-import { PromoteBody } from './promote-dialog';
+import { PromoteResponse, type RunDetail, ScheduleView } from '@cellgraph/schema';
+import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
+import { DagModel, type Problem } from '../model';
+import { isFinished } from '../run-follower';
+import type { ICellgraphServer, ServerReachability } from '../tokens';
+import { button, el } from './dom';
 import { DagView } from './dag-view';
+import { showLogs } from './logs-dialog';
+import { PromoteBody } from './promote-dialog';
+import { TaskDetails } from './task-details';
+
+/** The file name the compiler reports against. */
+function notebookName(panel: NotebookPanel): string {
+  return panel.context.path.split('/').pop() || 'notebook.ipynb';
+}
 
 /**
- * The DAG of one notebook, kept current as it is edited: the notebook's content is
- * compiled by the cellgraph server a moment after the last change (debounced), and the
- * typed DAG or the compiler's diagnostics are shown. Clicking a diagnostic or a node
- * selects the cell it names. When the server cannot be reached, one banner says so.
+ * The DAG of one notebook, kept current as it is edited (its DagModel compiles it on the
+ * cellgraph server a moment after each change). Clicking a problem puts the cursor at its
+ * cell and line; clicking a node selects the task's cells and shows its details. "Promote
+ * to production" freezes the notebook as a version, runs it (and schedules it), and the
+ * run is followed live on the same DAG: node colours per state, durations, attempts,
+ * cached tasks, logs per task, cancel, retry and the executed notebook.
  */
 export class DagPanel extends Panel {
+  readonly model: DagModel;
   readonly view = new DagView();
   private readonly banner = new Widget();
-  private readonly diagnostics = new Widget({ node: document.createElement('ul') });
-  private timer?: number;
-  private lastLayout?: DagLayout;
-  private lastIr?: WorkflowIR;
-  private readonly toolbar = new Widget();
-  private readonly runStatus = document.createElement('span');
-  private watching?: number;
-  private disposedFlag = false;
+  private readonly problems = new Widget({ node: el('ul', 'cg-Diagnostics') });
+  private readonly details: TaskDetails;
+  private readonly runBar = el('span', 'cg-RunBar');
 
-  constructor(private readonly notebook: NotebookPanel, private readonly server: () => string, private readonly debounceMs: () => number) {
+  constructor(private readonly notebook: NotebookPanel, private readonly server: ICellgraphServer, private readonly opener: NotebookOpener, debounceMs: () => number) {
     super();
     this.id = `cg-dag-${notebook.id}`;
     this.title.label = `DAG: ${notebook.title.label}`;
     this.title.closable = true;
     this.addClass('cg-DagPanel');
+    this.model = new DagModel(
+      {
+        get name() {
+          return notebookName(notebook);
+        },
+        toJSON: () => notebook.model?.toJSON() ?? {},
+        contentChanged: notebook.model?.contentChanged ?? notebook.context.fileChanged
+      },
+      server,
+      debounceMs
+    );
+    this.details = new TaskDetails({ showLogs: (task) => this.taskLogs(task), selectCells: (task) => this.selectTaskCells(task) });
+
+    const toolbar = new Widget();
+    toolbar.addClass('cg-DagToolbar');
+    const promote = el('button', 'cg-Promote jp-mod-styled jp-mod-accept', 'Promote to production');
+    promote.onclick = () => void this.promote();
+    toolbar.node.append(promote, this.runBar);
     this.banner.addClass('cg-ServerDown');
     this.banner.hide();
-    this.diagnostics.addClass('cg-Diagnostics');
-    this.toolbar.addClass('cg-DagToolbar');
-    const promote = document.createElement('button');
-    promote.className = 'cg-Promote jp-mod-styled jp-mod-accept';
-    promote.textContent = 'Promote to production';
-    promote.onclick = () => void this.promote();
-    this.runStatus.className = 'cg-RunStatus';
-    this.toolbar.node.append(promote, this.runStatus);
-    this.addWidget(this.toolbar);
-    this.addWidget(this.banner);
-    this.addWidget(this.view);
-    this.addWidget(this.diagnostics);
-    notebook.model?.contentChanged.connect(this.schedule, this);
-    this.view.nodeClicked.connect((_v, node) => node.cells.length > 0 && this.selectCell(node.cells[0]));
-    notebook.disposed.connect(() => this.dispose());
-    void this.refresh();
+    const scroller = new Panel();
+    scroller.addClass('cg-DagScroller');
+    scroller.addWidget(this.view);
+    this.problems.addClass('cg-Problems');
+    for (const w of [toolbar, this.banner, this.problems, scroller, this.details]) this.addWidget(w);
+
+    this.model.graphChanged.connect(this.onGraph, this);
+    this.model.runChanged.connect(this.onRun, this);
+    this.model.selectionChanged.connect(this.onSelection, this);
+    this.view.nodeClicked.connect((_v, node) => {
+      if (node.kind !== 'task') return;
+      this.model.selectedTask = node.id;
+      this.selectTaskCells(node.id);
+    });
+    server.reachabilityChanged.connect(this.onReachability, this);
+    if (server.reachability !== undefined) this.onReachability(server, server.reachability);
+    notebook.title.changed.connect(() => (this.title.label = `DAG: ${notebook.title.label}`), this);
+    notebook.disposed.connect(() => this.dispose(), this);
+    void this.model.refresh();
   }
 
   dispose(): void {
     if (this.isDisposed) return;
-    this.disposedFlag = true;
-    window.clearTimeout(this.timer);
-    window.clearTimeout(this.watching);
-    this.notebook.model?.contentChanged.disconnect(this.schedule, this);
+    this.server.reachabilityChanged.disconnect(this.onReachability, this);
+    this.model.dispose();
     super.dispose();
   }
 
-  private schedule(): void {
-    window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(() => void this.refresh(), this.debounceMs());
+  /** Compiles the notebook now. */
+  refresh(): Promise<void> {
+    return this.model.refresh();
   }
 
-  /** Compiles the notebook as it is now (unsaved edits included) and redraws. */
-  async refresh(): Promise<void> {
-    const model = this.notebook.model;
-    if (model === null || this.disposedFlag) return;
-    let result: CompileResponse;
-    try {
-      result = await requestAPI(this.server(), 'api/v1/compile', CompileResponse, {
-        method: 'POST',
-        json: { notebook: model.toJSON(), notebookName: this.notebook.context.path.split('/').pop() ?? 'notebook.ipynb' }
-      });
-    } catch (err) {
-      if (err instanceof ServerDownError) {
-        this.banner.node.textContent = `${err.message}. Start JupyterLab with the cellgraph package installed, or set the server URL in Settings → cellgraph.`;
-        this.banner.show();
-        return;
-      }
-      const message = err instanceof ServerError ? `${err.code}: ${err.message}` : (err as Error).message;
-      this.showDiagnostics([{ message, severity: 'error' }]);
+  /** Follows a run on this DAG. */
+  follow(runId: string): void {
+    this.model.follow(runId);
+  }
+
+  private onReachability(_s: ICellgraphServer, state: ServerReachability): void {
+    // One banner, whatever failed and however often: the panel stays usable when the server returns.
+    if (state.reachable) this.banner.hide();
+    else {
+      this.banner.node.textContent = state.message;
+      this.banner.show();
+    }
+  }
+
+  private onGraph(): void {
+    const layout = this.model.layout;
+    if (layout !== undefined) this.view.setGraph(layout, this.model.tasksWithErrors);
+    this.showProblems(this.model.problems);
+    this.details.render(this.model.ir, this.model.selectedTask, this.model.run);
+  }
+
+  private onRun(_m: DagModel, run: RunDetail | undefined): void {
+    this.view.setRun(run === undefined ? undefined : new Map(run.tasks.map((t) => [t.name, t])));
+    this.renderRunBar(run);
+    this.details.render(this.model.ir, this.model.selectedTask, run);
+  }
+
+  private onSelection(_m: DagModel, task: string | undefined): void {
+    this.view.setSelected(task);
+    this.details.render(this.model.ir, task, this.model.run);
+  }
+
+  /** Run id and status, with what can be done to the run now. */
+  private renderRunBar(run: RunDetail | undefined): void {
+    if (run === undefined) {
+      this.runBar.replaceChildren();
+      delete this.runBar.dataset.status;
       return;
     }
-    this.banner.hide();
-    // A notebook that stops compiling keeps its last DAG, with the tasks at fault marked.
-    if (result.ir !== undefined) {
-      this.lastLayout = layoutDag(result.ir);
-      this.lastIr = result.ir;
+    const status = el('span', 'cg-RunStatus', run.status);
+    status.dataset.status = run.status;
+    const done = run.tasks.filter((t) => t.status === 'succeeded' || t.status === 'cached').length;
+    const parts: (HTMLElement | string)[] = ['run ', el('span', 'cg-RunId', run.runId), ': ', status, ` ${done}/${run.tasks.length}`];
+    if (run.durationMs !== undefined) parts.push(' · ', el('span', 'cg-Duration', `${(run.durationMs / 1000).toFixed(1)} s`));
+    if (this.model.runProblem !== undefined) parts.push(el('span', 'cg-FieldError', ` (${this.model.runProblem})`));
+    const actions: HTMLElement[] = [button('cg-RunLogs', 'Logs', () => showLogs(this.server, run.runId))];
+    if (!isFinished(run)) actions.push(button('cg-Cancel', 'Cancel', () => this.model.cancelRun()));
+    if (run.status === 'failed' || run.status === 'cancelled') actions.push(button('cg-Retry', 'Retry', () => this.model.retryRun(), 'A new run of this version: tasks that succeeded are reused'));
+    if (isFinished(run)) actions.push(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(this.server, this.opener, run.runId))));
+    actions.push(button('cg-CloseRun', '×', async () => this.model.unfollow(), 'Stop showing this run'));
+    this.runBar.dataset.status = run.status;
+    this.runBar.replaceChildren(...parts, ...actions);
+  }
+
+  private showProblems(list: readonly Problem[]): void {
+    this.problems.node.replaceChildren(
+      ...list.map((d) => {
+        const li = el('li', `cg-Diagnostic cg-${d.severity}`);
+        if (d.cell !== undefined) li.dataset.cell = String(d.cell);
+        if (d.line !== undefined) li.dataset.line = String(d.line);
+        const where = d.cell !== undefined ? `cell ${d.cell + 1}${d.line !== undefined ? `, line ${d.line}` : ''}${d.task !== undefined ? ` (task ${d.task})` : ''}: ` : '';
+        li.textContent = `${where}${d.message}`;
+        li.title = d.code !== undefined ? `${d.code}: click to go to the cell` : '';
+        li.onclick = () => d.cell !== undefined && void this.jumpTo(d.cell, d.line, d.column);
+        return li;
+      })
+    );
+  }
+
+  /** Activates a cell and, given a line, puts the cursor there in edit mode. */
+  private async jumpTo(cell: number, line?: number, column?: number): Promise<void> {
+    const content = this.notebook.content;
+    if (cell < 0 || cell >= content.widgets.length) return;
+    content.deselectAll();
+    content.activeCellIndex = cell;
+    await content.scrollToItem(cell);
+    this.notebook.activate();
+    if (line === undefined) return;
+    content.mode = 'edit';
+    const editor = content.activeCell?.editor;
+    if (editor) {
+      const lines = editor.model.sharedModel.getSource().split('\n');
+      const l = Math.min(line - 1, lines.length - 1);
+      editor.setCursorPosition({ line: l, column: Math.min((column ?? 1) - 1, lines[l]?.length ?? 0) });
+      editor.focus();
     }
-    this.view.setLayout(this.lastLayout ?? layoutDag({ tasks: [], edges: [], params: [] }), tasksWithErrors(result.diagnostics));
-    this.showDiagnostics(result.diagnostics);
+  }
+
+  /** Selects every cell of a task (the first becomes active) and shows it. */
+  private selectTaskCells(taskName: string): void {
+    const task = this.model.ir?.tasks.find((t) => t.name === taskName);
+    const content = this.notebook.content;
+    if (task === undefined) return;
+    const cells = task.cells.filter((c) => c < content.widgets.length);
+    if (cells.length === 0) return;
+    content.mode = 'command';
+    content.deselectAll();
+    content.activeCellIndex = cells[0];
+    for (const c of cells) content.select(content.widgets[c]);
+    void content.scrollToItem(cells[0]);
+  }
+
+  private taskLogs(task: string): Promise<void> {
+    const run = this.model.run;
+    return run === undefined ? Promise.resolve() : showLogs(this.server, run.runId, task);
   }
 
   /**
    * "Promote to production": the dialog (parameters, target, optional schedule), then the
    * notebook as it is now is frozen as a version on the server and run; the run is followed
-   * on this DAG.
+   * on this DAG and appears in the runs sidebar at once.
    */
   async promote(): Promise<void> {
-    const ir = this.lastIr;
+    await this.model.refresh();
+    const ir = this.model.ir;
     const model = this.notebook.model;
-    if (ir === undefined || model === null) {
-      await showErrorMessage('Promote to production', 'The notebook does not compile yet: see the errors under the DAG.');
+    if (ir === undefined || model === null || this.model.tasksWithErrors.size > 0 || this.model.problems.some((p) => p.severity === 'error')) {
+      await showErrorMessage('Promote to production', 'The notebook does not compile: fix the problems listed under the DAG first.');
       return;
     }
-    const body = new PromoteBody(ir.params, this.server(), 'its configured executor');
-    const answer = await showDialog({ title: 'Promote to production', body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Promote' })] });
+    const body = new PromoteBody(ir.params, this.server);
+    const answer = await showDialog({ title: `Promote ${ir.name} to production`, body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Promote' })] });
     if (!answer.button.accept) return;
     const choice = answer.value;
     if (choice === null || choice instanceof Error) {
@@ -117,65 +221,23 @@ export class DagPanel extends Panel {
       return;
     }
     try {
-      const promoted = await requestAPI(this.server(), 'api/v1/workflows/promote', PromoteResponse, {
+      const promoted = await this.server.request('api/v1/workflows/promote', PromoteResponse, {
         method: 'POST',
-        json: { notebook: model.toJSON(), notebookName: this.notebook.context.path.split('/').pop() ?? 'notebook.ipynb', run: true, params: choice.params }
+        json: { notebook: model.toJSON(), notebookName: notebookName(this.notebook), run: true, params: choice.params }
       });
+      if (promoted.run) {
+        this.model.follow(promoted.run.runId);
+        this.server.announceRun(promoted.run.runId);
+      }
       if (choice.schedule) {
-        await requestAPI(this.server(), 'api/v1/schedules', ScheduleView, {
+        await this.server.request('api/v1/schedules', ScheduleView, {
           method: 'POST',
           json: { workflow: promoted.version.workflow, version: promoted.version.version, cron: choice.schedule.cron, timezone: choice.schedule.timezone, params: choice.params }
         });
+        this.server.announceRun(promoted.run?.runId ?? '');
       }
-      if (promoted.run) this.watch(promoted.run.runId);
     } catch (err) {
       await showErrorMessage('Promote to production', (err as Error).message);
     }
-  }
-
-  /** Follows a run on the DAG: node states, then the run's end (polled each second). */
-  watch(runId: string): void {
-    window.clearTimeout(this.watching);
-    const poll = async () => {
-      if (this.disposedFlag) return;
-      try {
-        const run = await requestAPI(this.server(), `api/v1/runs/${encodeURIComponent(runId)}`, RunDetail);
-        this.view.setStates(new Map(run.tasks.map((t) => [t.name, t.status as TaskState])));
-        this.runStatus.replaceChildren(
-          'run ',
-          Object.assign(document.createElement('span'), { className: 'cg-RunId', textContent: run.runId }),
-          `: ${run.status}`
-        );
-        this.runStatus.dataset.status = run.status;
-        if (run.status === 'queued' || run.status === 'running') this.watching = window.setTimeout(() => void poll(), 1000);
-      } catch (err) {
-        this.runStatus.textContent = `run ${runId}: ${(err as Error).message}`;
-        this.watching = window.setTimeout(() => void poll(), 3000);
-      }
-    };
-    void poll();
-  }
-
-  private showDiagnostics(list: { message: string; severity: string; cell?: number; line?: number; task?: string }[]): void {
-    const ul = this.diagnostics.node;
-    ul.replaceChildren(
-      ...list.map((d) => {
-        const li = document.createElement('li');
-        li.className = `cg-Diagnostic cg-${d.severity}`;
-        if (d.cell !== undefined) li.dataset.cell = String(d.cell);
-        li.textContent = `${d.cell !== undefined ? `cell ${d.cell + 1}${d.line !== undefined ? `:${d.line}` : ''}: ` : ''}${d.message}`;
-        li.onclick = () => d.cell !== undefined && this.selectCell(d.cell);
-        return li;
-      })
-    );
-  }
-
-  private selectCell(index: number): void {
-    const content = this.notebook.content;
-    if (index < 0 || index >= content.widgets.length) return;
-    content.activeCellIndex = index;
-    content.deselectAll();
-    void content.scrollToItem(index);
-    this.notebook.activate();
   }
 }

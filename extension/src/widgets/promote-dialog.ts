@@ -1,7 +1,9 @@
 import { Widget } from '@lumino/widgets';
-import { CronPreviewResponse, type JsonValue, type ParamSpec } from '@cellgraph/schema';
-import { ServerError, requestAPI } from '../api';
+import { CronPreviewResponse, HealthResponse, type JsonValue, type ParamSpec } from '@cellgraph/schema';
+import { ServerError } from '../api';
 import { paramText, parseParam } from '../promote';
+import type { ICellgraphServer } from '../tokens';
+import { el } from './dom';
 
 /** What the user asked for in the promote dialog. */
 export interface PromoteChoice {
@@ -9,75 +11,144 @@ export interface PromoteChoice {
   schedule?: { cron: string; timezone: string };
 }
 
+const EXECUTORS: Record<HealthResponse['executor'], string> = {
+  local: 'local processes on the server',
+  kubernetes: 'one pod per task on Kubernetes'
+};
+
+/** Every IANA zone the browser knows, for the time zone field's suggestions. */
+function timeZones(): string[] {
+  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  return intl.supportedValuesOf?.('timeZone') ?? ['UTC'];
+}
+
 /**
  * The body of the "Promote to production" dialog: one typed input per parameter (defaults
- * from the parameters cell), the target, and an optional schedule whose cron expression is
- * previewed live by the server (a sentence and the next fire times in the chosen zone).
+ * from the parameters cell), the target (the server's executor), and an optional schedule
+ * whose cron expression is previewed live by the server (a sentence and the next fire
+ * times in the chosen zone). A bad value is shown next to its field and the Promote button
+ * stays disabled until it is fixed.
  */
 export class PromoteBody extends Widget {
   private readonly inputs = new Map<string, HTMLInputElement>();
-  private readonly cron = document.createElement('input');
-  private readonly timezone = document.createElement('input');
-  private readonly preview = document.createElement('div');
-  private readonly fires = document.createElement('ul');
-  private readonly problem = document.createElement('div');
-  private timer?: number;
+  private readonly errors = new Map<string, HTMLElement>();
+  private readonly cron = el('input', 'cg-Cron');
+  private readonly timezone = el('input', 'cg-Timezone');
+  private readonly preview = el('div', 'cg-CronPreview');
+  private readonly fires = el('ul', 'cg-NextFires');
+  private readonly target = el('select', 'cg-Target');
+  private timer?: ReturnType<typeof setTimeout>;
+  /** The server's objection to the schedule, under the field it names (`cron` or `timezone`). */
+  private cronProblem?: { field: 'cron' | 'timezone'; message: string };
+  private previewSeq = 0;
 
-  constructor(private readonly params: ParamSpec[], private readonly server: string, executor: string) {
+  constructor(private readonly params: ParamSpec[], private readonly server: ICellgraphServer) {
     super();
     this.addClass('cg-PromoteDialog');
     const rows: HTMLElement[] = [];
+    if (params.length > 0) rows.push(el('h4', 'cg-DialogSection', 'Parameters'));
     for (const p of params) {
-      const input = document.createElement('input');
-      input.className = 'cg-Param';
+      const input = el('input', 'cg-Param');
       input.dataset.param = p.name;
       input.value = paramText(p);
+      input.oninput = () => this.validate();
       this.inputs.set(p.name, input);
-      rows.push(this.row(`${p.name}: ${p.type}`, input));
+      rows.push(this.row(`${p.name}: ${p.type}${p.constrained ? ' (checked by its param() schema)' : ''}`, input, `param.${p.name}`));
     }
-    const target = document.createElement('select');
-    target.className = 'cg-Target';
-    target.append(new Option(`the cellgraph server (${executor})`, 'server'));
-    this.cron.className = 'cg-Cron';
+    this.target.append(new Option('the cellgraph server', 'server'));
+    void this.server.request('api/v1/health', HealthResponse).then(
+      (h) => (this.target.options[0].text = `the cellgraph server: ${EXECUTORS[h.executor]}`),
+      () => undefined
+    );
     this.cron.placeholder = 'optional, e.g. 0 6 * * 1-5';
-    this.timezone.className = 'cg-Timezone';
     this.timezone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-    this.preview.className = 'cg-CronPreview';
-    this.fires.className = 'cg-NextFires';
-    this.problem.className = 'cg-FieldError';
+    const zones = el('datalist', '');
+    zones.id = `cg-zones-${Math.random().toString(36).slice(2)}`;
+    zones.append(...timeZones().map((z) => new Option(z, z)));
+    this.timezone.setAttribute('list', zones.id);
     this.cron.oninput = this.timezone.oninput = () => this.schedulePreview();
-    this.node.append(...rows, this.row('Target', target), this.row('Schedule (cron)', this.cron), this.row('Time zone', this.timezone), this.preview, this.fires, this.problem);
+    this.node.append(
+      ...rows,
+      el('h4', 'cg-DialogSection', 'Target'),
+      this.row('Runs on', this.target, 'target'),
+      el('h4', 'cg-DialogSection', 'Schedule'),
+      this.row('Cron (minute hour day month weekday)', this.cron, 'cron'),
+      this.row('Time zone', this.timezone, 'timezone'),
+      zones,
+      this.preview,
+      this.fires
+    );
   }
 
-  private row(label: string, control: HTMLElement): HTMLElement {
-    const l = document.createElement('label');
-    l.className = 'cg-Field';
-    l.append(label, control);
+  protected onAfterAttach(): void {
+    this.validate();
+  }
+
+  private row(label: string, control: HTMLElement, field: string): HTMLElement {
+    const l = el('label', 'cg-Field');
+    const error = el('div', 'cg-FieldError');
+    error.dataset.field = field;
+    error.hidden = true;
+    this.errors.set(field, error);
+    l.append(label, control, error);
     return l;
   }
 
+  private showError(field: string, message: string | undefined): void {
+    const e = this.errors.get(field);
+    if (e === undefined) return;
+    e.textContent = message ?? '';
+    e.hidden = message === undefined;
+  }
+
+  /** Shows every field's problem and enables Promote only when there is none. */
+  private validate(): boolean {
+    let ok = true;
+    for (const p of this.params) {
+      const parsed = parseParam(p, this.inputs.get(p.name)?.value ?? '');
+      this.showError(`param.${p.name}`, parsed.ok ? undefined : parsed.message);
+      ok &&= parsed.ok;
+    }
+    this.showError('cron', this.cronProblem?.field === 'cron' ? this.cronProblem.message : undefined);
+    this.showError('timezone', this.cronProblem?.field === 'timezone' ? this.cronProblem.message : undefined);
+    ok &&= this.cronProblem === undefined;
+    const accept = this.node.closest('.jp-Dialog-content')?.querySelector<HTMLButtonElement>('.jp-Dialog-footer button.jp-mod-accept');
+    if (accept) accept.disabled = !ok;
+    return ok;
+  }
+
   private schedulePreview(): void {
-    window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(() => void this.refreshPreview(), 250);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refreshPreview(), 250);
   }
 
   private async refreshPreview(): Promise<void> {
     const cron = this.cron.value.trim();
-    this.fires.replaceChildren();
+    const timezone = this.timezone.value.trim() || 'UTC';
+    const seq = ++this.previewSeq;
     if (cron === '') {
       this.preview.textContent = '';
+      this.fires.replaceChildren();
+      this.cronProblem = undefined;
+      this.validate();
       return;
     }
     try {
-      const p = await requestAPI(this.server, 'api/v1/schedules/preview', CronPreviewResponse, { method: 'POST', json: { cron, timezone: this.timezone.value.trim() || 'UTC', count: 5 } });
+      const p = await this.server.request('api/v1/schedules/preview', CronPreviewResponse, { method: 'POST', json: { cron, timezone, count: 5 } });
+      if (seq !== this.previewSeq) return;
+      this.cronProblem = undefined;
       this.preview.textContent = p.description;
-      this.fires.replaceChildren(...p.nextFires.map((f) => Object.assign(document.createElement('li'), { textContent: new Date(f).toLocaleString(undefined, { timeZone: this.timezone.value.trim() || 'UTC' }) })));
+      this.fires.replaceChildren(...p.nextFires.map((f) => el('li', 'cg-Time', new Date(f).toLocaleString(undefined, { timeZone: timezone, dateStyle: 'medium', timeStyle: 'short' }))));
     } catch (err) {
-      this.preview.textContent = err instanceof ServerError ? err.message : (err as Error).message;
+      if (seq !== this.previewSeq) return;
+      this.cronProblem = { field: err instanceof ServerError && err.field === 'body.timezone' ? 'timezone' : 'cron', message: (err as Error).message };
+      this.preview.textContent = '';
+      this.fires.replaceChildren();
     }
+    this.validate();
   }
 
-  /** The user's choice, or the first problem (shown in the dialog) when a value is not valid. */
+  /** The user's choice, or the first problem when a value is not valid. */
   getValue(): PromoteChoice | Error {
     const params: Record<string, JsonValue> = {};
     for (const p of this.params) {
@@ -85,6 +156,7 @@ export class PromoteBody extends Widget {
       if (!parsed.ok) return new Error(parsed.message);
       params[p.name] = parsed.value;
     }
+    if (this.cronProblem !== undefined) return new Error(this.cronProblem.message);
     const cron = this.cron.value.trim();
     return { params, ...(cron ? { schedule: { cron, timezone: this.timezone.value.trim() || 'UTC' } } : {}) };
   }

@@ -1,52 +1,55 @@
-import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
-import type { Contents } from '@jupyterlab/services';
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { listIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
-import { ListRunsResponse, ListSchedulesResponse, ListWorkflowsResponse, Notebook, RunDetail, RunLogsResponse, ScheduleDeleted, ScheduleView } from '@cellgraph/schema';
-import { ServerDownError, requestAPI } from '../api';
+import { ListRunsResponse, ListSchedulesResponse, ListVersionsResponse, ListWorkflowsResponse, RunDetail, ScheduleDeleted, ScheduleView } from '@cellgraph/schema';
+import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
+import { isFinished } from '../run-follower';
+import type { ICellgraphServer, ServerReachability } from '../tokens';
+import { button, el } from './dom';
+import { showLogs } from './logs-dialog';
 
-/** What the runs panel needs from JupyterLab: file saving and opening. */
-export interface RunsPanelHost {
-  contents: Contents.IManager;
-  open(path: string): void;
+/** What the runs panel asks of JupyterLab beyond the server: opening notebooks, showing a run on a DAG. */
+export interface RunsPanelHost extends NotebookOpener {
+  /** Follows the run on the DAG panel of its workflow's notebook; false when none is open. */
+  showOnDag(runId: string, workflow: string): boolean;
 }
 
 const REFRESH_MS = 3000;
+const RUNS_SHOWN = 25;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function button(className: string, text: string, onClick: () => Promise<void>): HTMLButtonElement {
-  const b = el('button', `${className} jp-mod-styled`, text);
-  b.onclick = () => void onClick().catch((err: Error) => showErrorMessage(text, err.message));
-  return b;
+function ago(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return new Date(iso).toLocaleDateString();
 }
 
 /**
  * The left-sidebar panel of what runs on the cellgraph server: recent runs (status,
- * executed notebook, logs, cancel, retry), promoted workflows and their latest version,
- * and schedules (next fires, pause, resume, delete). Refreshed every few seconds while
- * it is visible; one banner when the server cannot be reached.
+ * progress, executed notebook, logs, cancel, retry, show on the DAG), promoted workflows
+ * with their versions (run one again), and schedules (next fires, pause, resume, delete).
+ * Refreshed every few seconds while visible, and at once when this JupyterLab starts a
+ * run; one banner when the server cannot be reached.
  */
 export class RunsPanel extends Widget {
   private readonly banner = el('div', 'cg-ServerDown');
   private readonly runs = el('ul', 'cg-Runs');
-  private readonly versions = el('ul', 'cg-Versions');
+  private readonly workflows = el('ul', 'cg-Versions');
   private readonly schedules = el('ul', 'cg-Schedules');
-  private timer?: number;
+  private readonly expanded = new Set<string>();
+  private timer?: ReturnType<typeof setTimeout>;
 
-  constructor(private readonly server: () => string, private readonly host: RunsPanelHost) {
+  constructor(private readonly server: ICellgraphServer, private readonly host: RunsPanelHost) {
     super();
     this.id = 'cg-runs-panel';
     this.addClass('cg-RunsPanel');
     this.title.icon = listIcon;
     this.title.caption = 'cellgraph: runs, versions, schedules';
     this.banner.hidden = true;
-    this.node.append(this.banner, el('h3', '', 'Runs'), this.runs, el('h3', '', 'Workflows'), this.versions, el('h3', '', 'Schedules'), this.schedules);
+    this.node.append(this.banner, el('h3', '', 'Runs'), this.runs, el('h3', '', 'Workflows'), this.workflows, el('h3', '', 'Schedules'), this.schedules);
+    server.runsChanged.connect(() => this.isVisible && void this.refresh(), this);
+    server.reachabilityChanged.connect(this.onReachability, this);
   }
 
   protected onAfterShow(): void {
@@ -54,47 +57,90 @@ export class RunsPanel extends Widget {
   }
 
   protected onBeforeHide(): void {
-    window.clearTimeout(this.timer);
+    clearTimeout(this.timer);
   }
 
   dispose(): void {
-    window.clearTimeout(this.timer);
+    clearTimeout(this.timer);
+    this.server.reachabilityChanged.disconnect(this.onReachability, this);
     super.dispose();
   }
 
+  private onReachability(_s: ICellgraphServer, state: ServerReachability): void {
+    this.banner.hidden = state.reachable;
+    if (!state.reachable) this.banner.textContent = state.message;
+  }
+
   async refresh(): Promise<void> {
-    window.clearTimeout(this.timer);
+    clearTimeout(this.timer);
     try {
       const [runs, workflows, schedules] = await Promise.all([
-        requestAPI(this.server(), 'api/v1/runs', ListRunsResponse),
-        requestAPI(this.server(), 'api/v1/workflows', ListWorkflowsResponse),
-        requestAPI(this.server(), 'api/v1/schedules', ListSchedulesResponse)
+        this.server.request(`api/v1/runs?limit=${RUNS_SHOWN}`, ListRunsResponse),
+        this.server.request('api/v1/workflows', ListWorkflowsResponse),
+        this.server.request('api/v1/schedules', ListSchedulesResponse)
       ]);
       this.banner.hidden = true;
-      this.runs.replaceChildren(...runs.runs.slice(0, 20).map((r) => this.runItem(r)));
-      this.versions.replaceChildren(...workflows.workflows.map((w) => el('li', 'cg-Version', `${w.workflow} v${w.latest.number} (${w.versions} version${w.versions === 1 ? '' : 's'})`)));
-      this.schedules.replaceChildren(...schedules.schedules.map((s) => this.scheduleItem(s)));
+      this.runs.replaceChildren(...(runs.runs.length > 0 ? runs.runs.map((r) => this.runItem(r)) : [el('li', 'cg-Empty', 'No runs yet: promote a notebook from its DAG panel.')]));
+      this.workflows.replaceChildren(...(workflows.workflows.length > 0 ? await Promise.all(workflows.workflows.map((w) => this.workflowItem(w))) : [el('li', 'cg-Empty', 'Nothing promoted yet.')]));
+      this.schedules.replaceChildren(...(schedules.schedules.length > 0 ? schedules.schedules.map((s) => this.scheduleItem(s)) : [el('li', 'cg-Empty', 'No schedules.')]));
     } catch (err) {
       // Said once, in the panel, whatever went wrong: never a silent empty list.
-      this.banner.textContent = err instanceof ServerDownError ? err.message : `cellgraph server: ${(err as Error).message}`;
+      this.banner.textContent = this.server.reachability?.reachable === false ? this.server.reachability.message : `cellgraph server: ${(err as Error).message}`;
       this.banner.hidden = false;
     } finally {
-      if (this.isVisible) this.timer = window.setTimeout(() => void this.refresh(), REFRESH_MS);
+      if (this.isVisible && !this.isDisposed) this.timer = setTimeout(() => void this.refresh(), REFRESH_MS);
     }
   }
 
   private runItem(r: ListRunsResponse['runs'][number]): HTMLElement {
     const li = el('li', 'cg-Run');
     li.dataset.runId = r.id;
+    const status = el('span', `cg-RunStatus cg-status-${r.status}`, r.status);
     const head = el('div', 'cg-RunHead');
-    head.append(el('span', 'cg-RunWorkflow', r.workflow), ' ', el('span', 'cg-RunStatus', r.status), ` ${r.done}/${r.total} `, el('span', 'cg-RunId', r.id));
+    head.append(el('span', 'cg-RunWorkflow', r.workflow), ' ', status, ` ${r.done}/${r.total}`);
+    const meta = el('div', 'cg-RunMeta');
+    meta.append(el('span', 'cg-RunId', r.id), ' · ', el('span', 'cg-Time', ago(r.createdAt)), ` · ${r.executor}`);
+    if (r.error !== undefined) meta.append(el('div', 'cg-RunError', r.error));
     const actions = el('div', 'cg-RunActions');
-    const finished = !['queued', 'running'].includes(r.status);
-    if (finished) actions.append(button('cg-OpenNotebook', 'Executed notebook', () => this.openExecuted(r.id)));
-    actions.append(button('cg-TaskLogs', 'Logs', () => this.showLogs(r.id)));
-    if (!finished) actions.append(button('cg-Cancel', 'Cancel', async () => void (await this.post(`api/v1/runs/${r.id}/cancel`, RunDetail))));
-    if (r.status === 'failed' || r.status === 'cancelled') actions.append(button('cg-Retry', 'Retry', async () => void (await this.post(`api/v1/runs/${r.id}/retry`, RunDetail, {}))));
-    li.append(head, actions);
+    const finished = isFinished(r);
+    if (finished && r.executedNotebook !== undefined) actions.append(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(this.server, this.host, r.id))));
+    actions.append(button('cg-TaskLogs', 'Logs', () => showLogs(this.server, r.id)));
+    actions.append(
+      button('cg-ShowOnDag', 'DAG', async () => {
+        if (!this.host.showOnDag(r.id, r.workflow)) throw new Error(`Open the notebook of ${r.workflow} and its DAG panel (cellgraph: Open DAG) to follow this run there.`);
+      }, 'Follow this run on the DAG panel of its notebook')
+    );
+    if (!finished) actions.append(button('cg-Cancel', 'Cancel', () => this.runAction(`api/v1/runs/${r.id}/cancel`)));
+    if (r.status === 'failed' || r.status === 'cancelled') actions.append(button('cg-Retry', 'Retry', () => this.runAction(`api/v1/runs/${r.id}/retry`, {}), 'A new run of this version: tasks that succeeded are reused'));
+    li.append(head, meta, actions);
+    return li;
+  }
+
+  private async workflowItem(w: ListWorkflowsResponse['workflows'][number]): Promise<HTMLElement> {
+    const li = el('li', 'cg-Version');
+    li.dataset.workflow = w.workflow;
+    const head = el('div', 'cg-VersionHead', `${w.workflow} v${w.latest.number} (${w.versions} version${w.versions === 1 ? '' : 's'}) · ${w.latest.tasks.length} tasks`);
+    head.onclick = () => {
+      if (this.expanded.has(w.workflow)) this.expanded.delete(w.workflow);
+      else this.expanded.add(w.workflow);
+      void this.refresh();
+    };
+    li.append(head);
+    if (this.expanded.has(w.workflow)) {
+      const versions = await this.server.request(`api/v1/workflows/${encodeURIComponent(w.workflow)}/versions`, ListVersionsResponse);
+      const list = el('ul', 'cg-VersionList');
+      for (const v of [...versions.versions].reverse()) {
+        const item = el('li', 'cg-VersionItem');
+        item.append(
+          el('span', '', `v${v.number} `),
+          el('span', 'cg-Time', ago(v.promotedAt)),
+          ` · ${v.version.slice(0, 19)}… `,
+          button('cg-RunVersion', 'Run', () => this.runAction(`api/v1/workflows/${encodeURIComponent(w.workflow)}/versions/${v.number}/runs`, {}), `Run version ${v.number} with its default parameters`)
+        );
+        list.append(item);
+      }
+      li.append(list);
+    }
     return li;
   }
 
@@ -102,47 +148,35 @@ export class RunsPanel extends Widget {
     const li = el('li', 'cg-Schedule');
     li.dataset.scheduleId = s.id;
     const fires = el('ul', 'cg-NextFires');
-    fires.append(...s.nextFires.slice(0, 3).map((f) => el('li', 'cg-Time', new Date(f).toLocaleString(undefined, { timeZone: s.timezone }))));
+    fires.append(...s.nextFires.slice(0, 3).map((f) => el('li', 'cg-Time', new Date(f).toLocaleString(undefined, { timeZone: s.timezone, dateStyle: 'medium', timeStyle: 'short' }))));
+    const state = el('span', 'cg-ScheduleState', s.paused ? 'paused' : 'active');
     li.append(
-      el('div', 'cg-ScheduleHead', `${s.workflow}: ${s.description}`),
-      el('span', 'cg-ScheduleState', s.paused ? 'paused' : 'active'),
+      el('div', 'cg-ScheduleHead', `${s.id}: ${s.workflow}`),
+      el('div', 'cg-ScheduleWhen', `${s.cron} · ${s.description} (${s.timezone}) · ${s.concurrencyPolicy}`),
+      state,
       fires,
       s.paused
-        ? button('cg-Resume', 'Resume', async () => void (await this.post(`api/v1/schedules/${s.id}/resume`, ScheduleView)))
-        : button('cg-Pause', 'Pause', async () => void (await this.post(`api/v1/schedules/${s.id}/pause`, ScheduleView))),
+        ? button('cg-Resume', 'Resume', () => this.scheduleAction(`api/v1/schedules/${s.id}/resume`))
+        : button('cg-Pause', 'Pause', () => this.scheduleAction(`api/v1/schedules/${s.id}/pause`)),
       button('cg-Delete', 'Delete', async () => {
         const ok = await showDialog({ title: 'Delete schedule', body: `Delete the schedule ${s.id}? Runs it started stay.`, buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })] });
         if (!ok.button.accept) return;
-        await requestAPI(this.server(), `api/v1/schedules/${s.id}`, ScheduleDeleted, { method: 'DELETE' });
+        await this.server.request(`api/v1/schedules/${s.id}`, ScheduleDeleted, { method: 'DELETE' });
         await this.refresh();
       })
     );
     return li;
   }
 
-  private async post<T>(endpoint: string, schema: Parameters<typeof requestAPI<T>>[2], json?: unknown): Promise<T> {
-    const result = await requestAPI(this.server(), endpoint, schema, { method: 'POST', json });
+  /** A run action (cancel, retry, run a version): the list refreshes and other panels hear of the run. */
+  private async runAction(endpoint: string, json?: unknown): Promise<void> {
+    const run = await this.server.request(endpoint, RunDetail, { method: 'POST', json });
+    this.server.announceRun(run.runId);
     await this.refresh();
-    return result;
   }
 
-  /** Saves the run's executed notebook next to the user's files (cellgraph-runs/) and opens it. */
-  private async openExecuted(runId: string): Promise<void> {
-    const notebook = await requestAPI(this.server(), `api/v1/runs/${runId}/notebook`, Notebook);
-    const dir = 'cellgraph-runs';
-    await this.host.contents.save(dir, { type: 'directory' }).catch(() => undefined);
-    const path = `${dir}/${runId}.ipynb`;
-    await this.host.contents.save(path, { type: 'notebook', format: 'json', content: notebook });
-    this.host.open(path);
-  }
-
-  private async showLogs(runId: string): Promise<void> {
-    const logs = await requestAPI(this.server(), `api/v1/runs/${runId}/logs`, RunLogsResponse);
-    const body = el('div', 'cg-Logs');
-    for (const t of logs.tasks) {
-      body.append(el('h4', '', `${t.task} (${t.status}${t.cached ? ', cached' : ''})`));
-      for (const a of t.attempts) body.append(el('pre', 'cg-LogText', `attempt ${a.attempt}${a.live ? ' (live)' : ''}\n${a.text}`));
-    }
-    await showDialog({ title: `Logs of ${runId}`, body: new Widget({ node: body }), buttons: [Dialog.okButton({ label: 'Close' })] });
+  private async scheduleAction(endpoint: string): Promise<void> {
+    await this.server.request(endpoint, ScheduleView, { method: 'POST' });
+    await this.refresh();
   }
 }

@@ -94,7 +94,7 @@ describe('auth, configuration and bad input', () => {
   });
 
   it('serves health without a token and everything else only with the right one', async () => {
-    expect(await json(await fetch(`${s.url}/api/v1/health`), HealthResponse)).toEqual({ status: 'ok', version: expect.any(String) });
+    expect(await json(await fetch(`${s.url}/api/v1/health`), HealthResponse)).toEqual({ status: 'ok', version: expect.any(String), executor: 'local' });
     await expectError(await fetch(`${s.url}/api/v1/runs`), 401, 'unauthorized');
     await expectError(await fetch(`${s.url}/api/v1/openapi.json`), 401, 'unauthorized');
     await expectError(await s.api('/api/v1/runs', { headers: { authorization: `Bearer ${TOKEN}x` } }), 401, 'unauthorized');

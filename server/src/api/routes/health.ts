@@ -12,7 +12,7 @@ export function healthRoutes(ctx: ApiContext): ApiRoute[] {
       tag: 'server',
       auth: false,
       response: HealthResponse,
-      handler: async () => ({ status: ctx.runs.isDraining ? 'draining' : 'ok', version: ctx.version })
+      handler: async () => ({ status: ctx.runs.isDraining ? 'draining' : 'ok', version: ctx.version, executor: ctx.config.executor })
     })
   ];
 }

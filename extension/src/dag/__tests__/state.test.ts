@@ -1,0 +1,32 @@
+/** What a node says about its task during and after a run. */
+import { formatDuration, runCaption, runTooltip, stateClass, tasksWithErrors } from '../state';
+
+const task = (extra: Partial<Parameters<typeof runCaption>[0] & object>) => ({ name: 'train', status: 'succeeded' as const, attempts: 1, cached: false, ...extra });
+
+it('says how long a task took, how many attempts it needed, and when it was cached instead', () => {
+  expect(runCaption(task({ durationMs: 1234 }))).toBe('succeeded · 1.2 s');
+  expect(runCaption(task({ status: 'failed', durationMs: 800, attempts: 3 }))).toBe('failed · 800 ms · 3 attempts');
+  expect(runCaption(task({ status: 'cached', durationMs: 2 }))).toBe('cached');
+  expect(runCaption(task({ status: 'running' }))).toBe('running');
+  expect(runCaption(task({ status: 'running', attempts: 2 }))).toBe('running · attempt 2');
+  expect(runCaption(task({ status: 'retrying', attempts: 1 }))).toBe('retrying · 1 failed');
+  expect(runCaption(task({ status: 'skipped' }))).toBe('skipped');
+  expect(runCaption(undefined)).toBe('');
+});
+
+it('formats durations from milliseconds to hours', () => {
+  expect(formatDuration(12)).toBe('12 ms');
+  expect(formatDuration(12_345)).toBe('12.3 s');
+  expect(formatDuration(245_000)).toBe('4 min 05 s');
+  expect(formatDuration(7_380_000)).toBe('2 h 03 min');
+});
+
+it('puts the error of a failed task in its tooltip', () => {
+  expect(runTooltip(task({ status: 'failed', error: 'RangeError: k must be > 0' }))).toBe('train: failed\nRangeError: k must be > 0');
+});
+
+it('maps states to classes and error diagnostics to the tasks they name', () => {
+  expect(stateClass('cached')).toBe('cg-state-cached');
+  expect(stateClass(undefined)).toBe('');
+  expect([...tasksWithErrors([{ task: 'a', severity: 'error' }, { task: 'b', severity: 'warning' }, { severity: 'error' }])]).toEqual(['a']);
+});

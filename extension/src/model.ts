@@ -1,0 +1,198 @@
+import type { IDisposable } from '@lumino/disposable';
+import { type ISignal, Signal } from '@lumino/signaling';
+import { CompileResponse, type Diagnostic, RunDetail, type WorkflowIR } from '@cellgraph/schema';
+import { ServerDownError, ServerError } from './errors';
+import { type DagLayout, layoutDag } from './dag/layout';
+import { tasksWithErrors } from './dag/state';
+import { RunFollower } from './run-follower';
+import type { ICellgraphServer } from './tokens';
+
+/** Where a DAG's notebook comes from: its content as it is now, and when that changes. */
+export interface NotebookSource {
+  /** The file name the compiler reports diagnostics against. */
+  readonly name: string;
+  /** The nbformat document, unsaved edits included. */
+  toJSON(): unknown;
+  readonly contentChanged: ISignal<unknown, unknown>;
+}
+
+/** A problem to list under the DAG: the compiler's diagnostics, or why compiling failed. */
+export type Problem = Pick<Diagnostic, 'message' | 'severity'> & Partial<Pick<Diagnostic, 'cell' | 'line' | 'column' | 'task' | 'code'>>;
+
+/**
+ * The state of one notebook's DAG panel, without any DOM: the last IR and its layout, the
+ * compiler's problems, the task selected, and the run being followed. The notebook is
+ * compiled by the cellgraph server a moment after each change (debounced); a notebook that
+ * stops compiling keeps its last DAG, with the tasks at fault marked.
+ */
+export class DagModel implements IDisposable {
+  private currentIr?: WorkflowIR;
+  private currentLayout?: DagLayout;
+  private currentProblems: Problem[] = [];
+  private selected?: string;
+  private follower?: RunFollower;
+  private runError?: string;
+  private timer?: ReturnType<typeof setTimeout>;
+  private generation = 0;
+  private disposed = false;
+  private readonly graph = new Signal<this, void>(this);
+  private readonly runSignal = new Signal<this, RunDetail | undefined>(this);
+  private readonly selection = new Signal<this, string | undefined>(this);
+  /** How long the last layout took (ms), also recorded as the `cellgraph:layout` performance measure. */
+  lastLayoutMs = 0;
+
+  constructor(private readonly source: NotebookSource, private readonly server: ICellgraphServer, private readonly debounceMs: () => number) {
+    source.contentChanged.connect(this.schedule, this);
+  }
+
+  /** The IR and layout changed, or the problems did. */
+  get graphChanged(): ISignal<this, void> {
+    return this.graph;
+  }
+
+  /** The followed run changed (undefined: no run followed). */
+  get runChanged(): ISignal<this, RunDetail | undefined> {
+    return this.runSignal;
+  }
+
+  get selectionChanged(): ISignal<this, string | undefined> {
+    return this.selection;
+  }
+
+  get ir(): WorkflowIR | undefined {
+    return this.currentIr;
+  }
+
+  get layout(): DagLayout | undefined {
+    return this.currentLayout;
+  }
+
+  get problems(): readonly Problem[] {
+    return this.currentProblems;
+  }
+
+  /** Tasks named by error diagnostics. */
+  get tasksWithErrors(): Set<string> {
+    return tasksWithErrors(this.currentProblems);
+  }
+
+  get run(): RunDetail | undefined {
+    return this.follower?.run;
+  }
+
+  /** Why the followed run's detail could not be fetched last time, if it could not. */
+  get runProblem(): string | undefined {
+    return this.runError;
+  }
+
+  get selectedTask(): string | undefined {
+    return this.selected;
+  }
+
+  set selectedTask(task: string | undefined) {
+    if (task === this.selected) return;
+    this.selected = task;
+    this.selection.emit(task);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.timer);
+    this.follower?.dispose();
+    this.source.contentChanged.disconnect(this.schedule, this);
+    Signal.clearData(this);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), this.debounceMs());
+  }
+
+  /** Compiles the notebook as it is now; an answer to an older request never overwrites a newer one. */
+  async refresh(): Promise<void> {
+    if (this.disposed) return;
+    clearTimeout(this.timer);
+    const generation = ++this.generation;
+    let result: CompileResponse;
+    try {
+      result = await this.server.request('api/v1/compile', CompileResponse, { method: 'POST', json: { notebook: this.source.toJSON(), notebookName: this.source.name } });
+    } catch (err) {
+      if (generation !== this.generation || this.disposed) return;
+      // A server that is down is the server's banner, not a compile problem.
+      if (err instanceof ServerDownError) return;
+      const message = err instanceof ServerError ? `${err.code}: ${err.message}` : (err as Error).message;
+      this.currentProblems = [{ message, severity: 'error' }];
+      this.graph.emit();
+      return;
+    }
+    if (generation !== this.generation || this.disposed) return;
+    if (result.ir !== undefined) {
+      this.currentIr = result.ir;
+      const start = performance.now();
+      this.currentLayout = layoutDag(result.ir);
+      const end = performance.now();
+      this.lastLayoutMs = end - start;
+      measure('cellgraph:layout', start, end);
+      if (this.selected !== undefined && !result.ir.tasks.some((t) => t.name === this.selected)) this.selectedTask = undefined;
+    }
+    this.currentProblems = result.diagnostics;
+    this.graph.emit();
+  }
+
+  /** Follows a run on this DAG (node states, durations, attempts) until it finishes. */
+  follow(runId: string): void {
+    this.follower?.dispose();
+    this.runError = undefined;
+    this.follower = new RunFollower(
+      this.server,
+      runId,
+      (run) => {
+        this.runError = undefined;
+        this.runSignal.emit(run);
+      },
+      (err) => {
+        this.runError = err.message;
+        this.runSignal.emit(this.follower?.run);
+      }
+    );
+  }
+
+  /** Stops showing a run (back to the plain DAG). */
+  unfollow(): void {
+    this.follower?.dispose();
+    this.follower = undefined;
+    this.runSignal.emit(undefined);
+  }
+
+  /** Cancels the followed run. */
+  async cancelRun(): Promise<void> {
+    const run = this.run;
+    if (run === undefined) return;
+    await this.server.request(`api/v1/runs/${encodeURIComponent(run.runId)}/cancel`, RunDetail, { method: 'POST' });
+    this.server.announceRun(run.runId);
+    await this.follower?.refresh();
+  }
+
+  /** Starts a new run of the followed run's version (succeeded tasks are reused) and follows it. */
+  async retryRun(): Promise<void> {
+    const run = this.run;
+    if (run === undefined) return;
+    const retry = await this.server.request(`api/v1/runs/${encodeURIComponent(run.runId)}/retry`, RunDetail, { method: 'POST', json: {} });
+    this.server.announceRun(retry.runId);
+    this.follow(retry.runId);
+  }
+}
+
+/** Records a span in the browser's performance timeline (visible in its profiler; read by the benchmarks). */
+export function measure(name: string, start: number, end: number): void {
+  try {
+    performance.measure(name, { start, end });
+  } catch {
+    // Older engines without the options form: the figure is still on the model.
+  }
+}

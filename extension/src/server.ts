@@ -1,0 +1,77 @@
+import { Signal } from '@lumino/signaling';
+import type { RunEvent } from '@cellgraph/schema';
+import type { ZodType, ZodTypeDef } from 'zod';
+import { type RequestOptions, ServerDownError, requestAPI, runEvents } from './api';
+import type { ICellgraphServer, ServerReachability } from './tokens';
+
+/**
+ * The ICellgraphServer every panel shares. It tracks reachability from the answers it
+ * gets: the first failure to reach the server flips it to unreachable (panels show one
+ * banner), the next answer flips it back.
+ */
+export class CellgraphServer implements ICellgraphServer {
+  private state: ServerReachability | undefined;
+  private readonly changed = new Signal<ICellgraphServer, ServerReachability>(this);
+  private readonly runs = new Signal<ICellgraphServer, string>(this);
+
+  /** `baseUrl` is read on every request, so a changed setting applies at once. */
+  constructor(private readonly base: () => string) {}
+
+  get baseUrl(): string {
+    return this.base();
+  }
+
+  get reachability(): ServerReachability | undefined {
+    return this.state;
+  }
+
+  get reachabilityChanged(): Signal<ICellgraphServer, ServerReachability> {
+    return this.changed;
+  }
+
+  get runsChanged(): Signal<ICellgraphServer, string> {
+    return this.runs;
+  }
+
+  announceRun(runId: string): void {
+    this.runs.emit(runId);
+  }
+
+  async request<T>(endpoint: string, schema: ZodType<T, ZodTypeDef, unknown>, init?: RequestOptions): Promise<T> {
+    try {
+      const answer = await requestAPI(this.baseUrl, endpoint, schema, init);
+      this.set({ reachable: true });
+      return answer;
+    } catch (err) {
+      this.observe(err);
+      throw err;
+    }
+  }
+
+  async *events(runId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<RunEvent> {
+    try {
+      for await (const event of runEvents(this.baseUrl, runId, afterSeq, signal)) {
+        this.set({ reachable: true });
+        yield event;
+      }
+    } catch (err) {
+      if (!signal.aborted) this.observe(err);
+      throw err;
+    }
+  }
+
+  private observe(err: unknown): void {
+    if (err instanceof ServerDownError) {
+      this.set({
+        reachable: false,
+        message: `${err.message}. Start JupyterLab with the cellgraph-jupyterlab package installed (it starts the server), or set the server URL in Settings → cellgraph.`
+      });
+    } else this.set({ reachable: true });
+  }
+
+  private set(next: ServerReachability): void {
+    const before = this.state;
+    this.state = next;
+    if (before === undefined ? true : before.reachable !== next.reachable) this.changed.emit(next);
+  }
+}

@@ -1,0 +1,66 @@
+import { Dialog } from '@jupyterlab/apputils';
+import { Widget } from '@lumino/widgets';
+import { RunLogsResponse } from '@cellgraph/schema';
+import type { ICellgraphServer } from '../tokens';
+import { el } from './dom';
+
+const LIVE_REFRESH_MS = 1000;
+
+/**
+ * A run's logs (one task's, or every task's), attempt by attempt. While an attempt is still
+ * running its text grows: the view fetches again each second until nothing is live.
+ */
+class LogsView extends Widget {
+  private timer?: ReturnType<typeof setTimeout>;
+
+  constructor(private readonly server: ICellgraphServer, private readonly runId: string, private readonly task?: string) {
+    super();
+    this.addClass('cg-Logs');
+    if (task !== undefined) this.node.dataset.task = task;
+  }
+
+  protected onAfterAttach(): void {
+    void this.load();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    super.dispose();
+  }
+
+  private async load(): Promise<void> {
+    if (this.isDisposed) return;
+    const query = this.task !== undefined ? `?task=${encodeURIComponent(this.task)}` : '';
+    try {
+      const logs = await this.server.request(`api/v1/runs/${encodeURIComponent(this.runId)}/logs${query}`, RunLogsResponse);
+      if (this.isDisposed) return;
+      const children: HTMLElement[] = [];
+      for (const t of logs.tasks) {
+        children.push(el('h4', 'cg-LogTask', `${t.task} (${t.status}${t.cached ? ', cached: nothing ran' : ''})`));
+        if (t.attempts.length === 0) children.push(el('div', 'cg-LogEmpty', t.cached ? 'Reused from an earlier run.' : 'No output yet.'));
+        for (const a of t.attempts) children.push(el('pre', 'cg-LogText', `attempt ${a.attempt}${a.live ? ' (live)' : ''}\n${a.text || '(no output)'}`));
+      }
+      this.node.replaceChildren(...children);
+      const pre = this.node.querySelector('pre.cg-LogText:last-of-type');
+      pre?.scrollTo({ top: pre.scrollHeight });
+      if (logs.tasks.some((t) => t.attempts.some((a) => a.live))) this.timer = setTimeout(() => void this.load(), LIVE_REFRESH_MS);
+    } catch (err) {
+      this.node.replaceChildren(el('div', 'cg-FieldError', (err as Error).message));
+    }
+  }
+}
+
+/** Opens a dialog with a run's logs, live while attempts run. */
+export async function showLogs(server: ICellgraphServer, runId: string, task?: string): Promise<void> {
+  const dialog = new Dialog({
+    title: task !== undefined ? `Logs of ${task} in ${runId}` : `Logs of ${runId}`,
+    body: new LogsView(server, runId, task),
+    buttons: [Dialog.okButton({ label: 'Close' })]
+  });
+  dialog.addClass('cg-LogsDialog');
+  try {
+    await dialog.launch();
+  } finally {
+    dialog.dispose();
+  }
+}

@@ -1,7 +1,7 @@
-import { type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, InputDialog, showErrorMessage } from '@jupyterlab/apputils';
+import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, InputDialog, WidgetTracker, showErrorMessage } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
-import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Menu } from '@lumino/widgets';
 import { ANNOTATION_KEY, TaskAnnotation } from '@cellgraph/schema';
@@ -52,23 +52,40 @@ const dagPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Shows the live DAG of the current notebook, compiled by the cellgraph server as you edit; promotes it and follows its runs.',
   autoStart: true,
   requires: [INotebookTracker, ICellgraphServer, IDocumentManager],
-  optional: [ICommandPalette, ISettingRegistry],
-  activate: async (app: JupyterFrontEnd, notebooks: INotebookTracker, server: ICellgraphServer, docs: IDocumentManager, palette: ICommandPalette | null, registry: ISettingRegistry | null) => {
+  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
+  activate: async (
+    app: JupyterFrontEnd,
+    notebooks: INotebookTracker,
+    server: ICellgraphServer,
+    docs: IDocumentManager,
+    palette: ICommandPalette | null,
+    registry: ISettingRegistry | null,
+    restorer: ILayoutRestorer | null
+  ) => {
     const settings = registry ? await registry.load(SETTINGS_ID).catch(() => null) : null;
     const debounce = () => Number(settings?.get('debounceMs').composite ?? 600);
     const opener = Private.opener(app, docs);
+    // DAG panels come back after a reload, beside their notebooks.
+    const tracker = new WidgetTracker<DagPanel>({ namespace: 'cellgraph-dag' });
+    const dagOf = (notebook: NotebookPanel | null) => Private.dagOf(app, notebook, server, opener, debounce, tracker);
     app.commands.addCommand(CommandIDs.openDag, {
       label: 'cellgraph: Open DAG',
       caption: 'Show the typed DAG of this notebook, kept current as you edit',
       icon: cellgraphIcon,
-      isEnabled: () => notebooks.currentWidget !== null,
-      execute: () => void Private.dagOf(app, notebooks.currentWidget, server, opener, debounce)
+      isEnabled: (args) => typeof args.path === 'string' || notebooks.currentWidget !== null,
+      execute: (args) => {
+        // With a path (the layout restorer's call): that notebook, opened if it is not.
+        const notebook = typeof args.path === 'string' ? docs.openOrReveal(args.path, 'Notebook') : notebooks.currentWidget;
+        // Not awaiting the notebook's context: while JupyterLab restores its layout, that waits on this command.
+        if (notebook instanceof NotebookPanel) dagOf(notebook);
+      }
     });
+    if (restorer) void restorer.restore(tracker, { command: CommandIDs.openDag, args: (panel) => ({ path: panel.notebookPath }), name: (panel) => panel.notebookPath });
     app.commands.addCommand(CommandIDs.promote, {
       label: 'cellgraph: Promote to production…',
       isEnabled: () => notebooks.currentWidget !== null,
       execute: async () => {
-        const panel = Private.dagOf(app, notebooks.currentWidget, server, opener, debounce);
+        const panel = dagOf(notebooks.currentWidget);
         await panel?.promote();
       }
     });
@@ -186,7 +203,7 @@ namespace Private {
   }
 
   /** The DAG panel of a notebook, opened beside it if it is not open yet. */
-  export function dagOf(app: JupyterFrontEnd, notebook: NotebookPanel | null, server: ICellgraphServer, opener: NotebookOpener, debounce: () => number): DagPanel | undefined {
+  export function dagOf(app: JupyterFrontEnd, notebook: NotebookPanel | null, server: ICellgraphServer, opener: NotebookOpener, debounce: () => number, tracker: WidgetTracker<DagPanel>): DagPanel | undefined {
     if (notebook === null) return undefined;
     const id = `cg-dag-${notebook.id}`;
     const open = [...app.shell.widgets('main')].find((w) => w.id === id);
@@ -196,6 +213,8 @@ namespace Private {
     }
     const panel = new DagPanel(notebook, server, opener, debounce);
     app.shell.add(panel, 'main', { mode: 'split-right', ref: notebook.id });
+    void tracker.add(panel);
+    notebook.context.pathChanged.connect(() => void tracker.save(panel), panel);
     return panel;
   }
 }

@@ -55,6 +55,17 @@ test('follows edits: a task added to the notebook appears a moment later, with i
   expect(cg.errors).toEqual([]);
 });
 
+test('the DAG panel comes back after a reload, beside its notebook', async ({ page }) => {
+  const cg = new Cellgraph(page);
+  await page.goto();
+  await cg.openDag('hello.ipynb', 'greet');
+  // Galata's readiness check looks for the launcher, which a restored layout does not show.
+  await page.reload({ waitForIsReady: false });
+  await expect(page.locator('.lm-TabBar-tab >> text=DAG: hello.ipynb')).toBeVisible({ timeout: 30000 });
+  await expect(cg.node('shout')).toBeVisible({ timeout: 30000 });
+  expect(cg.errors).toEqual([]);
+});
+
 test('a cycle made by editing `after` shows an error on the nodes and in the list, which leads to the cell', async ({ page }) => {
   const cg = new Cellgraph(page);
   await page.goto();

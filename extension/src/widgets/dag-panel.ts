@@ -45,7 +45,8 @@ export class DagPanel extends Panel {
           return notebookName(notebook);
         },
         toJSON: () => notebook.model?.toJSON() ?? {},
-        contentChanged: notebook.model?.contentChanged ?? notebook.context.fileChanged
+        // The notebook widget's signal exists before its model does (a panel restored with the layout).
+        contentChanged: notebook.content.modelContentChanged
       },
       server,
       debounceMs
@@ -77,7 +78,7 @@ export class DagPanel extends Panel {
     if (server.reachability !== undefined) this.onReachability(server, server.reachability);
     notebook.title.changed.connect(() => (this.title.label = `DAG: ${notebook.title.label}`), this);
     notebook.disposed.connect(() => this.dispose(), this);
-    void this.model.refresh();
+    void notebook.context.ready.then(() => this.model.refresh());
   }
 
   dispose(): void {
@@ -85,6 +86,11 @@ export class DagPanel extends Panel {
     this.server.reachabilityChanged.disconnect(this.onReachability, this);
     this.model.dispose();
     super.dispose();
+  }
+
+  /** The notebook's path (the layout restorer reopens the panel with it). */
+  get notebookPath(): string {
+    return this.notebook.context.path;
   }
 
   /** Compiles the notebook now. */

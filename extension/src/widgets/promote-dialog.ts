@@ -72,7 +72,7 @@ export class PromoteBody extends Widget {
       el('h4', 'cg-DialogSection', 'Target'),
       this.row('Runs on', this.target, 'target'),
       el('h4', 'cg-DialogSection', 'Schedule'),
-      this.row('Cron (minute hour day month weekday)', this.cron, 'cron'),
+      this.row('Cron (min hour day month weekday)', this.cron, 'cron'),
       this.row('Time zone', this.timezone, 'timezone'),
       zones,
       this.preview,

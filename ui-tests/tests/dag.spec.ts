@@ -59,8 +59,9 @@ test('the DAG panel comes back after a reload, beside its notebook', async ({ pa
   const cg = new Cellgraph(page);
   await page.goto();
   await cg.openDag('hello.ipynb', 'greet');
-  // Galata's readiness check looks for the launcher, which a restored layout does not show.
-  await page.reload({ waitForIsReady: false });
+  // Galata's readiness check looks for the launcher, which a restored layout does not show;
+  // its reload takes `waitForIsReady`, though the fixture's type is Playwright's own reload.
+  await (page as unknown as { reload(options: { waitForIsReady: boolean }): Promise<unknown> }).reload({ waitForIsReady: false });
   await expect(page.locator('.lm-TabBar-tab >> text=DAG: hello.ipynb')).toBeVisible({ timeout: 30000 });
   await expect(cg.node('shout')).toBeVisible({ timeout: 30000 });
   expect(cg.errors).toEqual([]);

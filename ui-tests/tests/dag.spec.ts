@@ -58,7 +58,17 @@ test('follows edits: a task added to the notebook appears a moment later, with i
 test('the DAG panel comes back after a reload, beside its notebook', async ({ page }) => {
   const cg = new Cellgraph(page);
   await page.goto();
+  // JupyterLab writes the layout to the workspace a moment after it changes: reload after that.
+  const layoutSaved = page.waitForRequest(
+    (r) => {
+      if (r.method() !== 'PUT' || !r.url().includes('/api/workspaces/')) return false;
+      const layout = (JSON.parse(r.postData() ?? '{}') as { data?: Record<string, unknown> }).data?.['layout-restorer:data'];
+      return JSON.stringify(layout ?? {}).includes('cellgraph-dag:hello.ipynb');
+    },
+    { timeout: 60000 }
+  );
   await cg.openDag('hello.ipynb', 'greet');
+  await layoutSaved;
   // Galata's readiness check looks for the launcher, which a restored layout does not show;
   // its reload takes `waitForIsReady`, though the fixture's type is Playwright's own reload.
   await (page as unknown as { reload(options: { waitForIsReady: boolean }): Promise<unknown> }).reload({ waitForIsReady: false });

@@ -40,14 +40,14 @@ module.exports = {
     }
   },
   webServer: {
-    command: `${path.join(repo, '.venv', 'bin', 'jupyter')} lab --config ${path.join(__dirname, 'jupyter_server_test_config.py')}`,
+    // jupyterlab-server.js runs `.venv/bin/jupyter lab` and cleans up after it.
+    command: `node ${path.join(__dirname, 'jupyterlab-server.js')}`,
     cwd: process.env.JUPYTERLAB_GALATA_ROOT_DIR,
     url: `http://127.0.0.1:${port}/lab`,
     timeout: 120000,
     reuseExistingServer: false,
-    // SIGTERM first, so JupyterLab shuts its kernels (own process groups) and the proxied
-    // cellgraph server down; a SIGKILL of the group would orphan them, holding the pipes
-    // Playwright waits on.
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 20000 }
+    // SIGTERM first, so JupyterLab shuts its kernels and the proxied cellgraph server down
+    // (a SIGKILL of the group would orphan the kernels, which run in sessions of their own).
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 40000 }
   }
 };

@@ -90,7 +90,7 @@ async function main() {
     throw err;
   } finally {
     await browser.close();
-    lab.stop();
+    await lab.stop();
   }
 }
 

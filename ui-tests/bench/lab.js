@@ -7,6 +7,7 @@ const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { stopLeftovers } = require('../leftovers');
 
 const repo = path.resolve(__dirname, '..', '..');
 const LAUNCH = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] };
@@ -17,8 +18,12 @@ async function startLab(port, { configDir, seed } = {}) {
   if (seed) seed(root);
   const env = { ...process.env, JUPYTERLAB_GALATA_ROOT_DIR: root, CELLGRAPH_UI_PORT: String(port), ...(configDir ? { JUPYTER_CONFIG_DIR: configDir } : {}) };
   const child = spawn(path.join(repo, '.venv', 'bin', 'jupyter'), ['lab', '--config', path.join(__dirname, '..', 'jupyter_server_test_config.py')], { cwd: root, env, stdio: 'ignore' });
-  const stop = () => {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  /** Stops JupyterLab (it shuts its kernels down), ends what it left behind, removes the root. */
+  const stop = async () => {
     child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30000))]);
+    await stopLeftovers(root);
     fs.rmSync(root, { recursive: true, force: true });
   };
   for (let i = 0; i < 300; i++) {
@@ -29,7 +34,7 @@ async function startLab(port, { configDir, seed } = {}) {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  stop();
+  await stop();
   throw new Error('JupyterLab did not start');
 }
 

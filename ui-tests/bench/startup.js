@@ -42,7 +42,7 @@ async function main() {
     try {
       results[name] = await measure(port);
     } finally {
-      lab.stop();
+      await lab.stop();
     }
     console.log(`JupyterLab start-up (navigation -> restored), ${name}: ${results[name]} ms (median of 5)`);
   }

@@ -93,11 +93,6 @@ export class DagPanel extends Panel {
     return this.notebook.context.path;
   }
 
-  /** Compiles the notebook now. */
-  refresh(): Promise<void> {
-    return this.model.refresh();
-  }
-
   /** Follows a run on this DAG. */
   follow(runId: string): void {
     this.model.follow(runId);
@@ -226,24 +221,26 @@ export class DagPanel extends Panel {
       await showErrorMessage('Promote to production', choice ?? 'no values');
       return;
     }
+    let runId: string | undefined;
+    let failure: Error | undefined;
     try {
       const promoted = await this.server.request('api/v1/workflows/promote', PromoteResponse, {
         method: 'POST',
         json: { notebook: model.toJSON(), notebookName: notebookName(this.notebook), run: true, params: choice.params }
       });
-      if (promoted.run) {
-        this.model.follow(promoted.run.runId);
-        this.server.announceRun(promoted.run.runId);
-      }
+      runId = promoted.run?.runId;
+      if (runId !== undefined) this.model.follow(runId);
       if (choice.schedule) {
         await this.server.request('api/v1/schedules', ScheduleView, {
           method: 'POST',
           json: { workflow: promoted.version.workflow, version: promoted.version.version, cron: choice.schedule.cron, timezone: choice.schedule.timezone, params: choice.params }
         });
-        this.server.announceRun(promoted.run?.runId ?? '');
       }
     } catch (err) {
-      await showErrorMessage('Promote to production', (err as Error).message);
+      failure = err as Error;
     }
+    // Once, after the schedule too, so the sidebar's refresh lists both; even when scheduling failed.
+    if (runId !== undefined) this.server.announceRun(runId);
+    if (failure !== undefined) await showErrorMessage('Promote to production', failure.message);
   }
 }

@@ -6,6 +6,7 @@
 #                 render in a real JupyterLab and Chromium (ui-tests/bench)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh
 bash scripts/setup.sh
 core=()
 ui=()

@@ -4,5 +4,6 @@
 # to `cellgraph run`, e.g. `npm run demo -- -p k=7`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh
 bash scripts/setup.sh
 node server/bin/cellgraph run examples/iris/iris.ipynb "$@"

@@ -19,9 +19,10 @@ if ((${#missing[@]} > 0)); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. npm packages. Native addons (better-sqlite3) compile against the installed Node's
-# headers: no header download, which this network would refuse.
-if [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
+# 2. Node 24 LTS (scripts/node.sh), then npm packages. Native addons (better-sqlite3) compile
+# against the installed Node's headers: no header download, which this network would refuse.
+source scripts/node.sh
+if [ -z "${npm_config_nodedir:-}" ] && [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
 npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json) $(node --version)"
 if [ "$(cat node_modules/.cellgraph-stamp 2>/dev/null)" != "$npm_stamp" ]; then
   log "installing npm packages (npm ci)"

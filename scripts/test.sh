@@ -2,6 +2,7 @@
 # The one test command (README, CI): set-up, then every test suite. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh
 bash scripts/setup.sh
 # Test files are outside the packages' builds: type-check them too (jest only transpiles).
 npx --no-install tsc -p tsconfig.tests.json

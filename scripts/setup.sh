@@ -37,7 +37,8 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -d /usr/include/node ]; then export npm
 npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json) $(node --version)"
 if [ "$(cat node_modules/.cellgraph-stamp 2>/dev/null)" != "$npm_stamp" ]; then
   log "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # node-gyp compiles a native addon's sources in parallel (better-sqlite3: most of a cold install).
+  JOBS=max npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_stamp" > node_modules/.cellgraph-stamp
 fi
 

@@ -23,7 +23,7 @@ fi
 # against the installed Node's headers: no header download, which this network would refuse.
 source scripts/node.sh
 if [ -z "${npm_config_nodedir:-}" ] && [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
-npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json) $(node --version)"
+npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json dev/package.json) $(node --version)"
 if [ "$(cat node_modules/.cellgraph-stamp 2>/dev/null)" != "$npm_stamp" ]; then
   log "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error

@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkflowIR } from '@cellgraph/schema';
-import { compileNotebook } from '../compiler';
-import { buildImage } from '../images';
-import { planWorkflowLayers } from '../images/workflow-layers';
-import { FilesystemStore } from '../stores';
-import { pushMachineBaseImage, startRegistry } from '../dev-services/registry';
+import { compileNotebook } from '@cellgraph/server/dist/compiler';
+import { buildImage } from '@cellgraph/server/dist/images';
+import { planWorkflowLayers } from '@cellgraph/server/dist/images/workflow-layers';
+import { FilesystemStore } from '@cellgraph/server/dist/stores';
+import { pushMachineBaseImage, startRegistry } from '../services/registry';
 
 type Report = (name: string, value: number, unit: string, target?: string) => void;
 

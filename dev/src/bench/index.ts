@@ -8,12 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunSummary, TaskIR, TaskResult, WorkflowIR, attemptKey } from '@cellgraph/schema';
-import { compileNotebook } from '../compiler';
-import { Engine } from '../engine/engine';
-import type { AttemptHandle, Executor } from '../executors/executor';
-import { LocalExecutor } from '../executors/local/local-executor';
-import { SqliteStateStore } from '../state/sqlite-state-store';
-import { FilesystemStore, sha256 } from '../stores';
+import { compileNotebook } from '@cellgraph/server/dist/compiler';
+import { Engine } from '@cellgraph/server/dist/engine/engine';
+import type { AttemptHandle, Executor } from '@cellgraph/server/dist/executors/executor';
+import { LocalExecutor } from '@cellgraph/server/dist/executors/local/local-executor';
+import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-store';
+import { FilesystemStore, sha256 } from '@cellgraph/server/dist/stores';
 import { benchImages } from './images';
 import { benchServer } from './server';
 import { benchKubernetes } from './kubernetes';
@@ -82,7 +82,8 @@ async function benchCompile(root: string): Promise<void> {
   report('`cellgraph validate`, 50-cell notebook, fresh process', cli(root, 'validate', file), 'ms', '<= 3000 ms');
 }
 
-const CLI = path.resolve(__dirname, '..', 'cli', 'main.js');
+/** The built CLI of the server package (benches time it as users run it). */
+const CLI = require.resolve('@cellgraph/server/dist/cli/main.js');
 
 /** Wall time of one `cellgraph` command in a fresh Node process, as users pay it. */
 function cli(cwd: string, ...args: string[]): number {

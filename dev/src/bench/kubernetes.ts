@@ -13,14 +13,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowIR } from '@cellgraph/schema';
-import { bindImage } from '../cli/kubernetes-session';
-import { compileNotebook } from '../compiler';
-import { startTestCluster } from '../dev-services/test-cluster';
-import { Engine } from '../engine/engine';
-import { KubernetesExecutor, PodTiming } from '../executors/kubernetes/kubernetes-executor';
-import { KubernetesTarget } from '../executors/kubernetes/pod-spec';
-import { SqliteStateStore } from '../state/sqlite-state-store';
-import { openStore } from '../stores';
+import { bindImage } from '@cellgraph/server/dist/cli/kubernetes-session';
+import { compileNotebook } from '@cellgraph/server/dist/compiler';
+import { startTestCluster } from '../services/test-cluster';
+import { Engine } from '@cellgraph/server/dist/engine/engine';
+import { KubernetesExecutor, PodTiming } from '@cellgraph/server/dist/executors/kubernetes/kubernetes-executor';
+import { KubernetesTarget } from '@cellgraph/server/dist/executors/kubernetes/pod-spec';
+import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-store';
+import { openStore } from '@cellgraph/server/dist/stores';
 import { chainNotebook, fanNotebook } from './notebooks';
 
 type Report = (name: string, value: number, unit: string, target?: string) => void;

@@ -8,18 +8,19 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunDetail, Schedule, WorkflowIR } from '@cellgraph/schema';
-import { compileNotebook } from '../compiler';
-import { Engine, RunHandle } from '../engine/engine';
-import { LocalExecutor } from '../executors/local/local-executor';
-import { InMemoryScheduleRepository, RunPort, Scheduler } from '../scheduler';
-import { SqliteStateStore } from '../state/sqlite-state-store';
-import { FilesystemStore } from '../stores';
+import { compileNotebook } from '@cellgraph/server/dist/compiler';
+import { Engine, RunHandle } from '@cellgraph/server/dist/engine/engine';
+import { LocalExecutor } from '@cellgraph/server/dist/executors/local/local-executor';
+import { InMemoryScheduleRepository, RunPort, Scheduler } from '@cellgraph/server/dist/scheduler';
+import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-store';
+import { FilesystemStore } from '@cellgraph/server/dist/stores';
 import { chainNotebook, fanNotebook } from './notebooks';
 
 type Report = (name: string, value: number, unit: string, target?: string) => void;
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = path.resolve(__dirname, '..', 'cli', 'main.js');
+/** The built CLI of the server package (benches time it as users run it). */
+const CLI = require.resolve('@cellgraph/server/dist/cli/main.js');
 
 /** A `cellgraph server` child process on 127.0.0.1 and the few calls the bench makes. */
 interface BenchServer {

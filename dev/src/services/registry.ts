@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildLayer, digestOf } from '../images/layer';
-import { MediaTypes } from '../images/oci-types';
-import { RegistryClient } from '../images/registry-client';
-import type { TarEntry } from '../images/deterministic-tar';
+import { buildLayer, digestOf } from '@cellgraph/server/dist/images/layer';
+import { MediaTypes } from '@cellgraph/server/dist/images/oci-types';
+import { RegistryClient } from '@cellgraph/server/dist/images/registry-client';
+import type { TarEntry } from '@cellgraph/server/dist/images/deterministic-tar';
 
 /**
  * A real OCI registry for tests: Debian's `docker-registry` (distribution 2.8) on

@@ -25,8 +25,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { toKubeError } from '../executors/kubernetes/kube-errors';
-import { PodInformer } from '../executors/kubernetes/pod-informer';
+import { toKubeError } from '@cellgraph/server/dist/executors/kubernetes/kube-errors';
+import { PodInformer } from '@cellgraph/server/dist/executors/kubernetes/pod-informer';
 
 const run = promisify(execFile);
 

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../scheduler/clock';
+import type { Clock, TimerHandle } from '@cellgraph/server/dist/scheduler/clock';
 
 /**
  * A clock tests move by hand: timers run in time order as `advance` passes them, with

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { ApiError, ListRunsResponse, RunDetail } from '@cellgraph/schema';
-import { TestCell, code, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
 
 jest.setTimeout(120_000);

@@ -23,7 +23,7 @@ import {
 } from '@cellgraph/schema';
 import { HookServer, startHookServer } from '../../notify/__tests__/hook-server';
 import { scheduledRunId } from '../../scheduler';
-import { TestCell, code, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { CLI, ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
 
 jest.setTimeout(120_000);

@@ -22,7 +22,7 @@ import {
   TaskOutputsResponse,
   VersionDiffResponse
 } from '@cellgraph/schema';
-import { TestCell, code, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { CLI, ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
 
 jest.setTimeout(120_000);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunSummary } from '@cellgraph/schema';
-import { TestCell, code, linkNodeModules, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, linkNodeModules, notebookText } from '@cellgraph/dev/test-support/notebooks';
 
 jest.setTimeout(120_000);
 

@@ -12,7 +12,7 @@ import { compileNotebook } from '../../compiler';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { SqliteStateStore } from '../../state/sqlite-state-store';
 import { FilesystemStore } from '../../stores';
-import { TestCell, code, linkNodeModules, md, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, linkNodeModules, md, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { Engine } from '../engine';
 
 jest.setTimeout(120_000);

@@ -12,11 +12,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TaskResult, WorkflowIR, taskFinalResultKey } from '@cellgraph/schema';
 import { compileNotebook } from '../../compiler';
-import { TestS3Server, startS3Server } from '../../dev-services/s3-server';
+import { TestS3Server, startS3Server } from '@cellgraph/dev/services/s3-server';
 import { publishWorkflow } from '../../engine/workflow-files';
 import { KubernetesTarget } from '../../executors/kubernetes/pod-spec';
 import { openStore } from '../../stores';
-import { code, notebookText } from '../../test-support/notebooks';
+import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { ArgoExportOptions, argoCronWorkflow, argoNames, argoWorkflow } from '../argo';
 
 jest.setTimeout(180_000);

@@ -12,7 +12,7 @@ import { decodeValue } from '@cellgraph/kernel';
 import { compileNotebook } from '../../compiler';
 import { publishWorkflow } from '../../engine/workflow-files';
 import { FilesystemStore } from '../../stores';
-import { pushMachineBaseImage, startRegistry, TestRegistry } from '../../dev-services/registry';
+import { pushMachineBaseImage, startRegistry, TestRegistry } from '@cellgraph/dev/services/registry';
 import { BuildEvent, buildImage } from '../image-builder';
 import { ImagePaths } from '../workflow-layers';
 

@@ -9,8 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileNotebook } from '../../compiler';
 import { FilesystemStore } from '../../stores';
-import { pushMachineBaseImage, startRegistry, TestRegistry } from '../../dev-services/registry';
-import { RegistryProxy, startRegistryProxy } from '../../test-support/registry-proxy';
+import { pushMachineBaseImage, startRegistry, TestRegistry } from '@cellgraph/dev/services/registry';
+import { RegistryProxy, startRegistryProxy } from '@cellgraph/dev/test-support/registry-proxy';
 import { buildImage, BuildImageOptions } from '../image-builder';
 
 jest.setTimeout(300_000);

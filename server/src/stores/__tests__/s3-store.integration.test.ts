@@ -11,11 +11,11 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeValue } from '@cellgraph/kernel';
 import type { StoreConfig } from '@cellgraph/schema';
 import { compileNotebook } from '../../compiler';
-import { startS3Server, TestS3Server } from '../../dev-services/s3-server';
+import { startS3Server, TestS3Server } from '@cellgraph/dev/services/s3-server';
 import { Engine } from '../../engine/engine';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { SqliteStateStore } from '../../state/sqlite-state-store';
-import { code, linkNodeModules, notebookText } from '../../test-support/notebooks';
+import { code, linkNodeModules, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { openStore, sha256 } from '..';
 import { S3Store, StoreUnavailableError } from '../s3-store';
 

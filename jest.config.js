@@ -7,10 +7,20 @@
  * ts-jest transpiles only; scripts/test.sh type-checks sources (tsc -b) and tests
  * (tsconfig.tests.json) first.
  */
+/** Packages published only as ES modules that server code require()s (see transform). */
+const ESM_ONLY = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+
 const shared = {
   testEnvironment: 'node',
   roots: ['<rootDir>/schema/src', '<rootDir>/kernel-lib/src', '<rootDir>/server/src', '<rootDir>/dev/src', '<rootDir>/examples'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+    // ES-module-only packages (the Kubernetes client 1.x and its OpenID client): Node >= 22.12
+    // require()s them natively, but jest's own module loader does not, so jest gets them as
+    // CommonJS, transpiled once and cached.
+    '^.+\\.js$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest-esm.json' }]
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   moduleNameMapper: {
     '^@cellgraph/schema$': '<rootDir>/schema/src/index.ts',
     '^@cellgraph/kernel$': '<rootDir>/kernel-lib/src/index.ts',

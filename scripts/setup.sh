@@ -45,6 +45,19 @@ if [ "$(cat .venv/.cellgraph-stamp 2>/dev/null)" != "$venv_stamp" ]; then
   node_modules/.bin/tslab install --python="$ROOT/.venv/bin/python" --sys-prefix --binary="$ROOT/node_modules/.bin/tslab" >/dev/null
   echo "$venv_stamp" > .venv/.cellgraph-stamp
 fi
+# The kernelspecs start tslab with Node 24 by absolute path: tslab's `#!/usr/bin/env node`
+# would pick whatever node comes first on the PATH of the shell JupyterLab was started from.
+.venv/bin/python - "$(command -v node)" "$ROOT/node_modules/tslab/bin/tslab" <<'EOF'
+import json, pathlib, sys
+node, tslab = sys.argv[1:]
+for name, extra in (('tslab', []), ('jslab', ['--js'])):
+    spec_file = pathlib.Path(sys.prefix, 'share', 'jupyter', 'kernels', name, 'kernel.json')
+    spec = json.loads(spec_file.read_text())
+    argv = [node, tslab, 'kernel', '--config-path', '{connection_file}', *extra]
+    if spec['argv'] != argv:
+        spec['argv'] = argv
+        spec_file.write_text(json.dumps(spec, sort_keys=True))
+EOF
 
 # 5. A real Kubernetes control plane for the Kubernetes tests: kube-apiserver built from the
 # Go module proxy and Debian's etcd-server, cached outside the repository by version (the

@@ -17,6 +17,8 @@ import { FilesystemStore, sha256 } from '@cellgraph/server/dist/stores';
 import { benchImages } from './images';
 import { benchServer } from './server';
 import { benchKubernetes } from './kubernetes';
+import { benchSqlite } from './sqlite';
+import { median } from './median';
 import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
 
 interface Figure {
@@ -31,11 +33,6 @@ function report(name: string, value: number, unit: string, target?: string): voi
   figures.push({ name, value, unit, target });
   const shown = unit === 'ms' ? value.toFixed(1) : unit === 'MiB' ? value.toFixed(1) : value.toFixed(2);
   process.stdout.write(`  ${name.padEnd(72)} ${shown.padStart(10)} ${unit}${target ? `   (target ${target})` : ''}\n`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function compile(text: string, name: string): WorkflowIR {
@@ -225,6 +222,7 @@ async function main(): Promise<void> {
       ['fan', benchFan],
       ['cached', benchCachedRerun],
       ['large-dag', benchLargeDag],
+      ['sqlite', (dir: string) => benchSqlite(dir, report)],
       ['images', (dir: string) => benchImages(dir, report)],
       ['server', (dir: string) => benchServer(dir, report)],
       ['kubernetes', (dir: string) => benchKubernetes(dir, report)]

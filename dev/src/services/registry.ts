@@ -112,10 +112,10 @@ function machineRuntimeEntries(): TarEntry[] {
 
 /**
  * Pushes a Node base image made from this machine's own files (no internet pulls) as
- * `<host>/<repository>:<tag>`, behind an image index as Docker Hub serves `node:20`, so
+ * `<host>/<repository>:<tag>`, behind an image index as Docker Hub serves `node:24`, so
  * the builder's manifest-list resolution is exercised. Returns the reference.
  */
-export async function pushMachineBaseImage(host: string, repository = 'base/node', tag = '20'): Promise<string> {
+export async function pushMachineBaseImage(host: string, repository = 'base/node', tag = process.versions.node.split('.')[0]): Promise<string> {
   const layer = buildLayer('base', machineRuntimeEntries());
   const config = Buffer.from(
     JSON.stringify({

@@ -20,7 +20,7 @@ export interface TestCluster {
   agent: TestNode;
   registry: TestRegistry;
   s3: TestS3Server;
-  /** The Node base image pushed to the registry (`host/base/node:20`). */
+  /** The Node base image pushed to the registry (`host/base/node:<this node's major>`). */
   baseImage: string;
   namespace: string;
   bucket: string;
@@ -51,7 +51,7 @@ export async function startTestCluster(options: { namespace?: string; target?: R
     kc.loadFromFile(kube.kubeconfigPath);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const namespace = options.namespace ?? 'cellgraph-e2e';
-    await core.createNamespace({ metadata: { name: namespace } });
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
     const agent = await startTestNode({ kubeconfigPath: kube.kubeconfigPath, namespace });
     started.push(agent);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-cluster-'));

@@ -121,11 +121,11 @@ class Node implements TestNode {
   private async register(): Promise<void> {
     const capacity = { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110' };
     try {
-      await this.core.createNode({ metadata: { name: this.nodeName, labels: this.labels } });
+      await this.core.createNode({ body: { metadata: { name: this.nodeName, labels: this.labels } } });
     } catch (err) {
       if (toKubeError(err).status !== 409) throw toKubeError(err);
     }
-    const { body } = await this.core.readNode(this.nodeName);
+    const body = await this.core.readNode({ name: this.nodeName });
     const now = new Date();
     body.status = {
       capacity,
@@ -134,7 +134,7 @@ class Node implements TestNode {
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'cellgraph test node is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
       nodeInfo: { architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: 'cellgraph-test-node', kubeProxyVersion: '', containerRuntimeVersion: 'chroot://', bootID: '', kernelVersion: os.release(), machineID: '', osImage: 'Debian', systemUUID: '' }
     };
-    await this.core.replaceNodeStatus(this.nodeName, body);
+    await this.core.replaceNodeStatus({ name: this.nodeName, body });
   }
 
   private async onPod(name: string, pod: k8s.V1Pod | undefined): Promise<void> {
@@ -166,7 +166,7 @@ class Node implements TestNode {
     const binding: k8s.V1Binding = { metadata: { name, namespace: this.options.namespace }, target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName } };
     // Recorded first: the bound pod's watch event may start it before the binding call returns.
     this.history.push({ namespace: this.options.namespace, name, phase: 'Pending', boundAt: Date.now() });
-    await this.retry(() => this.core.createNamespacedPodBinding(name, this.options.namespace, binding));
+    await this.retry(() => this.core.createNamespacedPodBinding({ name, namespace: this.options.namespace, body: binding }));
   }
 
   private record(name: string): PodRecord {
@@ -347,7 +347,7 @@ class Node implements TestNode {
   }
 
   private async removePod(name: string): Promise<void> {
-    await this.retry(() => this.core.deleteNamespacedPod(name, this.options.namespace, undefined, undefined, 0)).catch((err: Error) => {
+    await this.retry(() => this.core.deleteNamespacedPod({ name, namespace: this.options.namespace, gracePeriodSeconds: 0 })).catch((err: Error) => {
       if (toKubeError(err).status !== 404) throw err;
     });
   }
@@ -387,7 +387,7 @@ class Node implements TestNode {
       }
       let secret: k8s.V1Secret;
       try {
-        secret = (await this.core.readNamespacedSecret(ref.name as string, this.options.namespace)).body;
+        secret = await this.core.readNamespacedSecret({ name: ref.name as string, namespace: this.options.namespace });
       } catch (err) {
         throw new Error(`secret "${ref.name}" not found (${toKubeError(err).message})`);
       }
@@ -405,9 +405,9 @@ class Node implements TestNode {
   private async setStatus(name: string, status: (current: k8s.V1PodStatus) => k8s.V1PodStatus): Promise<boolean> {
     for (let i = 0; !this.stopped; i++) {
       try {
-        const { body } = await this.core.readNamespacedPodStatus(name, this.options.namespace);
+        const body = await this.core.readNamespacedPodStatus({ name, namespace: this.options.namespace });
         body.status = status(body.status ?? {});
-        await this.core.replaceNamespacedPodStatus(name, this.options.namespace, body);
+        await this.core.replaceNamespacedPodStatus({ name, namespace: this.options.namespace, body });
         return true;
       } catch (err) {
         const e = toKubeError(err);

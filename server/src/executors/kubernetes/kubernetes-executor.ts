@@ -123,13 +123,13 @@ export class KubernetesExecutor implements Executor {
 
   createPod(manifest: k8s.V1Pod): Promise<k8s.V1Pod> {
     this.stats.podsCreated += 1;
-    return this.api(async () => (await this.core.createNamespacedPod(this.options.target.namespace, manifest)).body);
+    return this.api(() => this.core.createNamespacedPod({ namespace: this.options.target.namespace, body: manifest }));
   }
 
   /** Deletes a pod; one already gone counts as deleted. */
   async deletePod(name: string, gracePeriodSeconds?: number): Promise<void> {
     try {
-      await this.api(() => this.core.deleteNamespacedPod(name, this.options.target.namespace, undefined, undefined, gracePeriodSeconds));
+      await this.api(() => this.core.deleteNamespacedPod({ name, namespace: this.options.target.namespace, gracePeriodSeconds }));
       this.stats.podsDeleted += 1;
     } catch (err) {
       if (toKubeError(err).status !== 404) throw err;

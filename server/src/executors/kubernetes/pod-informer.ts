@@ -113,7 +113,7 @@ export class PodInformer {
 
   private async list(): Promise<void> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
-    const { body } = await core.listNamespacedPod(this.namespace, undefined, undefined, undefined, undefined, this.labelSelector);
+    const body = await core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector });
     this.stats.lists += 1;
     this.resourceVersion = body.metadata?.resourceVersion ?? '';
     const seen = new Set<string>();

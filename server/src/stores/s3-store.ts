@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { ArtifactRef, StoreConfig } from '@cellgraph/schema';
 import { IntegrityError, NotFoundError } from '../errors';
+import { retry } from '../retry';
 import { ArtifactStore, assertContentHash, assertSafeKey, sha256 } from './artifact-store';
 
 type S3Config = Extract<StoreConfig, { kind: 's3' }>;
@@ -119,15 +120,8 @@ export class S3Store implements ArtifactStore {
    * restarts produces exactly those. Every request here is idempotent (content-addressed
    * PUTs, GETs, HEADs), so repeating one is safe.
    */
-  private async retrying<T>(request: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      try {
-        return await request();
-      } catch (e) {
-        if (i >= CONNECTION_RETRY_MS.length || !isConnectionFailure(e)) throw e;
-        await new Promise((r) => setTimeout(r, CONNECTION_RETRY_MS[i]));
-      }
-    }
+  private retrying<T>(request: () => Promise<T>): Promise<T> {
+    return retry(request, CONNECTION_RETRY);
   }
 
   private async exists(key: string): Promise<boolean> {
@@ -194,8 +188,11 @@ export class S3Store implements ArtifactStore {
   }
 }
 
-/** Pauses before repeating a request whose connection failed: ~8 s in all, on top of the SDK's own retries. */
-const CONNECTION_RETRY_MS = [250, 500, 1000, 2000, 4000];
+/**
+ * Repeating a request whose connection failed: five more tries, on top of the SDK's own
+ * retries. Full-jitter waits capped at 0.5, 1, 2, 4, 8 s: ~8 s in all on average.
+ */
+const CONNECTION_RETRY = { attempts: 6, baseMs: 500, maxMs: 8000, retryable: isConnectionFailure };
 
 /** The connection failed and the SDK did not retry it (an answer from S3, or a failure it retried, it has judged already). */
 function isConnectionFailure(e: unknown): boolean {

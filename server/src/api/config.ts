@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { parseOrThrow } from '../zod-issue';
 import type { KubernetesFlags } from '../cli/kubernetes-options';
 
 /** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
@@ -82,14 +83,14 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     webhookTimeoutSeconds: flags.webhookTimeoutSeconds,
     executor: flags.executor ?? blank(env.CELLGRAPH_EXECUTOR) ?? 'local'
   };
-  const parsed = ServerConfig.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = String(issue.path[0]) as keyof ServerConfig;
-    const shown = key === 'token' ? '' : ` (got ${JSON.stringify(raw[key])})`;
-    throw new ValidationError(`invalid server configuration: ${SOURCES[key] ?? key}: ${issue.message}${shown}`, key);
-  }
-  const config = parsed.data;
+  const key = (path: string[]) => path[0] as keyof ServerConfig;
+  const config = parseOrThrow(ServerConfig, raw, {
+    context: 'invalid server configuration',
+    field: key,
+    label: (path) => SOURCES[key(path)] ?? key(path),
+    // The token is a secret: never echoed.
+    suffix: (path) => (key(path) === 'token' ? '' : ` (got ${JSON.stringify(raw[key(path)])})`)
+  });
   if (!isLoopback(config.host) && config.token === undefined) {
     throw new ValidationError(
       `refusing to listen on ${config.host} without a token: set CELLGRAPH_TOKEN (at least 16 characters) or use a loopback host such as 127.0.0.1`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UpstreamError } from '../errors';
 import { retry } from '../retry';
 import type { RegistryCredentials } from './credentials';
 import { digestOf } from './layer';
@@ -6,8 +7,7 @@ import { MediaTypes } from './oci-types';
 import { registryHost } from './reference';
 
 /** A registry answered with an error, or could not be reached; `status` is 0 when unreachable. */
-export class RegistryError extends Error {
-  override readonly name = 'RegistryError';
+export class RegistryError extends UpstreamError {
   constructor(
     message: string,
     readonly status: number

@@ -3,13 +3,15 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
   AbortMultipartUploadCommand
 } from '@aws-sdk/client-s3';
 import type { ArtifactRef, StoreConfig } from '@cellgraph/schema';
-import { IntegrityError, NotFoundError } from '../errors';
+import { IntegrityError, NotFoundError, StoreUnavailableError } from '../errors';
 import { retry } from '../retry';
 import { ArtifactStore, assertContentHash, assertSafeKey, sha256 } from './artifact-store';
 
@@ -18,11 +20,6 @@ type S3Config = Extract<StoreConfig, { kind: 's3' }>;
 // The SDK warns on Node 20 about versions published after January 2027. cellgraph pins
 // the SDK exactly, so the warning does not apply, and it would land in every task's log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/** The S3 store could not do its work (unreachable, refused, ...) after its retries. */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-}
 
 /** Tuning, mostly for tests: retries and the multipart threshold. */
 export interface S3StoreOptions {
@@ -203,6 +200,5 @@ function isConnectionFailure(e: unknown): boolean {
 }
 
 function isNotFound(e: unknown): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
+  return e instanceof NotFound || e instanceof NoSuchKey || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 }

@@ -2,10 +2,10 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { parseOrThrow } from '../zod-issue';
-import type { KubernetesFlags } from '../cli/kubernetes-options';
+import { HOME_DIR_NAME, type KubernetesSettings } from '../runtime';
 
 /** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
-export interface ServerFlags extends KubernetesFlags {
+export interface ServerFlags extends KubernetesSettings {
   host?: string;
   port?: string;
   home?: string;
@@ -73,7 +73,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
   const raw = {
     host: flags.host ?? blank(env.CELLGRAPH_HOST) ?? '127.0.0.1',
     port: flags.port ?? blank(env.CELLGRAPH_PORT) ?? DEFAULT_PORT,
-    home: path.resolve(cwd, flags.home ?? blank(env.CELLGRAPH_HOME) ?? path.join(workDir, '.cellgraph')),
+    home: path.resolve(cwd, flags.home ?? blank(env.CELLGRAPH_HOME) ?? path.join(workDir, HOME_DIR_NAME)),
     workDir,
     token: blank(env.CELLGRAPH_TOKEN),
     concurrency: flags.concurrency,

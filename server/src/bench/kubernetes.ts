@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowIR } from '@cellgraph/schema';
-import { bindImage } from '../cli/kubernetes-session';
+import { bindImage } from '../runtime/kubernetes';
 import { compileNotebook } from '../compiler';
 import { startTestCluster } from '../dev-services/test-cluster';
 import { Engine } from '../engine/engine';

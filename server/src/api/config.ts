@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
-import type { KubernetesFlags } from '../cli/kubernetes-options';
+import { parseOrThrow } from '../zod-issue';
+import { HOME_DIR_NAME, type KubernetesSettings } from '../runtime';
 
 /** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
-export interface ServerFlags extends KubernetesFlags {
+export interface ServerFlags extends KubernetesSettings {
   host?: string;
   port?: string;
   home?: string;
@@ -72,7 +73,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
   const raw = {
     host: flags.host ?? blank(env.CELLGRAPH_HOST) ?? '127.0.0.1',
     port: flags.port ?? blank(env.CELLGRAPH_PORT) ?? DEFAULT_PORT,
-    home: path.resolve(cwd, flags.home ?? blank(env.CELLGRAPH_HOME) ?? path.join(workDir, '.cellgraph')),
+    home: path.resolve(cwd, flags.home ?? blank(env.CELLGRAPH_HOME) ?? path.join(workDir, HOME_DIR_NAME)),
     workDir,
     token: blank(env.CELLGRAPH_TOKEN),
     concurrency: flags.concurrency,
@@ -82,14 +83,14 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     webhookTimeoutSeconds: flags.webhookTimeoutSeconds,
     executor: flags.executor ?? blank(env.CELLGRAPH_EXECUTOR) ?? 'local'
   };
-  const parsed = ServerConfig.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = String(issue.path[0]) as keyof ServerConfig;
-    const shown = key === 'token' ? '' : ` (got ${JSON.stringify(raw[key])})`;
-    throw new ValidationError(`invalid server configuration: ${SOURCES[key] ?? key}: ${issue.message}${shown}`, key);
-  }
-  const config = parsed.data;
+  const key = (path: string[]) => path[0] as keyof ServerConfig;
+  const config = parseOrThrow(ServerConfig, raw, {
+    context: 'invalid server configuration',
+    field: key,
+    label: (path) => SOURCES[key(path)] ?? key(path),
+    // The token is a secret: never echoed.
+    suffix: (path) => (key(path) === 'token' ? '' : ` (got ${JSON.stringify(raw[key(path)])})`)
+  });
   if (!isLoopback(config.host) && config.token === undefined) {
     throw new ValidationError(
       `refusing to listen on ${config.host} without a token: set CELLGRAPH_TOKEN (at least 16 characters) or use a loopback host such as 127.0.0.1`,

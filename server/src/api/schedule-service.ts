@@ -1,9 +1,8 @@
 import { JsonValue, ScheduleCreate, ScheduleCreateInput, ScheduleUpdate, ScheduleView } from '@cellgraph/schema';
 import { checkParamKinds } from '../engine/params';
-import { ValidationError } from '../errors';
+import { ConflictError, ValidationError } from '../errors';
 import { parseOrThrow, type Scheduler } from '../scheduler';
 import type { WorkflowVersionStore } from '../state/version-store';
-import { HttpError } from './http-errors';
 import type { IrCache } from './ir-cache';
 
 /**
@@ -75,12 +74,11 @@ async function inBody<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (!(e instanceof Error)) throw e;
-    const field = (e as Error & { field?: unknown }).field;
-    if (typeof field !== 'string' || field.startsWith('body.')) throw e;
+    if (!(e instanceof ValidationError || e instanceof ConflictError)) throw e;
+    const field = e.field;
+    if (field === undefined || field.startsWith('body.')) throw e;
     const message = e.message.startsWith(`${field}:`) ? `body.${e.message}` : `body.${field}: ${e.message}`;
-    if (e.name === 'ValidationError') throw new ValidationError(message, `body.${field}`);
-    if (e.name === 'ConflictError') throw new HttpError(409, 'conflict', message, `body.${field}`);
-    throw e;
+    if (e instanceof ValidationError) throw new ValidationError(message, `body.${field}`);
+    throw new ConflictError(message, `body.${field}`);
   }
 }

@@ -80,7 +80,7 @@ export class WorkflowService {
       notebookPath: r.notebookPath,
       promotedAt: r.promotedAt,
       tasks: ir.tasks.map((t) => t.name),
-      params: ir.params.map((p) => ({ name: p.name, type: p.type, default: p.default }))
+      params: ir.params.map((p) => ({ name: p.name, kind: p.kind, type: p.type, default: p.default }))
     };
   }
 }

@@ -62,32 +62,6 @@ function networkMessage(e: unknown): string {
   return field(e, 'message') ?? String(e);
 }
 
-/**
- * The wait before attempt `n` (2, 3, ...): `baseMs` doubling each time, capped, with
- * ±20 % jitter so receivers coming back from an outage are not hit in lockstep.
- */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 2));
-  return Math.round(exp * (0.8 + 0.4 * random()));
-}
-
-/** Resolves after `ms`, or early (false) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    timer.unref();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** A URL fit for a log line: no query string or credentials (they may carry tokens). */
 export function redactUrl(url: string): string {
   try {

@@ -255,7 +255,7 @@ describe('schedules over HTTP and the remote CLI', () => {
     expect(cellgraph(['get', 'cli'])).toMatchObject({ code: 2, stderr: expect.stringContaining('no schedule "cli"') });
     expect(cellgraph(['create', 'nightly', '--cron', '0 0 30 2 *'])).toMatchObject({ code: 2, stderr: expect.stringContaining('body.cron: "0 0 30 2 *" never fires') });
     expect(cellgraph(['create', 'nightly', '--cron', '0 0 * * *', '--timezone', 'Nowhere/Land'])).toMatchObject({ code: 2, stderr: expect.stringContaining('body.timezone') });
-    expect(cellgraph(['create', 'nightly', '--cron', '0 0 * * *', '-p', 'n=many'])).toMatchObject({ code: 2, stderr: expect.stringContaining('-p n: must be a number') });
+    expect(cellgraph(['create', 'nightly', '--cron', '0 0 * * *', '-p', 'n=many'])).toMatchObject({ code: 2, stderr: expect.stringContaining('parameter "n" (number): must be a number, got "many"') });
     expect(cellgraph(['create', 'ghost', '--cron', '0 0 * * *'])).toMatchObject({ code: 2, stderr: expect.stringContaining('workflow "ghost" has no promoted versions') });
     expect(cellgraph(['create', 'nightly', '--id', auto.id, '--cron', '0 0 * * *'])).toMatchObject({ code: 1, stderr: expect.stringContaining('already exists') });
     expect(cellgraph(['delete', auto.id]).code).toBe(0);

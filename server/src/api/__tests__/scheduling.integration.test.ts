@@ -200,7 +200,7 @@ describe('scheduled runs through the real run service', () => {
     await expect(s.schedules.create({ ...base, cron: '0 0 30 2 *' })).rejects.toMatchObject({ name: 'ValidationError', field: 'body.cron', message: expect.stringMatching(/^body\.cron: .*never fires/) });
     await expect(s.schedules.create({ ...base, timezone: 'Mars/Olympus' })).rejects.toMatchObject({ name: 'ValidationError', field: 'body.timezone' });
     await s.schedules.create({ ...base, id: 'taken' });
-    await expect(s.schedules.create({ ...base, id: 'taken' })).rejects.toMatchObject({ status: 409, code: 'conflict', field: 'body.id' });
+    await expect(s.schedules.create({ ...base, id: 'taken' })).rejects.toMatchObject({ name: 'ConflictError', kind: 'conflict', field: 'body.id' });
     await expect(s.schedules.update('taken', { params: { n: false } })).rejects.toMatchObject({ field: 'body.params.n' });
     await expect(s.schedules.update('nope', { paused: true })).rejects.toMatchObject({ name: 'NotFoundError' });
     expect((await s.schedules.list()).map((v) => v.id)).toEqual(['taken']);

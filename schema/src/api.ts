@@ -61,6 +61,15 @@ export const NotebookFileName = z
   .refine((s) => !s.includes('..'), 'must not contain ".."');
 
 /**
+ * A folder inside the server's work directory, relative to it (`analysis/2026`; empty: the
+ * work directory itself): `/`-separated names, none `.` or `..`, not absolute.
+ */
+export const NotebookDir = z
+  .string()
+  .max(1024)
+  .refine((s) => s === '' || s.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..' && !/[\\\0]/.test(seg)), 'must be a relative folder inside the work directory (names separated by "/", no "." or "..")');
+
+/**
  * Where a notebook comes from: a path on the server's machine, or the content itself
  * (with a file name, which names the workflow). Exactly one of the two.
  */
@@ -69,7 +78,14 @@ const NotebookSourceFields = {
   notebookPath: z.string().min(1).max(4096).optional(),
   notebook: NotebookContent.optional(),
   /** File name for `notebook` content (default `notebook.ipynb`); the workflow is named after it. */
-  notebookName: NotebookFileName.optional()
+  notebookName: NotebookFileName.optional(),
+  /**
+   * Folder of `notebook` content relative to the server's work directory: its tasks run there
+   * and its imports and data files resolve from there, as in the kernel (JupyterLab sends the
+   * notebook's folder). Ignored when the server has no such folder: the content runs in the
+   * work directory, as without it.
+   */
+  notebookDir: NotebookDir.optional()
 };
 
 function exactlyOneSource(v: { notebookPath?: string; notebook?: unknown }, ctx: z.RefinementCtx): void {

@@ -16,17 +16,30 @@ export interface SubmittedNotebook {
 const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Where uploaded content runs: its folder under the work directory when the server has it
+ * (JupyterLab sends the notebook's folder, so data files next to it and node_modules above
+ * it resolve as in the kernel), else the work directory.
+ */
+function uploadDir(workDir: string, notebookDir: string | undefined): string {
+  if (!notebookDir) return workDir;
+  const dir = path.resolve(workDir, notebookDir);
+  // The schema refuses `..` and absolute paths; this keeps the folder inside whatever it let through.
+  if (path.relative(workDir, dir).startsWith('..')) throw new ValidationError('notebookDir: must be inside the work directory', 'body.notebookDir');
+  return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? dir : workDir;
+}
+
+/**
  * Reads the notebook a run or promotion request names: a path on the server's machine
  * (absolute or relative to the work directory; must be an existing .ipynb file), or
- * uploaded content, which runs in the work directory under its file name.
+ * uploaded content, which runs under its file name in its folder (see uploadDir).
  */
 export function readSubmittedNotebook(
-  source: { notebookPath?: string; notebook?: NotebookContent; notebookName?: string },
+  source: { notebookPath?: string; notebook?: NotebookContent; notebookName?: string; notebookDir?: string },
   workDir: string
 ): SubmittedNotebook {
   if (source.notebook !== undefined) {
     const text = typeof source.notebook === 'string' ? source.notebook : JSON.stringify(source.notebook, null, 1);
-    return { path: path.join(workDir, source.notebookName ?? 'notebook.ipynb'), text };
+    return { path: path.join(uploadDir(workDir, source.notebookDir), source.notebookName ?? 'notebook.ipynb'), text };
   }
   const given = source.notebookPath ?? '';
   if (given.includes('\0')) throw new ValidationError('notebookPath: must not contain NUL', 'body.notebookPath');

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build';
 import { registerExport } from './commands/export';
 import { registerGraph } from './commands/graph';
+import { registerInit } from './commands/init';
 import { registerLogs } from './commands/logs';
 import { registerOutputs } from './commands/outputs';
 import { registerRun } from './commands/run';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError()
     .option('--server <url>', 'talk to a cellgraph server (token in CELLGRAPH_TOKEN) instead of a local home');
+  registerInit(program);
   registerValidate(program);
   registerGraph(program);
   registerRun(program);

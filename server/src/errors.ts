@@ -28,3 +28,24 @@ export class IntegrityError extends Error {
 export class StateError extends Error {
   override name = 'StateError';
 }
+
+/**
+ * A compile ran past one of the limits that keep it from taking the server with it: its
+ * time or its memory. `limit` names which, `setting` where it is configured.
+ */
+export class CompileLimitError extends Error {
+  override name = 'CompileLimitError';
+  constructor(
+    readonly limit: 'time' | 'memory',
+    /** The limit's value, in seconds or MB. */
+    readonly value: number,
+    /** The setting that configures it (flag / environment variable). */
+    readonly setting: string
+  ) {
+    super(
+      limit === 'time'
+        ? `the compile ran past its time limit of ${value} s (${setting}) and was stopped; nothing was run`
+        : `the compile ran past its memory limit of ${value} MB (${setting}) and was stopped; nothing was run`
+    );
+  }
+}

@@ -68,6 +68,9 @@ export function toApiError(e: unknown): Mapped {
       const field = (err as Error & { field?: unknown }).field;
       return { status: 409, body: body('conflict', err.message, typeof field === 'string' ? field : undefined) };
     }
+    case 'CompileLimitError':
+      // The message names the limit and its setting; the notebook itself may be fine.
+      return { status: 422, body: body('compile-limit', err.message, 'notebook') };
     case 'StateError':
       // StateError messages are written for users (locked database, full disk) and hold no secrets.
       return { status: 503, body: body('unavailable', err.message) };

@@ -5,6 +5,7 @@ import { parseOrThrow, type Scheduler } from '../scheduler';
 import type { WorkflowVersionStore } from '../state/version-store';
 import { HttpError } from './http-errors';
 import type { IrCache } from './ir-cache';
+import type { WebhookGuard } from '../notify/webhook-guard';
 
 /**
  * Schedules as the API serves them: the scheduler's operations, plus what only the server
@@ -15,7 +16,8 @@ export class ScheduleService {
   constructor(
     readonly scheduler: Scheduler,
     private readonly versions: WorkflowVersionStore,
-    private readonly irs: IrCache
+    private readonly irs: IrCache,
+    private readonly webhooks: WebhookGuard
   ) {}
 
   /** NotFoundError (404) for an unknown version; 400 for bad cron, zone or parameters; 409 for a taken id. */
@@ -23,6 +25,7 @@ export class ScheduleService {
     return inBody(async () => {
       const body = parseOrThrow(ScheduleCreate, input);
       await this.checkVersion(body.workflow, body.version, body.params);
+      if (body.webhookUrl !== undefined) await this.webhooks.check(body.webhookUrl, 'webhookUrl');
       return this.scheduler.create(body);
     });
   }
@@ -32,6 +35,7 @@ export class ScheduleService {
     const current = await this.scheduler.get(id);
     return inBody(async () => {
       const patch = parseOrThrow(ScheduleUpdate, input);
+      if (typeof patch.webhookUrl === 'string') await this.webhooks.check(patch.webhookUrl, 'webhookUrl');
       if (patch.version !== undefined || patch.params !== undefined) {
         await this.checkVersion(current.workflow, patch.version ?? current.version, patch.params ?? current.params);
       }

@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { CompilePool } from '../compiler/pool/compile-pool';
 import { Engine } from '../engine/engine';
 import { LocalExecutor } from '../executors/local/local-executor';
-import { RunNotifier } from '../notify';
+import { RunNotifier, WebhookGuard } from '../notify';
 import { Scheduler } from '../scheduler';
 import { scheduleRepository } from '../state/schedule-store';
 import { SqliteStateStore } from '../state/sqlite-state-store';
@@ -102,15 +103,22 @@ export async function startServer(
     taskEntry: options.taskEntry
   });
   const irs = new IrCache(store);
+  const compiles = new CompilePool({
+    workers: config.compileWorkers,
+    timeoutMs: config.compileTimeoutSeconds !== undefined ? config.compileTimeoutSeconds * 1000 : undefined,
+    memoryMb: config.compileMemoryMb,
+    settings: { time: '--compile-timeout-seconds', memory: '--compile-memory-mb' }
+  });
   const runs = new RunService(engine, store, state, irs, prepare);
-  const workflows = new WorkflowService(store, state, irs, runs, config.workDir);
+  const workflows = new WorkflowService(store, state, irs, runs, config.workDir, compiles);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const notifier = new RunNotifier({
     store: state,
     attempts: config.webhookAttempts,
     timeoutMs: config.webhookTimeoutSeconds !== undefined ? config.webhookTimeoutSeconds * 1000 : undefined,
     userAgent: `cellgraph/${options.version}`,
-    log
+    log,
+    guard: new WebhookGuard(config.webhookAllow)
   });
   // Subscribed before runs resume: a resumed run that finishes still notifies.
   engine.onEvent(notifier.listener);
@@ -119,7 +127,7 @@ export async function startServer(
     runs: new ScheduledRuns(state, workflows, runs),
     ...schedulerLog(log)
   });
-  const schedules = new ScheduleService(scheduler, state, irs);
+  const schedules = new ScheduleService(scheduler, state, irs, notifier.guard);
   const context: ApiContext = {
     config,
     version: options.version,
@@ -127,6 +135,7 @@ export async function startServer(
     storeConfig,
     state,
     engine,
+    compiles,
     runs,
     workflows,
     schedules,
@@ -147,6 +156,7 @@ export async function startServer(
     await scheduler.stop();
     await runs.drain(0);
     await notifier.stop(0);
+    await compiles.close();
     stopExecutor();
     await state.close();
     throw err;
@@ -162,6 +172,7 @@ export async function startServer(
       const drained = await runs.drain(config.graceSeconds * 1000);
       await notifier.stop(Math.min(config.graceSeconds * 1000, NOTIFY_GRACE_MS));
       await app.close();
+      await compiles.close();
       stopExecutor();
       await state.close();
       return drained;

@@ -1,0 +1,35 @@
+/**
+ * A compile worker thread: loads the compiler once, warms TypeScript's library parsing with
+ * a trivial notebook (the parsed lib files stay cached in this thread, see
+ * typescript-host.ts), then compiles one job at a time. The pool enforces the limits: it
+ * terminates this thread when a job runs too long, and V8 ends it when its heap is full.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { stamp, type InputStamp } from '../compile-cache';
+import { compileNotebook } from '../index';
+import type { CompileJob, WorkerMessage } from './protocol';
+
+const port = parentPort;
+if (port === null) throw new Error('compile-worker.js runs as a worker thread of the compile pool');
+
+const WARM_UP = JSON.stringify({
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: {},
+  cells: [{ cell_type: 'code', source: 'const warm: number = 1;', metadata: { cellgraph: { task: 'warm' } }, outputs: [], execution_count: null }]
+});
+compileNotebook({ path: path.join(os.tmpdir(), 'cellgraph-warm-up.ipynb'), text: WARM_UP });
+
+const send = (m: WorkerMessage) => port.postMessage(m);
+port.on('message', (job: CompileJob) => {
+  try {
+    const result = compileNotebook(job.input);
+    const stamps = result.ok ? result.inputs.map(stamp).filter((s): s is InputStamp => s !== undefined) : [];
+    send({ kind: 'done', id: job.id, result, stamps });
+  } catch (e) {
+    send({ kind: 'failed', id: job.id, message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  }
+});
+send({ kind: 'ready' });

@@ -42,7 +42,7 @@ async function openExecutor(
   storeConfig: StoreConfig,
   env: NodeJS.ProcessEnv
 ): Promise<{ executor: Executor; prepare?: (req: LaunchRequest) => Promise<WorkflowIR>; stopExecutor: () => void }> {
-  if (config.executor === 'local') return { executor: new LocalExecutor({ store, taskEntry: options.taskEntry }), stopExecutor: () => undefined };
+  if (config.executor === 'local') return { executor: new LocalExecutor({ store, taskEntry: options.taskEntry, env }), stopExecutor: () => undefined };
   const { bindImage, openKubernetesExecutor } = await import('../cli/kubernetes-session');
   const flags = options.kubernetes ?? {};
   const executor = await openKubernetesExecutor(flags, store, storeConfig, env);

@@ -2,6 +2,11 @@ import * as dns from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { ValidationError } from '../errors';
 
+/** Resolves a host name to every address it has. */
+export type Resolver = (host: string) => Promise<dns.LookupAddress[]>;
+
+const systemResolver: Resolver = (host) => dns.promises.lookup(host, { all: true });
+
 /** The error code of a delivery refused by the guard: not worth retrying. */
 export const WEBHOOK_REFUSED = 'ECELLGRAPH_WEBHOOK_REFUSED';
 
@@ -37,8 +42,15 @@ export class WebhookGuard {
   private readonly allowedNames = new Set<string>();
   private readonly allowed = new BlockList();
 
-  /** `allow`: host names, addresses or CIDR ranges (`10.1.0.0/16`) let through although refused by default. */
-  constructor(allow: readonly string[] = []) {
+  /**
+   * `allow`: host names, addresses or CIDR ranges (`10.1.0.0/16`) let through although
+   * refused by default. `resolve`: how names become addresses (the system resolver; tests
+   * pass one that changes its answer, as a rebinding DNS server does).
+   */
+  constructor(
+    allow: readonly string[] = [],
+    private readonly resolve: Resolver = systemResolver
+  ) {
     for (const entry of allow) {
       const [address, bits] = entry.split('/');
       const family = isIP(address.replace(/^\[|\]$/g, ''));
@@ -59,16 +71,14 @@ export class WebhookGuard {
     const refused = this.refusedHost(url);
     if (refused !== undefined) throw new ValidationError(`${field}: ${refused}`, field);
     if (isIP(host) !== 0) return;
-    let addresses: string[];
+    let addresses: dns.LookupAddress[];
     try {
-      addresses = (await dns.promises.lookup(host, { all: true })).map((a) => a.address);
+      addresses = await this.resolve(host);
     } catch {
       return;
     }
-    for (const address of addresses) {
-      const why = this.refusedAddress(host, address);
-      if (why !== undefined) throw new ValidationError(`${field}: ${why}`, field);
-    }
+    const why = this.refusedAmong(host, addresses);
+    if (why !== undefined) throw new ValidationError(`${field}: ${why}`, field);
   }
 
   /**
@@ -87,19 +97,28 @@ export class WebhookGuard {
    */
   readonly lookup: LookupFunction = (hostname, options, callback) => {
     const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    const named = this.allowedNames.has(host) ? undefined : this.refusedName(host);
-    if (named !== undefined) {
-      callback(refusal(named), '', 4);
-      return;
-    }
-    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '', 4);
-      const why = this.allowedNames.has(host) ? undefined : addresses.map((a) => this.refusedAddress(host, a.address)).find((w) => w !== undefined);
-      if (why !== undefined) return callback(refusal(why), '', 4);
-      if (options.all === true) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
-      callback(null, addresses[0].address, addresses[0].family);
-    });
+    const connect = async (): Promise<dns.LookupAddress[]> => {
+      const named = this.allowedNames.has(host) ? undefined : this.refusedName(host);
+      if (named !== undefined) throw refusal(named);
+      const found = await this.resolve(hostname);
+      const why = this.allowedNames.has(host) ? undefined : this.refusedAmong(host, found);
+      if (why !== undefined) throw refusal(why);
+      const wanted = found.filter((a) => options.family === undefined || options.family === 0 || a.family === options.family);
+      if (wanted.length === 0) throw Object.assign(new Error(`${hostname}: no address of the family asked for`), { code: 'ENOTFOUND' });
+      return wanted;
+    };
+    connect().then(
+      (addresses) => {
+        if (options.all === true) (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
+        else callback(null, addresses[0].address, addresses[0].family);
+      },
+      (e: NodeJS.ErrnoException) => callback(e, '', 4)
+    );
   };
+
+  private refusedAmong(host: string, addresses: dns.LookupAddress[]): string | undefined {
+    return addresses.map((a) => this.refusedAddress(host, a.address)).find((w) => w !== undefined);
+  }
 
   private refusedName(host: string): string | undefined {
     return REFUSED_NAMES.has(host) ? `${host} is a cloud metadata service; webhooks may not reach it (allow it with --allow-webhook-host)` : undefined;

@@ -11,8 +11,25 @@ import { stamp, type InputStamp } from '../compile-cache';
 import { compileNotebook } from '../index';
 import type { CompileJob, WorkerMessage } from './protocol';
 
+/** How much lower than the server's thread a compile runs (nice values, 0..19). */
+const COMPILE_NICENESS = 10;
+
 const port = parentPort;
 if (port === null) throw new Error('compile-worker.js runs as a worker thread of the compile pool');
+
+/**
+ * Compiles yield the CPU to the server's event loop: on Linux a nice value belongs to a
+ * thread (setpriority(2), "BUGS"), so this lowers only this worker, and health checks and
+ * request routing win any contention with a type check. Elsewhere it may apply to the
+ * whole process or fail; both are harmless, so failure is ignored.
+ */
+if (os.platform() === 'linux') {
+  try {
+    os.setPriority(0, COMPILE_NICENESS);
+  } catch {
+    // Not permitted here (a sandbox); compiles then share the CPU evenly.
+  }
+}
 
 const WARM_UP = JSON.stringify({
   nbformat: 4,

@@ -24,8 +24,8 @@ export class ScheduleService {
   async create(input: ScheduleCreateInput | ScheduleCreate): Promise<ScheduleView> {
     return inBody(async () => {
       const body = parseOrThrow(ScheduleCreate, input);
-      await this.checkVersion(body.workflow, body.version, body.params);
       if (body.webhookUrl !== undefined) await this.webhooks.check(body.webhookUrl, 'webhookUrl');
+      await this.checkVersion(body.workflow, body.version, body.params);
       return this.scheduler.create(body);
     });
   }

@@ -16,6 +16,7 @@ import { SqliteStateStore } from '../state/sqlite-state-store';
 import { FilesystemStore, sha256 } from '../stores';
 import { benchImages } from './images';
 import { benchServer } from './server';
+import { benchCompilePool } from './compile-pool';
 import { benchKubernetes } from './kubernetes';
 import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
 
@@ -226,6 +227,7 @@ async function main(): Promise<void> {
       ['large-dag', benchLargeDag],
       ['images', (dir: string) => benchImages(dir, report)],
       ['server', (dir: string) => benchServer(dir, report)],
+      ['compile-pool', (dir: string) => benchCompilePool(dir, report)],
       ['kubernetes', (dir: string) => benchKubernetes(dir, report)]
     ];
     const only = process.argv.slice(2);

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import { ApiError, CompileResponse, HealthResponse } from '@cellgraph/schema';
 import { code, notebookText } from '../../test-support/notebooks';
-import { typeBombNotebook } from '../../compiler/pool/__tests__/type-bomb';
+import { typeBombNotebook } from '../../bench/notebooks';
 import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir } from './server-process';
 
 jest.setTimeout(180_000);

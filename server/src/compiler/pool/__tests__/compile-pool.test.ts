@@ -9,7 +9,7 @@ import { CompileLimitError } from '../../../errors';
 import { code, notebookText } from '../../../test-support/notebooks';
 import { cleanup, notebookDir } from '../../__tests__/helpers';
 import { CompilePool } from '../compile-pool';
-import { typeBombNotebook } from './type-bomb';
+import { typeBombNotebook } from '../../../bench/notebooks';
 
 const pools: CompilePool[] = [];
 function pool(options: ConstructorParameters<typeof CompilePool>[0]): CompilePool {

@@ -30,6 +30,14 @@ export class StateError extends Error {
 }
 
 /**
+ * Too many different compiles are waiting for the compile pool: the request is refused at
+ * once (try again later) rather than queued without bound.
+ */
+export class CompileQueueFullError extends Error {
+  override name = 'CompileQueueFullError';
+}
+
+/**
  * A compile ran past one of the limits that keep it from taking the server with it: its
  * time or its memory. `limit` names which, `setting` where it is configured.
  */

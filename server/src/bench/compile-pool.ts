@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { typeBombNotebook, typedNotebook } from './notebooks';
 import { percentile, project, startServer, stopServer, type BenchServer, type Report } from './server';
 
@@ -19,18 +20,37 @@ function coldNotebook(cells: number, tag: string): unknown {
   return nb;
 }
 
-/** Probes GET /health every `everyMs` until `stop` settles; returns each answer's latency. */
+/**
+ * Probes GET /health every `everyMs` until `stop` settles; returns each answer's latency.
+ * The prober is a thread of its own: this thread parses 50 compile answers meanwhile, and
+ * its pauses must not count as the server's.
+ */
 async function probeHealth(s: BenchServer, stop: Promise<unknown>, everyMs = 20): Promise<number[]> {
-  let done = false;
-  void stop.finally(() => (done = true));
-  const ms: number[] = [];
-  while (!done) {
-    const t0 = performance.now();
-    const res = await fetch(`${s.url}/api/v1/health`);
-    await res.arrayBuffer();
-    ms.push(performance.now() - t0);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  const prober = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const ms = [];
+     let done = false;
+     parentPort.once('message', () => (done = true));
+     (async () => {
+       while (!done) {
+         const t0 = performance.now();
+         const res = await fetch(workerData.url);
+         await res.arrayBuffer();
+         ms.push(performance.now() - t0);
+         await new Promise((r) => setTimeout(r, workerData.everyMs));
+       }
+       parentPort.postMessage(ms);
+     })();`,
+    { eval: true, workerData: { url: `${s.url}/api/v1/health`, everyMs } }
+  );
+  const answer = new Promise<number[]>((resolve, reject) => {
+    prober.once('message', (ms: number[]) => resolve(ms));
+    prober.once('error', reject);
+  });
+  await stop.catch(() => undefined);
+  prober.postMessage('stop');
+  const ms = await answer;
+  await prober.terminate();
   return ms;
 }
 

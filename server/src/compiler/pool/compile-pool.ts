@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CompileLimitError } from '../../errors';
+import { CompileLimitError, CompileQueueFullError } from '../../errors';
 import { unchanged, type InputStamp } from '../compile-cache';
 import type { CompileResult } from '../index';
 import type { CompileJob, WorkerMessage } from './protocol';
@@ -24,6 +24,8 @@ export interface CompilePoolOptions {
   memoryMb?: number;
   /** Successful compiles kept in memory, by content hash (default 128). */
   cacheEntries?: number;
+  /** Different compiles waiting for a worker at most; more are refused with CompileQueueFullError (default 256). */
+  maxQueue?: number;
   /** Where the limits are configured, named in CompileLimitError messages. */
   settings?: { time: string; memory: string };
   /** The worker script (default: compile-worker.js beside this module, or its built copy). */
@@ -44,6 +46,7 @@ export interface CompilePoolStats {
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MEMORY_MB = 1536;
 const DEFAULT_CACHE_ENTRIES = 128;
+const DEFAULT_MAX_QUEUE = 256;
 
 interface Pending {
   id: number;
@@ -77,6 +80,7 @@ export class CompilePool {
   private readonly timeoutMs: number;
   private readonly memoryMb: number;
   private readonly cacheEntries: number;
+  private readonly maxQueue: number;
   private readonly settings: { time: string; memory: string };
   private readonly script: string;
   private readonly slots: Slot[] = [];
@@ -92,6 +96,7 @@ export class CompilePool {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
     this.cacheEntries = options.cacheEntries ?? DEFAULT_CACHE_ENTRIES;
+    this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.settings = options.settings ?? { time: 'timeoutMs', memory: 'memoryMb' };
     this.script = options.workerScript ?? defaultWorkerScript();
   }
@@ -115,6 +120,9 @@ export class CompilePool {
     if (flying !== undefined) {
       this.stats.joined++;
       return flying;
+    }
+    if (this.queue.length >= this.maxQueue) {
+      return Promise.reject(new CompileQueueFullError(`${this.queue.length} compiles are already waiting for the compile pool; try again shortly`));
     }
     const flight = this.enqueue(input).then((answer) => {
       if (answer.result.ok) this.remember(key, answer);

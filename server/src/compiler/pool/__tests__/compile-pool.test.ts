@@ -79,3 +79,12 @@ it('rejects compiles still waiting when closed', async () => {
   await expect(waiting).rejects.toThrow('the compile pool is closed');
   await expect(p.compile(input(small(5)))).rejects.toThrow('the compile pool is closed');
 });
+
+it('refuses a compile when the queue is full, and still joins one already in flight', async () => {
+  const p = pool({ workers: 1, maxQueue: 2 });
+  const queued = [p.compile(input(small(10))), p.compile(input(small(11)))];
+  await expect(p.compile(input(small(12)))).rejects.toMatchObject({ name: 'CompileQueueFullError' });
+  const joined = p.compile(input(small(11)));
+  expect(p.stats.joined).toBe(1);
+  expect((await Promise.all([...queued, joined])).every((r) => r.ok)).toBe(true);
+});

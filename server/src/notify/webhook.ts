@@ -7,7 +7,6 @@ import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { WEBHOOK_REFUSED, type WebhookGuard } from './webhook-guard';
 
-
 /** What one attempt came to. `retryable` says whether trying again could help. */
 export type AttemptResult =
   | { ok: true; statusCode: number }

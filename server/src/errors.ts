@@ -30,11 +30,11 @@ export class StateError extends Error {
 }
 
 /**
- * Too many different compiles are waiting for the compile pool: the request is refused at
- * once (try again later) rather than queued without bound.
+ * The compile pool cannot take a compile now: too many different compiles are waiting
+ * (refused at once rather than queued without bound), or the server is stopping.
  */
-export class CompileQueueFullError extends Error {
-  override name = 'CompileQueueFullError';
+export class CompileUnavailableError extends Error {
+  override name = 'CompileUnavailableError';
 }
 
 /**

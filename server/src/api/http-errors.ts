@@ -71,7 +71,7 @@ export function toApiError(e: unknown): Mapped {
     case 'CompileLimitError':
       // The message names the limit and its setting; the notebook itself may be fine.
       return { status: 422, body: body('compile-limit', err.message, 'notebook') };
-    case 'CompileQueueFullError':
+    case 'CompileUnavailableError':
       return { status: 503, body: body('unavailable', err.message) };
     case 'StateError':
       // StateError messages are written for users (locked database, full disk) and hold no secrets.

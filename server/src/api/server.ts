@@ -171,8 +171,9 @@ export async function startServer(
       await scheduler.stop();
       const drained = await runs.drain(config.graceSeconds * 1000);
       await notifier.stop(Math.min(config.graceSeconds * 1000, NOTIFY_GRACE_MS));
-      await app.close();
+      // Before the listener: a request waiting on a compile gets its 503 now, not after the compile.
       await compiles.close();
+      await app.close();
       stopExecutor();
       await state.close();
       return drained;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CompileLimitError, CompileQueueFullError } from '../../errors';
+import { CompileLimitError, CompileUnavailableError } from '../../errors';
 import { unchanged, type InputStamp } from '../compile-cache';
 import type { CompileResult } from '../index';
 import type { CompileJob, WorkerMessage } from './protocol';
@@ -24,7 +24,7 @@ export interface CompilePoolOptions {
   memoryMb?: number;
   /** Successful compiles kept in memory, by content hash (default 128). */
   cacheEntries?: number;
-  /** Different compiles waiting for a worker at most; more are refused with CompileQueueFullError (default 256). */
+  /** Different compiles waiting for a worker at most; more are refused with CompileUnavailableError (default 256). */
   maxQueue?: number;
   /** Where the limits are configured, named in CompileLimitError messages. */
   settings?: { time: string; memory: string };
@@ -47,6 +47,7 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MEMORY_MB = 1536;
 const DEFAULT_CACHE_ENTRIES = 128;
 const DEFAULT_MAX_QUEUE = 256;
+const CLOSED = 'the compile pool is closed: the server is stopping';
 
 interface Pending {
   id: number;
@@ -106,7 +107,7 @@ export class CompilePool {
    * flight). Rejects with CompileLimitError when the compile runs past a limit.
    */
   compile(input: CompileInput): Promise<CompileResult> {
-    if (this.closed) return Promise.reject(new Error('the compile pool is closed (the server is stopping)'));
+    if (this.closed) return Promise.reject(new CompileUnavailableError(CLOSED));
     const key = contentKey(input);
     const hit = this.cache.get(key);
     if (hit !== undefined && unchanged(hit.stamps)) {
@@ -122,7 +123,7 @@ export class CompilePool {
       return flying;
     }
     if (this.queue.length >= this.maxQueue) {
-      return Promise.reject(new CompileQueueFullError(`${this.queue.length} compiles are already waiting for the compile pool; try again shortly`));
+      return Promise.reject(new CompileUnavailableError(`${this.queue.length} compiles are already waiting for the compile pool; try again shortly`));
     }
     const flight = this.enqueue(input).then((answer) => {
       if (answer.result.ok) this.remember(key, answer);
@@ -137,7 +138,7 @@ export class CompilePool {
   /** Stops every worker; compiles waiting or running are rejected. */
   async close(): Promise<void> {
     this.closed = true;
-    const stopping = new Error('the compile pool is closed (the server is stopping)');
+    const stopping = new CompileUnavailableError(CLOSED);
     for (const p of this.queue.splice(0)) p.reject(stopping);
     await Promise.all(
       this.slots.splice(0).map((s) => {

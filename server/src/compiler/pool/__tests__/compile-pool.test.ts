@@ -72,18 +72,18 @@ it('stops a compile past its memory limit with an error naming the limit', async
   expect((await p.compile(input(small(4)))).ok).toBe(true);
 });
 
-it('rejects compiles still waiting when closed', async () => {
+it('rejects compiles still waiting when closed, as unavailable', async () => {
   const p = pool({ workers: 1 });
   const waiting = p.compile(input(small(5)));
   await p.close();
-  await expect(waiting).rejects.toThrow('the compile pool is closed');
+  await expect(waiting).rejects.toMatchObject({ name: 'CompileUnavailableError', message: 'the compile pool is closed: the server is stopping' });
   await expect(p.compile(input(small(5)))).rejects.toThrow('the compile pool is closed');
 });
 
 it('refuses a compile when the queue is full, and still joins one already in flight', async () => {
   const p = pool({ workers: 1, maxQueue: 2 });
   const queued = [p.compile(input(small(10))), p.compile(input(small(11)))];
-  await expect(p.compile(input(small(12)))).rejects.toMatchObject({ name: 'CompileQueueFullError' });
+  await expect(p.compile(input(small(12)))).rejects.toMatchObject({ name: 'CompileUnavailableError' });
   const joined = p.compile(input(small(11)));
   expect(p.stats.joined).toBe(1);
   expect((await Promise.all([...queued, joined])).every((r) => r.ok)).toBe(true);

@@ -22,6 +22,7 @@ export const ApiErrorCode = z.enum([
   'conflict', // the request does not fit the resource's state (retry a running run)
   'payload-too-large',
   'compile-error', // the notebook does not compile (see `diagnostics`)
+  'compile-limit', // the compile ran past its time or memory limit (the message names which)
   'unavailable', // the server is shutting down
   'internal' // a bug or an infrastructure failure; details only in the server's log
 ]);

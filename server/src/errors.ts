@@ -20,6 +20,7 @@ export type ErrorKind =
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'compile'
+  | 'compile-limit'
   | 'integrity'
   | 'state'
   | 'store-unavailable'
@@ -57,6 +58,8 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, ErrorAnswer>> = {
   'payload-too-large': { status: 413, code: 'payload-too-large', exit: EXIT.usage, expose: true },
   /** A request body in another format than JSON. */
   'unsupported-media-type': { status: 415, code: 'bad-request', exit: EXIT.usage, expose: true },
+  /** A compile ran past its time or memory limit; the message names the limit and its setting. */
+  'compile-limit': { status: 422, code: 'compile-limit', exit: EXIT.failed, expose: true },
   /** The notebook does not compile; the error carries every diagnostic. */
   compile: { status: 422, code: 'compile-error', exit: EXIT.failed, expose: true },
   /** Stored bytes do not match their content hash: a corrupt store, never the caller's fault. */
@@ -184,6 +187,7 @@ const KIND_OF_CODE: Readonly<Record<ApiErrorCode, ErrorKind>> = {
   conflict: 'conflict',
   'payload-too-large': 'payload-too-large',
   'compile-error': 'compile',
+  'compile-limit': 'compile-limit',
   unavailable: 'unavailable',
   internal: 'internal'
 };
@@ -191,6 +195,11 @@ const KIND_OF_CODE: Readonly<Record<ApiErrorCode, ErrorKind>> = {
 /** The kind an API error code stands for (the inverse of the table's `code` column). */
 export function kindOfCode(code: ApiErrorCode): ErrorKind {
   return KIND_OF_CODE[code];
+}
+
+/** A server's compile-limit answer, as a remote CLI sees it (the limit is named in the message). */
+export class CompileLimitRemoteError extends CellgraphError {
+  readonly kind = 'compile-limit';
 }
 
 /** A server's error for a bug: its message is the reference the server logged. */
@@ -222,6 +231,8 @@ export function errorFromApi(status: number, error: ApiError['error'] | undefine
       return new ConflictError(message, field);
     case 'compile':
       return new CompileError(message, error?.diagnostics ?? [], field);
+    case 'compile-limit':
+      return new CompileLimitRemoteError(message, field);
     case 'internal':
       return new RemoteInternalError(`server: ${message}`);
     default:
@@ -233,4 +244,34 @@ function kindOfStatus(status: number): ErrorKind {
   const found = (Object.keys(ERROR_KINDS) as ErrorKind[]).find((k) => ERROR_KINDS[k].status === status);
   if (found !== undefined) return kindOfCode(ERROR_KINDS[found].code);
   return status >= 400 && status < 500 ? 'bad-request' : 'unavailable';
+}
+
+/**
+ * The compile pool cannot take a compile now: too many different compiles are waiting
+ * (refused at once rather than queued without bound), or the server is stopping.
+ */
+export class CompileUnavailableError extends CellgraphError {
+  readonly kind = 'unavailable';
+}
+
+/**
+ * A compile ran past one of the limits that keep it from taking the server with it: its
+ * time or its memory. `limit` names which, `setting` where it is configured.
+ */
+export class CompileLimitError extends CellgraphError {
+  readonly kind = 'compile-limit';
+  constructor(
+    readonly limit: 'time' | 'memory',
+    /** The limit's value, in seconds or MB. */
+    readonly value: number,
+    /** The setting that configures it (flag / environment variable). */
+    readonly setting: string
+  ) {
+    super(
+      limit === 'time'
+        ? `the compile ran past its time limit of ${value} s (${setting}) and was stopped; nothing was run`
+        : `the compile ran past its memory limit of ${value} MB (${setting}) and was stopped; nothing was run`,
+      'notebook'
+    );
+  }
 }

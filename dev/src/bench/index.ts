@@ -16,6 +16,7 @@ import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-stor
 import { FilesystemStore, sha256 } from '@cellgraph/server/dist/stores';
 import { benchImages } from './images';
 import { benchServer } from './server';
+import { benchCompilePool } from './compile-pool';
 import { benchKubernetes } from './kubernetes';
 import { benchSqlite } from './sqlite';
 import { median } from './median';
@@ -225,6 +226,7 @@ async function main(): Promise<void> {
       ['sqlite', (dir: string) => benchSqlite(dir, report)],
       ['images', (dir: string) => benchImages(dir, report)],
       ['server', (dir: string) => benchServer(dir, report)],
+      ['compile-pool', (dir: string) => benchCompilePool(dir, report)],
       ['kubernetes', (dir: string) => benchKubernetes(dir, report)]
     ];
     const only = process.argv.slice(2);

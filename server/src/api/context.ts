@@ -1,4 +1,5 @@
 import type { StoreConfig } from '@cellgraph/schema';
+import type { CompilePool } from '../compiler/pool/compile-pool';
 import type { Engine } from '../engine/engine';
 import type { RunNotifier } from '../notify';
 import type { RuntimeStateStore } from '../runtime';
@@ -21,6 +22,8 @@ export interface ApiContext {
   storeConfig: StoreConfig;
   state: RuntimeStateStore;
   engine: Engine;
+  /** Every compile a request or a promotion asks for runs here, off the event loop. */
+  compiles: CompilePool;
   runs: RunService;
   workflows: WorkflowService;
   /** Cron schedules (the scheduler, with the server's checks in front). */

@@ -4,6 +4,7 @@ import { ConflictError, ValidationError } from '../errors';
 import { parseOrThrow, type Scheduler } from '../scheduler';
 import type { WorkflowVersionStore } from '../state/version-store';
 import type { IrCache } from './ir-cache';
+import type { WebhookGuard } from '../notify/webhook-guard';
 
 /**
  * Schedules as the API serves them: the scheduler's operations, plus what only the server
@@ -14,13 +15,15 @@ export class ScheduleService {
   constructor(
     readonly scheduler: Scheduler,
     private readonly versions: WorkflowVersionStore,
-    private readonly irs: IrCache
+    private readonly irs: IrCache,
+    private readonly webhooks: WebhookGuard
   ) {}
 
   /** NotFoundError (404) for an unknown version; 400 for bad cron, zone or parameters; 409 for a taken id. */
   async create(input: ScheduleCreateInput | ScheduleCreate): Promise<ScheduleView> {
     return inBody(async () => {
       const body = parseOrThrow(ScheduleCreate, input);
+      if (body.webhookUrl !== undefined) await this.webhooks.check(body.webhookUrl, 'webhookUrl');
       await this.checkVersion(body.workflow, body.version, body.params);
       return this.scheduler.create(body);
     });
@@ -31,6 +34,7 @@ export class ScheduleService {
     const current = await this.scheduler.get(id);
     return inBody(async () => {
       const patch = parseOrThrow(ScheduleUpdate, input);
+      if (typeof patch.webhookUrl === 'string') await this.webhooks.check(patch.webhookUrl, 'webhookUrl');
       if (patch.version !== undefined || patch.params !== undefined) {
         await this.checkVersion(current.workflow, patch.version ?? current.version, patch.params ?? current.params);
       }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { BuildEvent } from '../images';
-import { RunNotifier } from '../notify';
+import { CompilePool } from '../compiler/pool/compile-pool';
+import { RunNotifier, WebhookGuard } from '../notify';
 import { type KubernetesSettings, openRuntime } from '../runtime';
 import { Scheduler } from '../scheduler';
 import { scheduleRepository } from '../state/schedule-store';
@@ -69,15 +70,22 @@ export async function startServer(
   });
   const { store, storeConfig, state, engine } = runtime;
   const irs = new IrCache(store);
+  const compiles = new CompilePool({
+    workers: config.compileWorkers,
+    timeoutMs: config.compileTimeoutSeconds !== undefined ? config.compileTimeoutSeconds * 1000 : undefined,
+    memoryMb: config.compileMemoryMb,
+    settings: { time: '--compile-timeout-seconds', memory: '--compile-memory-mb' }
+  });
   const runs = new RunService(engine, store, state, irs, (req) => runtime.prepare(req));
-  const workflows = new WorkflowService(store, state, irs, runs, config.workDir);
+  const workflows = new WorkflowService(store, state, irs, runs, config.workDir, compiles);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const notifier = new RunNotifier({
     store: state,
     attempts: config.webhookAttempts,
     timeoutMs: config.webhookTimeoutSeconds !== undefined ? config.webhookTimeoutSeconds * 1000 : undefined,
     userAgent: `cellgraph/${options.version}`,
-    log
+    log,
+    guard: new WebhookGuard(config.webhookAllow)
   });
   // Subscribed before runs resume: a resumed run that finishes still notifies.
   engine.onEvent(notifier.listener);
@@ -86,7 +94,7 @@ export async function startServer(
     runs: new ScheduledRuns(state, workflows, runs),
     ...schedulerLog(log)
   });
-  const schedules = new ScheduleService(scheduler, state, irs);
+  const schedules = new ScheduleService(scheduler, state, irs, notifier.guard);
   const context: ApiContext = {
     config,
     version: options.version,
@@ -94,6 +102,7 @@ export async function startServer(
     storeConfig,
     state,
     engine,
+    compiles,
     runs,
     workflows,
     schedules,
@@ -114,6 +123,7 @@ export async function startServer(
     await scheduler.stop();
     await runs.drain(0);
     await notifier.stop(0);
+    await compiles.close();
     await runtime.close();
     throw err;
   }
@@ -127,6 +137,8 @@ export async function startServer(
       await scheduler.stop();
       const drained = await runs.drain(config.graceSeconds * 1000);
       await notifier.stop(Math.min(config.graceSeconds * 1000, NOTIFY_GRACE_MS));
+      // Before the listener: a request waiting on a compile gets its 503 now, not after the compile.
+      await compiles.close();
       await app.close();
       await runtime.close();
       return drained;

@@ -6,3 +6,4 @@ export { RunNotifier } from './notifier';
 export type { NotifierOptions, NotifierStore } from './notifier';
 export { postJson, redactUrl } from './webhook';
 export type { AttemptResult, PostOptions } from './webhook';
+export { WebhookGuard } from './webhook-guard';

@@ -4,6 +4,7 @@ import type { NotificationStore } from '../state/notification-store';
 import type { StateStore } from '../state/state-store';
 import { retry, sleep } from '../retry';
 import { type AttemptResult, postJson, redactUrl } from './webhook';
+import { WebhookGuard } from './webhook-guard';
 
 /** What the notifier reads and writes: run records, the URLs each run notifies, deliveries. */
 export type NotifierStore = NotificationStore & Pick<StateStore, 'getRun' | 'getTaskRuns'>;
@@ -23,6 +24,8 @@ export interface NotifierOptions {
   userAgent?: string;
   /** Where failures and give-ups are reported (the server's stderr). */
   log?: (line: string) => void;
+  /** Destinations refused (metadata, link-local) at submit and at each delivery. Default: the guard's defaults, nothing extra allowed. */
+  guard?: WebhookGuard;
 }
 
 /** Run statuses that notify: a run's outcome, not an operator's cancel. */
@@ -47,6 +50,8 @@ export class RunNotifier {
   private readonly log: (line: string) => void;
   private readonly inflight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  /** Checks webhook URLs where requests submit them; deliveries go through it too. */
+  readonly guard: WebhookGuard;
 
   constructor(options: NotifierOptions) {
     this.store = options.store;
@@ -56,6 +61,7 @@ export class RunNotifier {
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.userAgent = options.userAgent ?? 'cellgraph';
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.guard = options.guard ?? new WebhookGuard();
   }
 
   /** For `engine.onEvent`: starts notifying when a run's final event arrives. Never throws, never waits. */
@@ -130,7 +136,7 @@ export class RunNotifier {
     try {
       await retry(
         async (attempt) => {
-          const result = await postJson(delivery.url, body, { timeoutMs: this.timeoutMs, headers, signal: this.stopping.signal });
+          const result = await postJson(delivery.url, body, { timeoutMs: this.timeoutMs, headers, signal: this.stopping.signal, guard: this.guard });
           // Cut short by shutdown: not an attempt that counts; the next process sends it again.
           if (!result.ok && result.aborted === true) return;
           if (result.ok) {

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunDetail, RunNotification, ScheduleView } from '@cellgraph/schema';
+import { CompilePool } from '../../compiler/pool/compile-pool';
 import { Engine } from '../../engine/engine';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { RunNotifier } from '../../notify';
@@ -44,16 +45,18 @@ function services(dir: string, clock: FakeClock) {
   const engine = new Engine({ store, storeConfig: { kind: 'filesystem', root: store.root }, state, executor: new LocalExecutor({ store }), concurrency: 2 });
   const irs = new IrCache(store);
   const runs = new RunService(engine, store, state, irs);
-  const workflows = new WorkflowService(store, state, irs, runs, dir);
+  const compiles = new CompilePool();
+  const workflows = new WorkflowService(store, state, irs, runs, dir, compiles);
   const notifier = new RunNotifier({ store: state, backoffMs: 20, timeoutMs: 2000, log: () => undefined });
   engine.onEvent(notifier.listener);
   const events: SchedulerEvent[] = [];
   const scheduler = new Scheduler({ repository: scheduleRepository(state), runs: new ScheduledRuns(state, workflows, runs), clock, onEvent: (e) => events.push(e) });
-  const schedules = new ScheduleService(scheduler, state, irs);
+  const schedules = new ScheduleService(scheduler, state, irs, notifier.guard);
   const close = async () => {
     await scheduler.stop();
     await runs.drain(0);
     await notifier.stop(0);
+    await compiles.close();
     await state.close();
   };
   return { state, runs, workflows, notifier, scheduler, schedules, events, close };

@@ -34,7 +34,7 @@ fi
 # against the installed Node's headers: no header download, which this network would refuse.
 source scripts/node.sh
 if [ -z "${npm_config_nodedir:-}" ] && [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
-npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json) $(node --version)"
+npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json dev/package.json) $(node --version)"
 if [ "$(cat node_modules/.cellgraph-stamp 2>/dev/null)" != "$npm_stamp" ]; then
   log "installing npm packages (npm ci)"
   # node-gyp compiles a native addon's sources in parallel (better-sqlite3: most of a cold install).
@@ -61,6 +61,19 @@ if [ "$(cat .venv/.cellgraph-stamp 2>/dev/null)" != "$venv_stamp" ]; then
   node_modules/.bin/tslab install --python="$ROOT/.venv/bin/python" --sys-prefix --binary="$ROOT/node_modules/.bin/tslab" >/dev/null
   echo "$venv_stamp" > .venv/.cellgraph-stamp
 fi
+# The kernelspecs start tslab with Node 24 by absolute path: tslab's `#!/usr/bin/env node`
+# would pick whatever node comes first on the PATH of the shell JupyterLab was started from.
+.venv/bin/python - "$(command -v node)" "$ROOT/node_modules/tslab/bin/tslab" <<'EOF'
+import json, pathlib, sys
+node, tslab = sys.argv[1:]
+for name, extra in (('tslab', []), ('jslab', ['--js'])):
+    spec_file = pathlib.Path(sys.prefix, 'share', 'jupyter', 'kernels', name, 'kernel.json')
+    spec = json.loads(spec_file.read_text())
+    argv = [node, tslab, 'kernel', '--config-path', '{connection_file}', *extra]
+    if spec['argv'] != argv:
+        spec['argv'] = argv
+        spec_file.write_text(json.dumps(spec, sort_keys=True))
+EOF
 
 # 5. A real Kubernetes control plane for the Kubernetes tests: kube-apiserver built from the
 # Go module proxy and Debian's etcd-server, cached outside the repository by version (the

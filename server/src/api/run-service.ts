@@ -15,12 +15,11 @@ import { Engine, RunHandle, summarizeRun } from '../engine/engine';
 import { parseParamAssignments } from '../engine/params';
 import { newRunId } from '../engine/run-id';
 import { notebookKey } from '../engine/workflow-files';
-import { NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import type { NotificationStore, RunWebhook } from '../state/notification-store';
 import type { StateStore } from '../state/state-store';
 import type { WorkflowVersionStore } from '../state/version-store';
 import type { ArtifactStore } from '../stores';
-import { HttpError, conflict } from './http-errors';
 import { IrCache } from './ir-cache';
 import { LiveLogs } from './live-logs';
 
@@ -78,7 +77,7 @@ export class RunService {
 
   /** Starts a run and answers with its first state; bad parameters reject before anything is recorded. */
   async launch(req: LaunchRequest, extra: { retryOf?: string; reuse?: Parameters<Engine['startRun']>[0]['reuse'] } = {}): Promise<RunDetail> {
-    if (this.draining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
+    if (this.draining) throw new UnavailableError('the server is shutting down; no new runs');
     const params = { ...parseParamAssignments(req.ir.params, req.paramAssignments ?? []), ...(req.params ?? {}) };
     const runId = req.runId ?? newRunId();
     const webhooks = req.webhooks ?? [];
@@ -173,7 +172,7 @@ export class RunService {
   async cancel(id: string): Promise<RunDetail> {
     const run = await this.state.getRun(id);
     const handle = this.active.get(id);
-    if (handle === undefined) throw conflict(`run ${id} is ${run.status}; only a queued or running run can be cancelled`);
+    if (handle === undefined) throw new ConflictError(`run ${id} is ${run.status}; only a queued or running run can be cancelled`);
     handle.cancel();
     await Promise.race([handle.done.catch(() => undefined), new Promise((r) => setTimeout(r, CANCEL_WAIT_MS).unref())]);
     return this.detail(id);
@@ -186,7 +185,7 @@ export class RunService {
    */
   async retry(id: string, options: { noCache?: boolean }): Promise<RunDetail> {
     const run = await this.state.getRun(id);
-    if (run.status !== 'failed' && run.status !== 'cancelled') throw conflict(`run ${id} is ${run.status}; only a failed or cancelled run can be retried`);
+    if (run.status !== 'failed' && run.status !== 'cancelled') throw new ConflictError(`run ${id} is ${run.status}; only a failed or cancelled run can be retried`);
     const ir = await this.irs.get(run.version);
     const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
     const tasks = await this.state.getTaskRuns(id);
@@ -235,7 +234,7 @@ export class RunService {
   /** The executed notebook, once the run has finished and written it. */
   async executedNotebook(id: string): Promise<Notebook> {
     const run = await this.state.getRun(id);
-    if (run.executedNotebook === undefined) throw conflict(`run ${id} is ${run.status}; its executed notebook is written when it ends`);
+    if (run.executedNotebook === undefined) throw new ConflictError(`run ${id} is ${run.status}; its executed notebook is written when it ends`);
     return Notebook.parse(JSON.parse((await this.store.getFile(run.executedNotebook)).toString('utf8')));
   }
 

@@ -11,3 +11,7 @@ export * from './runs';
 export * from './invocation';
 export * from './api';
 export * from './schedules';
+export * from './routes';
+export * from './sse';
+export * from './client';
+export * from './documented';

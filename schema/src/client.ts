@@ -62,6 +62,9 @@ export function parseAnswer<D extends AnyRoute>(def: D, answer: RawAnswer, toErr
   return def.response.parse(json) as RouteResponse<D>;
 }
 
+/** A call's input: optional when the route takes nothing required. */
+export type CallInput<D extends AnyRoute> = Record<string, never> extends RouteInput<D> ? [input?: RouteInput<D>] : [input: RouteInput<D>];
+
 /** Calls routes of the table over a transport. */
 export class RouteClient {
   constructor(
@@ -70,8 +73,8 @@ export class RouteClient {
   ) {}
 
   /** Calls one route and returns its parsed answer. */
-  async call<D extends AnyRoute>(def: D, input: RouteInput<D>): Promise<RouteResponse<D>> {
-    return parseAnswer(def, await this.send(prepareRequest(def, input)), this.toError);
+  async call<D extends AnyRoute>(def: D, ...input: CallInput<D>): Promise<RouteResponse<D>> {
+    return parseAnswer(def, await this.send(prepareRequest(def, (input[0] ?? {}) as RouteInput<D>)), this.toError);
   }
 }
 

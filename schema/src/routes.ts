@@ -418,7 +418,14 @@ export function routePathPattern(def: AnyRoute): RegExp {
   return new RegExp(`^${escaped.join('[^/]+')}/?$`);
 }
 
-/** The methods the API answers on a path (for 405's `Allow` header); empty when no route has the path. */
+/**
+ * The methods the API answers on a path (for 405's `Allow` header), from the route whose
+ * template matches it most specifically (`/schedules/preview` before `/schedules/:id`, as
+ * the router picks); empty when no route has the path.
+ */
 export function allowedMethods(pathname: string): HttpMethod[] {
-  return apiRouteList.filter((r) => routePathPattern(r).test(pathname)).map((r) => r.method);
+  const matching = apiRouteList.filter((r) => routePathPattern(r).test(pathname));
+  const params = (r: AnyRoute) => pathParamNames(r.path).length;
+  const fewest = Math.min(...matching.map(params));
+  return matching.filter((r) => params(r) === fewest).map((r) => r.method);
 }

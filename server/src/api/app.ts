@@ -64,7 +64,9 @@ export function buildApp(ctx: ApiContext, token: string): FastifyInstance {
     return reply;
   });
   installJsonParser(app);
-  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+  // An error on no route at all (a QUERY without a content type, a body on an unknown path)
+  // is still a 404 or 405: what is wrong is the path or the method, not the body.
+  app.setErrorHandler((error, request, reply) => (request.is404 ? notFound(request, reply) : sendError(reply, error)));
   app.setNotFoundHandler(notFound);
   app.addHook('preClose', async () => ctx.streams.endAll());
   mountRoutes(app, apiRoutesFor(ctx));

@@ -1,6 +1,6 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { CompileResponse, type Diagnostic, RunDetail, type WorkflowIR } from '@cellgraph/schema';
+import { apiRoutes, type CompileResponse, type Diagnostic, type RunDetail, type WorkflowIR } from '@cellgraph/schema';
 import { ServerDownError, ServerError } from './errors';
 import { type DagLayout, layoutDag } from './dag/layout';
 import { tasksWithErrors } from './dag/state';
@@ -120,7 +120,7 @@ export class DagModel implements IDisposable {
     const generation = ++this.generation;
     let result: CompileResponse;
     try {
-      result = await this.server.request('api/v1/compile', CompileResponse, { method: 'POST', json: { notebook: this.source.toJSON(), notebookName: this.source.name } });
+      result = await this.server.call(apiRoutes.compile, { body: { notebook: this.source.toJSON(), notebookName: this.source.name } });
     } catch (err) {
       if (generation !== this.generation || this.disposed) return;
       // A server that is down is the server's banner, not a compile problem.
@@ -173,7 +173,7 @@ export class DagModel implements IDisposable {
   async cancelRun(): Promise<void> {
     const run = this.run;
     if (run === undefined) return;
-    await this.server.request(`api/v1/runs/${encodeURIComponent(run.runId)}/cancel`, RunDetail, { method: 'POST' });
+    await this.server.call(apiRoutes.cancelRun, { params: { id: run.runId } });
     this.server.announceRun(run.runId);
     await this.follower?.refresh();
   }
@@ -182,7 +182,7 @@ export class DagModel implements IDisposable {
   async retryRun(): Promise<void> {
     const run = this.run;
     if (run === undefined) return;
-    const retry = await this.server.request(`api/v1/runs/${encodeURIComponent(run.runId)}/retry`, RunDetail, { method: 'POST', json: {} });
+    const retry = await this.server.call(apiRoutes.retryRun, { params: { id: run.runId }, body: {} });
     this.server.announceRun(retry.runId);
     this.follow(retry.runId);
   }

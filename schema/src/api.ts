@@ -72,7 +72,12 @@ export const NotebookFileName = documented(
  */
 const NotebookSourceFields = {
   /** A path on the server's machine (absolute, or relative to the server's work directory). */
-  notebookPath: z.string().min(1).max(4096).optional(),
+  notebookPath: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^[^\u0000]*\.[iI][pP][yY][nN][bB]$/, 'must name an .ipynb file')
+    .optional(),
   notebook: NotebookContent.optional(),
   /** File name for `notebook` content (default `notebook.ipynb`); the workflow is named after it. */
   notebookName: NotebookFileName.optional()

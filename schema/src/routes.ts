@@ -371,6 +371,35 @@ export const apiRoutes = {
 /** The name of a route in {@link apiRoutes}. */
 export type ApiRouteName = keyof typeof apiRoutes;
 
+const runId = { id: '$response.body#/runId' };
+const runs: Partial<Record<ApiRouteName, Record<string, string>>> = {
+  getRun: runId,
+  cancelRun: runId,
+  retryRun: runId,
+  runLogs: runId,
+  runEvents: runId,
+  runNotifications: runId,
+  executedNotebook: runId
+};
+const scheduleId = { id: '$response.body#/id' };
+
+/**
+ * Which routes take a parameter from another route's success answer (OpenAPI links): a
+ * client, or schemathesis' stateful phase, follows a created run or schedule through them.
+ * Values are OpenAPI runtime expressions.
+ */
+export const apiLinks: Partial<Record<ApiRouteName, Partial<Record<ApiRouteName, Record<string, string>>>>> = {
+  createRun: runs,
+  retryRun: runs,
+  runVersion: runs,
+  promote: {
+    listVersions: { name: '$response.body#/version/workflow' },
+    runVersion: { name: '$response.body#/version/workflow', v: '$response.body#/version/version' },
+    diffVersions: { name: '$response.body#/version/workflow', a: '$response.body#/version/version', b: '$response.body#/version/version' }
+  },
+  createSchedule: { getSchedule: scheduleId, updateSchedule: scheduleId, pauseSchedule: scheduleId, resumeSchedule: scheduleId, deleteSchedule: scheduleId }
+};
+
 /** Every route as a list, in declaration order. */
 export const apiRouteList: readonly AnyRoute[] = Object.values(apiRoutes);
 

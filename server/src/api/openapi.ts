@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ignoreOverride, zodToJsonSchema } from 'zod-to-json-schema';
-import { ApiError, COMMON_ERRORS, JsonValue, apiRouteList, documentedRule, type AnyRoute } from '@cellgraph/schema';
+import { ApiError, COMMON_ERRORS, JsonValue, apiLinks, apiRouteList, documentedRule, type AnyRoute, type ApiRouteName } from '@cellgraph/schema';
 
 /** A JSON Schema or OpenAPI object. */
 type JsonObject = Record<string, unknown>;
@@ -79,14 +79,32 @@ function errorResponses(r: AnyRoute): Record<string, unknown> {
   return out;
 }
 
+/** OpenAPI links from a route's success answer to the routes that take its ids. */
+function links(r: AnyRoute): JsonObject {
+  const targets = Object.entries(apiLinks[r.name as ApiRouteName] ?? {});
+  if (targets.length === 0) return {};
+  return { links: Object.fromEntries(targets.map(([name, parameters]) => [name, { operationId: name, parameters }])) };
+}
+
 function successResponse(r: AnyRoute): JsonObject {
   if (r.contentType === 'text/event-stream') {
+    // OpenAPI 3.0 reads the schema of an event stream as the schema of each event.
+    const event = {
+      type: 'object',
+      required: ['data'],
+      properties: {
+        id: { type: 'string', pattern: '^[0-9]+$', description: 'the event seq; send it back as Last-Event-ID to resume after it' },
+        event: { type: 'string' },
+        data: { type: 'string', description: 'the event as JSON; its schema is `x-event-data`' },
+        retry: { type: 'integer' }
+      }
+    };
     return {
-      description: 'Server-Sent Events: each event has `id:` (its seq) and `data:` (a RunEvent as JSON, schema under `x-event-data`)',
-      content: { 'text/event-stream': { schema: { type: 'string' }, 'x-event-data': jsonSchemaOf(r.response) } }
+      description: 'Server-Sent Events, one per run or task event; the stream ends after the run ends',
+      content: { 'text/event-stream': { schema: event, 'x-event-data': jsonSchemaOf(r.response) } }
     };
   }
-  return { description: 'success', content: { [r.contentType]: { schema: jsonSchemaOf(r.response) } } };
+  return { description: 'success', content: { [r.contentType]: { schema: jsonSchemaOf(r.response) } }, ...links(r) };
 }
 
 function operation(r: AnyRoute): JsonObject {

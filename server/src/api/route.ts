@@ -30,7 +30,8 @@ function parsePart(schema: z.ZodTypeAny | undefined, value: unknown, where: 'bod
     }
     return undefined;
   }
-  const parsed = schema.safeParse(where === 'body' ? (value ?? {}) : value);
+  // No body at all is an empty one; `null` is a body, and not an object.
+  const parsed = schema.safeParse(where === 'body' && value === undefined ? {} : value);
   if (!parsed.success) throw invalidInput(where, parsed.error);
   return parsed.data;
 }

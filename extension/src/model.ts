@@ -1,6 +1,6 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { apiRoutes, type CompileResponse, type Diagnostic, type RunDetail, type WorkflowIR } from '@cellgraph/schema';
+import { NotebookContent, apiRoutes, type CompileResponse, type Diagnostic, type RunDetail, type WorkflowIR } from '@cellgraph/schema';
 import { ServerDownError, ServerError } from './errors';
 import { type DagLayout, layoutDag } from './dag/layout';
 import { tasksWithErrors } from './dag/state';
@@ -120,7 +120,7 @@ export class DagModel implements IDisposable {
     const generation = ++this.generation;
     let result: CompileResponse;
     try {
-      result = await this.server.call(apiRoutes.compile, { body: { notebook: this.source.toJSON(), notebookName: this.source.name } });
+      result = await this.server.call(apiRoutes.compile, { body: { notebook: NotebookContent.parse(this.source.toJSON()), notebookName: this.source.name } });
     } catch (err) {
       if (generation !== this.generation || this.disposed) return;
       // A server that is down is the server's banner, not a compile problem.

@@ -8,7 +8,7 @@ import { prepareRequest, type AnyRoute, type CallInput, type RouteInput, type Ro
 import { ServerDownError } from '../errors';
 import type { ICellgraphServer, ServerReachability } from '../tokens';
 
-/** A scripted answer: a value, or a function of the call's input (params, query, body). */
+/** A scripted answer: a value, or a function of the call's input (params, query, body), possibly async. */
 export type Answer = unknown | ((input: { params?: unknown; query?: unknown; body?: unknown }) => unknown);
 
 export class FakeServer implements ICellgraphServer {
@@ -33,7 +33,7 @@ export class FakeServer implements ICellgraphServer {
     this.calls.push(endpoint);
     await Promise.resolve();
     const answer = this.answers.get(endpoint);
-    const value = typeof answer === 'function' ? (answer as (i: unknown) => unknown)(given) : answer;
+    const value: unknown = typeof answer === 'function' ? await (answer as (i: unknown) => unknown)(given) : answer;
     if (value instanceof Error) throw value;
     if (value === undefined) throw new ServerDownError(this.baseUrl, `no answer scripted for ${endpoint}`);
     return def.response.parse(value) as RouteResponse<D>;

@@ -1,7 +1,7 @@
 import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Panel, Widget } from '@lumino/widgets';
-import { apiRoutes, type RunDetail } from '@cellgraph/schema';
+import { NotebookContent, apiRoutes, type RunDetail } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { DagModel, type Problem } from '../model';
 import { isFinished } from '../run-follower';
@@ -225,7 +225,7 @@ export class DagPanel extends Panel {
     let failure: Error | undefined;
     try {
       const promoted = await this.server.call(apiRoutes.promote, {
-        body: { notebook: model.toJSON(), notebookName: notebookName(this.notebook), run: true, params: choice.params }
+        body: { notebook: NotebookContent.parse(model.toJSON()), notebookName: notebookName(this.notebook), run: true, params: choice.params }
       });
       runId = promoted.run?.runId;
       if (runId !== undefined) this.model.follow(runId);

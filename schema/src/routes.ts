@@ -113,8 +113,9 @@ function route<P extends z.ZodTypeAny = z.ZodUndefined, Q extends z.ZodTypeAny =
 const unknownRun = { 404: 'no run with this id' } as const;
 const unknownSchedule = { 404: 'no schedule with this id' } as const;
 const draining = { 503: 'the server is shutting down: no new runs' } as const;
-const compileFailed = { 422: 'the notebook is well-formed JSON but does not compile or cannot run: `error.diagnostics` lists why, cell by cell' } as const;
-const notebookMissing = { 404: '`notebookPath` names no file on the server' } as const;
+const compileFailed = {
+  422: '`notebookPath` names no file on the server, or the notebook does not compile (`error.diagnostics` lists why, cell by cell), or `params` do not fit the parameters it declares'
+} as const;
 const paramsRefused = { 422: 'a parameter value does not fit the kind the workflow declares, or names no parameter' } as const;
 
 /** Every route of the API, by name. */
@@ -122,7 +123,7 @@ export const apiRoutes = {
   health: route('health', {
     method: 'GET',
     path: '/api/v1/health',
-    summary: 'liveness; "draining" once shutdown began (no token needed)',
+    summary: 'liveness; "draining" once shutdown began',
     tag: 'server',
     auth: false,
     response: HealthResponse
@@ -142,7 +143,7 @@ export const apiRoutes = {
     body: CreateRunRequest,
     status: 201,
     response: RunDetail,
-    errors: { ...notebookMissing, ...compileFailed, ...draining }
+    errors: { ...compileFailed, ...draining }
   }),
   listRuns: route('listRuns', {
     method: 'GET',
@@ -239,7 +240,7 @@ export const apiRoutes = {
     tag: 'workflows',
     body: CompileRequest,
     response: CompileResponse,
-    errors: { ...notebookMissing, 422: 'the notebook is not an nbformat 4 document' }
+    errors: { 422: '`notebookPath` names no file on the server (a notebook that does not compile is a 200 with `ok: false`)' }
   }),
   promote: route('promote', {
     method: 'POST',
@@ -249,7 +250,7 @@ export const apiRoutes = {
     body: PromoteRequest,
     status: 201,
     response: PromoteResponse,
-    errors: { ...notebookMissing, ...compileFailed, ...draining }
+    errors: { ...compileFailed, ...draining }
   }),
   listWorkflows: route('listWorkflows', {
     method: 'GET',

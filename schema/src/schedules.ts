@@ -21,6 +21,9 @@ export const ScheduleId = z
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must match [a-z0-9][a-z0-9_-]* (lowercase letters, digits, _ and -)');
 export type ScheduleId = z.infer<typeof ScheduleId>;
 
+/** What a cron field may be made of at all: digits, names (JAN, MON), `*`, `,`, `-`, `/`, and L W #. */
+const CRON_CHARACTERS = /^[0-9A-Za-z*,/#-]+$/;
+
 /** A cron name matched in any case (`MON`, `mon`, `Mon`). */
 const anyCase = (names: string[]): string => names.map((n) => [...n].map((c) => `[${c.toUpperCase()}${c.toLowerCase()}]`).join('')).join('|');
 
@@ -68,7 +71,10 @@ export const CronExpression = documented(
         });
         return;
       }
-      if (!CRON_PATTERN.test(value)) {
+      const bad = fields.find((f) => !CRON_CHARACTERS.test(f));
+      if (bad !== undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `field "${bad}" has characters cron does not allow` });
+      } else if (!CRON_PATTERN.test(value)) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${value}" is not minute (0-59) hour (0-23) day-of-month (1-31) month (1-12, JAN-DEC) day-of-week (0-7, SUN-SAT)` });
       }
     }),

@@ -76,7 +76,7 @@ describe('OpenAPI', () => {
     const create = op('/api/v1/runs', 'post');
     expect(create.requestBody?.required).toBe(true);
     expect(JSON.stringify(create.requestBody)).toContain('"additionalProperties":false');
-    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '404', '413', '415', '422', '500', '503']);
+    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '413', '415', '422', '500', '503']);
     expect(op('/api/v1/runs/{id}/retry', 'post').requestBody?.required).toBe(false);
     expect(op('/api/v1/health', 'get')).toMatchObject({ security: [] });
   });

@@ -47,7 +47,7 @@ export class ApiClient {
       try {
         const res = await this.fetch(runEventsPath(runId), { headers: { 'last-event-id': String(after) } });
         if (!res.ok) throw toDomainError(res.status, undefined, await res.text());
-        for await (const { event } of readRunEvents(decode(res))) {
+        for await (const { event } of readRunEvents(textChunks(res))) {
           after = event.seq;
           onEvent(event);
           if (isFinalRunEvent(event)) ended = true;
@@ -71,15 +71,20 @@ export class ApiClient {
   }
 }
 
-/** A response body's bytes as text chunks. */
-async function* decode(res: Response): AsyncGenerator<string> {
+/** A fetch response body's bytes as text chunks (what the SSE reader takes). */
+export async function* textChunks(res: Response): AsyncGenerator<string> {
   const reader = res.body?.getReader();
   if (reader === undefined) return;
   const decoder = new TextDecoder();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    yield decoder.decode(value, { stream: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield decoder.decode(value, { stream: true });
+    }
+  } finally {
+    // A reader that stops early (a test that has seen enough) closes the connection.
+    await reader.cancel().catch(() => undefined);
   }
 }
 

@@ -9,5 +9,8 @@ module.exports = {
     '^@cellgraph/schema$': '<rootDir>/schema/src/index.ts',
     '^@cellgraph/kernel$': '<rootDir>/kernel-lib/src/index.ts'
   },
-  testTimeout: 60000
+  testTimeout: 60000,
+  // One private PostgreSQL cluster for the whole run, started only if a test asks for it.
+  globalSetup: '<rootDir>/server/src/dev-services/postgres-jest-setup.ts',
+  globalTeardown: '<rootDir>/server/src/dev-services/postgres-jest-teardown.ts'
 };

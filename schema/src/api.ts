@@ -3,7 +3,7 @@ import { Diagnostic } from './diagnostics';
 import { WorkflowIR } from './ir';
 import { ContentHash, RunId, TaskName } from './names';
 import { JsonValue } from './notebook';
-import { Metrics, OutputRef, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
+import { Metrics, OutputRef, RunOptions, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
 import { WebhookUrl } from './schedules';
 
 /**
@@ -141,6 +141,8 @@ export const RunDetail = RunSummary.extend({
   error: z.string().optional(),
   /** The run this one retries, when it is a retry. */
   retryOf: RunId.optional(),
+  /** The options the run was submitted with (noCache; a scheduled run's fire instant and lateness). */
+  options: RunOptions.optional(),
   taskDetails: z.array(TaskDetail)
 });
 export type RunDetail = z.infer<typeof RunDetail>;

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { databaseUrlFromEnv } from '../state/open-state-store';
 import type { KubernetesFlags } from '../cli/kubernetes-options';
 
 /** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
@@ -40,7 +41,9 @@ export const ServerConfig = z.object({
   /** How long one webhook attempt may take before it counts as failed (default 10). */
   webhookTimeoutSeconds: z.coerce.number().min(0.1).max(300).optional(),
   /** Where tasks run: child processes of the server, or one pod per attempt. */
-  executor: z.enum(['local', 'kubernetes'])
+  executor: z.enum(['local', 'kubernetes']),
+  /** PostgreSQL state shared by replicas; undefined means SQLite in the home. */
+  databaseUrl: z.string().optional()
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -56,7 +59,8 @@ const SOURCES: Record<keyof ServerConfig, string> = {
   graceSeconds: '--grace-seconds',
   webhookAttempts: '--webhook-attempts',
   webhookTimeoutSeconds: '--webhook-timeout-seconds',
-  executor: '--executor / CELLGRAPH_EXECUTOR'
+  executor: '--executor / CELLGRAPH_EXECUTOR',
+  databaseUrl: 'CELLGRAPH_DATABASE_URL'
 };
 
 const DEFAULT_PORT = 8787;
@@ -80,13 +84,14 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     graceSeconds: flags.graceSeconds ?? 30,
     webhookAttempts: flags.webhookAttempts,
     webhookTimeoutSeconds: flags.webhookTimeoutSeconds,
-    executor: flags.executor ?? blank(env.CELLGRAPH_EXECUTOR) ?? 'local'
+    executor: flags.executor ?? blank(env.CELLGRAPH_EXECUTOR) ?? 'local',
+    databaseUrl: databaseUrlFromEnv(env)
   };
   const parsed = ServerConfig.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue.path[0]) as keyof ServerConfig;
-    const shown = key === 'token' ? '' : ` (got ${JSON.stringify(raw[key])})`;
+    const shown = key === 'token' || key === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw[key])})`;
     throw new ValidationError(`invalid server configuration: ${SOURCES[key] ?? key}: ${issue.message}${shown}`, key);
   }
   const config = parsed.data;

@@ -1,7 +1,7 @@
 import type { StoreConfig } from '@cellgraph/schema';
 import type { Engine } from '../engine/engine';
 import type { RunNotifier } from '../notify';
-import type { SqliteStateStore } from '../state/sqlite-state-store';
+import type { ServerStateStore } from '../state/open-state-store';
 import type { ArtifactStore } from '../stores';
 import type { ServerConfig } from './config';
 import type { RunService } from './run-service';
@@ -19,7 +19,7 @@ export interface ApiContext {
   version: string;
   store: ArtifactStore;
   storeConfig: StoreConfig;
-  state: SqliteStateStore;
+  state: ServerStateStore;
   engine: Engine;
   runs: RunService;
   workflows: WorkflowService;

@@ -1,11 +1,10 @@
-import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Engine } from '../engine/engine';
 import { LocalExecutor } from '../executors/local/local-executor';
 import { RunNotifier } from '../notify';
 import { Scheduler } from '../scheduler';
 import { scheduleRepository } from '../state/schedule-store';
-import { SqliteStateStore } from '../state/sqlite-state-store';
+import { openStateStore } from '../state/open-state-store';
 import type { StoreConfig, WorkflowIR } from '@cellgraph/schema';
 import type { Executor } from '../executors/executor';
 import type { BuildEvent } from '../images';
@@ -17,6 +16,7 @@ import { generateToken } from './auth';
 import type { ServerConfig } from './config';
 import type { ApiContext } from './context';
 import { IrCache } from './ir-cache';
+import { replicaId } from './run-leases';
 import { LaunchRequest, RunService } from './run-service';
 import { ScheduleService } from './schedule-service';
 import { ScheduledRuns } from './scheduled-runs';
@@ -26,6 +26,9 @@ import { WorkflowService } from './workflow-service';
 
 /** On shutdown, how long webhook deliveries in progress may finish; the rest are sent by the next process. */
 const NOTIFY_GRACE_MS = 10_000;
+
+/** How often replicas sharing a database re-read schedules changed through another replica. */
+const SCHEDULE_REFRESH_MS = 5_000;
 
 /** Task attempts in flight at once on Kubernetes, unless --concurrency says otherwise. */
 const KUBERNETES_DEFAULT_CONCURRENCY = 32;
@@ -79,7 +82,8 @@ export interface RunningServer {
 }
 
 /**
- * Opens the home (artifact store + SQLite state), resumes unfinished runs, starts the
+ * Opens the home (artifact store + state: SQLite in the home, or PostgreSQL when
+ * CELLGRAPH_DATABASE_URL names one), resumes unfinished runs, starts the
  * scheduler, and listens. Resuming happens before listening so no client sees a run as
  * `running` that nothing runs; the scheduler starts after it, so its missed-run policy
  * (and its Forbid checks) see the resumed runs as active.
@@ -92,7 +96,8 @@ export async function startServer(
   const storeConfig = storeConfigFor(config.home, env);
   const store = openStore(storeConfig);
   const { executor, prepare, stopExecutor } = await openExecutor(config, options, store, storeConfig, env);
-  const state = SqliteStateStore.open(path.join(config.home, 'state.db'));
+  const state = await openStateStore({ home: config.home, databaseUrl: config.databaseUrl });
+  const owner = replicaId(env);
   const engine = new Engine({
     store,
     storeConfig,
@@ -102,9 +107,9 @@ export async function startServer(
     taskEntry: options.taskEntry
   });
   const irs = new IrCache(store);
-  const runs = new RunService(engine, store, state, irs, prepare);
-  const workflows = new WorkflowService(store, state, irs, runs, config.workDir);
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const runs = new RunService(engine, store, state, irs, prepare, { owner, log });
+  const workflows = new WorkflowService(store, state, irs, runs, config.workDir);
   const notifier = new RunNotifier({
     store: state,
     attempts: config.webhookAttempts,
@@ -115,8 +120,10 @@ export async function startServer(
   // Subscribed before runs resume: a resumed run that finishes still notifies.
   engine.onEvent(notifier.listener);
   const scheduler = new Scheduler({
-    repository: scheduleRepository(state),
+    repository: scheduleRepository(state, { coordination: state.coordination, owner }),
     runs: new ScheduledRuns(state, workflows, runs),
+    // Replicas on one database see each other's schedule changes within this.
+    refreshMs: state.coordination.shared ? SCHEDULE_REFRESH_MS : undefined,
     ...schedulerLog(log)
   });
   const schedules = new ScheduleService(scheduler, state, irs);

@@ -8,8 +8,9 @@ ROOT="$(pwd)"
 log() { printf '[setup] %s\n' "$*" >&2; }
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
-# 1. Debian packages (only what is missing; apt-get update once, only then).
-DEBS=(g++ make python3 python3-venv curl docker-registry skopeo umoci buildah chromium)
+# 1. Debian packages (only what is missing; apt-get update once, only then). postgresql: the tests'
+#    private clusters (initdb + pg_ctl from /usr/lib/postgresql/<v>/bin; the package's own cluster is unused).
+DEBS=(g++ make python3 python3-venv curl docker-registry skopeo umoci buildah chromium postgresql)
 missing=()
 for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]} > 0)); then

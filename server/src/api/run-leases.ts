@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type { Coordination } from '../state/coordination';
 
 /** How long a lease lasts unless renewed: a replica silent this long is taken for dead. */
-export const LEASE_TTL_MS = 10_000;
+export const LEASE_TTL_MS = 8_000;
 /** How often a replica renews its leases and looks for runs nobody holds. */
-export const HEARTBEAT_MS = 3_000;
+export const HEARTBEAT_MS = 2_000;
 
 /** This process's identity among replicas: CELLGRAPH_REPLICA_ID (a pod name), else host, pid and a random tag. */
 export function replicaId(env: NodeJS.ProcessEnv): string {

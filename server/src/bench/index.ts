@@ -15,6 +15,7 @@ import { LocalExecutor } from '../executors/local/local-executor';
 import { SqliteStateStore } from '../state/sqlite-state-store';
 import { FilesystemStore, sha256 } from '../stores';
 import { benchImages } from './images';
+import { benchReplicas } from './replicas';
 import { benchServer } from './server';
 import { benchKubernetes } from './kubernetes';
 import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
@@ -226,7 +227,8 @@ async function main(): Promise<void> {
       ['large-dag', benchLargeDag],
       ['images', (dir: string) => benchImages(dir, report)],
       ['server', (dir: string) => benchServer(dir, report)],
-      ['kubernetes', (dir: string) => benchKubernetes(dir, report)]
+      ['kubernetes', (dir: string) => benchKubernetes(dir, report)],
+      ['replicas', (dir: string) => benchReplicas(dir, report)]
     ];
     const only = process.argv.slice(2);
     for (const [name, fn] of sections) {

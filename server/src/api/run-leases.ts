@@ -22,6 +22,8 @@ export interface RunLeasesOptions {
   active: () => Iterable<string>;
   /** Resumes runs just leased to this process, as a restart does. */
   adopt: (runIds: string[]) => Promise<void>;
+  /** Cancels runs of this process that a client asked another replica to cancel. */
+  cancel: (runIds: string[]) => void;
   log: (line: string) => void;
   ttlMs?: number;
   heartbeatMs?: number;
@@ -98,7 +100,10 @@ export class RunLeases {
         // replica resumes it; this one's attempts are stopped there by the lost-attempt scan.
         if (!(await this.acquire(runId))) this.options.log(`cellgraph server: lost the lease of run ${runId} to another replica`);
       }
-      if (!this.options.coordination.shared || !this.adopting) return;
+      if (!this.options.coordination.shared) return;
+      const cancels = await this.options.coordination.takeCancelRequests(this.owner);
+      if (cancels.length > 0) this.options.cancel(cancels);
+      if (!this.adopting) return;
       const adopted = await this.options.coordination.claimUnownedRuns(this.owner, this.ttlMs);
       if (adopted.length > 0) {
         this.options.log(`cellgraph server: adopting ${adopted.length} run(s) of a replica that stopped: ${adopted.join(', ')}`);

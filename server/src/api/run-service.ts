@@ -81,6 +81,7 @@ export class RunService {
       heartbeatMs: replica.heartbeatMs,
       active: () => this.active.keys(),
       adopt: async (ids) => void (await this.resume(ids)),
+      cancel: (ids) => ids.forEach((id) => this.requestCancel(id)),
       log
     });
     if (state.coordination.shared) {
@@ -125,9 +126,11 @@ export class RunService {
         runId
       });
     } catch (err) {
-      await this.leases.release(runId);
-      // Nothing started; keep the URLs only if the id belongs to a run that exists already.
-      if (webhooks.length > 0 && !(await this.exists(runId))) await this.state.deleteRunWebhooks(runId);
+      // Nothing started; keep the lease and URLs only if the id belongs to a run that exists already.
+      if (!(await this.exists(runId))) {
+        await this.leases.release(runId);
+        if (webhooks.length > 0) await this.state.deleteRunWebhooks(runId);
+      }
       throw err;
     }
     if (extra.retryOf !== undefined) await this.state.setRetryOf(handle.runId, extra.retryOf);
@@ -172,7 +175,7 @@ export class RunService {
   private async forgetRun(runId: string): Promise<void> {
     try {
       await this.leases.release(runId);
-      if (this.state.coordination.shared) await this.state.coordination.deleteAttemptLogs(runId);
+      if (this.state.coordination.shared) await this.state.coordination.forgetRun(runId);
     } catch (err) {
       process.stderr.write(`cellgraph server: could not release run ${runId} (its lease expires by itself): ${(err as Error).message}\n`);
     }
@@ -216,10 +219,23 @@ export class RunService {
     return items;
   }
 
-  /** Cancels a run in flight and waits (briefly) for it to wind down. */
+  /**
+   * Cancels a run in flight and waits (briefly) for it to wind down. A run another replica
+   * executes is cancelled there: the request goes through the database and this waits for
+   * the run's end to be recorded.
+   */
   async cancel(id: string): Promise<RunDetail> {
     const run = await this.state.getRun(id);
     const handle = this.active.get(id);
+    const unfinished = run.status === 'queued' || run.status === 'running';
+    if (handle === undefined && unfinished && this.state.coordination.shared) {
+      await this.state.coordination.requestCancel(id);
+      for (const end = Date.now() + CANCEL_WAIT_MS; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+        const now = await this.state.getRun(id);
+        if (now.status !== 'queued' && now.status !== 'running') break;
+      }
+      return this.detail(id);
+    }
     if (handle === undefined) throw conflict(`run ${id} is ${run.status}; only a queued or running run can be cancelled`);
     handle.cancel();
     await Promise.race([handle.done.catch(() => undefined), new Promise((r) => setTimeout(r, CANCEL_WAIT_MS).unref())]);

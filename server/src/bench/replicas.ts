@@ -3,9 +3,12 @@
  * private PostgreSQL cluster. Failover (SIGKILL of the replica running the runs -> the
  * survivor records their next task event), fire latency with two replicas and 100 runs in
  * flight, and control-plane throughput (task transitions recorded per second) with one
- * replica and with two. Printed, never asserted.
+ * replica and with two: through real servers and task processes, and for the engine and
+ * database alone. Printed, never asserted.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { PromoteResponse } from '@cellgraph/schema';
@@ -139,11 +142,40 @@ async function fireLatency(root: string, cluster: PostgresCluster, report: Repor
   }
 }
 
+/**
+ * The control plane alone: `n` worker processes (engine + PostgreSQL, instant executor, no
+ * task processes), together 40 runs of a 200-task DAG, each worker its share; figure = task
+ * transitions recorded per second across all of them, first start -> last end.
+ */
+async function controlPlane(root: string, cluster: PostgresCluster, n: number, report: Report): Promise<void> {
+  const url = await cluster.createDatabase(`control_plane_${n}`);
+  const runs = 40;
+  const worker = path.join(__dirname, 'control-plane-worker.js');
+  const t0 = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) => {
+      const dir = path.join(root, `control-plane-${n}-${i}`);
+      fs.mkdirSync(dir, { recursive: true });
+      return new Promise<{ transitions: number; ms: number }>((resolve, reject) => {
+        execFile(process.execPath, [worker, url, String(runs / n), '200', dir], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}
+${stderr}`)) : resolve(JSON.parse(stdout) as { transitions: number; ms: number })
+        );
+      });
+    })
+  );
+  const wallMs = performance.now() - t0;
+  const transitions = results.reduce((sum, r) => sum + r.transitions, 0);
+  report(`control plane alone (engine + PostgreSQL, instant tasks), ${n} process(es), ${runs} runs x 200 tasks: transitions/s`, (transitions / wallMs) * 1000, 'transitions/s');
+}
+
 /** The `replicas` bench section: one private PostgreSQL cluster, stopped by PID at the end. */
 export async function benchReplicas(root: string, report: Report): Promise<void> {
   // In its own temporary directory: the server's user (postgres, under root) must reach it.
   const cluster = await startPostgresCluster();
   try {
+    await controlPlane(root, cluster, 1, report);
+    await controlPlane(root, cluster, 2, report);
     await failover(root, cluster, report);
     await throughput(root, cluster, 1, report);
     await throughput(root, cluster, 2, report);

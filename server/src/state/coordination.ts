@@ -25,11 +25,15 @@ export interface Coordination {
   claimUnownedRuns(owner: string, ttlMs: number, options?: ClaimOptions): Promise<string[]>;
   /** True for exactly one caller per schedule and fire instant, whichever replica asks. */
   claimFire(scheduleId: string, fireTime: Date, owner: string, lateMs: number): Promise<boolean>;
+  /** Asks whichever replica runs `runId` to cancel it (it looks on its next heartbeat). */
+  requestCancel(runId: string): Promise<void>;
+  /** The cancellations asked of runs `owner` holds, each handed out once. */
+  takeCancelRequests(owner: string): Promise<string[]>;
   /** Replaces the output recorded so far of a running attempt. */
   putAttemptLog(runId: string, task: string, attempt: number, text: string): Promise<void>;
   getAttemptLog(runId: string, task: string, attempt: number): Promise<string | undefined>;
-  /** Forgets a finished run's live output (the store keeps every attempt's full log). */
-  deleteAttemptLogs(runId: string): Promise<void>;
+  /** Forgets what a finished run left here: live output (the store keeps every full log) and cancel requests. */
+  forgetRun(runId: string): Promise<void>;
 }
 
 /** Which unfinished runs claimUnownedRuns may take. */
@@ -108,6 +112,15 @@ export class SqlCoordination implements Coordination {
     return rows.length === 1;
   }
 
+  async requestCancel(runId: string): Promise<void> {
+    await this.db.all('INSERT INTO run_cancels (run_id, requested_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING', [runId, new Date().toISOString()]);
+  }
+
+  async takeCancelRequests(owner: string): Promise<string[]> {
+    const rows = await this.db.all('DELETE FROM run_cancels WHERE run_id IN (SELECT run_id FROM run_leases WHERE owner = ?) RETURNING run_id', [owner]);
+    return rows.map((r) => RunIdRow.parse(r).run_id);
+  }
+
   async putAttemptLog(runId: string, task: string, attempt: number, text: string): Promise<void> {
     await this.db.all(
       `INSERT INTO attempt_logs (run_id, task, attempt, text) VALUES (?, ?, ?, ?)
@@ -121,7 +134,8 @@ export class SqlCoordination implements Coordination {
     return rows.length === 0 ? undefined : z.object({ text: z.string() }).parse(rows[0]).text;
   }
 
-  async deleteAttemptLogs(runId: string): Promise<void> {
+  async forgetRun(runId: string): Promise<void> {
     await this.db.all('DELETE FROM attempt_logs WHERE run_id = ?', [runId]);
+    await this.db.all('DELETE FROM run_cancels WHERE run_id = ?', [runId]);
   }
 }

@@ -148,7 +148,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // Production control plane: the options a run was submitted with (JSON, honoured on
     // resume); which replica owns each unfinished run, until when (epoch ms, renewed by
     // heartbeat); one claim per schedule and fire instant, so replicas fire it once; and
-    // the output of running attempts, so any replica can show live logs.
+    // the output of running attempts, so any replica can show live logs; cancellations asked
+    // of a replica that does not run the run, for the one that does.
     version: 4,
     sql: () => `
       ALTER TABLE runs ADD COLUMN options TEXT;
@@ -172,6 +173,10 @@ export const MIGRATIONS: readonly Migration[] = [
         attempt INTEGER NOT NULL,
         text TEXT NOT NULL,
         PRIMARY KEY (run_id, task, attempt)
+      );
+      CREATE TABLE run_cancels (
+        run_id TEXT PRIMARY KEY,
+        requested_at TEXT NOT NULL
       );
     `
   }

@@ -91,6 +91,11 @@ describe('two replicas on one PostgreSQL', () => {
     }
     const onA = submitted.filter((r) => r.on === 'a').map((r) => r.id);
 
+    // A run on A, cancelled through B: the request reaches A through the database.
+    const doomed = await json(await a.api('/api/v1/runs', { method: 'POST', json: { notebook: nbJson(work), notebookName: 'work.ipynb', params: { tag: 'cancel' } } }), RunDetail, 201);
+    const cancelled = await json(await b.api(`/api/v1/runs/${doomed.runId}/cancel`, { method: 'POST' }), RunDetail);
+    expect(cancelled.status).toBe('cancelled');
+
     // Mid-run: one of A's runs has b running. B serves its live log and follows its events.
     const watched = await waitFor(
       async () => {
@@ -132,7 +137,7 @@ describe('two replicas on one PostgreSQL', () => {
       expect(done.status).toBe('succeeded');
     }
     // Each task executed exactly once, adopted runs included.
-    const marks = counts(lines(dir, 'marks.txt'));
+    const marks = counts(lines(dir, 'marks.txt').filter((l) => !l.endsWith('-cancel')));
     const expected = Array.from({ length: RUNS }, (_, i) => [`a-r${i}`, `b-r${i}`]).flat();
     expect([...marks.keys()].sort()).toEqual([...expected].sort());
     expect([...marks.values()].every((n) => n === 1)).toBe(true);

@@ -70,8 +70,22 @@ describe.each(STATE_STORES)('coordination on %s', (_dialect, database) => {
     await c.putAttemptLog('r-1', 'a', 1, 'hello\nworld\n');
     expect(await c.getAttemptLog('r-1', 'a', 1)).toBe('hello\nworld\n');
     expect(await c.getAttemptLog('r-1', 'a', 2)).toBeUndefined();
-    await c.deleteAttemptLogs('r-1');
+    await c.forgetRun('r-1');
     expect(await c.getAttemptLog('r-1', 'a', 1)).toBeUndefined();
+  });
+
+  it('hands a cancel request to the replica holding the run, once', async () => {
+    const c = state.coordination;
+    await c.acquireLease('r-1', 'a', 60_000);
+    await c.acquireLease('r-2', 'b', 60_000);
+    await c.requestCancel('r-1');
+    await c.requestCancel('r-1');
+    await c.requestCancel('r-3'); // nobody holds it (yet): kept for whoever adopts it
+    expect(await c.takeCancelRequests('b')).toEqual([]);
+    expect(await c.takeCancelRequests('a')).toEqual(['r-1']);
+    expect(await c.takeCancelRequests('a')).toEqual([]);
+    await c.acquireLease('r-3', 'b', 60_000);
+    expect(await c.takeCancelRequests('b')).toEqual(['r-3']);
   });
 });
 

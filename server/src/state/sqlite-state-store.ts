@@ -310,19 +310,23 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
     this.write(() => this.db.prepare(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values));
   }
 
-  /** Turns SQLite failures (busy, full, read-only) into a StateError that says what to do. */
   private write<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (code === 'SQLITE_FULL') throw new StateError('the disk holding the state database is full; nothing was written');
-      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-        throw new StateError('the state database is locked by another process; nothing was written');
-      }
-      if (code.startsWith('SQLITE_READONLY')) throw new StateError('the state database is read-only; nothing was written');
-      throw err;
+    return sqliteWrite(fn);
+  }
+}
+
+/** Turns SQLite failures (busy, full, read-only) into a StateError that says what to do. */
+function sqliteWrite<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'SQLITE_FULL') throw new StateError('the disk holding the state database is full; nothing was written');
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new StateError('the state database is locked by another process; nothing was written');
     }
+    if (code.startsWith('SQLITE_READONLY')) throw new StateError('the state database is read-only; nothing was written');
+    throw err;
   }
 }
 
@@ -343,18 +347,20 @@ function migrate(db: Database.Database): void {
   }
 }
 
-/** SqlRunner over better-sqlite3 (booleans bound as 0/1, which SQLite stores them as). */
+/** SqlRunner over better-sqlite3 (booleans bound as 0/1, which SQLite stores them as; failures as StateError). */
 function sqliteRunner(db: Database.Database): SqlRunner {
   const runner: SqlRunner = {
     dialect: 'sqlite',
     async all(sql, params = []) {
-      const stmt = db.prepare(sql);
       const values = params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
-      if (!stmt.reader) {
-        stmt.run(...values);
-        return [];
-      }
-      return stmt.all(...values) as Record<string, unknown>[];
+      return sqliteWrite(() => {
+        const stmt = db.prepare(sql);
+        if (!stmt.reader) {
+          stmt.run(...values);
+          return [];
+        }
+        return stmt.all(...values) as Record<string, unknown>[];
+      });
     },
     transaction: (fn) => fn(runner)
   };

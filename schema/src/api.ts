@@ -4,7 +4,7 @@ import { ParamKind, WorkflowIR } from './ir';
 import { ContentHash, RunId, TaskName } from './names';
 import { documented } from './documented';
 import { JsonValue } from './notebook';
-import { Metrics, OutputRef, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
+import { Metrics, OutputRef, RunOptions, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
 import { WebhookUrl } from './schedules';
 
 /**
@@ -173,6 +173,8 @@ export const RunDetail = RunSummary.extend({
   error: z.string().optional(),
   /** The run this one retries, when it is a retry. */
   retryOf: RunId.optional(),
+  /** The options the run was submitted with (noCache; a scheduled run's fire instant and lateness). */
+  options: RunOptions.optional(),
   taskDetails: z.array(TaskDetail)
 });
 export type RunDetail = z.infer<typeof RunDetail>;

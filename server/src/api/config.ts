@@ -51,7 +51,7 @@ export const ServerConfig = z.object({
   compileWorkers: z.coerce.number().int().min(1).max(64).optional(),
   /** How long one compile may take before its worker is stopped (default 60). */
   compileTimeoutSeconds: z.coerce.number().min(0.1).max(3600).optional(),
-  /** Heap limit of a compile worker, MB (default 1536). */
+  /** Heap limit of a compile worker, MB (default 1024). */
   compileMemoryMb: z.coerce.number().int().min(64).max(65536).optional(),
   /** Webhook hosts or CIDR ranges allowed although they are link-local or metadata addresses. */
   webhookAllow: z.array(z.string().min(1)).optional(),

@@ -13,6 +13,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Cellgraph } from './cellgraph';
 
+const SHOTS = path.join(__dirname, '..', 'screenshots');
+
 test.use({ autoGoto: false });
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -104,6 +106,8 @@ test('promote goes to the configured production server; the run shows where it r
   await expect(target).toHaveValue('production');
   await expect(target.locator('option[value="production"]')).toHaveText(new RegExp(`production \\(${host.replace('.', '\\.')}\\)`));
   await expect(target.locator('option[value="development"]')).toHaveCount(1);
+  await expect(target.locator('option[value="production"]')).toContainText('local processes', { timeout: 15000 });
+  await page.locator('.jp-Dialog-content').screenshot({ path: path.join(SHOTS, 'promote-targets.png') });
   await page.locator('.jp-Dialog-footer button', { hasText: 'Promote' }).click();
 
   // The DAG follows the run on production, to success.
@@ -125,17 +129,16 @@ test('promote goes to the configured production server; the run shows where it r
   await expect(item).toHaveAttribute('data-target', 'production', { timeout: 20000 });
   await expect(item.locator('.cg-RunWhere')).toHaveText(host);
   await expect(page.locator('.cg-RunsPanel .cg-Version[data-workflow="hello"][data-target="production"]')).toHaveCount(1);
+  await page.locator('.cg-RunsPanel').screenshot({ path: path.join(SHOTS, 'runs-targets.png') });
 
-  // Forgetting production: Promote goes to development again.
-  await (await page.request.delete('/cellgraph-targets/production', { headers: await xsrf(page) })).dispose();
+  // Forgetting production (the dialog's Forget): Promote goes to development again.
+  await cg.exec('cellgraph:configure-production');
+  await expect(dialog.locator('input.cg-ProductionUrl')).toHaveValue(`${prodUrl}/`);
+  await page.locator('.jp-Dialog-footer button', { hasText: 'Forget' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect.poll(async () => (await (await page.request.get('/cellgraph-targets/production')).json()).configured).toBe(false);
   await page.locator('button.cg-Promote').click();
   await expect(promote.locator('select.cg-Target')).toHaveValue('development');
   await page.locator('.jp-Dialog-footer button', { hasText: 'Cancel' }).click();
   expect(cg.errors).toEqual([]);
 });
-
-/** Jupyter's XSRF header for a request made outside JupyterLab's own connection. */
-async function xsrf(page: import('@playwright/test').Page): Promise<Record<string, string>> {
-  const cookie = (await page.context().cookies()).find((c) => c.name === '_xsrf');
-  return cookie ? { 'X-XSRFToken': cookie.value } : {};
-}

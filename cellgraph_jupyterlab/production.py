@@ -35,6 +35,21 @@ FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "Location")
 # Long enough for a run's event stream; the server ends it when the run ends.
 STREAM_TIMEOUT_S = 3600.0
 CHECK_TIMEOUT_S = 10.0
+# Each followed run holds one connection for its event stream; tornado's shared client allows
+# 10 at once and queues the rest, which would stall every other production call behind them.
+MAX_CONNECTIONS = 200
+_client: Optional[AsyncHTTPClient] = None
+
+
+def _proxy_client() -> AsyncHTTPClient:
+    global _client
+    if _client is None:
+        _client = AsyncHTTPClient(force_instance=True, max_clients=MAX_CONNECTIONS)
+    return _client
+
+
+class _BrowserGone(Exception):
+    """The browser closed its request (a run no longer followed): stop reading from production."""
 
 
 def config_file() -> Path:
@@ -157,6 +172,11 @@ async def _check_server(url: str, token: Optional[str]) -> Optional[Tuple[str, s
 class ProductionProxyHandler(APIHandler):
     """Forwards a cellgraph API request to the production server with its token, streaming the answer."""
 
+    _gone = False
+
+    def on_connection_close(self):
+        self._gone = True
+
     async def _forward(self, path: str):
         url, token, _source = load()
         if url is None:
@@ -165,6 +185,11 @@ class ProductionProxyHandler(APIHandler):
         if self.request.query:
             target += "?" + self.request.query
         headers = {k: self.request.headers[k] for k in FORWARDED_REQUEST_HEADERS if k in self.request.headers}
+        if not self.request.body:
+            # JupyterLab's connection says `application/json` on every request, bodiless POSTs
+            # (cancel) included, and tornado's client calls a bodiless POST a form: the server
+            # refuses both; an empty text body it takes (as the extension's DELETE says it).
+            headers["Content-Type"] = "text/plain"
         if token:
             headers["Authorization"] = f"Bearer {token}"
         started = {"done": False}
@@ -180,16 +205,19 @@ class ProductionProxyHandler(APIHandler):
                     self.set_header(name.strip(), value.strip())
 
         def on_chunk(chunk: bytes) -> None:
+            if self._gone:
+                raise _BrowserGone()
             started["done"] = True
             self.write(chunk)
             self.flush()
 
-        body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None
+        # No body at all when there is none: tornado's client would call an empty one a form.
+        body = self.request.body or None
         request = HTTPRequest(
             target,
             method=self.request.method,
             headers=headers,
-            body=body if body is not None else (b"" if self.request.method in ("POST", "PUT", "PATCH") else None),
+            body=body,
             allow_nonstandard_methods=True,
             follow_redirects=False,
             header_callback=on_header,
@@ -198,8 +226,10 @@ class ProductionProxyHandler(APIHandler):
             connect_timeout=CHECK_TIMEOUT_S,
         )
         try:
-            await AsyncHTTPClient().fetch(request, raise_error=False)
-        except Exception as err:  # noqa: BLE001 (refused, DNS, TLS, timeout)
+            await _proxy_client().fetch(request, raise_error=False)
+        except Exception as err:  # noqa: BLE001 (refused, DNS, TLS, timeout, the browser gone)
+            if self._gone:
+                return None
             if started["done"]:
                 return self.finish()
             # Plain text: the extension's client reads a non-JSON error as "server down" and shows it.

@@ -6,6 +6,7 @@ Run: ``PATH=<node 24>/bin:$PATH .venv/bin/python -m unittest cellgraph_jupyterla
 (the integration case needs the repository's ``node_modules/.bin/cellgraph`` and Node 24; it is
 skipped, saying so, without them).
 """
+import http.client
 import json
 import os
 import shutil
@@ -27,6 +28,24 @@ REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / "node_modules" / ".bin" / "cellgraph"
 TOKEN = "prod-token-0123456789abcdef"
 LAB_TOKEN = "lab-token-0123456789"
+
+
+# A one-task workflow that stays running for a while without using the CPU.
+SLEEPER = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "tslab", "display_name": "TypeScript", "language": "typescript"}},
+    "cells": [
+        {
+            "cell_type": "code",
+            "id": "wait",
+            "metadata": {"cellgraph": {"task": "wait"}},
+            "execution_count": None,
+            "outputs": [],
+            "source": "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);\nconst waited = 1;",
+        }
+    ],
+}
 
 
 def free_port() -> int:
@@ -92,6 +111,7 @@ class ThroughJupyter(unittest.TestCase):
         workdir = cls.tmp / "prod"
         workdir.mkdir()
         shutil.copy(REPO / "examples" / "hello" / "hello.ipynb", workdir / "hello.ipynb")
+        (workdir / "sleeper.ipynb").write_text(json.dumps(SLEEPER))
         (workdir / "node_modules").symlink_to(REPO / "node_modules")
         cls.prod_port, cls.lab_port = free_port(), free_port()
         cls.prod_url = f"http://127.0.0.1:{cls.prod_port}"
@@ -171,6 +191,28 @@ class ThroughJupyter(unittest.TestCase):
         # The server's own errors come through as they are (JSON, status).
         status, _, text = self.call("GET", "cellgraph-targets/production/api/v1/runs/r-nope")
         self.assertEqual((status, json.loads(text)["error"]["code"]), (404, "not-found"))
+
+    def test_4_streams_of_followed_runs_do_not_stall_other_calls(self):
+        self.call("PUT", "cellgraph-targets/production", {"url": self.prod_url, "token": TOKEN})
+        status, _, text = self.call("POST", "cellgraph-targets/production/api/v1/workflows/promote", {"notebookPath": "sleeper.ipynb", "run": True, "params": {}})
+        self.assertEqual(status, 201, text)
+        run_id = json.loads(text)["run"]["runId"]
+        # More open event streams than tornado's default client allows at once (10).
+        streams = []
+        for _ in range(12):
+            c = http.client.HTTPConnection("127.0.0.1", self.lab_port, timeout=30)
+            c.request("GET", f"/cellgraph-targets/production/api/v1/runs/{run_id}/events", headers={"Authorization": f"token {LAB_TOKEN}", "Accept": "text/event-stream"})
+            self.assertEqual(c.getresponse().status, 200)
+            streams.append(c)
+        started = time.time()
+        status, _, text = self.call("GET", f"cellgraph-targets/production/api/v1/runs/{run_id}")
+        self.assertEqual((status, json.loads(text)["status"]), (200, "running"))
+        self.assertLess(time.time() - started, 5)
+        # The browser going away (a run no longer followed) leaves the proxy working.
+        for c in streams:
+            c.close()
+        status, _, _ = self.call("POST", f"cellgraph-targets/production/api/v1/runs/{run_id}/cancel")
+        self.assertEqual(status, 200)
 
     def test_3_only_api_paths_are_forwarded(self):
         status, _, _ = self.call("GET", "cellgraph-targets/production/openapi.json")

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { Cellgraph } from './cellgraph';
+import { Cellgraph, type LabApp } from './cellgraph';
 
 const SHOTS = path.join(__dirname, '..', 'screenshots');
 
@@ -130,6 +130,23 @@ test('promote goes to the configured production server; the run shows where it r
   await expect(item.locator('.cg-RunWhere')).toHaveText(host);
   await expect(page.locator('.cg-RunsPanel .cg-Version[data-workflow="hello"][data-target="production"]')).toHaveCount(1);
   await page.locator('.cg-RunsPanel').screenshot({ path: path.join(SHOTS, 'runs-targets.png') });
+
+  // From the sidebar, the DAG follows the run on production again; its executed notebook comes from there.
+  await bar.locator('button.cg-CloseRun').click();
+  await expect(bar.locator('.cg-RunId')).toHaveCount(0);
+  await item.locator('button.cg-ShowOnDag').click();
+  await expect(bar.locator('.cg-RunId')).toHaveText(runId, { timeout: 20000 });
+  await expect(bar.locator('.cg-RunWhere')).toHaveText(host);
+  await expect(bar.locator('.cg-RunStatus')).toHaveAttribute('data-status', 'succeeded');
+  await bar.locator('button.cg-OpenNotebook').click();
+  await expect(page.locator(`.lm-TabBar-tab[data-type="document-title"] >> text=${runId}.ipynb`)).toBeVisible({ timeout: 20000 });
+  await expect(page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output', { hasText: 'Hello, world' }).first()).toBeVisible();
+  // Back to the DAG panel (the executed notebook opened over it).
+  await page.evaluate(() => {
+    const id = document.querySelector('.cg-DagPanel')?.id;
+    if (id) (window as unknown as { jupyterapp: LabApp }).jupyterapp.shell.activateById(id);
+  });
+  await expect(page.locator('button.cg-Promote')).toBeVisible();
 
   // Forgetting production (the dialog's Forget): Promote goes to development again.
   await cg.exec('cellgraph:configure-production');

@@ -101,7 +101,17 @@ class Settings(unittest.TestCase):
         self.assertEqual(production.check_url(" http://127.0.0.1:9 "), "http://127.0.0.1:9/")
 
 
-@unittest.skipUnless(CLI.exists() and shutil.which("node"), f"needs {CLI} and node (Node 24) on PATH")
+def node_ok() -> bool:
+    """Node >= 22.12 first on PATH (the server's native modules are built for it)."""
+    try:
+        version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip().lstrip("v")
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return major > 22 or (major == 22 and minor >= 12)
+
+
+@unittest.skipUnless(CLI.exists() and node_ok(), f"needs {CLI} and Node >= 22.12 first on PATH (source scripts/node.sh)")
 class ThroughJupyter(unittest.TestCase):
     """A real production server (token required) behind a real Jupyter server with the extension."""
 

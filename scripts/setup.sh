@@ -18,9 +18,10 @@ esac
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
 # 1. Debian packages (only what is missing; apt-get update once, only then). The demo needs
-# only the toolchain native addons (better-sqlite3) compile with.
+# only the toolchain native addons (better-sqlite3) compile with. postgresql: the tests' private
+# clusters (initdb + pg_ctl from /usr/lib/postgresql/<v>/bin; the package's own cluster is unused).
 DEBS=(g++ make python3)
-if [ "$PROFILE" = all ]; then DEBS+=(python3-venv curl docker-registry skopeo umoci buildah chromium); fi
+if [ "$PROFILE" = all ]; then DEBS+=(python3-venv curl docker-registry skopeo umoci buildah chromium postgresql); fi
 missing=()
 for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]} > 0)); then

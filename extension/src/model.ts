@@ -1,6 +1,6 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { CompileResponse, type Diagnostic, RunDetail, type WorkflowIR } from '@cellgraph/schema';
+import { NotebookContent, apiRoutes, type CompileResponse, type Diagnostic, type RunDetail, type WorkflowIR } from '@cellgraph/schema';
 import { ServerDownError, ServerError } from './errors';
 import { type DagLayout, layoutDag } from './dag/layout';
 import { tasksWithErrors } from './dag/state';
@@ -36,6 +36,7 @@ export class DagModel implements IDisposable {
   private currentProblems: Problem[] = [];
   private selected?: string;
   private follower?: RunFollower;
+  private followedOn?: ICellgraphServer;
   private runError?: string;
   private timer?: ReturnType<typeof setTimeout>;
   private generation = 0;
@@ -125,7 +126,7 @@ export class DagModel implements IDisposable {
     const generation = ++this.generation;
     let result: CompileResponse;
     try {
-      result = await this.server.request('api/v1/compile', CompileResponse, { method: 'POST', json: { notebook: this.source.toJSON(), notebookName: this.source.name, notebookDir: this.source.dir } });
+      result = await this.server.call(apiRoutes.compile, { body: { notebook: NotebookContent.parse(this.source.toJSON()), notebookName: this.source.name, notebookDir: this.source.dir } });
     } catch (err) {
       if (generation !== this.generation || this.disposed) return;
       // A server that is down is the server's banner, not a compile problem.
@@ -149,12 +150,18 @@ export class DagModel implements IDisposable {
     this.graph.emit();
   }
 
-  /** Follows a run on this DAG (node states, durations, attempts) until it finishes. */
-  follow(runId: string): void {
+  /** The server the followed run is on (the DAG compiles on development; a run may be on production). */
+  get runServer(): ICellgraphServer {
+    return this.followedOn ?? this.server;
+  }
+
+  /** Follows a run on this DAG (node states, durations, attempts) until it finishes, on the server it runs on. */
+  follow(runId: string, on: ICellgraphServer = this.server): void {
     this.follower?.dispose();
     this.runError = undefined;
+    this.followedOn = on;
     this.follower = new RunFollower(
-      this.server,
+      on,
       runId,
       (run) => {
         this.runError = undefined;
@@ -178,8 +185,9 @@ export class DagModel implements IDisposable {
   async cancelRun(): Promise<void> {
     const run = this.run;
     if (run === undefined) return;
-    await this.server.request(`api/v1/runs/${encodeURIComponent(run.runId)}/cancel`, RunDetail, { method: 'POST' });
-    this.server.announceRun(run.runId);
+    const server = this.runServer;
+    await server.call(apiRoutes.cancelRun, { params: { id: run.runId } });
+    server.announceRun(run.runId);
     await this.follower?.refresh();
   }
 
@@ -187,9 +195,10 @@ export class DagModel implements IDisposable {
   async retryRun(): Promise<void> {
     const run = this.run;
     if (run === undefined) return;
-    const retry = await this.server.request(`api/v1/runs/${encodeURIComponent(run.runId)}/retry`, RunDetail, { method: 'POST', json: {} });
-    this.server.announceRun(retry.runId);
-    this.follow(retry.runId);
+    const server = this.runServer;
+    const retry = await server.call(apiRoutes.retryRun, { params: { id: run.runId }, body: {} });
+    server.announceRun(retry.runId);
+    this.follow(retry.runId, server);
   }
 }
 

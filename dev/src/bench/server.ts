@@ -41,11 +41,11 @@ export function project(dir: string): string {
 }
 
 /** Starts the server (loopback, free port, fixed token) and waits until it listens. */
-export async function startServer(dir: string, token: string, args: string[] = []): Promise<BenchServer> {
+export async function startServer(dir: string, token: string, args: string[] = [], env: Record<string, string> = {}): Promise<BenchServer> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--workdir', dir, ...args], {
     cwd: dir,
-    env: { ...process.env, CELLGRAPH_TOKEN: token, CELLGRAPH_HOME: '', CELLGRAPH_PORT: '', CELLGRAPH_HOST: '', XDG_STATE_HOME: path.join(dir, 'xdg') },
+    env: { ...process.env, CELLGRAPH_TOKEN: token, CELLGRAPH_HOME: '', CELLGRAPH_PORT: '', CELLGRAPH_HOST: '', XDG_STATE_HOME: path.join(dir, 'xdg'), ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   let stdout = '';
@@ -86,6 +86,7 @@ export async function stopServer(s: BenchServer): Promise<void> {
   clearTimeout(killer);
 }
 
+/** The p-th percentile (nearest rank) of `xs`; NaN for none. */
 export function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -94,14 +95,14 @@ export function percentile(xs: number[], p: number): number {
 
 const terminal = (status: string) => status !== 'queued' && status !== 'running';
 
-async function runDetail(res: Response): Promise<RunDetail> {
+export async function runDetail(res: Response): Promise<RunDetail> {
   const text = await res.text();
   if (!res.ok) throw new Error(`HTTP ${res.status}: ${text}`);
   return RunDetail.parse(JSON.parse(text));
 }
 
 /** Waits for a server's run to end, polling every 100 ms. */
-async function waitForRun(s: BenchServer, id: string, timeoutMs: number): Promise<RunDetail> {
+export async function waitForRun(s: BenchServer, id: string, timeoutMs: number): Promise<RunDetail> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const r = await runDetail(await s.api(`/api/v1/runs/${id}`));
@@ -192,7 +193,7 @@ async function benchLoad(root: string, report: Report): Promise<void> {
 }
 
 /** A chain of `n` tasks, each sleeping `ms` without burning CPU. */
-function sleepyChain(n: number, ms: number): unknown {
+export function sleepyChain(n: number, ms: number): unknown {
   const cells = [];
   for (let i = 0; i < n; i++) {
     const value = i === 0 ? '1' : `s${i - 1} + 1`;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { parseOrThrow } from '../zod-issue';
 import { HOME_DIR_NAME, type KubernetesSettings } from '../runtime';
+import { databaseUrlFromEnv } from '../state/open-state-store';
 
 /** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
 export interface ServerFlags extends KubernetesSettings {
@@ -50,10 +51,12 @@ export const ServerConfig = z.object({
   compileWorkers: z.coerce.number().int().min(1).max(64).optional(),
   /** How long one compile may take before its worker is stopped (default 60). */
   compileTimeoutSeconds: z.coerce.number().min(0.1).max(3600).optional(),
-  /** Heap limit of a compile worker, MB (default 1536). */
+  /** Heap limit of a compile worker, MB (default 1024). */
   compileMemoryMb: z.coerce.number().int().min(64).max(65536).optional(),
   /** Webhook hosts or CIDR ranges allowed although they are link-local or metadata addresses. */
-  webhookAllow: z.array(z.string().min(1)).optional()
+  webhookAllow: z.array(z.string().min(1)).optional(),
+  /** PostgreSQL state shared by replicas; undefined means SQLite in the home. */
+  databaseUrl: z.string().optional()
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -73,7 +76,8 @@ const SOURCES: Record<keyof ServerConfig, string> = {
   compileWorkers: '--compile-workers / CELLGRAPH_COMPILE_WORKERS',
   compileTimeoutSeconds: '--compile-timeout-seconds / CELLGRAPH_COMPILE_TIMEOUT_SECONDS',
   compileMemoryMb: '--compile-memory-mb / CELLGRAPH_COMPILE_MEMORY_MB',
-  webhookAllow: '--allow-webhook-host / CELLGRAPH_WEBHOOK_ALLOW'
+  webhookAllow: '--allow-webhook-host / CELLGRAPH_WEBHOOK_ALLOW',
+  databaseUrl: 'CELLGRAPH_DATABASE_URL'
 };
 
 const DEFAULT_PORT = 8787;
@@ -101,15 +105,16 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     compileWorkers: flags.compileWorkers ?? blank(env.CELLGRAPH_COMPILE_WORKERS),
     compileTimeoutSeconds: flags.compileTimeoutSeconds ?? blank(env.CELLGRAPH_COMPILE_TIMEOUT_SECONDS),
     compileMemoryMb: flags.compileMemoryMb ?? blank(env.CELLGRAPH_COMPILE_MEMORY_MB),
-    webhookAllow: [...(flags.allowWebhookHost ?? []), ...(blank(env.CELLGRAPH_WEBHOOK_ALLOW)?.split(',') ?? [])].map((h) => h.trim()).filter((h) => h !== '')
+    webhookAllow: [...(flags.allowWebhookHost ?? []), ...(blank(env.CELLGRAPH_WEBHOOK_ALLOW)?.split(',') ?? [])].map((h) => h.trim()).filter((h) => h !== ''),
+    databaseUrl: databaseUrlFromEnv(env)
   };
   const key = (path: string[]) => path[0] as keyof ServerConfig;
   const config = parseOrThrow(ServerConfig, raw, {
     context: 'invalid server configuration',
     field: key,
     label: (path) => SOURCES[key(path)] ?? key(path),
-    // The token is a secret: never echoed.
-    suffix: (path) => (key(path) === 'token' ? '' : ` (got ${JSON.stringify(raw[key(path)])})`)
+    // The token and the database URL (it may hold a password) are never echoed.
+    suffix: (path) => (key(path) === 'token' || key(path) === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw[key(path)])})`)
   });
   if (!isLoopback(config.host) && config.token === undefined) {
     throw new ValidationError(

@@ -10,6 +10,7 @@ import { generateToken } from './auth';
 import type { ServerConfig } from './config';
 import type { ApiContext } from './context';
 import { IrCache } from './ir-cache';
+import { replicaId } from './run-leases';
 import { RunService } from './run-service';
 import { ScheduleService } from './schedule-service';
 import { ScheduledRuns } from './scheduled-runs';
@@ -19,6 +20,9 @@ import { WorkflowService } from './workflow-service';
 
 /** On shutdown, how long webhook deliveries in progress may finish; the rest are sent by the next process. */
 const NOTIFY_GRACE_MS = 10_000;
+
+/** How often replicas sharing a database re-read schedules changed through another replica. */
+const SCHEDULE_REFRESH_MS = 5_000;
 
 /** Image build progress in the server's log: one line per layer built and blob pushed. */
 function imageProgress(e: BuildEvent): void {
@@ -49,8 +53,9 @@ export interface RunningServer {
 }
 
 /**
- * Opens the runtime (artifact store, state store, executor: the runtime layer the CLI uses
- * too), resumes unfinished runs, starts the
+ * Opens the runtime (artifact store, state store: SQLite in the home, or PostgreSQL when
+ * CELLGRAPH_DATABASE_URL names one; executor: the runtime layer the CLI uses too), resumes
+ * unfinished runs, starts the
  * scheduler, and listens. Resuming happens before listening so no client sees a run as
  * `running` that nothing runs; the scheduler starts after it, so its missed-run policy
  * (and its Forbid checks) see the resumed runs as active.
@@ -62,6 +67,7 @@ export async function startServer(
   const runtime = await openRuntime({
     home: config.home,
     executor: config.executor,
+    databaseUrl: config.databaseUrl,
     concurrency: config.concurrency,
     kubernetes: options.kubernetes,
     taskEntry: options.taskEntry,
@@ -69,6 +75,7 @@ export async function startServer(
     onImageEvent: imageProgress
   });
   const { store, storeConfig, state, engine } = runtime;
+  const owner = replicaId(options.env ?? process.env);
   const irs = new IrCache(store);
   const compiles = new CompilePool({
     workers: config.compileWorkers,
@@ -76,9 +83,9 @@ export async function startServer(
     memoryMb: config.compileMemoryMb,
     settings: { time: '--compile-timeout-seconds', memory: '--compile-memory-mb' }
   });
-  const runs = new RunService(engine, store, state, irs, (req) => runtime.prepare(req));
-  const workflows = new WorkflowService(store, state, irs, runs, config.workDir, compiles);
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const runs = new RunService(engine, store, state, irs, (req) => runtime.prepare(req), { owner, log });
+  const workflows = new WorkflowService(store, state, irs, runs, config.workDir, compiles);
   const notifier = new RunNotifier({
     store: state,
     attempts: config.webhookAttempts,
@@ -90,8 +97,10 @@ export async function startServer(
   // Subscribed before runs resume: a resumed run that finishes still notifies.
   engine.onEvent(notifier.listener);
   const scheduler = new Scheduler({
-    repository: scheduleRepository(state),
+    repository: scheduleRepository(state, { coordination: state.coordination, owner }),
     runs: new ScheduledRuns(state, workflows, runs),
+    // Replicas on one database see each other's schedule changes within this.
+    refreshMs: state.coordination.shared ? SCHEDULE_REFRESH_MS : undefined,
     ...schedulerLog(log)
   });
   const schedules = new ScheduleService(scheduler, state, irs, notifier.guard);

@@ -56,6 +56,8 @@ export interface StartRunOptions {
   params?: Record<string, unknown>;
   /** Ignore cached results (fresh results are still cached for later runs). */
   noCache?: boolean;
+  /** A scheduled run's fire instant and lateness, recorded with the run. */
+  scheduled?: { scheduledFor: string; firedLateMs: number };
   runId?: string;
   /**
    * Results to take over instead of running tasks (Metaflow's resume, on the server): the
@@ -149,7 +151,9 @@ export class Engine {
       params,
       status: 'queued',
       executor: this.options.executor.name,
-      createdAt: now
+      createdAt: now,
+      // Persisted with the run: a resume (restart, another replica) runs it as it was asked to.
+      options: { ...(request.noCache ? { noCache: true } : {}), ...request.scheduled }
     };
     const tasks: TaskRunRecord[] = request.ir.tasks.map((t) => ({
       runId,
@@ -179,6 +183,7 @@ export class Engine {
       notebookPath: options.run.notebookPath,
       workDir: options.workDir,
       params: options.run.params,
+      noCache: options.run.options?.noCache,
       runId: options.run.id
     };
     const execution = new RunExecution(this, this.options, this.slots, request, { ...options.run }, options.tasks);

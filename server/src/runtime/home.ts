@@ -2,7 +2,7 @@ import { StoreConfig } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
 import { ArtifactStore, openStore } from '../stores';
 import { parseOrThrow } from '../zod-issue';
-import { type RuntimeStateStore, openStateStore } from './state';
+import { type RuntimeStateStore, databaseUrlFromEnv, openStateStore } from './state';
 
 /** The directory name of a cellgraph home (artifact store + state database). */
 export const HOME_DIR_NAME = '.cellgraph';
@@ -44,9 +44,9 @@ export interface HomeSession {
 }
 
 /** Opens the artifact store and state store of a home directory (created on first use). */
-export async function openHome(home: string, env: NodeJS.ProcessEnv = process.env): Promise<HomeSession> {
+export async function openHome(home: string, env: NodeJS.ProcessEnv = process.env, databaseUrl = databaseUrlFromEnv(env)): Promise<HomeSession> {
   const storeConfig = storeConfigFor(home, env);
   const store = openStore(storeConfig);
-  const state = await openStateStore({ home });
+  const state = await openStateStore({ home, databaseUrl });
   return { home, store, storeConfig, state, close: () => state.close() };
 }

@@ -7,7 +7,7 @@ import { type HomeSession, openHome } from './home';
 import type { KubernetesSettings } from './kubernetes-target';
 
 export { HOME_DIR_NAME, type HomeSession, openHome, storeConfigFor } from './home';
-export { type RuntimeStateStore, type StateStoreConfig, openStateStore, stateFile } from './state';
+export { type RuntimeStateStore, type StateStoreConfig, databaseUrlFromEnv, openStateStore, stateFile } from './state';
 export { type KubernetesSettings, readKubernetesTarget } from './kubernetes-target';
 
 /**
@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   /** The home directory: the filesystem artifact store (unless CELLGRAPH_STORE says S3) and the SQLite state. */
   home: string;
   executor: ExecutorKind;
+  /** PostgreSQL state shared by replicas (`postgres://...`); default: CELLGRAPH_DATABASE_URL, else SQLite in the home. */
+  databaseUrl?: string;
   /** Task attempts running at once across all runs (default: CPU count locally, {@link KUBERNETES_DEFAULT_CONCURRENCY} on Kubernetes). */
   concurrency?: number;
   /** Flags and files for the Kubernetes executor (the environment fills what they leave out). */
@@ -66,7 +68,7 @@ export interface Runtime extends HomeSession {
 /** Opens a home's stores, its executor and an engine over them. Closes what it opened if a later step fails. */
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
-  const home = await openHome(options.home, env);
+  const home = await openHome(options.home, env, options.databaseUrl);
   try {
     const opened = await openExecutor(options, home, env);
     const engine = new Engine({

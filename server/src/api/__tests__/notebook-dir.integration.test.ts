@@ -2,7 +2,8 @@
  * Uploaded notebook content runs in the folder it names (`notebookDir`, relative to the
  * server's work directory), as JupyterLab's notebook in a subfolder runs in the kernel: its
  * tasks read data files next to it. A folder the server does not have leaves the content in
- * the work directory; a folder outside it is refused, naming the field. Real server process.
+ * the work directory; a folder outside it is refused, naming the field (400 when the name
+ * itself is outside, 422 when a symlink leads out). Real server process.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -63,9 +64,11 @@ it('refuses a folder outside the work directory, naming the field, for runs, pro
   expect(fs.readdirSync(path.dirname(dir)).filter((f) => f === 'reader.ipynb')).toEqual([]);
 });
 
-it('refuses a folder that is a symlink out of the work directory', async () => {
+it('refuses a folder that is a symlink out of the work directory (it fits the document: 422, not 400)', async () => {
   fs.symlinkSync(path.dirname(dir), path.join(dir, 'escape'), 'dir');
   const res = await s.api('/api/v1/runs', { method: 'POST', json: { notebook: reader, notebookName: 'reader.ipynb', notebookDir: 'escape' } });
-  expect(res.status).toBe(400);
-  expect(ApiError.parse(await res.json()).error).toMatchObject({ field: 'body.notebookDir', message: expect.stringContaining('outside the server') });
+  expect({ status: res.status, body: (await res.json()) as unknown }).toMatchObject({
+    status: 422,
+    body: { error: { code: 'invalid', field: 'body.notebookDir', message: expect.stringContaining('outside the server') } }
+  });
 });

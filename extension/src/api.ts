@@ -33,10 +33,20 @@ async function transport(base: string, request: PreparedRequest): Promise<{ stat
 
 /** A non-2xx answer: the server's error, or (the proxy's HTML 502/503 when the server is not running) unreachable. */
 function toError(base: string) {
-  return (status: number, error: { code: string; message: string; field?: string } | undefined): Error => {
+  return (status: number, error: { code: string; message: string; field?: string } | undefined, text: string): Error => {
     if (error !== undefined) return new ServerError(status, error.code, error.message, error.field);
-    return status >= 200 && status < 300 ? new ServerError(status, 'bad-response', `not JSON from ${base}`) : new ServerDownError(base, `HTTP ${status}`);
+    return status >= 200 && status < 300 ? new ServerError(status, 'bad-response', `not JSON from ${base}`) : new ServerDownError(base, downCause(status, text));
   };
+}
+
+/**
+ * Why a non-JSON error answer means the server is down: its status, and its text when that is
+ * a plain message (cellgraph-jupyterlab's stand-in for a server it could not find answers 503
+ * with what to install); the proxy's HTML pages are left out.
+ */
+function downCause(status: number, text: string): string {
+  const plain = text.trim() !== '' && !text.trimStart().startsWith('<');
+  return plain ? `HTTP ${status}: ${text.trim().slice(0, 600)}` : `HTTP ${status}`;
 }
 
 /**
@@ -57,7 +67,10 @@ export function callRoute<D extends AnyRoute>(base: string, def: D, ...input: Ca
 export async function* runEvents(base: string, runId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<RunEvent> {
   const url = URLExt.join(base, runEventsPath(runId).replace(/^\//, ''));
   const response = await send(url, { headers: { accept: 'text/event-stream', 'last-event-id': String(afterSeq) }, signal });
-  if (!response.ok) throw toError(url)(response.status, parseApiError(await response.text().catch(() => '')));
+  if (!response.ok) {
+    const text = await response.text().catch(() => '');
+    throw toError(url)(response.status, parseApiError(text), text);
+  }
   const reader = response.body?.getReader();
   if (reader === undefined) throw new ServerError(response.status, 'bad-response', `no event stream from ${url}`);
   try {

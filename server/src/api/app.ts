@@ -2,8 +2,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { apiRoutes } from '@cellgraph/schema';
 import { tokenChecker } from './auth';
 import type { ApiContext } from './context';
+import { UnauthorizedError } from '../errors';
 import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installJsonParser, notFound } from './framework-errors';
-import { HttpError, sendError } from './http-errors';
+import { sendError } from './http-errors';
 import { buildOpenApi } from './openapi';
 import { jsonRoute, mountRoutes, type ApiRoute } from './route';
 import { healthRoutes } from './routes/health';
@@ -44,7 +45,7 @@ export function buildApp(ctx: ApiContext, token: string): FastifyInstance {
   const authenticate = (request: FastifyRequest, reply: FastifyReply): boolean => {
     if (authorized(request.headers.authorization)) return true;
     reply.header('www-authenticate', 'Bearer realm="cellgraph"');
-    void sendError(reply, new HttpError(401, 'unauthorized', 'missing or wrong bearer token (Authorization: Bearer <CELLGRAPH_TOKEN>)'));
+    void sendError(reply, new UnauthorizedError('missing or wrong bearer token (Authorization: Bearer <CELLGRAPH_TOKEN>)'));
     return false;
   };
   const app = Fastify({

@@ -1,17 +1,6 @@
 import { z } from 'zod';
-import { RouteClient, type AnyRoute, type CallInput, type Diagnostic, type RouteResponse, type RunEvent, isFinalRunEvent, readRunEvents, runEventsPath } from '@cellgraph/schema';
-import { NotFoundError, StateError, ValidationError } from '../errors';
-
-/** The server refused a notebook: its diagnostics, cell by cell. */
-export class RemoteCompileError extends Error {
-  override name = 'RemoteCompileError';
-  constructor(
-    message: string,
-    readonly diagnostics: Diagnostic[]
-  ) {
-    super(message);
-  }
-}
+import { RouteClient, type AnyRoute, type CallInput, type RouteResponse, type RunEvent, isFinalRunEvent, readRunEvents, runEventsPath } from '@cellgraph/schema';
+import { NotFoundError, UnavailableError, ValidationError, errorFromApi } from '../errors';
 
 /**
  * The CLI's client of the companion server: the route table's client over Node's fetch.
@@ -31,7 +20,7 @@ export class ApiClient {
     this.routes = new RouteClient(async ({ method, path, body }) => {
       const res = await this.fetch(path, { method, headers: body !== undefined ? { 'content-type': 'application/json' } : undefined, body });
       return { status: res.status, text: await res.text() };
-    }, toDomainError);
+    }, errorFromApi);
   }
 
   /** Calls a route of the table and parses the answer with its schema. */
@@ -46,7 +35,7 @@ export class ApiClient {
       let ended = false;
       try {
         const res = await this.fetch(runEventsPath(runId), { headers: { 'last-event-id': String(after) } });
-        if (!res.ok) throw toDomainError(res.status, undefined, await res.text());
+        if (!res.ok) throw errorFromApi(res.status, undefined, await res.text());
         for await (const { event } of readRunEvents(textChunks(res))) {
           after = event.seq;
           onEvent(event);
@@ -66,7 +55,7 @@ export class ApiClient {
     try {
       return await fetch(`${this.url}${pathname}`, { ...init, headers });
     } catch (err) {
-      throw new StateError(`cannot reach the cellgraph server at ${this.url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      throw new UnavailableError(`cannot reach the cellgraph server at ${this.url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
     }
   }
 }
@@ -86,14 +75,4 @@ export async function* textChunks(res: Response): AsyncGenerator<string> {
     // A reader that stops early (a test that has seen enough) closes the connection.
     await reader.cancel().catch(() => undefined);
   }
-}
-
-/** A non-2xx answer as the domain error the CLI maps to an exit code. */
-function toDomainError(status: number, error: { code: string; message: string; field?: string; diagnostics?: Diagnostic[] } | undefined, text: string): Error {
-  const message = error !== undefined ? error.message : `HTTP ${status}: ${text.slice(0, 200)}`;
-  if (error?.code === 'compile-error') return new RemoteCompileError(message, error.diagnostics ?? []);
-  if (status === 404) return new NotFoundError(message);
-  if (status === 401) return new ValidationError(`${message}; set CELLGRAPH_TOKEN to the server's token`, 'token');
-  if (status >= 400 && status < 500 && status !== 409) return new ValidationError(message, error?.field);
-  return new StateError(`server: ${message}`);
 }

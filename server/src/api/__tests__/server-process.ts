@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRunEvents, type RunEvent } from '@cellgraph/schema';
 import { textChunks } from '../client';
-import { linkNodeModules } from '../../test-support/notebooks';
+import { linkNodeModules } from '@cellgraph/dev/test-support/notebooks';
 
 /** The built CLI: tests run the real `cellgraph server` process. */
 export const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'main.js');

@@ -20,6 +20,13 @@ describe('config', () => {
     expect(loadServerConfig({}, { CELLGRAPH_EXECUTOR: 'kubernetes' }, '/srv').executor).toBe('kubernetes');
     expect(() => loadServerConfig({ executor: 'nomad' }, {}, '/srv')).toThrow(/--executor \/ CELLGRAPH_EXECUTOR/);
   });
+  it('reads the compile pool and webhook settings, naming a bad one', () => {
+    const c = loadServerConfig({ compileWorkers: '3', compileTimeoutSeconds: '5', allowWebhookHost: ['169.254.170.2'] }, { CELLGRAPH_COMPILE_MEMORY_MB: '512', CELLGRAPH_WEBHOOK_ALLOW: ' fe80::/10 ,metadata ' }, '/srv');
+    expect(c).toMatchObject({ compileWorkers: 3, compileTimeoutSeconds: 5, compileMemoryMb: 512, webhookAllow: ['169.254.170.2', 'fe80::/10', 'metadata'] });
+    expect(() => loadServerConfig({ compileWorkers: '0' }, {}, '/srv')).toThrow(/--compile-workers \/ CELLGRAPH_COMPILE_WORKERS/);
+    expect(() => loadServerConfig({}, { CELLGRAPH_COMPILE_TIMEOUT_SECONDS: 'soon' }, '/srv')).toThrow(/--compile-timeout-seconds \/ CELLGRAPH_COMPILE_TIMEOUT_SECONDS/);
+    expect(() => loadServerConfig({ compileMemoryMb: '16' }, {}, '/srv')).toThrow(/--compile-memory-mb/);
+  });
   it('knows loopback addresses', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '::', '192.168.1.1', 'example.com'].some(isLoopback)).toBe(false);

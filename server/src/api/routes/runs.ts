@@ -5,6 +5,9 @@ import { compileSubmitted, readSubmittedNotebook } from '../notebook-source';
 import { jsonRoute, streamRoute, type ApiRoute } from '../route';
 import { assertNoParamConflict, runWebhooks } from '../run-service';
 
+/** How often an event stream on a shared database reads events another replica wrote. */
+const SHARED_EVENTS_POLL_MS = 500;
+
 /** Runs: submit, list, inspect, cancel, retry, logs, outputs, executed notebook, live events. */
 export function runRoutes(ctx: ApiContext): ApiRoute[] {
   const { runs } = ctx;
@@ -13,7 +16,8 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
       if (runs.isDraining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
       assertNoParamConflict(body.params, body.paramAssignments);
       const nb = readSubmittedNotebook(body, ctx.config.workDir);
-      const { ir } = await compileSubmitted(ctx.store, nb);
+      if (body.webhookUrl !== undefined) await ctx.notifier.guard.check(body.webhookUrl, 'body.webhookUrl');
+      const { ir } = await compileSubmitted(ctx.compiles, ctx.store, nb);
       return runs.launch({
         ir,
         notebookText: nb.text,
@@ -58,6 +62,20 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
         else send(e);
       });
       stream.onClose(unsubscribe);
+      if (ctx.state.coordination.shared) {
+        // The run may be executing on another replica: its events arrive through the database.
+        let polling = false;
+        const poll = setInterval(() => {
+          if (polling || buffered !== undefined) return;
+          polling = true;
+          void ctx.state
+            .listEvents(params.id, after)
+            .then((events) => events.forEach(send))
+            .catch(() => undefined)
+            .finally(() => (polling = false));
+        }, SHARED_EVENTS_POLL_MS);
+        stream.onClose(() => clearInterval(poll));
+      }
       for (const e of await ctx.state.listEvents(params.id, after)) send(e);
       const pending: RunEvent[] = buffered;
       buffered = undefined;

@@ -18,6 +18,7 @@ export function workflowRoutes(ctx: ApiContext): ApiRoute[] {
     jsonRoute(apiRoutes.runVersion, async ({ params, body }) => {
       assertNoParamConflict(body.params, body.paramAssignments);
       const { webhookUrl, ...options } = body;
+      if (webhookUrl !== undefined) await ctx.notifier.guard.check(webhookUrl, 'body.webhookUrl');
       return workflows.runVersion(await workflows.resolve(params.name, params.v), { ...options, webhooks: runWebhooks(webhookUrl) });
     })
   ];

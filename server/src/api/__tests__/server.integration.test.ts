@@ -150,6 +150,10 @@ describe('auth, configuration and bad input', () => {
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: '/etc/passwd' } }), 400, 'invalid', 'body.notebookPath');
     await expectError(await s.api('/api/v1/runs?limit=abc'), 400, 'invalid', 'query.limit');
     await expectError(await s.api('/api/v1/runs?status=bogus'), 400, 'invalid', 'query.status');
+    // Query integers are digits: an empty value or 1e2 is not read as 0 or 100.
+    await expectError(await s.api('/api/v1/runs?limit='), 400, 'invalid', 'query.limit');
+    await expectError(await s.api('/api/v1/runs?limit=1e2'), 400, 'invalid', 'query.limit');
+    await expectError(await s.api('/api/v1/runs/r-1/events?after='), 400, 'invalid', 'query.after');
     await expectError(await s.api('/api/v1/runs', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }), 415, 'bad-request');
   });
 

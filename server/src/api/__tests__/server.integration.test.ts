@@ -23,7 +23,7 @@ import {
   VersionDiffResponse
 } from '@cellgraph/schema';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { CLI, ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { CLI, ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 

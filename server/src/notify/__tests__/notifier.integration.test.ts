@@ -11,7 +11,7 @@ import { RunNotification } from '@cellgraph/schema';
 import { SqliteStateStore } from '../../state/sqlite-state-store';
 import { RunNotifier } from '../notifier';
 import { backoffDelay, postJson, redactUrl } from '../webhook';
-import { HookServer, startHookServer } from './hook-server';
+import { HookServer, startHookServer } from '@cellgraph/dev/test-support/hook-server';
 
 const VERSION = `sha256:${'c'.repeat(64)}`;
 
@@ -177,7 +177,7 @@ describe('RunNotifier', () => {
     const first = notifier({ backoffMs: 60_000 });
     await state.addRunWebhooks('r-1', [{ url: h.url, source: 'run' }]);
     first.listener(await finishedRun('r-1', 'succeeded'));
-    const { waitFor } = await import('../../api/__tests__/server-process');
+    const { waitFor } = await import('@cellgraph/dev/test-support/server-process');
     await waitFor(async () => ((await state.listDeliveries('r-1'))[0]?.attempts === 1 ? true : undefined), 5000, 'first attempt');
     const t0 = Date.now();
     await first.stop(100);

@@ -21,7 +21,7 @@ import { Engine, RunHandle } from '../../../engine/engine';
 import { SqliteStateStore } from '../../../state/sqlite-state-store';
 import { openStore } from '../../../stores';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { startServerProcess, stopAllServers } from '../../../api/__tests__/server-process';
+import { startServerProcess, stopAllServers } from '@cellgraph/dev/test-support/server-process';
 import { KubernetesExecutor } from '../kubernetes-executor';
 import { KubernetesTarget, PodLabels, podForAttempt } from '../pod-spec';
 

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunEvent } from '@cellgraph/schema';
-import { linkNodeModules } from '@cellgraph/dev/test-support/notebooks';
+import { linkNodeModules } from './notebooks';
 
 /** The built CLI: tests run the real `cellgraph server` process. */
-export const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
+export const CLI = path.resolve(__dirname, '..', '..', '..', 'server', 'dist', 'cli', 'main.js');
 
 /** A `cellgraph server` child process on 127.0.0.1, with helpers to talk to it. */
 export interface ServerProcess {

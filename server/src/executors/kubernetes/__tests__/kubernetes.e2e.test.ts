@@ -21,7 +21,7 @@ import { SqliteStateStore } from '../../../state/sqlite-state-store';
 import { openStore } from '../../../stores';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { startTcpProxy } from '@cellgraph/dev/test-support/tcp-proxy';
-import { startServerProcess, stopAllServers } from '@cellgraph/dev/test-support/server-process';
+import { startServerProcess, stopAllServers, waitFor } from '@cellgraph/dev/test-support/server-process';
 import { KubernetesExecutor } from '../kubernetes-executor';
 import { KubernetesTarget, PodLabels, podForAttempt } from '../pod-spec';
 
@@ -230,7 +230,7 @@ describe('cellgraph server --executor kubernetes', () => {
     await first.exited;
     const second = await startServerProcess(p.dir, { token, env, args });
     // Resumed before listening; the log line follows the `listening:` line on stdout.
-    for (let i = 0; i < 50 && !second.stderr().includes('resumed'); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (second.stderr().includes('resumed') ? true : undefined), 60_000, 'the restarted server to resume the run');
     expect(second.stderr()).toMatch(new RegExp(`resumed 1 unfinished run\\(s\\).*${id}`));
     let detail: { status: string; tasks: { name: string; attempts: number; status: string }[] } = { status: 'running', tasks: [] };
     for (let i = 0; i < 600 && ['queued', 'running'].includes(detail.status); i++) {

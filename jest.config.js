@@ -33,6 +33,9 @@ const shared = {
 
 module.exports = {
   testTimeout: 60000,
+  // One private PostgreSQL cluster for the whole run, started only if a test asks for it.
+  globalSetup: '<rootDir>/dev/src/services/postgres-jest-setup.ts',
+  globalTeardown: '<rootDir>/dev/src/services/postgres-jest-teardown.ts',
   projects: [
     {
       ...shared,

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { Diagnostic } from './diagnostics';
-import { WorkflowIR } from './ir';
+import { ParamKind, WorkflowIR } from './ir';
 import { ContentHash, RunId, TaskName } from './names';
+import { documented } from './documented';
 import { JsonValue } from './notebook';
-import { Metrics, OutputRef, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
+import { Metrics, OutputRef, RunOptions, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
 import { WebhookUrl } from './schedules';
 
 /**
@@ -18,10 +19,12 @@ export const ApiErrorCode = z.enum([
   'bad-request', // malformed JSON, wrong content type
   'invalid', // a field has the wrong type or value (see `field`)
   'unauthorized', // missing or wrong bearer token
-  'not-found', // unknown run, task, workflow or version
+  'not-found', // unknown run, task, workflow or version, or a path the API does not have
+  'method-not-allowed', // the path exists, the method does not (see the Allow header)
   'conflict', // the request does not fit the resource's state (retry a running run)
   'payload-too-large',
   'compile-error', // the notebook does not compile (see `diagnostics`)
+  'compile-limit', // the compile ran past its time or memory limit (the message names which)
   'unavailable', // the server is shutting down
   'internal' // a bug or an infrastructure failure; details only in the server's log
 ]);
@@ -54,11 +57,24 @@ export const NotebookContent = z.union([z.string().min(1), z.record(z.unknown())
 export type NotebookContent = z.infer<typeof NotebookContent>;
 
 /** A file name for uploaded notebook content: one path segment ending in .ipynb. */
-export const NotebookFileName = z
+export const NotebookFileName = documented(
+  z
+    .string()
+    .max(255)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*\.ipynb$/, 'must be a file name ending in .ipynb (no directories)')
+    .refine((s) => !s.includes('..'), 'must not contain ".."'),
+  // The same rule as one pattern: every "." is followed by something other than ".".
+  { pattern: '^[A-Za-z0-9](\\.?[A-Za-z0-9_ -])*\\.ipynb$' }
+);
+
+/**
+ * A folder inside the server's work directory, relative to it (`analysis/2026`; empty: the
+ * work directory itself): `/`-separated names, none `.` or `..`, not absolute.
+ */
+export const NotebookDir = z
   .string()
-  .max(255)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*\.ipynb$/, 'must be a file name ending in .ipynb (no directories)')
-  .refine((s) => !s.includes('..'), 'must not contain ".."');
+  .max(1024)
+  .refine((s) => s === '' || s.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..' && !/[\\\0]/.test(seg)), 'must be a relative folder inside the work directory (names separated by "/", no "." or "..")');
 
 /**
  * Where a notebook comes from: a path on the server's machine, or the content itself
@@ -66,11 +82,26 @@ export const NotebookFileName = z
  */
 const NotebookSourceFields = {
   /** A path on the server's machine (absolute, or relative to the server's work directory). */
-  notebookPath: z.string().min(1).max(4096).optional(),
+  notebookPath: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^[^\u0000]*\.[iI][pP][yY][nN][bB]$/, 'must name an .ipynb file')
+    .optional(),
   notebook: NotebookContent.optional(),
   /** File name for `notebook` content (default `notebook.ipynb`); the workflow is named after it. */
-  notebookName: NotebookFileName.optional()
+  notebookName: NotebookFileName.optional(),
+  /**
+   * Folder of `notebook` content relative to the server's work directory: its tasks run there
+   * and its imports and data files resolve from there, as in the kernel (JupyterLab sends the
+   * notebook's folder). Ignored when the server has no such folder: the content runs in the
+   * work directory, as without it.
+   */
+  notebookDir: NotebookDir.optional()
 };
+
+/** "Exactly one of notebookPath and notebook", as the OpenAPI document states it. */
+const EXACTLY_ONE_SOURCE = { oneOf: [{ required: ['notebookPath'] }, { required: ['notebook'] }] };
 
 function exactlyOneSource(v: { notebookPath?: string; notebook?: unknown }, ctx: z.RefinementCtx): void {
   if ((v.notebookPath === undefined) === (v.notebook === undefined)) {
@@ -94,6 +125,7 @@ export const CreateRunRequest = z
   })
   .strict()
   .superRefine(exactlyOneSource);
+documented(CreateRunRequest, EXACTLY_ONE_SOURCE);
 export type CreateRunRequest = z.infer<typeof CreateRunRequest>;
 
 /** Path parameters naming a run. */
@@ -141,6 +173,8 @@ export const RunDetail = RunSummary.extend({
   error: z.string().optional(),
   /** The run this one retries, when it is a retry. */
   retryOf: RunId.optional(),
+  /** The options the run was submitted with (noCache; a scheduled run's fire instant and lateness). */
+  options: RunOptions.optional(),
   taskDetails: z.array(TaskDetail)
 });
 export type RunDetail = z.infer<typeof RunDetail>;
@@ -203,12 +237,23 @@ export const EventsQuery = z
   })
   .strict();
 
+/** GET /api/v1/runs/:id/events headers: `Last-Event-ID` (an event seq) resumes after that event. */
+export const EventsHeaders = z
+  .object({
+    'last-event-id': z
+      .string()
+      .regex(/^(-1|[0-9]{1,15})$/, 'must be an event seq (integer)')
+      .transform(Number)
+      .optional()
+  })
+  .passthrough();
+
 /**
  * POST /api/v1/compile: what a notebook compiles to, without running or storing anything
  * (the live DAG in the editor calls it as the user types). Diagnostics are the expected
  * answer for a notebook being edited, so they come with 200, not 422.
  */
-export const CompileRequest = z.object(NotebookSourceFields).strict().superRefine(exactlyOneSource);
+export const CompileRequest = documented(z.object(NotebookSourceFields).strict().superRefine(exactlyOneSource), EXACTLY_ONE_SOURCE);
 export type CompileRequest = z.infer<typeof CompileRequest>;
 
 /** The IR when the notebook compiles; every diagnostic (errors and warnings) either way. */
@@ -229,9 +274,26 @@ export const PromoteRequest = z
   })
   .strict()
   .superRefine(exactlyOneSource);
+documented(PromoteRequest, EXACTLY_ONE_SOURCE);
 export type PromoteRequest = z.infer<typeof PromoteRequest>;
 
 /** A frozen, promoted workflow version. `number` counts promotions of one workflow: 1, 2, ... */
+/**
+ * Answers written before versions carried each parameter's kind (an older server) have
+ * none: the kind is then the JSON kind of the default, which is what the compiler
+ * derives it from for literal defaults.
+ */
+export function migrateVersionParam(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || 'kind' in raw) return raw;
+  const value = (raw as { default?: unknown }).default;
+  const kind = typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : typeof value === 'string' ? 'string' : 'json';
+  return { ...raw, kind };
+}
+
+/** A parameter of a promoted version: its kind says how `name=value` text parses (schema/src/params.ts). */
+export const VersionParam = z.preprocess(migrateVersionParam, z.object({ name: z.string(), kind: ParamKind, type: z.string(), default: JsonValue }));
+export type VersionParam = z.infer<typeof VersionParam>;
+
 export const WorkflowVersion = z.object({
   workflow: TaskName,
   number: z.number().int().min(1),
@@ -239,7 +301,7 @@ export const WorkflowVersion = z.object({
   notebookPath: z.string(),
   promotedAt: z.string(),
   tasks: z.array(TaskName),
-  params: z.array(z.object({ name: z.string(), type: z.string(), default: JsonValue }))
+  params: z.array(VersionParam)
 });
 export type WorkflowVersion = z.infer<typeof WorkflowVersion>;
 

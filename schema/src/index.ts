@@ -11,3 +11,8 @@ export * from './runs';
 export * from './invocation';
 export * from './api';
 export * from './schedules';
+export * from './params';
+export * from './routes';
+export * from './sse';
+export * from './client';
+export * from './documented';

@@ -71,6 +71,17 @@ export const TaskRunRecord = z.object({
 });
 export type TaskRunRecord = z.infer<typeof TaskRunRecord>;
 
+/** Run options persisted with the run: a resume on any replica runs it as it was submitted. */
+export const RunOptions = z.object({
+  /** Cached results were refused: every task runs (fresh results are still cached). */
+  noCache: z.boolean().optional(),
+  /** For a scheduled run: the fire instant it stands for (ISO 8601). */
+  scheduledFor: z.string().optional(),
+  /** For a scheduled run: how long after `scheduledFor` the run was created. */
+  firedLateMs: z.number().min(0).optional()
+});
+export type RunOptions = z.infer<typeof RunOptions>;
+
 /** The durable record of a run. Values live in the artifact store; this holds references. */
 export const RunRecord = z.object({
   id: RunId,
@@ -85,7 +96,9 @@ export const RunRecord = z.object({
   finishedAt: z.string().optional(),
   error: z.string().optional(),
   /** Store key of the executed notebook, once written. */
-  executedNotebook: z.string().optional()
+  executedNotebook: z.string().optional(),
+  /** How the run was asked to run, kept with it so a resumed run (restart, failover) honours it. */
+  options: RunOptions.optional()
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 

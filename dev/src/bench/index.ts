@@ -7,15 +7,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunSummary, TaskIR, TaskResult, WorkflowIR, attemptKey } from '@cellgraph/schema';
+import { RunSummary, TaskResult, WorkflowIR, attemptKey } from '@cellgraph/schema';
 import { compileNotebook } from '@cellgraph/server/dist/compiler';
 import { Engine } from '@cellgraph/server/dist/engine/engine';
-import type { AttemptHandle, Executor } from '@cellgraph/server/dist/executors/executor';
 import { LocalExecutor } from '@cellgraph/server/dist/executors/local/local-executor';
 import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-store';
-import { FilesystemStore, sha256 } from '@cellgraph/server/dist/stores';
+import { FilesystemStore } from '@cellgraph/server/dist/stores';
 import { benchImages } from './images';
+import { InstantExecutor, generatedIR } from './instant';
+import { benchReplicas } from './replicas';
 import { benchServer } from './server';
+import { benchCompilePool } from './compile-pool';
 import { benchKubernetes } from './kubernetes';
 import { benchSqlite } from './sqlite';
 import { median } from './median';
@@ -146,48 +148,6 @@ async function benchCachedRerun(root: string): Promise<void> {
   report(`fully cached re-run of a ${n}-task notebook (\`cellgraph run\`)`, cli(cliDir, 'run', 'cached100.ipynb'), 'ms', '<= 1000 ms');
 }
 
-/**
- * An executor that completes every attempt at once, in process: isolates the engine's
- * own cost (scheduling, records, events) from process start-up for the 10,000-task DAG.
- */
-class InstantExecutor implements Executor {
-  readonly name = 'instant';
-  launch(): AttemptHandle {
-    const result: TaskResult = { status: 'succeeded', outputs: [], metrics: {}, cells: [], startedAt: new Date().toISOString(), durationMs: 0 };
-    return { done: Promise.resolve({ kind: 'reported', result, log: '' }), cancel: () => undefined };
-  }
-  async recoverAttempt(): Promise<undefined> {
-    return undefined;
-  }
-}
-
-/** A layered DAG of `n` tasks with ordering edges to up to 3 tasks of the previous layer. */
-function generatedIR(n: number, layerWidth: number): WorkflowIR {
-  const module = 'module.exports = async function (__cg) { return {}; };';
-  const codeHash = sha256(module);
-  const tasks: TaskIR[] = [];
-  for (let i = 0; i < n; i++) {
-    const layer = Math.floor(i / layerWidth);
-    const upstream =
-      layer === 0 ? [] : [...new Set([0, 1, 2].map((k) => `t${(layer - 1) * layerWidth + ((i + k) % layerWidth)}`))].sort();
-    tasks.push({
-      name: `t${i}`,
-      cells: [i],
-      inputs: [],
-      outputs: [],
-      params: [],
-      after: upstream,
-      upstream,
-      policy: { retries: 0, cache: false, resources: {}, env: {}, secrets: [] },
-      module,
-      codeHash
-    });
-  }
-  const edges = tasks.flatMap((t) => t.upstream.map((u) => ({ from: u, to: t.name, kind: 'order' as const, values: [] })));
-  const body = { irVersion: 1 as const, name: 'generated', source: { path: 'generated.ipynb', notebookHash: sha256('generated') }, params: [], paramsModule: module, tasks, edges, cells: [] };
-  return WorkflowIR.parse({ ...body, version: sha256(JSON.stringify(body)) });
-}
-
 async function benchLargeDag(root: string): Promise<void> {
   const n = 10_000;
   const before = process.memoryUsage().rss;
@@ -225,7 +185,9 @@ async function main(): Promise<void> {
       ['sqlite', (dir: string) => benchSqlite(dir, report)],
       ['images', (dir: string) => benchImages(dir, report)],
       ['server', (dir: string) => benchServer(dir, report)],
-      ['kubernetes', (dir: string) => benchKubernetes(dir, report)]
+      ['compile-pool', (dir: string) => benchCompilePool(dir, report)],
+      ['kubernetes', (dir: string) => benchKubernetes(dir, report)],
+      ['replicas', (dir: string) => benchReplicas(dir, report)]
     ];
     const only = process.argv.slice(2);
     for (const [name, fn] of sections) {

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowIR } from '@cellgraph/schema';
-import { bindImage } from '@cellgraph/server/dist/cli/kubernetes-session';
+import { bindImage } from '@cellgraph/server/dist/runtime/kubernetes';
 import { compileNotebook } from '@cellgraph/server/dist/compiler';
 import { startTestCluster } from '../services/test-cluster';
 import { Engine } from '@cellgraph/server/dist/engine/engine';

@@ -16,14 +16,14 @@ import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-stor
 import { FilesystemStore } from '@cellgraph/server/dist/stores';
 import { chainNotebook, fanNotebook } from './notebooks';
 
-type Report = (name: string, value: number, unit: string, target?: string) => void;
+export type Report = (name: string, value: number, unit: string, target?: string) => void;
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** The built CLI of the server package (benches time it as users run it). */
 const CLI = require.resolve('@cellgraph/server/dist/cli/main.js');
 
 /** A `cellgraph server` child process on 127.0.0.1 and the few calls the bench makes. */
-interface BenchServer {
+export interface BenchServer {
   url: string;
   child: ChildProcess;
   /** Milliseconds from spawn to the `listening:` line. */
@@ -34,18 +34,18 @@ interface BenchServer {
 }
 
 /** A project directory whose notebooks resolve this repository's packages. */
-function project(dir: string): string {
+export function project(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
 /** Starts the server (loopback, free port, fixed token) and waits until it listens. */
-async function startServer(dir: string, token: string, args: string[] = []): Promise<BenchServer> {
+export async function startServer(dir: string, token: string, args: string[] = [], env: Record<string, string> = {}): Promise<BenchServer> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--workdir', dir, ...args], {
     cwd: dir,
-    env: { ...process.env, CELLGRAPH_TOKEN: token, CELLGRAPH_HOME: '', CELLGRAPH_PORT: '', CELLGRAPH_HOST: '', XDG_STATE_HOME: path.join(dir, 'xdg') },
+    env: { ...process.env, CELLGRAPH_TOKEN: token, CELLGRAPH_HOME: '', CELLGRAPH_PORT: '', CELLGRAPH_HOST: '', XDG_STATE_HOME: path.join(dir, 'xdg'), ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   let stdout = '';
@@ -78,7 +78,7 @@ async function startServer(dir: string, token: string, args: string[] = []): Pro
 }
 
 /** Stops a server by its PID: SIGTERM (drain), SIGKILL if it has not exited after 20 s. */
-async function stopServer(s: BenchServer): Promise<void> {
+export async function stopServer(s: BenchServer): Promise<void> {
   if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   s.child.kill('SIGTERM');
   const killer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
@@ -86,7 +86,8 @@ async function stopServer(s: BenchServer): Promise<void> {
   clearTimeout(killer);
 }
 
-function percentile(xs: number[], p: number): number {
+/** The p-th percentile (nearest rank) of `xs`; NaN for none. */
+export function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
@@ -94,14 +95,14 @@ function percentile(xs: number[], p: number): number {
 
 const terminal = (status: string) => status !== 'queued' && status !== 'running';
 
-async function runDetail(res: Response): Promise<RunDetail> {
+export async function runDetail(res: Response): Promise<RunDetail> {
   const text = await res.text();
   if (!res.ok) throw new Error(`HTTP ${res.status}: ${text}`);
   return RunDetail.parse(JSON.parse(text));
 }
 
 /** Waits for a server's run to end, polling every 100 ms. */
-async function waitForRun(s: BenchServer, id: string, timeoutMs: number): Promise<RunDetail> {
+export async function waitForRun(s: BenchServer, id: string, timeoutMs: number): Promise<RunDetail> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const r = await runDetail(await s.api(`/api/v1/runs/${id}`));
@@ -192,7 +193,7 @@ async function benchLoad(root: string, report: Report): Promise<void> {
 }
 
 /** A chain of `n` tasks, each sleeping `ms` without burning CPU. */
-function sleepyChain(n: number, ms: number): unknown {
+export function sleepyChain(n: number, ms: number): unknown {
   const cells = [];
   for (let i = 0; i < n; i++) {
     const value = i === 0 ? '1' : `s${i - 1} + 1`;

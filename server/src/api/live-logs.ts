@@ -10,13 +10,27 @@ const MAX_LIVE_BYTES = 1024 * 1024;
  */
 export class LiveLogs {
   private readonly attempts = new Map<string, string>();
+  /** Attempts whose output grew since takeChanged last ran. */
+  private readonly changed = new Map<string, { runId: string; task: string; attempt: number }>();
 
   /** Feed this from Engine.onLog. */
   readonly listener = (l: TaskLog): void => {
     const key = this.key(l.runId, l.task, l.attempt);
     const text = (this.attempts.get(key) ?? '') + l.text;
     this.attempts.set(key, text.length > MAX_LIVE_BYTES ? `…${text.slice(text.length - MAX_LIVE_BYTES)}` : text);
+    this.changed.set(key, { runId: l.runId, task: l.task, attempt: l.attempt });
   };
+
+  /** The attempts whose output grew since the last call, with their output so far. */
+  takeChanged(): { runId: string; task: string; attempt: number; text: string }[] {
+    const out = [];
+    for (const [key, at] of this.changed) {
+      const text = this.attempts.get(key);
+      if (text !== undefined) out.push({ ...at, text });
+    }
+    this.changed.clear();
+    return out;
+  }
 
   get(runId: string, task: string, attempt: number): string | undefined {
     return this.attempts.get(this.key(runId, task, attempt));
@@ -25,6 +39,7 @@ export class LiveLogs {
   /** Forgets a finished run's buffers (its logs are in the store by then). */
   dropRun(runId: string): void {
     for (const key of [...this.attempts.keys()]) if (key.startsWith(`${runId}/`)) this.attempts.delete(key);
+    for (const key of [...this.changed.keys()]) if (key.startsWith(`${runId}/`)) this.changed.delete(key);
   }
 
   private key(runId: string, task: string, attempt: number): string {

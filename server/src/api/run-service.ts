@@ -11,18 +11,17 @@ import {
   WorkflowIR,
   attemptKey
 } from '@cellgraph/schema';
-import { Engine, RunHandle, summarizeRun } from '../engine/engine';
+import { Engine, RunHandle, StartRunOptions, summarizeRun } from '../engine/engine';
 import { parseParamAssignments } from '../engine/params';
 import { newRunId } from '../engine/run-id';
 import { notebookKey } from '../engine/workflow-files';
-import { NotFoundError, ValidationError } from '../errors';
-import type { NotificationStore, RunWebhook } from '../state/notification-store';
-import type { StateStore } from '../state/state-store';
-import type { WorkflowVersionStore } from '../state/version-store';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import type { RunWebhook } from '../state/notification-store';
+import type { ServerStateStore } from '../state/open-state-store';
 import type { ArtifactStore } from '../stores';
-import { HttpError, conflict } from './http-errors';
 import { IrCache } from './ir-cache';
 import { LiveLogs } from './live-logs';
+import { RunLeases } from './run-leases';
 
 /** What a run is started from, once the notebook is compiled (or a version is loaded). */
 export interface LaunchRequest {
@@ -40,7 +39,12 @@ export interface LaunchRequest {
   runId?: string;
   /** Notified when the run succeeds or fails; recorded before it starts, so a restart keeps them. */
   webhooks?: RunWebhook[];
+  /** A scheduled run's fire instant and lateness, recorded with the run. */
+  scheduled?: StartRunOptions['scheduled'];
 }
+
+/** How often live output of running attempts is written for other replicas. */
+const LIVE_LOG_FLUSH_MS = 1000;
 
 /** How long cancel waits for a run to wind down before answering with its current state. */
 const CANCEL_WAIT_MS = 10_000;
@@ -54,16 +58,36 @@ export class RunService {
   private readonly active = new Map<string, RunHandle>();
   private readonly liveLogs = new LiveLogs();
   private draining = false;
+  /** Who runs what among replicas: each run in flight here is leased to this process. */
+  readonly leases: RunLeases;
+  private logFlush: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly store: ArtifactStore,
-    private readonly state: StateStore & WorkflowVersionStore & NotificationStore,
+    private readonly state: ServerStateStore,
     readonly irs: IrCache,
     /** Readies a workflow for the executor before it runs (Kubernetes: build and push its image, bind it). */
-    private readonly prepare: (req: LaunchRequest) => Promise<WorkflowIR> = async (req) => req.ir
+    private readonly prepare: (req: LaunchRequest) => Promise<WorkflowIR> = async (req) => req.ir,
+    replica: { owner: string; ttlMs?: number; heartbeatMs?: number; log?: (line: string) => void } = { owner: 'local' }
   ) {
     engine.onLog(this.liveLogs.listener);
+    const log = replica.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    this.leases = new RunLeases({
+      coordination: state.coordination,
+      owner: replica.owner,
+      ttlMs: replica.ttlMs,
+      heartbeatMs: replica.heartbeatMs,
+      active: () => this.active.keys(),
+      adopt: async (ids) => void (await this.resume(ids)),
+      cancel: (ids) => ids.forEach((id) => this.requestCancel(id)),
+      log
+    });
+    if (state.coordination.shared) {
+      // Other replicas read live output from the database: write what changed once a second.
+      this.logFlush = setInterval(() => void this.flushLiveLogs().catch((err: Error) => log(`cellgraph server: live logs not shared: ${err.message}`)), LIVE_LOG_FLUSH_MS);
+      this.logFlush.unref();
+    }
   }
 
   /** True once shutdown began: new runs are refused. */
@@ -78,9 +102,11 @@ export class RunService {
 
   /** Starts a run and answers with its first state; bad parameters reject before anything is recorded. */
   async launch(req: LaunchRequest, extra: { retryOf?: string; reuse?: Parameters<Engine['startRun']>[0]['reuse'] } = {}): Promise<RunDetail> {
-    if (this.draining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
+    if (this.draining) throw new UnavailableError('the server is shutting down; no new runs');
     const params = { ...parseParamAssignments(req.ir.params, req.paramAssignments ?? []), ...(req.params ?? {}) };
     const runId = req.runId ?? newRunId();
+    // Leased before the run is recorded: no other replica may take it for an orphan.
+    if (!(await this.leases.acquire(runId))) throw new ConflictError(`run ${runId} is being started by another replica`);
     const webhooks = req.webhooks ?? [];
     // Recorded first: a run that finishes at once must still find whom to notify.
     if (webhooks.length > 0) await this.state.addRunWebhooks(runId, webhooks);
@@ -94,12 +120,16 @@ export class RunService {
         workDir: path.dirname(req.notebookPath),
         params,
         noCache: req.noCache,
+        scheduled: req.scheduled,
         reuse: extra.reuse,
         runId
       });
     } catch (err) {
-      // Nothing started; keep the URLs only if the id belongs to a run that exists already.
-      if (webhooks.length > 0 && !(await this.exists(runId))) await this.state.deleteRunWebhooks(runId);
+      // Nothing started; keep the lease and URLs only if the id belongs to a run that exists already.
+      if (!(await this.exists(runId))) {
+        await this.leases.release(runId);
+        if (webhooks.length > 0) await this.state.deleteRunWebhooks(runId);
+      }
       throw err;
     }
     if (extra.retryOf !== undefined) await this.state.setRetryOf(handle.runId, extra.retryOf);
@@ -136,7 +166,25 @@ export class RunService {
       .finally(() => {
         this.active.delete(handle.runId);
         this.liveLogs.dropRun(handle.runId);
+        void this.forgetRun(handle.runId);
       });
+  }
+
+  /** A run ended here: its lease and its shared live output go (the store has every log). */
+  private async forgetRun(runId: string): Promise<void> {
+    try {
+      await this.leases.release(runId);
+      if (this.state.coordination.shared) await this.state.coordination.forgetRun(runId);
+    } catch (err) {
+      process.stderr.write(`cellgraph server: could not release run ${runId} (its lease expires by itself): ${(err as Error).message}\n`);
+    }
+  }
+
+  /** Writes the live output that changed since the last flush, for replicas serving logs of runs they do not run. */
+  private async flushLiveLogs(): Promise<void> {
+    for (const { runId, task, attempt, text } of this.liveLogs.takeChanged()) {
+      if (this.active.has(runId)) await this.state.coordination.putAttemptLog(runId, task, attempt, text);
+    }
   }
 
   /** The run with per-task state. Throws NotFoundError for an unknown id. */
@@ -155,6 +203,7 @@ export class RunService {
       finishedAt: run.finishedAt,
       error: run.error,
       retryOf: await this.state.getRetryOf(id),
+      options: run.options,
       taskDetails: tasks.map((t) => ({ name: t.task, startedAt: t.startedAt, finishedAt: t.finishedAt, cacheKey: t.cacheKey }))
     });
   }
@@ -169,11 +218,24 @@ export class RunService {
     return items;
   }
 
-  /** Cancels a run in flight and waits (briefly) for it to wind down. */
+  /**
+   * Cancels a run in flight and waits (briefly) for it to wind down. A run another replica
+   * executes is cancelled there: the request goes through the database and this waits for
+   * the run's end to be recorded.
+   */
   async cancel(id: string): Promise<RunDetail> {
     const run = await this.state.getRun(id);
     const handle = this.active.get(id);
-    if (handle === undefined) throw conflict(`run ${id} is ${run.status}; only a queued or running run can be cancelled`);
+    const unfinished = run.status === 'queued' || run.status === 'running';
+    if (handle === undefined && unfinished && this.state.coordination.shared) {
+      await this.state.coordination.requestCancel(id);
+      for (const end = Date.now() + CANCEL_WAIT_MS; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+        const now = await this.state.getRun(id);
+        if (now.status !== 'queued' && now.status !== 'running') break;
+      }
+      return this.detail(id);
+    }
+    if (handle === undefined) throw new ConflictError(`run ${id} is ${run.status}; only a queued or running run can be cancelled`);
     handle.cancel();
     await Promise.race([handle.done.catch(() => undefined), new Promise((r) => setTimeout(r, CANCEL_WAIT_MS).unref())]);
     return this.detail(id);
@@ -186,7 +248,7 @@ export class RunService {
    */
   async retry(id: string, options: { noCache?: boolean }): Promise<RunDetail> {
     const run = await this.state.getRun(id);
-    if (run.status !== 'failed' && run.status !== 'cancelled') throw conflict(`run ${id} is ${run.status}; only a failed or cancelled run can be retried`);
+    if (run.status !== 'failed' && run.status !== 'cancelled') throw new ConflictError(`run ${id} is ${run.status}; only a failed or cancelled run can be retried`);
     const ir = await this.irs.get(run.version);
     const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
     const tasks = await this.state.getTaskRuns(id);
@@ -213,8 +275,11 @@ export class RunService {
         if (await this.store.hasFile(key)) {
           attempts.push({ attempt, live: false, text: (await this.store.getFile(key)).toString('utf8') });
         } else {
-          const live = this.liveLogs.get(id, t.task, attempt);
-          attempts.push({ attempt, live: live !== undefined && this.active.has(id), text: live ?? '' });
+          // Running here, or on another replica that shares its output through the database.
+          const here = this.liveLogs.get(id, t.task, attempt);
+          const live = here ?? (this.state.coordination.shared ? await this.state.coordination.getAttemptLog(id, t.task, attempt) : undefined);
+          const running = run.status === 'running' || run.status === 'queued';
+          attempts.push({ attempt, live: live !== undefined && (this.active.has(id) || (here === undefined && running)), text: live ?? '' });
         }
       }
       out.tasks.push({ task: t.task, status: t.status, cached: t.cached, attempts });
@@ -235,20 +300,32 @@ export class RunService {
   /** The executed notebook, once the run has finished and written it. */
   async executedNotebook(id: string): Promise<Notebook> {
     const run = await this.state.getRun(id);
-    if (run.executedNotebook === undefined) throw conflict(`run ${id} is ${run.status}; its executed notebook is written when it ends`);
+    if (run.executedNotebook === undefined) throw new ConflictError(`run ${id} is ${run.status}; its executed notebook is written when it ends`);
     return Notebook.parse(JSON.parse((await this.store.getFile(run.executedNotebook)).toString('utf8')));
   }
 
   /**
    * Resumes runs a previous server process left queued or running (it was killed or
-   * crashed). Returns the ids resumed. A run whose workflow files are gone is recorded
-   * as failed rather than left running forever.
+   * crashed): every unfinished run on SQLite; on a shared database, those whose replica's
+   * lease expired (the others are still running somewhere). Returns the ids resumed, and
+   * starts the lease heartbeat, which from then on adopts the runs of replicas that stop.
    */
   async recover(): Promise<string[]> {
-    const unfinished: RunRecord[] = [];
-    for (const status of ['running', 'queued'] as const) unfinished.push(...(await this.state.listRuns({ status, limit: 1000 })));
+    const resumed = await this.resume(await this.leases.claimAtBoot());
+    this.leases.start();
+    return resumed;
+  }
+
+  /**
+   * Resumes runs leased to this process, oldest first: succeeded tasks are kept, running
+   * attempts adopted or restarted. A run whose workflow files are gone is recorded as
+   * failed rather than left running forever.
+   */
+  private async resume(runIds: string[]): Promise<string[]> {
+    const runs: RunRecord[] = [];
+    for (const id of runIds) if (!this.active.has(id)) runs.push(await this.state.getRun(id));
     const resumed: string[] = [];
-    for (const run of unfinished.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+    for (const run of runs.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
       if (this.active.has(run.id)) continue;
       try {
         const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
@@ -262,6 +339,7 @@ export class RunService {
         const message = `could not resume after a restart: ${(err as Error).message}`;
         await this.state.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString(), error: message });
         await this.engine.publish({ runId: run.id, kind: 'run', status: 'failed', time: new Date().toISOString(), message });
+        await this.leases.release(run.id);
       }
     }
     return resumed;
@@ -273,12 +351,16 @@ export class RunService {
    */
   async drain(graceMs: number): Promise<{ finished: number; cancelled: number }> {
     this.draining = true;
+    // Leases stay renewed while runs wind down here; nothing new is adopted.
+    this.leases.stopAdopting();
     const all = () => Promise.all([...this.active.values()].map((h) => h.done.catch(() => undefined)));
     const before = this.active.size;
     await Promise.race([all(), new Promise((r) => setTimeout(r, graceMs).unref())]);
     const left = [...this.active.values()];
     for (const h of left) h.cancel();
     await all();
+    await this.leases.stop();
+    if (this.logFlush !== undefined) clearInterval(this.logFlush);
     return { finished: before - left.length, cancelled: left.length };
   }
 }

@@ -19,13 +19,14 @@ export class ScheduledRuns implements RunPort {
     private readonly runs: RunService
   ) {}
 
-  async launch(schedule: Schedule, _fireTime: Date, runId: RunId): Promise<void> {
+  async launch(schedule: Schedule, fireTime: Date, runId: RunId, lateMs = 0): Promise<void> {
     if (await this.runs.exists(runId)) return;
     const record = await this.state.getVersion(schedule.workflow, { version: schedule.version });
     try {
       await this.workflows.runVersion(record, {
         params: schedule.params,
         runId,
+        scheduled: { scheduledFor: fireTime.toISOString(), firedLateMs: Math.round(lateMs) },
         webhooks: schedule.webhookUrl !== undefined ? [{ url: schedule.webhookUrl, source: 'schedule' }] : []
       });
     } catch (err) {

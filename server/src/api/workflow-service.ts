@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import type { JsonValue, PromoteRequest, PromoteResponse, TaskDiff, VersionDiffResponse, WorkflowIR, WorkflowVersion } from '@cellgraph/schema';
+import type { CompilePool } from '../compiler/pool/compile-pool';
 import { notebookKey, publishWorkflow } from '../engine/workflow-files';
-import type { RunWebhook } from '../state/notification-store';
 import type { StateStore } from '../state/state-store';
 import type { VersionRecord, VersionSelector, WorkflowVersionStore } from '../state/version-store';
 import type { ArtifactStore } from '../stores';
 import { IrCache } from './ir-cache';
 import { compileSubmitted, readSubmittedNotebook } from './notebook-source';
-import type { RunService } from './run-service';
+import type { LaunchRequest, RunService } from './run-service';
 
 /**
  * Promotion and versions: a promoted workflow is frozen by content hash (its IR, task
@@ -20,12 +20,13 @@ export class WorkflowService {
     private readonly state: StateStore & WorkflowVersionStore,
     private readonly irs: IrCache,
     private readonly runs: RunService,
-    private readonly workDir: string
+    private readonly workDir: string,
+    private readonly compiles: CompilePool
   ) {}
 
   async promote(req: PromoteRequest): Promise<PromoteResponse> {
     const nb = readSubmittedNotebook(req, this.workDir);
-    const { ir } = await compileSubmitted(this.store, nb);
+    const { ir } = await compileSubmitted(this.compiles, this.store, nb);
     await publishWorkflow(this.store, ir, nb.text);
     await this.state.saveWorkflow({ version: ir.version, name: ir.name, notebookPath: nb.path });
     const { created, record } = await this.state.promoteVersion({
@@ -64,7 +65,7 @@ export class WorkflowService {
   /** Starts a run of a frozen version: its IR and notebook as promoted, in its work directory. */
   async runVersion(
     record: VersionRecord,
-    options: { params?: Record<string, JsonValue>; paramAssignments?: string[]; noCache?: boolean; runId?: string; webhooks?: RunWebhook[] }
+    options: Omit<LaunchRequest, 'ir' | 'notebookText' | 'notebookPath'>
   ) {
     const ir = await this.irs.get(record.version);
     const notebookText = (await this.store.getFile(notebookKey(record.version))).toString('utf8');
@@ -80,7 +81,7 @@ export class WorkflowService {
       notebookPath: r.notebookPath,
       promotedAt: r.promotedAt,
       tasks: ir.tasks.map((t) => t.name),
-      params: ir.params.map((p) => ({ name: p.name, type: p.type, default: p.default }))
+      params: ir.params.map((p) => ({ name: p.name, kind: p.kind, type: p.type, default: p.default }))
     };
   }
 }

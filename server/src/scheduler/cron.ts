@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { CronExpression, isKnownTimeZone, TimeZone } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
+import { parseOrThrow } from '../zod-issue';
 
 /**
  * Fire times of a 5-field cron expression in an IANA time zone, computed by croner.
@@ -58,10 +59,7 @@ export class CronSchedule {
  * throws a ValidationError naming `timezone`.
  */
 export function validateTimezone(timezone: string): string {
-  const parsed = TimeZone.safeParse(timezone);
-  if (!parsed.success) {
-    throw new ValidationError(`timezone: ${parsed.error.issues[0]?.message ?? 'invalid time zone'}`, 'timezone');
-  }
+  parseOrThrow(TimeZone, timezone, { field: () => 'timezone' });
   if (!isKnownTimeZone(timezone)) throw new ValidationError(`timezone: unknown time zone "${timezone}"`, 'timezone');
   return timezone;
 }
@@ -73,16 +71,25 @@ export function validateTimezone(timezone: string): string {
  */
 export function parseCron(expression: string, timezone: string): CronSchedule {
   validateTimezone(timezone);
-  const shape = CronExpression.safeParse(expression);
-  if (!shape.success) {
-    throw new ValidationError(`cron: ${shape.error.issues[0]?.message ?? 'invalid cron expression'}`, 'cron');
-  }
   const normalized = expression.trim().split(/\s+/).join(' ');
   let schedule: CronSchedule;
   try {
+    // The schema's rule (the one the OpenAPI document states) decides; croner's message,
+    // when it has one, says more precisely which field is wrong (`dayOfWeek: 8`).
+    parseOrThrow(CronExpression, expression, { field: () => 'cron' });
     schedule = CronSchedule.unchecked(normalized, timezone);
   } catch (e) {
-    throw new ValidationError(`cron: ${cronMessage(e)}`, 'cron');
+    let specific: string | undefined;
+    // A wrong field count is said best by the schema (`exactly 5 fields ... got 6`).
+    if (normalized.split(' ').length === 5) {
+      try {
+        CronSchedule.unchecked(normalized, timezone);
+      } catch (croner) {
+        specific = cronMessage(croner);
+      }
+    }
+    if (specific !== undefined) throw new ValidationError(`cron: ${specific}`, 'cron');
+    throw e;
   }
   // An expression can be well formed and still name no real day (30 February): refuse
   // it now rather than store a schedule that silently never runs. Eight years covers

@@ -19,6 +19,13 @@ export interface ScheduleRepository {
    */
   getLastFiredAt(id: string): Promise<Date | undefined>;
   setLastFiredAt(id: string, fireTime: Date): Promise<void>;
+  /**
+   * Claims one fire for this process when several schedulers share the repository
+   * (replicas on one database): true for exactly one caller per schedule and instant.
+   * Absent means one scheduler only; the run id derived from the instant still makes a
+   * second launch a no-op.
+   */
+  claimFire?(id: string, fireTime: Date, lateMs: number): Promise<boolean>;
 }
 
 /**

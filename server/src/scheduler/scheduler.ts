@@ -13,7 +13,8 @@ import { CronSchedule, parseCron } from './cron';
 import { describeCron } from './describe';
 import { ScheduleRepository } from './repository';
 import { scheduledRunId } from './run-ids';
-import { parseOrThrow, ScheduleConflictError } from './validation';
+import { parseOrThrow } from '../zod-issue';
+import { ScheduleConflictError } from './validation';
 
 /**
  * What the scheduler needs from the rest of the server to start and police runs. The
@@ -25,7 +26,7 @@ export interface RunPort {
    * Resolves once the run exists (is recorded), not when it finishes: fire latency is
    * measured to this point.
    */
-  launch(schedule: Schedule, fireTime: Date, runId: RunId): Promise<void>;
+  launch(schedule: Schedule, fireTime: Date, runId: RunId, lateMs?: number): Promise<void>;
   /** Whether a run with this id was ever created; makes a replayed fire a no-op across restarts. */
   runExists(runId: RunId): Promise<boolean>;
   /** Runs started by this schedule that have not finished (queued or running). */
@@ -76,6 +77,12 @@ export interface SchedulerOptions {
   onFireLatency?: (m: FireLatency) => void;
   /** Called for every fire outcome and internal error; never throws into the scheduler. */
   onEvent?: (e: SchedulerEvent) => void;
+  /**
+   * Re-reads schedules this often, so schedules created, changed or deleted through another
+   * replica fire here too (every replica fires every schedule; claims make each fire once).
+   * Undefined: this process is the only one changing schedules.
+   */
+  refreshMs?: number;
 }
 
 /** One loaded schedule and where its timer stands. */
@@ -114,6 +121,7 @@ export class Scheduler {
   private timer: TimerHandle | undefined;
   private timerAt: number | undefined;
   private running = false;
+  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     this.repo = options.repository;
@@ -148,6 +156,31 @@ export class Scheduler {
       if (!schedule.paused) this.catchUp(entry, now, 0);
     }
     this.arm();
+    if (this.options.refreshMs !== undefined) {
+      this.refreshTimer = setInterval(() => void this.refresh().catch((e: unknown) => this.emit({ kind: 'error', error: asError(e) })), this.options.refreshMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  /**
+   * Picks up schedules changed elsewhere (another replica): new or updated ones are loaded
+   * counting fires from now, deleted ones dropped. Unchanged ones keep their timers.
+   */
+  async refresh(): Promise<void> {
+    if (!this.running) return;
+    const stored = await this.repo.list();
+    const ids = new Set(stored.map((s) => s.id));
+    for (const schedule of stored) {
+      const entry = this.entries.get(schedule.id);
+      if (entry !== undefined && entry.schedule.updatedAt === schedule.updatedAt) continue;
+      try {
+        this.load(schedule, parseCron(schedule.cron, schedule.timezone));
+      } catch (e) {
+        this.emit({ kind: 'error', scheduleId: schedule.id, error: asError(e) });
+      }
+    }
+    for (const id of [...this.entries.keys()]) if (!ids.has(id)) this.entries.delete(id);
+    this.arm();
   }
 
   /**
@@ -156,6 +189,7 @@ export class Scheduler {
    */
   async stop(): Promise<void> {
     this.running = false;
+    if (this.refreshTimer !== undefined) clearInterval(this.refreshTimer);
     this.disarm();
     await this.idle();
     this.entries.clear();
@@ -332,7 +366,13 @@ export class Scheduler {
     let outcome: FireOutcome;
     try {
       runId = scheduledRunId(scheduleId, fireTime);
+      // How late this fire is handled (load, a stall, a restart): recorded with the claim and the run.
+      const lateMs = Math.max(0, this.clock.now().getTime() - fireTime.getTime());
       if (this.recent.has(runId) || (await this.runs.runExists(runId))) {
+        outcome = { kind: 'duplicate', scheduleId, fireTime, runId };
+      } else if (this.repo.claimFire !== undefined && !(await this.repo.claimFire(scheduleId, fireTime, lateMs))) {
+        // Another replica claimed this instant: it launches the run.
+        this.remember(runId);
         outcome = { kind: 'duplicate', scheduleId, fireTime, runId };
       } else {
         const active = schedule.concurrencyPolicy === 'Allow' ? [] : await this.runs.activeRuns(scheduleId);
@@ -343,7 +383,7 @@ export class Scheduler {
           for (const id of replaced) await this.runs.cancelRun(id);
           this.remember(runId);
           try {
-            await this.runs.launch(schedule, fireTime, runId);
+            await this.runs.launch(schedule, fireTime, runId, lateMs);
           } catch (e) {
             this.recent.delete(runId);
             throw e;

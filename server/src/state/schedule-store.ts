@@ -1,5 +1,6 @@
 import type { Schedule } from '@cellgraph/schema';
 import type { ScheduleRepository } from '../scheduler/repository';
+import type { Coordination } from './coordination';
 
 /**
  * Cron schedules beside the run state. A separate interface (like WorkflowVersionStore)
@@ -21,10 +22,14 @@ export interface ScheduleStore {
 
 /**
  * The scheduler's port over a ScheduleStore: the scheduler's short method names mapped
- * onto the store's prefixed ones (a state store has runs and versions too).
+ * onto the store's prefixed ones (a state store has runs and versions too). On a database
+ * replicas share, each fire is claimed first, so replicas fire it once.
  */
-export function scheduleRepository(store: ScheduleStore): ScheduleRepository {
+export function scheduleRepository(store: ScheduleStore, shared?: { coordination: Coordination; owner: string }): ScheduleRepository {
   return {
+    ...(shared !== undefined && shared.coordination.shared
+      ? { claimFire: (id: string, t: Date, lateMs: number) => shared.coordination.claimFire(id, t, shared.owner, lateMs) }
+      : {}),
     list: () => store.listSchedules(),
     get: (id) => store.getSchedule(id),
     save: (s) => store.saveSchedule(s),

@@ -2,26 +2,31 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import {
-  DeliveryStatus,
-  JsonValue,
-  Metrics,
-  OutputRef,
-  RunEvent,
-  RunNotification,
-  RunRecord,
-  Schedule,
-  TaskError,
-  TaskRunRecord,
-  WebhookDelivery,
-  WebhookSource
-} from '@cellgraph/schema';
+import { RunEvent, RunNotification, RunRecord, Schedule, TaskRunRecord, WebhookDelivery, WebhookSource } from '@cellgraph/schema';
 import { NotFoundError, StateError } from '../errors';
+import { Coordination, SqlCoordination } from './coordination';
 import { MIGRATIONS } from './migrations';
 import type { DeliveryPatch, NotificationStore, PendingDelivery, RunWebhook } from './notification-store';
 import type { ScheduleStore } from './schedule-store';
 import type { CacheEntry, RunPatch, StateStore, TaskRunPatch } from './state-store';
 import type { VersionRecord, VersionSelector, WorkflowVersionStore } from './version-store';
+import {
+  DELIVERY_PATCH_COLUMNS,
+  encodeTaskPatch,
+  nullableString,
+  parseCacheRow,
+  parseDeliveryRow,
+  parseEventRow,
+  parseRunRow,
+  parseScheduleRow,
+  parseTaskRow,
+  parseVersionRow,
+  RUN_PATCH_COLUMNS,
+  runRow,
+  TASK_PATCH_COLUMNS,
+  taskRow
+} from './rows';
+import type { SqlRunner } from './sql-runner';
 
 /**
  * The embedded state store: one SQLite file (WAL mode) opened with better-sqlite3.
@@ -30,9 +35,12 @@ import type { VersionRecord, VersionSelector, WorkflowVersionStore } from './ver
  */
 export class SqliteStateStore implements StateStore, WorkflowVersionStore, ScheduleStore, NotificationStore {
   private readonly db: Database.Database;
+  /** Leases, fire claims and live logs; one process owns a SQLite file, so nothing is shared. */
+  readonly coordination: Coordination;
 
   private constructor(db: Database.Database) {
     this.db = db;
+    this.coordination = new SqlCoordination(sqliteRunner(db), false);
   }
 
   /**
@@ -63,8 +71,8 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
 
   async createRun(run: RunRecord, tasks: TaskRunRecord[]): Promise<void> {
     const insertRun = this.db.prepare(
-      `INSERT INTO runs (id, workflow, version, notebook_path, params, status, executor, created_at, started_at, finished_at, error, executed_notebook)
-       VALUES (@id, @workflow, @version, @notebookPath, @params, @status, @executor, @createdAt, @startedAt, @finishedAt, @error, @executedNotebook)`
+      `INSERT INTO runs (id, workflow, version, notebook_path, params, status, executor, created_at, started_at, finished_at, error, executed_notebook, options)
+       VALUES (@id, @workflow, @version, @notebookPath, @params, @status, @executor, @createdAt, @startedAt, @finishedAt, @error, @executedNotebook, @options)`
     );
     const insertTask = this.db.prepare(
       `INSERT INTO task_runs (run_id, task, position, status, attempts, cached, cache_key, started_at, finished_at, duration_ms, outputs, metrics, error)
@@ -79,34 +87,11 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async updateRun(id: string, patch: RunPatch): Promise<void> {
-    const columns: Record<keyof RunPatch, string> = {
-      status: 'status',
-      startedAt: 'started_at',
-      finishedAt: 'finished_at',
-      error: 'error',
-      executedNotebook: 'executed_notebook'
-    };
-    this.update('runs', 'id = @id', { id }, columns, patch as Record<string, unknown>);
+    this.update('runs', 'id = @id', { id }, RUN_PATCH_COLUMNS, patch as Record<string, unknown>);
   }
 
   async updateTaskRun(runId: string, task: string, patch: TaskRunPatch): Promise<void> {
-    const columns: Record<keyof TaskRunPatch, string> = {
-      status: 'status',
-      attempts: 'attempts',
-      cached: 'cached',
-      cacheKey: 'cache_key',
-      startedAt: 'started_at',
-      finishedAt: 'finished_at',
-      durationMs: 'duration_ms',
-      outputs: 'outputs',
-      metrics: 'metrics',
-      error: 'error'
-    };
-    const encoded: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(patch)) {
-      encoded[k] = k === 'outputs' || k === 'metrics' || k === 'error' ? (v === undefined ? null : JSON.stringify(v)) : k === 'cached' ? (v ? 1 : 0) : v;
-    }
-    this.update('task_runs', 'run_id = @runId AND task = @task', { runId, task }, columns, encoded);
+    this.update('task_runs', 'run_id = @runId AND task = @task', { runId, task }, TASK_PATCH_COLUMNS, encodeTaskPatch(patch));
   }
 
   async getRun(id: string): Promise<RunRecord> {
@@ -153,35 +138,12 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async listEvents(runId: string, afterSeq = -1): Promise<RunEvent[]> {
-    const rows = this.db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq);
-    return rows.map((r) => {
-      const row = EventRow.parse(r);
-      return RunEvent.parse({
-        seq: row.seq,
-        runId: row.run_id,
-        time: row.time,
-        kind: row.kind,
-        status: row.status,
-        task: row.task ?? undefined,
-        attempt: row.attempt ?? undefined,
-        message: row.message ?? undefined
-      });
-    });
+    return this.db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq).map(parseEventRow);
   }
 
   async getCacheEntry(key: string): Promise<CacheEntry | undefined> {
     const row = this.db.prepare('SELECT * FROM cache_entries WHERE key = ?').get(key);
-    if (row === undefined) return undefined;
-    const r = CacheRow.parse(row);
-    return {
-      key: r.key,
-      task: r.task,
-      outputs: z.array(OutputRef).parse(JSON.parse(r.outputs)),
-      metrics: Metrics.parse(JSON.parse(r.metrics)),
-      runId: r.run_id,
-      attempt: r.attempt,
-      createdAt: r.created_at
-    };
+    return row === undefined ? undefined : parseCacheRow(row);
   }
 
   async putCacheEntry(e: CacheEntry): Promise<void> {
@@ -289,7 +251,9 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async setScheduleLastFiredAt(id: string, fireTime: Date): Promise<void> {
-    this.write(() => this.db.prepare('UPDATE schedules SET last_fired_at = ? WHERE id = ?').run(fireTime.toISOString(), id));
+    // Never backwards: replicas record the fires they handled in any order.
+    const at = fireTime.toISOString();
+    this.write(() => this.db.prepare('UPDATE schedules SET last_fired_at = ? WHERE id = ? AND (last_fired_at IS NULL OR last_fired_at < ?)').run(at, id, at));
   }
 
   async addRunWebhooks(runId: string, hooks: RunWebhook[]): Promise<void> {
@@ -322,14 +286,7 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async updateDelivery(id: number, patch: DeliveryPatch): Promise<void> {
-    const columns: Record<keyof DeliveryPatch | 'updatedAt', string> = {
-      status: 'status',
-      attempts: 'attempts',
-      statusCode: 'status_code',
-      error: 'error',
-      updatedAt: 'updated_at'
-    };
-    this.update('webhook_deliveries', 'id = @id', { id }, columns, { ...patch, updatedAt: new Date().toISOString() });
+    this.update('webhook_deliveries', 'id = @id', { id }, DELIVERY_PATCH_COLUMNS, { ...patch, updatedAt: new Date().toISOString() });
   }
 
   async listDeliveries(runId: string): Promise<WebhookDelivery[]> {
@@ -353,19 +310,23 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
     this.write(() => this.db.prepare(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values));
   }
 
-  /** Turns SQLite failures (busy, full, read-only) into a StateError that says what to do. */
   private write<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (code === 'SQLITE_FULL') throw new StateError('the disk holding the state database is full; nothing was written');
-      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-        throw new StateError('the state database is locked by another process; nothing was written');
-      }
-      if (code.startsWith('SQLITE_READONLY')) throw new StateError('the state database is read-only; nothing was written');
-      throw err;
+    return sqliteWrite(fn);
+  }
+}
+
+/** Turns SQLite failures (busy, full, read-only) into a StateError that says what to do. */
+function sqliteWrite<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'SQLITE_FULL') throw new StateError('the disk holding the state database is full; nothing was written');
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new StateError('the state database is locked by another process; nothing was written');
     }
+    if (code.startsWith('SQLITE_READONLY')) throw new StateError('the state database is read-only; nothing was written');
+    throw err;
   }
 }
 
@@ -380,187 +341,28 @@ function migrate(db: Database.Database): void {
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
-      db.exec(m.sql);
+      db.exec(m.sql('sqlite'));
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, new Date().toISOString());
     })();
   }
 }
 
-/** Named parameters for a run row: every column present (better-sqlite3 refuses missing ones). */
-function runRow(r: RunRecord): Record<string, unknown> {
-  return {
-    id: r.id,
-    workflow: r.workflow,
-    version: r.version,
-    notebookPath: r.notebookPath,
-    params: JSON.stringify(r.params),
-    status: r.status,
-    executor: r.executor,
-    createdAt: r.createdAt,
-    startedAt: r.startedAt ?? null,
-    finishedAt: r.finishedAt ?? null,
-    error: r.error ?? null,
-    executedNotebook: r.executedNotebook ?? null
+/** SqlRunner over better-sqlite3 (booleans bound as 0/1, which SQLite stores them as; failures as StateError). */
+function sqliteRunner(db: Database.Database): SqlRunner {
+  const runner: SqlRunner = {
+    dialect: 'sqlite',
+    async all(sql, params = []) {
+      const values = params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+      return sqliteWrite(() => {
+        const stmt = db.prepare(sql);
+        if (!stmt.reader) {
+          stmt.run(...values);
+          return [];
+        }
+        return stmt.all(...values) as Record<string, unknown>[];
+      });
+    },
+    transaction: (fn) => fn(runner)
   };
-}
-
-/** Named parameters for a task row. */
-function taskRow(t: TaskRunRecord): Record<string, unknown> {
-  return {
-    runId: t.runId,
-    task: t.task,
-    status: t.status,
-    attempts: t.attempts,
-    cached: t.cached ? 1 : 0,
-    cacheKey: t.cacheKey ?? null,
-    startedAt: t.startedAt ?? null,
-    finishedAt: t.finishedAt ?? null,
-    durationMs: t.durationMs ?? null,
-    outputs: JSON.stringify(t.outputs),
-    metrics: JSON.stringify(t.metrics),
-    error: t.error === undefined ? null : JSON.stringify(t.error)
-  };
-}
-
-const nullableString = z.string().nullable();
-
-const RunRow = z.object({
-  id: z.string(),
-  workflow: z.string(),
-  version: z.string(),
-  notebook_path: z.string(),
-  params: z.string(),
-  status: z.string(),
-  executor: z.string(),
-  created_at: z.string(),
-  started_at: nullableString,
-  finished_at: nullableString,
-  error: nullableString,
-  executed_notebook: nullableString
-});
-
-function parseRunRow(row: unknown): RunRecord {
-  const r = RunRow.parse(row);
-  return RunRecord.parse({
-    id: r.id,
-    workflow: r.workflow,
-    version: r.version,
-    notebookPath: r.notebook_path,
-    params: z.record(JsonValue).parse(JSON.parse(r.params)),
-    status: r.status,
-    executor: r.executor,
-    createdAt: r.created_at,
-    startedAt: r.started_at ?? undefined,
-    finishedAt: r.finished_at ?? undefined,
-    error: r.error ?? undefined,
-    executedNotebook: r.executed_notebook ?? undefined
-  });
-}
-
-const TaskRow = z.object({
-  run_id: z.string(),
-  task: z.string(),
-  status: z.string(),
-  attempts: z.number(),
-  cached: z.number(),
-  cache_key: nullableString,
-  started_at: nullableString,
-  finished_at: nullableString,
-  duration_ms: z.number().nullable(),
-  outputs: z.string(),
-  metrics: z.string(),
-  error: nullableString
-});
-
-function parseTaskRow(row: unknown): TaskRunRecord {
-  const r = TaskRow.parse(row);
-  return TaskRunRecord.parse({
-    runId: r.run_id,
-    task: r.task,
-    status: r.status,
-    attempts: r.attempts,
-    cached: r.cached === 1,
-    cacheKey: r.cache_key ?? undefined,
-    startedAt: r.started_at ?? undefined,
-    finishedAt: r.finished_at ?? undefined,
-    durationMs: r.duration_ms ?? undefined,
-    outputs: JSON.parse(r.outputs),
-    metrics: JSON.parse(r.metrics),
-    error: r.error === null ? undefined : TaskError.parse(JSON.parse(r.error))
-  });
-}
-
-const EventRow = z.object({
-  run_id: z.string(),
-  seq: z.number(),
-  time: z.string(),
-  kind: z.string(),
-  status: z.string(),
-  task: nullableString,
-  attempt: z.number().nullable(),
-  message: nullableString
-});
-
-const CacheRow = z.object({
-  key: z.string(),
-  task: z.string(),
-  outputs: z.string(),
-  metrics: z.string(),
-  run_id: z.string(),
-  attempt: z.number(),
-  created_at: z.string()
-});
-
-const VersionRow = z.object({
-  workflow: z.string(),
-  number: z.number(),
-  version: z.string(),
-  notebook_path: z.string(),
-  work_dir: z.string(),
-  promoted_at: z.string()
-});
-
-function parseVersionRow(row: unknown): VersionRecord {
-  const r = VersionRow.parse(row);
-  return { workflow: r.workflow, number: r.number, version: r.version, notebookPath: r.notebook_path, workDir: r.work_dir, promotedAt: r.promoted_at };
-}
-
-function parseScheduleRow(row: unknown): Schedule {
-  const { definition } = z.object({ definition: z.string() }).parse(row);
-  const parsed = Schedule.safeParse(JSON.parse(definition));
-  if (!parsed.success) throw new StateError(`a stored schedule does not parse: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  return parsed.data;
-}
-
-const DeliveryRow = z.object({
-  id: z.number(),
-  run_id: z.string(),
-  url: z.string(),
-  source: WebhookSource,
-  payload: z.string(),
-  status: DeliveryStatus,
-  attempts: z.number(),
-  status_code: z.number().nullable(),
-  error: nullableString,
-  created_at: z.string(),
-  updated_at: z.string()
-});
-
-function parseDeliveryRow(row: unknown): PendingDelivery {
-  const r = DeliveryRow.parse(row);
-  return {
-    delivery: WebhookDelivery.parse({
-      id: r.id,
-      runId: r.run_id,
-      url: r.url,
-      source: r.source,
-      status: r.status,
-      attempts: r.attempts,
-      statusCode: r.status_code ?? undefined,
-      error: r.error ?? undefined,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at
-    }),
-    payload: RunNotification.parse(JSON.parse(r.payload))
-  };
+  return runner;
 }

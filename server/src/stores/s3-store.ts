@@ -3,13 +3,16 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
   AbortMultipartUploadCommand
 } from '@aws-sdk/client-s3';
 import type { ArtifactRef, StoreConfig } from '@cellgraph/schema';
-import { IntegrityError, NotFoundError } from '../errors';
+import { IntegrityError, NotFoundError, StoreUnavailableError } from '../errors';
+import { retry } from '../retry';
 import { ArtifactStore, assertContentHash, assertSafeKey, sha256 } from './artifact-store';
 
 type S3Config = Extract<StoreConfig, { kind: 's3' }>;
@@ -17,11 +20,6 @@ type S3Config = Extract<StoreConfig, { kind: 's3' }>;
 // The SDK warns on Node 20 about versions published after January 2027. cellgraph pins
 // the SDK exactly, so the warning does not apply, and it would land in every task's log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/** The S3 store could not do its work (unreachable, refused, ...) after its retries. */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-}
 
 /** Tuning, mostly for tests: retries and the multipart threshold. */
 export interface S3StoreOptions {
@@ -130,22 +128,22 @@ export class S3Store implements ArtifactStore {
    * Every request here is idempotent (content-addressed PUTs, GETs, HEADs), so repeating
    * one is safe.
    */
-  private async retrying<T>(request: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.retryBudgetMs;
+  private retrying<T>(request: () => Promise<T>): Promise<T> {
     let attempts = 0;
-    for (let i = 0; ; i++) {
-      try {
-        return await request();
-      } catch (e) {
-        // The SDK counts only its own last round; the error then tells every attempt made.
-        const metadata = (e as { $metadata?: { attempts?: number } }).$metadata;
-        attempts += metadata?.attempts ?? 1;
-        if (metadata !== undefined) metadata.attempts = attempts;
-        const pause = UNREACHABLE_RETRY_MS[Math.min(i, UNREACHABLE_RETRY_MS.length - 1)];
-        if (!isUnreachable(e) || Date.now() + pause > deadline) throw e;
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
+    return retry(
+      async () => {
+        try {
+          return await request();
+        } catch (e) {
+          // The SDK counts only its own last round; the error then tells every attempt made.
+          const metadata = (e as { $metadata?: { attempts?: number } }).$metadata;
+          attempts += metadata?.attempts ?? 1;
+          if (metadata !== undefined) metadata.attempts = attempts;
+          throw e;
+        }
+      },
+      { ...UNREACHABLE_RETRY, deadlineMs: this.retryBudgetMs }
+    );
   }
 
   private async exists(key: string): Promise<boolean> {
@@ -212,8 +210,8 @@ export class S3Store implements ArtifactStore {
   }
 }
 
-/** Pauses before repeating a request S3 did not answer, the last one repeated until the budget is spent. */
-const UNREACHABLE_RETRY_MS = [250, 500, 1000, 2000, 4000];
+/** Repeating a request S3 did not answer: full-jitter waits, the cap doubling from 250 ms to 4 s, until the budget is spent. */
+const UNREACHABLE_RETRY = { attempts: Infinity, baseMs: 250, maxMs: 4000, retryable: isUnreachable };
 
 /**
  * S3 could not be reached or could not answer: the connection failed, or the server said
@@ -229,6 +227,5 @@ function isUnreachable(e: unknown): boolean {
 }
 
 function isNotFound(e: unknown): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
+  return e instanceof NotFound || e instanceof NoSuchKey || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 }

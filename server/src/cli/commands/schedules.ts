@@ -1,15 +1,7 @@
 import type { Command } from 'commander';
-import {
-  JsonValue,
-  ListSchedulesResponse,
-  ListVersionsResponse,
-  ScheduleCreateInput,
-  ScheduleDeleted,
-  ScheduleUpdate,
-  ScheduleView,
-  WorkflowVersion
-} from '@cellgraph/schema';
+import { ScheduleCreateInput, ScheduleUpdate, ScheduleView, WorkflowVersion, apiRoutes } from '@cellgraph/schema';
 import type { ApiClient } from '../../api/client';
+import { parseParamAssignments } from '../../engine/params';
 import { ValidationError } from '../../errors';
 import { out, table } from '../output';
 import { requireRemote } from '../remote/remote';
@@ -28,7 +20,7 @@ export function registerSchedules(program: Command): void {
     .description('every schedule with its next fire')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const { schedules: all } = await requireRemote(cmd).call('GET', '/api/v1/schedules', ListSchedulesResponse);
+      const { schedules: all } = await requireRemote(cmd).call(apiRoutes.listSchedules);
       if (opts.json) return out(JSON.stringify(all, null, 2));
       out(
         table(
@@ -44,7 +36,7 @@ export function registerSchedules(program: Command): void {
     .argument('<id>', 'schedule id')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-      const view = await requireRemote(cmd).call('GET', schedulePath(id), ScheduleView);
+      const view = await requireRemote(cmd).call(apiRoutes.getSchedule, { params: { id } });
       if (opts.json) return out(JSON.stringify(view, null, 2));
       const rows: [string, string][] = [
         ['id', view.id],
@@ -84,13 +76,13 @@ export function registerSchedules(program: Command): void {
         cron: opts.cron,
         ...(opts.id !== undefined ? { id: opts.id } : {}),
         ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
-        ...(opts.param.length > 0 ? { params: paramValues(version, opts.param) } : {}),
+        ...(opts.param.length > 0 ? { params: parseParamAssignments(version.params, opts.param) } : {}),
         ...(opts.concurrency !== undefined ? { concurrencyPolicy: opts.concurrency as ScheduleCreateInput['concurrencyPolicy'] } : {}),
         ...(opts.missed !== undefined ? { missedRunPolicy: opts.missed as ScheduleCreateInput['missedRunPolicy'] } : {}),
         ...(opts.paused ? { paused: true } : {}),
         ...(opts.webhook !== undefined ? { webhookUrl: opts.webhook } : {})
       };
-      printView(await client.call('POST', '/api/v1/schedules', ScheduleView, body), opts.json === true);
+      printView(await client.call(apiRoutes.createSchedule, { body }), opts.json === true);
     });
 
   schedules
@@ -108,24 +100,24 @@ export function registerSchedules(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: UpdateOptions, cmd: Command) => {
       const client = requireRemote(cmd);
-      const current = await client.call('GET', schedulePath(id), ScheduleView);
+      const current = await client.call(apiRoutes.getSchedule, { params: { id } });
       const version =
         opts.workflowVersion !== undefined || opts.param.length > 0 ? await resolveVersion(client, current.workflow, opts.workflowVersion ?? current.version) : undefined;
       const patch: ScheduleUpdate = {
         ...(opts.cron !== undefined ? { cron: opts.cron } : {}),
         ...(opts.workflowVersion !== undefined && version !== undefined ? { version: version.version } : {}),
         ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
-        ...(opts.param.length > 0 && version !== undefined ? { params: { ...current.params, ...paramValues(version, opts.param) } } : {}),
+        ...(opts.param.length > 0 && version !== undefined ? { params: { ...current.params, ...parseParamAssignments(version.params, opts.param) } } : {}),
         ...(opts.concurrency !== undefined ? { concurrencyPolicy: opts.concurrency as ScheduleUpdate['concurrencyPolicy'] } : {}),
         ...(opts.missed !== undefined ? { missedRunPolicy: opts.missed as ScheduleUpdate['missedRunPolicy'] } : {}),
         ...(opts.webhook === false ? { webhookUrl: null } : typeof opts.webhook === 'string' ? { webhookUrl: opts.webhook } : {})
       };
-      printView(await client.call('PATCH', schedulePath(id), ScheduleView, patch), opts.json === true);
+      printView(await client.call(apiRoutes.updateSchedule, { params: { id }, body: patch }), opts.json === true);
     });
 
-  for (const [name, description] of [
-    ['pause', 'stop a schedule firing (fires while paused are never replayed)'],
-    ['resume', 'resume a paused schedule from its next fire']
+  for (const [name, description, route] of [
+    ['pause', 'stop a schedule firing (fires while paused are never replayed)', apiRoutes.pauseSchedule],
+    ['resume', 'resume a paused schedule from its next fire', apiRoutes.resumeSchedule]
   ] as const) {
     schedules
       .command(name)
@@ -133,7 +125,7 @@ export function registerSchedules(program: Command): void {
       .argument('<id>', 'schedule id')
       .option('--json', 'print JSON')
       .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-        printView(await requireRemote(cmd).call('POST', `${schedulePath(id)}/${name}`, ScheduleView), opts.json === true);
+        printView(await requireRemote(cmd).call(route, { params: { id } }), opts.json === true);
       });
   }
 
@@ -142,7 +134,7 @@ export function registerSchedules(program: Command): void {
     .description('delete a schedule (runs it started are kept)')
     .argument('<id>', 'schedule id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const gone = await requireRemote(cmd).call('DELETE', schedulePath(id), ScheduleDeleted);
+      const gone = await requireRemote(cmd).call(apiRoutes.deleteSchedule, { params: { id } });
       out(`schedule ${gone.id} deleted`);
     });
 }
@@ -173,10 +165,6 @@ interface UpdateOptions {
   json?: boolean;
 }
 
-function schedulePath(id: string): string {
-  return `/api/v1/schedules/${encodeURIComponent(id)}`;
-}
-
 /** `name: description; next <instant>` or the JSON view. */
 function printView(view: ScheduleView, json: boolean): void {
   if (json) return out(JSON.stringify(view, null, 2));
@@ -186,41 +174,8 @@ function printView(view: ScheduleView, json: boolean): void {
 
 /** A promoted version by number or content hash; the latest when none is given. */
 async function resolveVersion(client: ApiClient, workflow: string, ref: string | undefined): Promise<WorkflowVersion> {
-  const { versions } = await client.call('GET', `/api/v1/workflows/${encodeURIComponent(workflow)}/versions`, ListVersionsResponse);
+  const { versions } = await client.call(apiRoutes.listVersions, { params: { name: workflow } });
   const found = ref === undefined ? versions.at(-1) : versions.find((v) => v.version === ref || String(v.number) === ref);
   if (found === undefined) throw new ValidationError(`workflow ${workflow} has no version ${JSON.stringify(ref)}`, 'version');
   return found;
-}
-
-/**
- * `name=value` strings as typed JSON values, by the kind of each parameter's declared
- * default (what the server checks them against): numbers, booleans, strings; JSON for the rest.
- */
-export function paramValues(version: WorkflowVersion, assignments: string[]): Record<string, JsonValue> {
-  const values: Record<string, JsonValue> = {};
-  for (const a of assignments) {
-    const eq = a.indexOf('=');
-    if (eq <= 0) throw new ValidationError(`-p ${a}: expected name=value`, 'params');
-    const name = a.slice(0, eq);
-    const text = a.slice(eq + 1);
-    const spec = version.params.find((p) => p.name === name);
-    if (spec === undefined) throw new ValidationError(`-p ${name}: ${version.workflow} has no parameter "${name}"`, `params.${name}`);
-    if (typeof spec.default === 'number') {
-      const n = Number(text);
-      if (text.trim() === '' || !Number.isFinite(n)) throw new ValidationError(`-p ${name}: must be a number, got ${JSON.stringify(text)}`, `params.${name}`);
-      values[name] = n;
-    } else if (typeof spec.default === 'boolean') {
-      if (text !== 'true' && text !== 'false') throw new ValidationError(`-p ${name}: must be true or false`, `params.${name}`);
-      values[name] = text === 'true';
-    } else if (typeof spec.default === 'string') {
-      values[name] = text;
-    } else {
-      try {
-        values[name] = JsonValue.parse(JSON.parse(text));
-      } catch {
-        throw new ValidationError(`-p ${name}: must be JSON (${spec.type})`, `params.${name}`);
-      }
-    }
-  }
-  return values;
 }

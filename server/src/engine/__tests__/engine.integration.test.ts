@@ -96,6 +96,27 @@ it('reuses cached results, and re-runs exactly the edited task and what its chan
   expect(noCache.tasks.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
 });
 
+it('persists noCache with the run and honours it when the run is resumed (restart or failover): no cache hits', async () => {
+  await run(hello); // fills the cache
+  const text = notebookText(hello);
+  const compiled = compileNotebook({ path: 'test.ipynb', text });
+  if (!compiled.ok) throw new Error('does not compile');
+  const handle = await engine.startRun({ ir: compiled.ir, notebookText: text, notebookPath: path.join(dir, 'test.ipynb'), workDir: dir, noCache: true });
+  await handle.done;
+  const recorded = await state.getRun(handle.runId);
+  expect(recorded.options).toEqual({ noCache: true });
+  // As a process killed mid-run leaves it: recorded running, its tasks not done; resumed from the records alone.
+  const runId = 'r-resumed-nocache';
+  await state.createRun({ ...recorded, id: runId, status: 'running', finishedAt: undefined, executedNotebook: undefined }, compiled.ir.tasks.map((t) => ({ runId, task: t.name, status: 'pending', attempts: 0, cached: false, outputs: [], metrics: {} })));
+  const resumed = await engine.resumeRun({ ir: compiled.ir, notebookText: text, workDir: dir, run: await state.getRun(runId), tasks: await state.getTaskRuns(runId) });
+  const summary = await resumed.done;
+  expect(summary.status).toBe('succeeded');
+  expect(summary.tasks.map((t) => [t.status, t.cached])).toEqual([
+    ['succeeded', false],
+    ['succeeded', false]
+  ]);
+});
+
 it('retries a failing task with backoff and succeeds on a later attempt', async () => {
   const flaky = [
     code('import * as fs from "fs";', { role: 'setup' }),

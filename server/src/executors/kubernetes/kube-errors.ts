@@ -1,12 +1,12 @@
 import { ApiException } from '@kubernetes/client-node';
+import { UpstreamError } from '../../errors';
 
 /**
  * A failed Kubernetes API call as a domain error: the HTTP status and the API server's
  * own reason and message (from its Status body), never the client library's exception
  * shape, which differs between client versions.
  */
-export class KubernetesApiError extends Error {
-  override readonly name = 'KubernetesApiError';
+export class KubernetesApiError extends UpstreamError {
   constructor(
     message: string,
     /** HTTP status, or undefined when no response arrived (connection refused, reset, TLS). */

@@ -3,13 +3,13 @@ import type { RunPort } from '../scheduler';
 
 /** A RunPort over arrays: records launches and cancellations, and lets tests finish runs. */
 export class FakeRuns implements RunPort {
-  readonly launched: Array<{ scheduleId: string; fireTime: string; runId: RunId; params: Schedule['params'] }> = [];
+  readonly launched: Array<{ scheduleId: string; fireTime: string; runId: RunId; params: Schedule['params']; lateMs?: number }> = [];
   readonly cancelled: RunId[] = [];
   readonly existing = new Set<RunId>();
   private readonly active = new Map<string, RunId[]>();
   failNext: Error | undefined;
 
-  async launch(schedule: Schedule, fireTime: Date, runId: RunId): Promise<void> {
+  async launch(schedule: Schedule, fireTime: Date, runId: RunId, lateMs?: number): Promise<void> {
     if (this.failNext !== undefined) {
       const e = this.failNext;
       this.failNext = undefined;
@@ -17,7 +17,7 @@ export class FakeRuns implements RunPort {
     }
     if (this.existing.has(runId)) throw new Error(`run ${runId} launched twice`);
     this.existing.add(runId);
-    this.launched.push({ scheduleId: schedule.id, fireTime: fireTime.toISOString(), runId, params: schedule.params });
+    this.launched.push({ scheduleId: schedule.id, fireTime: fireTime.toISOString(), runId, params: schedule.params, ...(lateMs !== undefined ? { lateMs } : {}) });
     this.active.set(schedule.id, [...(this.active.get(schedule.id) ?? []), runId]);
   }
 

@@ -421,3 +421,42 @@ describe('Scheduler: create, update and views', () => {
     expect((await h.scheduler.list()).map((s) => s.id)).toEqual(['a-first', view.id]);
   });
 });
+
+/** Replicas' schedulers over one repository that grants each fire instant to one claimant (as the database does). */
+class ClaimingRepository extends InMemoryScheduleRepository {
+  readonly claims = new Map<string, number>();
+  async claimFire(id: string, fireTime: Date, lateMs: number): Promise<boolean> {
+    const key = `${id}@${fireTime.toISOString()}`;
+    if (this.claims.has(key)) return false;
+    this.claims.set(key, lateMs);
+    return true;
+  }
+}
+
+describe('Scheduler: replicas on one repository', () => {
+  it('fires each instant once across replicas, picks up schedules created elsewhere, and records how late a fire was handled', async () => {
+    const clock = new FakeClock('2026-05-04T10:00:30.000Z');
+    const repository = new ClaimingRepository();
+    const runs = new FakeRuns();
+    // Each replica has its own process memory: only the repository and the runs are shared.
+    const replicas = [1, 2].map(() => new Scheduler({ repository, runs, clock }));
+    for (const s of replicas) await s.start();
+    await replicas[0].create({ id: 'minutely', workflow: 'iris', version: VERSION, cron: '* * * * *', concurrencyPolicy: 'Allow' });
+    await replicas[1].refresh();
+    await clock.advanceTo('2026-05-04T10:05:00.000Z');
+    for (const s of replicas) await s.idle();
+    expect(runs.fireTimes('minutely')).toEqual(['01', '02', '03', '04', '05'].map((m) => `2026-05-04T10:${m}:00.000Z`));
+    expect(repository.claims.size).toBe(5);
+    expect(runs.launched.every((l) => l.lateMs === 0)).toBe(true);
+
+    // A fire handled 30 s after its instant (a replica stalled by load) still runs once, its lateness recorded.
+    await clock.advanceTo('2026-05-04T10:05:30.000Z');
+    const outcomes = await Promise.all(replicas.map((s) => s.fire('minutely', new Date('2026-05-04T10:05:00.000Z'))));
+    expect(outcomes.map((o) => o.kind)).toEqual(['duplicate', 'duplicate']);
+    const stalled = await replicas[1].fire('minutely', new Date('2026-05-04T10:04:30.000Z'));
+    expect(stalled.kind).toBe('launched');
+    expect(runs.launched.at(-1)).toMatchObject({ fireTime: '2026-05-04T10:04:30.000Z', lateMs: 60_000 });
+    expect(repository.claims.get('minutely@2026-05-04T10:04:30.000Z')).toBe(60_000);
+    for (const s of replicas) await s.stop();
+  });
+});

@@ -18,7 +18,8 @@ import { SqliteStateStore } from '../../state/sqlite-state-store';
 import { code, linkNodeModules, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { startTcpProxy } from '@cellgraph/dev/test-support/tcp-proxy';
 import { openStore, sha256 } from '..';
-import { S3Store, StoreUnavailableError } from '../s3-store';
+import { StoreUnavailableError } from '../../errors';
+import { S3Store } from '../s3-store';
 
 jest.setTimeout(120_000);
 

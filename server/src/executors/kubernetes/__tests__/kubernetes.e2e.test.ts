@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { RunSummary, StoreConfig, WorkflowIR, attemptKey } from '@cellgraph/schema';
-import { bindImage } from '../../../cli/kubernetes-session';
+import { bindImage } from '../../../runtime/kubernetes';
 import { compileNotebook } from '../../../compiler';
 import { TestCluster, startTestCluster } from '@cellgraph/dev/services/test-cluster';
 import { Engine, RunHandle } from '../../../engine/engine';

@@ -1,4 +1,4 @@
-/** Schedules, run webhooks and webhook deliveries in the SQLite state store (migration 3). */
+/** Schedules, run webhooks and webhook deliveries in the state store (SQLite and PostgreSQL). */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,8 +6,10 @@ import Database from 'better-sqlite3';
 import type { RunNotification, Schedule } from '@cellgraph/schema';
 import { StateError } from '../../errors';
 import { MIGRATIONS } from '../migrations';
+import type { ServerStateStore } from '../open-state-store';
 import { scheduleRepository } from '../schedule-store';
 import { SqliteStateStore } from '../sqlite-state-store';
+import { STATE_STORES, TestDatabase } from './state-stores';
 
 const VERSION = `sha256:${'a'.repeat(64)}`;
 
@@ -41,18 +43,16 @@ const payload: RunNotification = {
   finishedAt: '2026-11-24T01:30:05.000Z'
 };
 
-describe('SqliteStateStore: schedules and notifications', () => {
-  let dir: string;
-  let file: string;
-  let state: SqliteStateStore;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-sched-state-'));
-    file = path.join(dir, 'state.db');
-    state = SqliteStateStore.open(file);
+describe.each(STATE_STORES)('schedules and notifications on %s', (_dialect, database) => {
+  let db: TestDatabase;
+  let state: ServerStateStore;
+  beforeEach(async () => {
+    db = await database('schedule_store');
+    state = await db.open();
   });
   afterEach(async () => {
     await state.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    db.dispose();
   });
 
   it('keeps schedules and their last handled fire across reopen; saving keeps lastFiredAt', async () => {
@@ -64,7 +64,7 @@ describe('SqliteStateStore: schedules and notifications', () => {
     await repo.save(schedule({ cron: '0 3 * * *', updatedAt: '2026-11-25T09:00:00.000Z' }));
     await state.close();
 
-    state = SqliteStateStore.open(file);
+    state = await db.open();
     const again = scheduleRepository(state);
     expect((await again.list()).map((s) => s.id)).toEqual(['adhoc', 'nightly']);
     expect(await again.get('nightly')).toEqual(schedule({ cron: '0 3 * * *', updatedAt: '2026-11-25T09:00:00.000Z' }));
@@ -88,11 +88,7 @@ describe('SqliteStateStore: schedules and notifications', () => {
 
   it('refuses to store a schedule that does not parse, and reports a corrupt stored row as a StateError', async () => {
     await expect(state.saveSchedule(schedule({ timezone: 'Mars/Olympus' }))).rejects.toThrow(/unknown time zone/);
-    await state.close();
-    const db = new Database(file);
-    db.prepare("INSERT INTO schedules (id, workflow, definition, created_at, updated_at) VALUES ('bad', 'iris', '{\"id\":\"bad\"}', 'x', 'x')").run();
-    db.close();
-    state = SqliteStateStore.open(file);
+    await db.exec("INSERT INTO schedules (id, workflow, definition, created_at, updated_at) VALUES ('bad', 'iris', '{\"id\":\"bad\"}', 'x', 'x')");
     await expect(state.getSchedule('bad')).rejects.toThrow(StateError);
   });
 
@@ -124,23 +120,37 @@ describe('SqliteStateStore: schedules and notifications', () => {
     expect(await state.getRunWebhooks(runId)).toEqual([]);
   });
 
+  it('never moves lastFiredAt backwards (replicas record the fires they handled in any order)', async () => {
+    const repo = scheduleRepository(state);
+    await repo.save(schedule());
+    await repo.setLastFiredAt('nightly', new Date('2026-11-26T01:30:00Z'));
+    await repo.setLastFiredAt('nightly', new Date('2026-11-25T01:30:00Z'));
+    expect((await repo.getLastFiredAt('nightly'))?.toISOString()).toBe('2026-11-26T01:30:00.000Z');
+  });
+});
+
+describe('SqliteStateStore migrations', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-sched-state-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
   it('upgrades a database at migration 2 in place', async () => {
-    await state.close();
     const old = path.join(dir, 'old.db');
     const db = new Database(old);
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     for (const m of MIGRATIONS.filter((m) => m.version <= 2)) {
-      db.exec(m.sql);
+      db.exec(m.sql('sqlite'));
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(m.version, 'then');
     }
     db.close();
-    state = SqliteStateStore.open(old);
+    const state = SqliteStateStore.open(old);
     await state.saveSchedule(schedule());
     expect((await state.listSchedules()).map((s) => s.id)).toEqual(['nightly']);
     await state.close();
     const check = new Database(old);
-    expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     check.close();
-    state = SqliteStateStore.open(file);
   });
 });

@@ -6,29 +6,33 @@ import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor'
 import { DEFAULT_BASE_IMAGE, buildImage, type BuildEvent } from '../images';
 import type { ArtifactStore } from '../stores';
 import { FilesystemStore } from '../stores';
-import { type KubernetesFlags, readKubernetesTarget } from './kubernetes-options';
-
-export type { KubernetesFlags };
+import { type KubernetesSettings, readKubernetesTarget } from './kubernetes-target';
 
 /**
  * The Kubernetes executor for a run from the CLI or the server: the kubeconfig loaded the
  * usual way, the target validated (errors name the field and the file), and the store
  * checked to be one pods can reach.
  */
-export async function openKubernetesExecutor(flags: KubernetesFlags, store: ArtifactStore, storeConfig: StoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<KubernetesExecutor> {
+export async function openKubernetesExecutor(
+  settings: KubernetesSettings,
+  store: ArtifactStore,
+  storeConfig: StoreConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  onWarning: (message: string) => void = (m) => process.stderr.write(`kubernetes: ${m}\n`)
+): Promise<KubernetesExecutor> {
   if (storeConfig.kind !== 's3') {
     throw new ValidationError('the kubernetes executor needs an artifact store pods can reach: set CELLGRAPH_STORE=s3://bucket[/prefix] (and CELLGRAPH_S3_ENDPOINT for MinIO)', 'CELLGRAPH_STORE');
   }
   const kc = new k8s.KubeConfig();
   try {
-    if (flags.kubeconfig) kc.loadFromFile(path.resolve(flags.kubeconfig));
+    if (settings.kubeconfig) kc.loadFromFile(path.resolve(settings.kubeconfig));
     else kc.loadFromDefault();
   } catch (err) {
     throw new ValidationError(`cannot load the kubeconfig: ${(err as Error).message}`, 'kubeconfig');
   }
   if (kc.getCurrentCluster() === null) throw new ValidationError('no Kubernetes cluster configured: give --kubeconfig, set KUBECONFIG, or run in a pod', 'kubeconfig');
-  const target = readKubernetesTarget(flags, kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', env);
-  const executor = new KubernetesExecutor({ kubeConfig: kc, target, store, onWarning: (m) => process.stderr.write(`kubernetes: ${m}\n`) });
+  const target = readKubernetesTarget(settings, kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', env);
+  const executor = new KubernetesExecutor({ kubeConfig: kc, target, store, onWarning });
   try {
     await executor.start();
   } catch (err) {
@@ -48,7 +52,8 @@ export async function bindImage(input: {
   notebookPath: string;
   notebookText: string;
   home: string;
-  flags: KubernetesFlags;
+  /** Where the image goes (--push, --base, --insecure); the environment fills what it leaves out. */
+  flags: KubernetesSettings;
   env?: NodeJS.ProcessEnv;
   onEvent?: (e: BuildEvent) => void;
 }): Promise<WorkflowIR> {

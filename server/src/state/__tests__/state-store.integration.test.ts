@@ -3,7 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunRecord, TaskRunRecord } from '@cellgraph/schema';
+import type { ServerStateStore } from '../open-state-store';
 import { SqliteStateStore } from '../sqlite-state-store';
+import { STATE_STORES, TestDatabase } from './state-stores';
 
 const version = `sha256:${'a'.repeat(64)}`;
 
@@ -14,17 +16,17 @@ function task(runId: string, name: string): TaskRunRecord {
   return { runId, task: name, status: 'pending', attempts: 0, cached: false, outputs: [], metrics: {} };
 }
 
-describe('SqliteStateStore', () => {
-  let dir: string;
-  let state: SqliteStateStore;
+describe.each(STATE_STORES)('state store on %s', (_dialect, database) => {
+  let db: TestDatabase;
+  let state: ServerStateStore;
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-state-'));
-    state = SqliteStateStore.open(path.join(dir, 'state.db'));
+    db = await database('state_store');
+    state = await db.open();
     await state.saveWorkflow({ version, name: 'wf', notebookPath: '/nb.ipynb' });
   });
   afterEach(async () => {
     await state.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    db.dispose();
   });
 
   it('keeps runs and task records across reopen (durable), in task order', async () => {
@@ -38,7 +40,7 @@ describe('SqliteStateStore', () => {
       error: { name: 'Error', message: 'first attempt failed', kind: 'error' }
     });
     await state.close();
-    state = SqliteStateStore.open(path.join(dir, 'state.db'));
+    state = await db.open();
     expect((await state.getRun('r-1')).status).toBe('running');
     const tasks = await state.getTaskRuns('r-1');
     expect(tasks.map((t) => t.task)).toEqual(['b', 'a']);
@@ -72,6 +74,34 @@ describe('SqliteStateStore', () => {
     await state.putCacheEntry(entry);
     expect(await state.getCacheEntry(entry.key)).toEqual(entry);
     expect(await state.getCacheEntry('sha256:none')).toBeUndefined();
+  });
+
+  it('keeps the options a run was submitted with (a resume honours them)', async () => {
+    await state.createRun({ ...run('r-1'), options: { noCache: true, scheduledFor: '2026-11-24T10:00:00.000Z', firedLateMs: 12 } }, []);
+    await state.createRun(run('r-2'), []);
+    expect((await state.getRun('r-1')).options).toEqual({ noCache: true, scheduledFor: '2026-11-24T10:00:00.000Z', firedLateMs: 12 });
+    expect((await state.getRun('r-2')).options).toBeUndefined();
+  });
+
+  it('numbers concurrent events of one run without gaps or clashes', async () => {
+    await state.createRun(run('r-1'), [task('r-1', 'a')]);
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => state.appendEvent({ runId: 'r-1', kind: 'task', status: 'running', task: 'a', attempt: i + 1, time: 't' })));
+    expect(all.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect((await state.listEvents('r-1')).map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
+describe('SqliteStateStore', () => {
+  let dir: string;
+  let state: SqliteStateStore;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-state-'));
+    state = SqliteStateStore.open(path.join(dir, 'state.db'));
+    await state.saveWorkflow({ version, name: 'wf', notebookPath: '/nb.ipynb' });
+  });
+  afterEach(async () => {
+    await state.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports a database locked by another writer as a StateError and keeps earlier state', async () => {

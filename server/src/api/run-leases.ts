@@ -1,0 +1,116 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Coordination } from '../state/coordination';
+
+/** How long a lease lasts unless renewed: a replica silent this long is taken for dead. */
+export const LEASE_TTL_MS = 8_000;
+/** How often a replica renews its leases and looks for runs nobody holds. */
+export const HEARTBEAT_MS = 2_000;
+
+/** This process's identity among replicas: CELLGRAPH_REPLICA_ID (a pod name), else host, pid and a random tag. */
+export function replicaId(env: NodeJS.ProcessEnv): string {
+  const given = env.CELLGRAPH_REPLICA_ID;
+  if (given !== undefined && given !== '') return given;
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Construction options of RunLeases. */
+export interface RunLeasesOptions {
+  coordination: Coordination;
+  owner: string;
+  /** Runs this process executes now (their leases must stay renewed). */
+  active: () => Iterable<string>;
+  /** Resumes runs just leased to this process, as a restart does. */
+  adopt: (runIds: string[]) => Promise<void>;
+  /** Cancels runs of this process that a client asked another replica to cancel. */
+  cancel: (runIds: string[]) => void;
+  log: (line: string) => void;
+  ttlMs?: number;
+  heartbeatMs?: number;
+}
+
+/**
+ * Run ownership among replicas: every run in flight is leased to the replica running it,
+ * the lease renewed on a heartbeat; on the same beat a replica claims runs whose lease
+ * expired (their replica died) and resumes them, keeping what succeeded. Failover thus
+ * takes at most ttl + heartbeat + the resume itself.
+ */
+export class RunLeases {
+  readonly ttlMs: number;
+  private readonly heartbeatMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+  private adopting = true;
+
+  constructor(private readonly options: RunLeasesOptions) {
+    this.ttlMs = options.ttlMs ?? LEASE_TTL_MS;
+    this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  }
+
+  get owner(): string {
+    return this.options.owner;
+  }
+
+  /** Leases a run about to start here; false when another live replica holds it. */
+  acquire(runId: string): Promise<boolean> {
+    return this.options.coordination.acquireLease(runId, this.owner, this.ttlMs);
+  }
+
+  release(runId: string): Promise<void> {
+    return this.options.coordination.releaseLease(runId, this.owner);
+  }
+
+  /**
+   * Claims the runs to resume at boot: on a database only this process uses (SQLite), every
+   * unfinished run; on a shared one, runs whose lease expired and this replica's own
+   * (restarted under the same CELLGRAPH_REPLICA_ID).
+   */
+  claimAtBoot(): Promise<string[]> {
+    const shared = this.options.coordination.shared;
+    return this.options.coordination.claimUnownedRuns(this.owner, this.ttlMs, shared ? { ownToo: true } : { takeOver: 'any' });
+  }
+
+  /** Starts the heartbeat (renew, then adopt what expired). */
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      this.beating ??= this.beat().finally(() => (this.beating = undefined));
+    }, this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** From now on only renews (shutdown: runs here wind down, other replicas adopt nothing from us). */
+  stopAdopting(): void {
+    this.adopting = false;
+  }
+
+  /** Stops the heartbeat; leases held expire unless released. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.beating;
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const held = new Set(await this.options.coordination.renewLeases(this.owner, this.ttlMs));
+      for (const runId of this.options.active()) {
+        if (held.has(runId)) continue;
+        // Taken over while this process could not renew (stalled past the ttl): the other
+        // replica resumes it; this one's attempts are stopped there by the lost-attempt scan.
+        if (!(await this.acquire(runId))) this.options.log(`cellgraph server: lost the lease of run ${runId} to another replica`);
+      }
+      if (!this.options.coordination.shared) return;
+      const cancels = await this.options.coordination.takeCancelRequests(this.owner);
+      if (cancels.length > 0) this.options.cancel(cancels);
+      if (!this.adopting) return;
+      const adopted = await this.options.coordination.claimUnownedRuns(this.owner, this.ttlMs);
+      if (adopted.length > 0) {
+        this.options.log(`cellgraph server: adopting ${adopted.length} run(s) of a replica that stopped: ${adopted.join(', ')}`);
+        await this.options.adopt(adopted);
+      }
+    } catch (err) {
+      this.options.log(`cellgraph server: lease heartbeat failed (retried in ${this.heartbeatMs} ms): ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import type { SqlRunner } from './sql-runner';
+
+/**
+ * What replicas of the server sharing one database agree through: who owns each
+ * unfinished run (a lease renewed by heartbeat), who fired each schedule instant (a claim
+ * row), and the output of running attempts (so any replica shows live logs). Written once
+ * over SqlRunner, so SQLite and PostgreSQL run the same statements.
+ */
+export interface Coordination {
+  /** True when several server processes may share the database (PostgreSQL). */
+  readonly shared: boolean;
+  /** Leases `runId` to `owner` unless another owner holds an unexpired lease; true when `owner` holds it now. */
+  acquireLease(runId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extends every lease `owner` still holds; returns their run ids (a lease another replica took is gone). */
+  renewLeases(owner: string, ttlMs: number): Promise<string[]>;
+  releaseLease(runId: string, owner: string): Promise<void>;
+  /**
+   * Leases to `owner` the unfinished (queued or running) runs nobody holds: no lease or an
+   * expired one; with `ownToo` (at boot only) also those leased to `owner` itself (a replica
+   * restarted under the same id); with `takeOver: 'any'`, every unfinished run (one process
+   * owns the database, so whoever held them before is this process's previous life).
+   * Returns the run ids taken, oldest first. Replicas claiming at once never take the same run.
+   */
+  claimUnownedRuns(owner: string, ttlMs: number, options?: ClaimOptions): Promise<string[]>;
+  /** True for exactly one caller per schedule and fire instant, whichever replica asks. */
+  claimFire(scheduleId: string, fireTime: Date, owner: string, lateMs: number): Promise<boolean>;
+  /** Asks whichever replica runs `runId` to cancel it (it looks on its next heartbeat). */
+  requestCancel(runId: string): Promise<void>;
+  /** The cancellations asked of runs `owner` holds, each handed out once. */
+  takeCancelRequests(owner: string): Promise<string[]>;
+  /** Replaces the output recorded so far of a running attempt. */
+  putAttemptLog(runId: string, task: string, attempt: number, text: string): Promise<void>;
+  getAttemptLog(runId: string, task: string, attempt: number): Promise<string | undefined>;
+  /** Forgets what a finished run left here: live output (the store keeps every full log) and cancel requests. */
+  forgetRun(runId: string): Promise<void>;
+}
+
+/** Which unfinished runs claimUnownedRuns may take. */
+export interface ClaimOptions {
+  limit?: number;
+  takeOver?: 'expired' | 'any';
+  ownToo?: boolean;
+}
+
+const RunIdRow = z.object({ run_id: z.string() });
+
+/** Coordination in the state database's own tables (migration 4). */
+export class SqlCoordination implements Coordination {
+  constructor(
+    private readonly db: SqlRunner,
+    readonly shared: boolean
+  ) {}
+
+  async acquireLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const rows = await this.db.all(
+      `INSERT INTO run_leases (run_id, owner, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+       WHERE run_leases.owner = excluded.owner OR run_leases.expires_at < ?
+       RETURNING run_id`,
+      [runId, owner, now + ttlMs, now]
+    );
+    return rows.length === 1;
+  }
+
+  async renewLeases(owner: string, ttlMs: number): Promise<string[]> {
+    const rows = await this.db.all('UPDATE run_leases SET expires_at = ? WHERE owner = ? RETURNING run_id', [Date.now() + ttlMs, owner]);
+    return rows.map((r) => RunIdRow.parse(r).run_id);
+  }
+
+  async releaseLease(runId: string, owner: string): Promise<void> {
+    await this.db.all('DELETE FROM run_leases WHERE run_id = ? AND owner = ?', [runId, owner]);
+  }
+
+  async claimUnownedRuns(owner: string, ttlMs: number, options: ClaimOptions = {}): Promise<string[]> {
+    const any = options.takeOver === 'any';
+    // Airflow 2's scheduler HA: candidates are locked with SKIP LOCKED, so a replica claiming
+    // at the same moment passes over them instead of waiting; the conditional upsert is the
+    // guarantee either way (it takes a lease only if it is still free).
+    const lock = this.db.dialect === 'postgres' ? 'FOR UPDATE OF r SKIP LOCKED' : '';
+    return this.db.transaction(async (tx) => {
+      const now = Date.now();
+      const candidates = await tx.all(
+        `SELECT r.id AS run_id FROM runs r LEFT JOIN run_leases l ON l.run_id = r.id
+         WHERE r.status IN ('queued', 'running') AND (? OR l.run_id IS NULL OR l.expires_at < ? OR (? AND l.owner = ?))
+         ORDER BY r.created_at, r.id LIMIT ? ${lock}`,
+        [any, now, options.ownToo === true, owner, options.limit ?? 1000]
+      );
+      const taken: string[] = [];
+      for (const row of candidates) {
+        const runId = RunIdRow.parse(row).run_id;
+        const won = await tx.all(
+          `INSERT INTO run_leases (run_id, owner, expires_at) VALUES (?, ?, ?)
+           ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+           WHERE ? OR run_leases.owner = excluded.owner OR run_leases.expires_at < ?
+           RETURNING run_id`,
+          [runId, owner, now + ttlMs, any, now]
+        );
+        if (won.length === 1) taken.push(runId);
+      }
+      return taken;
+    });
+  }
+
+  async claimFire(scheduleId: string, fireTime: Date, owner: string, lateMs: number): Promise<boolean> {
+    const rows = await this.db.all(
+      `INSERT INTO schedule_fires (schedule_id, fire_time, owner, claimed_at, late_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (schedule_id, fire_time) DO NOTHING RETURNING schedule_id`,
+      [scheduleId, fireTime.toISOString(), owner, new Date().toISOString(), Math.max(0, Math.round(lateMs))]
+    );
+    return rows.length === 1;
+  }
+
+  async requestCancel(runId: string): Promise<void> {
+    await this.db.all('INSERT INTO run_cancels (run_id, requested_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING', [runId, new Date().toISOString()]);
+  }
+
+  async takeCancelRequests(owner: string): Promise<string[]> {
+    const rows = await this.db.all('DELETE FROM run_cancels WHERE run_id IN (SELECT run_id FROM run_leases WHERE owner = ?) RETURNING run_id', [owner]);
+    return rows.map((r) => RunIdRow.parse(r).run_id);
+  }
+
+  async putAttemptLog(runId: string, task: string, attempt: number, text: string): Promise<void> {
+    await this.db.all(
+      `INSERT INTO attempt_logs (run_id, task, attempt, text) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, task, attempt) DO UPDATE SET text = excluded.text`,
+      [runId, task, attempt, text]
+    );
+  }
+
+  async getAttemptLog(runId: string, task: string, attempt: number): Promise<string | undefined> {
+    const rows = await this.db.all('SELECT text FROM attempt_logs WHERE run_id = ? AND task = ? AND attempt = ?', [runId, task, attempt]);
+    return rows.length === 0 ? undefined : z.object({ text: z.string() }).parse(rows[0]).text;
+  }
+
+  async forgetRun(runId: string): Promise<void> {
+    await this.db.all('DELETE FROM attempt_logs WHERE run_id = ?', [runId]);
+    await this.db.all('DELETE FROM run_cancels WHERE run_id = ?', [runId]);
+  }
+}

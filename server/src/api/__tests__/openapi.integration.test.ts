@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { PromoteResponse, RunDetail, ScheduleView, apiRoutes, routeUrl } from '@cellgraph/schema';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(20 * 60_000);
 

@@ -45,5 +45,7 @@ test('a notebook in a subfolder of a fresh install runs in tslab, shows its DAG 
   const runId = (await page.locator('.cg-DagPanel .cg-RunBar .cg-RunId').textContent()) ?? '';
   const outputsOfSum = await cg.get<{ metrics: Record<string, unknown> }>(`/runs/${runId}/tasks/sum/outputs`);
   expect(outputsOfSum.metrics).toEqual({ total: 23 });
-  expect(cg.errors).toEqual([]);
+  // JupyterLab's debugger asks each running kernel for a debug session; tslab has none, and
+  // JupyterLab 4.6 throws that as an uncaught page error (jlab_core's DebuggerService). Not ours.
+  expect(cg.errors.filter((e) => e !== 'No active debugger session')).toEqual([]);
 });

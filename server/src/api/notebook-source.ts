@@ -24,9 +24,14 @@ const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
 function uploadDir(workDir: string, notebookDir: string | undefined): string {
   if (!notebookDir) return workDir;
   const dir = path.resolve(workDir, notebookDir);
-  // The schema refuses `..` and absolute paths; this keeps the folder inside whatever it let through.
-  if (path.relative(workDir, dir).startsWith('..')) throw new ValidationError('notebookDir: must be inside the work directory', 'body.notebookDir');
-  return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? dir : workDir;
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return workDir;
+  // The schema refuses `..` and absolute paths; a symlinked folder must stay inside too, as
+  // for notebookPath (and as Jupyter's own contents manager requires).
+  const inside = path.relative(fs.realpathSync(workDir), fs.realpathSync(dir));
+  if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
+    throw new ValidationError(`notebookDir: ${notebookDir}: outside the server's work directory (symlinks resolved)`, 'body.notebookDir');
+  }
+  return dir;
 }
 
 /**

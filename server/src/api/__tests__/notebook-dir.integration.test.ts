@@ -62,3 +62,10 @@ it('refuses a folder outside the work directory, naming the field, for runs, pro
   }
   expect(fs.readdirSync(path.dirname(dir)).filter((f) => f === 'reader.ipynb')).toEqual([]);
 });
+
+it('refuses a folder that is a symlink out of the work directory', async () => {
+  fs.symlinkSync(path.dirname(dir), path.join(dir, 'escape'), 'dir');
+  const res = await s.api('/api/v1/runs', { method: 'POST', json: { notebook: reader, notebookName: 'reader.ipynb', notebookDir: 'escape' } });
+  expect(res.status).toBe(400);
+  expect(ApiError.parse(await res.json()).error).toMatchObject({ field: 'body.notebookDir', message: expect.stringContaining('outside the server') });
+});

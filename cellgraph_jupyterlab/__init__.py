@@ -2,32 +2,60 @@
 Jupyter's own auth (jupyter-server-proxy starts `cellgraph server` on demand under
 ``<base_url>cellgraph/``).
 
-The package lives in the cellgraph repository and is installed from it (``pip install -e .``
-by ``scripts/setup.sh``), so the server it starts is this repository's build.
+The server is the npm package @cellgraph/server, found at start time by
+:func:`cellgraph_jupyterlab.cli.find_cli` (``CELLGRAPH_CLI``, the project's
+``node_modules/.bin`` from the Jupyter root up, then ``PATH``). When there is none, a stand-in
+answers every request with what to install, which the extension's banner shows.
 """
+import logging
 import os
 import secrets
-import shutil
+import sys
 from pathlib import Path
+
+from .cli import INSTALL_HINT, find_cli
 
 __version__ = "0.1.0"
 
-_REPO = Path(__file__).resolve().parent.parent
+_log = logging.getLogger("cellgraph_jupyterlab")
 
 
 def _jupyter_labextension_paths():
     return [{"src": "labextension", "dest": "@cellgraph/jupyterlab"}]
 
 
+def _root_dir() -> Path:
+    """The running Jupyter server's root directory (where notebook paths are relative to)."""
+    try:
+        from jupyter_server.serverapp import ServerApp
+
+        if ServerApp.initialized():
+            return Path(ServerApp.instance().root_dir)
+    except ImportError:
+        pass
+    return Path(os.getcwd())
+
+
+def _command(port: int) -> list:
+    """Called by jupyter-server-proxy when the server is first needed: the lookup sees the
+    environment and the project as they are then, not as they were at JupyterLab's start."""
+    root = _root_dir()
+    found = find_cli(root)
+    if found is None:
+        _log.warning("[cellgraph] %s (looked in CELLGRAPH_CLI, %s/node_modules/.bin and above, PATH)", INSTALL_HINT, root)
+        return [sys.executable, "-m", "cellgraph_jupyterlab.missing_cli", str(port), INSTALL_HINT]
+    _log.info("[cellgraph] starting %s (from %s)", " ".join(found.command), found.source)
+    # Notebook paths the extension sends are relative to the Jupyter root: the server's workdir.
+    return [*found.command, "server", "--host", "127.0.0.1", "--port", str(port), "--workdir", str(root)]
+
+
 def setup_cellgraph():
     """jupyter-server-proxy entry point: how to start the cellgraph server on a free port."""
-    cli = os.environ.get("CELLGRAPH_CLI", str(_REPO / "server" / "dist" / "cli" / "main.js"))
-    node = shutil.which("node") or "node"
     # The server keeps its bearer-token auth; the proxy, which only lets Jupyter-authenticated
     # requests through, adds the token, so the browser never sees it.
     token = secrets.token_urlsafe(32)
     return {
-        "command": [node, cli, "server", "--host", "127.0.0.1", "--port", "{port}"],
+        "command": _command,
         "environment": {"CELLGRAPH_TOKEN": token},
         "request_headers_override": {"Authorization": f"Bearer {token}"},
         "timeout": 30,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (figures printed, never asserted): set-up, then every section, or the ones named:
-#   compile chain fan cached large-dag images server kubernetes replicas   (server/src/bench)
+#   compile chain fan cached large-dag sqlite images server compile-pool kubernetes replicas   (dev/src/bench)
 #   dag-layout    the DAG panel's layout in Node (extension/bench)
 #   jupyterlab    JupyterLab start-up with and without the extension, the DAG panel's layout +
 #                 render in a real JupyterLab and Chromium (ui-tests/bench)
@@ -18,7 +18,11 @@ for section in "$@"; do
 done
 all=$(($# == 0))
 wants() { ((all)) || [[ " ${ui[*]:-} " == *" $1 "* ]]; }
-if ((all || ${#core[@]} > 0)); then node server/dist/bench/index.js "${core[@]}"; fi
+if ((all || ${#core[@]} > 0)); then
+  # The benches live in the dev-only workspace, which the set-up does not build.
+  npx --no-install tsc -b dev
+  node dev/dist/bench/index.js "${core[@]}"
+fi
 if wants dag-layout; then
   echo "dag-layout:"
   npm run --silent bench --prefix extension

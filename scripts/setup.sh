@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Installs everything cellgraph needs, idempotently: Debian packages, npm packages, the
-# TypeScript build, and a Python venv (.venv) with JupyterLab and the tslab kernel.
+# Installs what cellgraph needs, idempotently, for one of two profiles:
+#   demo  (`npm run demo`): what a local run needs: Node 24, the npm packages and the
+#         TypeScript build (steps 1-3, Debian's compiler toolchain only). No JupyterLab venv,
+#         no kube-apiserver, no Chromium, no extension or UI tests.
+#   all   (default; `npm test`, `npm run bench`): everything, steps 1-7.
 # A second run does nothing that is already done (stamp files record what was installed).
+#   usage: bash scripts/setup.sh [demo|all]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 log() { printf '[setup] %s\n' "$*" >&2; }
+PROFILE="${1:-all}"
+case "$PROFILE" in
+  demo | all) ;;
+  *) log "unknown profile \"$PROFILE\": demo or all"; exit 2 ;;
+esac
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
-# 1. Debian packages (only what is missing; apt-get update once, only then). postgresql: the tests'
-#    private clusters (initdb + pg_ctl from /usr/lib/postgresql/<v>/bin; the package's own cluster is unused).
-DEBS=(g++ make python3 python3-venv curl docker-registry skopeo umoci buildah chromium postgresql)
+# 1. Debian packages (only what is missing; apt-get update once, only then). The demo needs
+# only the toolchain native addons (better-sqlite3) compile with. postgresql: the tests' private
+# clusters (initdb + pg_ctl from /usr/lib/postgresql/<v>/bin; the package's own cluster is unused).
+DEBS=(g++ make python3)
+if [ "$PROFILE" = all ]; then DEBS+=(python3-venv curl docker-registry skopeo umoci buildah chromium postgresql); fi
 missing=()
 for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]} > 0)); then
@@ -24,16 +35,21 @@ fi
 # against the installed Node's headers: no header download, which this network would refuse.
 source scripts/node.sh
 if [ -z "${npm_config_nodedir:-}" ] && [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
-npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json) $(node --version)"
+npm_stamp="$(hash_of package-lock.json package.json schema/package.json kernel-lib/package.json server/package.json examples/package.json dev/package.json) $(node --version)"
 if [ "$(cat node_modules/.cellgraph-stamp 2>/dev/null)" != "$npm_stamp" ]; then
   log "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # node-gyp compiles a native addon's sources in parallel (better-sqlite3: most of a cold install).
+  JOBS=max npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_stamp" > node_modules/.cellgraph-stamp
 fi
 
 # 3. Build the TypeScript packages (incremental: nothing to do when sources are unchanged).
 log "building schema, kernel-lib, server"
 npx --no-install tsc -b schema kernel-lib server
+if [ "$PROFILE" = demo ]; then
+  log "ready for the demo (bash scripts/setup.sh, which npm test runs, installs the rest)"
+  exit 0
+fi
 
 # 4. Python venv with JupyterLab, and the tslab kernel registered into it.
 venv_stamp="$(hash_of scripts/requirements.txt) $(python3 --version 2>&1) $ROOT"
@@ -46,6 +62,19 @@ if [ "$(cat .venv/.cellgraph-stamp 2>/dev/null)" != "$venv_stamp" ]; then
   node_modules/.bin/tslab install --python="$ROOT/.venv/bin/python" --sys-prefix --binary="$ROOT/node_modules/.bin/tslab" >/dev/null
   echo "$venv_stamp" > .venv/.cellgraph-stamp
 fi
+# The kernelspecs start tslab with Node 24 by absolute path: tslab's `#!/usr/bin/env node`
+# would pick whatever node comes first on the PATH of the shell JupyterLab was started from.
+.venv/bin/python - "$(command -v node)" "$ROOT/node_modules/tslab/bin/tslab" <<'EOF'
+import json, pathlib, sys
+node, tslab = sys.argv[1:]
+for name, extra in (('tslab', []), ('jslab', ['--js'])):
+    spec_file = pathlib.Path(sys.prefix, 'share', 'jupyter', 'kernels', name, 'kernel.json')
+    spec = json.loads(spec_file.read_text())
+    argv = [node, tslab, 'kernel', '--config-path', '{connection_file}', *extra]
+    if spec['argv'] != argv:
+        spec['argv'] = argv
+        spec_file.write_text(json.dumps(spec, sort_keys=True))
+EOF
 
 # 5. A real Kubernetes control plane for the Kubernetes tests: kube-apiserver built from the
 # Go module proxy and Debian's etcd-server, cached outside the repository by version (the

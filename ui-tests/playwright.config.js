@@ -25,6 +25,8 @@ module.exports = {
   ...baseConfig,
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   workers: 1,
+  // install-outside/ is its own project (install-outside.config.js).
+  testIgnore: ['install-outside/**'],
   globalTeardown: require.resolve('./global-teardown.js'),
   retries: 0,
   use: {

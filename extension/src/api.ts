@@ -28,6 +28,12 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   }
 }
 
+/** Why a non-JSON error answer means the server is down: its status, and its text when that is a plain message. */
+function downCause(response: Response, text: string): string {
+  const plain = (response.headers.get('content-type') ?? '').startsWith('text/plain') && text.trim() !== '';
+  return plain ? `HTTP ${response.status}: ${text.trim().slice(0, 600)}` : `HTTP ${response.status}`;
+}
+
 /**
  * The one way the extension calls the cellgraph server's JSON routes: every response
  * parsed with the schema's zod type, never cast; errors typed.
@@ -46,8 +52,9 @@ export async function requestAPI<T>(base: string, endpoint: string, schema: ZodT
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {
-    // The proxy answers 502/503 with HTML when the server is not running.
-    throw response.ok ? new ServerError(response.status, 'bad-response', `not JSON from ${url}`) : new ServerDownError(url, `HTTP ${response.status}`);
+    // The proxy answers 502/503 with HTML when the server is not running; cellgraph-jupyterlab's
+    // stand-in for a server it could not find answers 503 with what to install, as plain text.
+    throw response.ok ? new ServerError(response.status, 'bad-response', `not JSON from ${url}`) : new ServerDownError(url, downCause(response, text));
   }
   if (!response.ok) {
     const parsed = ApiError.safeParse(body);

@@ -11,6 +11,11 @@ import type { ICellgraphServer } from './tokens';
 export interface NotebookSource {
   /** The file name the compiler reports diagnostics against. */
   readonly name: string;
+  /**
+   * The notebook's folder relative to the Jupyter root ('' at the root): the server compiles
+   * and runs it there, so imports and data files resolve as in the kernel.
+   */
+  readonly dir?: string;
   /** The nbformat document, unsaved edits included. */
   toJSON(): unknown;
   readonly contentChanged: ISignal<unknown, unknown>;
@@ -120,7 +125,7 @@ export class DagModel implements IDisposable {
     const generation = ++this.generation;
     let result: CompileResponse;
     try {
-      result = await this.server.request('api/v1/compile', CompileResponse, { method: 'POST', json: { notebook: this.source.toJSON(), notebookName: this.source.name } });
+      result = await this.server.request('api/v1/compile', CompileResponse, { method: 'POST', json: { notebook: this.source.toJSON(), notebookName: this.source.name, notebookDir: this.source.dir } });
     } catch (err) {
       if (generation !== this.generation || this.disposed) return;
       // A server that is down is the server's banner, not a compile problem.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Diagnostic } from './diagnostics';
-import { WorkflowIR } from './ir';
+import { ParamKind, WorkflowIR } from './ir';
 import { ContentHash, RunId, TaskName } from './names';
 import { JsonValue } from './notebook';
 import { Metrics, OutputRef, RunOptions, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
@@ -22,6 +22,7 @@ export const ApiErrorCode = z.enum([
   'conflict', // the request does not fit the resource's state (retry a running run)
   'payload-too-large',
   'compile-error', // the notebook does not compile (see `diagnostics`)
+  'compile-limit', // the compile ran past its time or memory limit (the message names which)
   'unavailable', // the server is shutting down
   'internal' // a bug or an infrastructure failure; details only in the server's log
 ]);
@@ -61,6 +62,15 @@ export const NotebookFileName = z
   .refine((s) => !s.includes('..'), 'must not contain ".."');
 
 /**
+ * A folder inside the server's work directory, relative to it (`analysis/2026`; empty: the
+ * work directory itself): `/`-separated names, none `.` or `..`, not absolute.
+ */
+export const NotebookDir = z
+  .string()
+  .max(1024)
+  .refine((s) => s === '' || s.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..' && !/[\\\0]/.test(seg)), 'must be a relative folder inside the work directory (names separated by "/", no "." or "..")');
+
+/**
  * Where a notebook comes from: a path on the server's machine, or the content itself
  * (with a file name, which names the workflow). Exactly one of the two.
  */
@@ -69,7 +79,14 @@ const NotebookSourceFields = {
   notebookPath: z.string().min(1).max(4096).optional(),
   notebook: NotebookContent.optional(),
   /** File name for `notebook` content (default `notebook.ipynb`); the workflow is named after it. */
-  notebookName: NotebookFileName.optional()
+  notebookName: NotebookFileName.optional(),
+  /**
+   * Folder of `notebook` content relative to the server's work directory: its tasks run there
+   * and its imports and data files resolve from there, as in the kernel (JupyterLab sends the
+   * notebook's folder). Ignored when the server has no such folder: the content runs in the
+   * work directory, as without it.
+   */
+  notebookDir: NotebookDir.optional()
 };
 
 function exactlyOneSource(v: { notebookPath?: string; notebook?: unknown }, ctx: z.RefinementCtx): void {
@@ -234,6 +251,22 @@ export const PromoteRequest = z
 export type PromoteRequest = z.infer<typeof PromoteRequest>;
 
 /** A frozen, promoted workflow version. `number` counts promotions of one workflow: 1, 2, ... */
+/**
+ * Answers written before versions carried each parameter's kind (an older server) have
+ * none: the kind is then the JSON kind of the default, which is what the compiler
+ * derives it from for literal defaults.
+ */
+export function migrateVersionParam(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || 'kind' in raw) return raw;
+  const value = (raw as { default?: unknown }).default;
+  const kind = typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : typeof value === 'string' ? 'string' : 'json';
+  return { ...raw, kind };
+}
+
+/** A parameter of a promoted version: its kind says how `name=value` text parses (schema/src/params.ts). */
+export const VersionParam = z.preprocess(migrateVersionParam, z.object({ name: z.string(), kind: ParamKind, type: z.string(), default: JsonValue }));
+export type VersionParam = z.infer<typeof VersionParam>;
+
 export const WorkflowVersion = z.object({
   workflow: TaskName,
   number: z.number().int().min(1),
@@ -241,7 +274,7 @@ export const WorkflowVersion = z.object({
   notebookPath: z.string(),
   promotedAt: z.string(),
   tasks: z.array(TaskName),
-  params: z.array(z.object({ name: z.string(), type: z.string(), default: JsonValue }))
+  params: z.array(VersionParam)
 });
 export type WorkflowVersion = z.infer<typeof WorkflowVersion>;
 

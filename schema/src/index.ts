@@ -11,3 +11,4 @@ export * from './runs';
 export * from './invocation';
 export * from './api';
 export * from './schedules';
+export * from './params';

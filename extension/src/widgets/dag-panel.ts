@@ -17,6 +17,11 @@ function notebookName(panel: NotebookPanel): string {
   return panel.context.path.split('/').pop() || 'notebook.ipynb';
 }
 
+/** The notebook's folder relative to the Jupyter root, which is the proxied server's work directory. */
+function notebookDir(panel: NotebookPanel): string {
+  return panel.context.path.split('/').slice(0, -1).join('/');
+}
+
 /**
  * The DAG of one notebook, kept current as it is edited (its DagModel compiles it on the
  * cellgraph server a moment after each change). Clicking a problem puts the cursor at its
@@ -43,6 +48,9 @@ export class DagPanel extends Panel {
       {
         get name() {
           return notebookName(notebook);
+        },
+        get dir() {
+          return notebookDir(notebook);
         },
         toJSON: () => notebook.model?.toJSON() ?? {},
         // The notebook widget's signal exists before its model does (a panel restored with the layout).
@@ -226,7 +234,7 @@ export class DagPanel extends Panel {
     try {
       const promoted = await this.server.request('api/v1/workflows/promote', PromoteResponse, {
         method: 'POST',
-        json: { notebook: model.toJSON(), notebookName: notebookName(this.notebook), run: true, params: choice.params }
+        json: { notebook: model.toJSON(), notebookName: notebookName(this.notebook), notebookDir: notebookDir(this.notebook), run: true, params: choice.params }
       });
       runId = promoted.run?.runId;
       if (runId !== undefined) this.model.follow(runId);

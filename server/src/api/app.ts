@@ -3,7 +3,8 @@ import { ApiError } from '@cellgraph/schema';
 import { z } from 'zod';
 import { tokenChecker } from './auth';
 import type { ApiContext } from './context';
-import { HttpError, sendError } from './http-errors';
+import { UnauthorizedError } from '../errors';
+import { sendError } from './http-errors';
 import { buildOpenApi } from './openapi';
 import { jsonRoute, mountRoutes, type ApiRoute } from './route';
 import { healthRoutes } from './routes/health';
@@ -52,7 +53,7 @@ export function buildApp(ctx: ApiContext, token: string): FastifyInstance {
     if (open) return;
     if (!authorized(request.headers.authorization)) {
       reply.header('www-authenticate', 'Bearer realm="cellgraph"');
-      throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token (Authorization: Bearer <CELLGRAPH_TOKEN>)');
+      throw new UnauthorizedError('missing or wrong bearer token (Authorization: Bearer <CELLGRAPH_TOKEN>)');
     }
   });
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));

@@ -1,17 +1,6 @@
 import { z } from 'zod';
-import { ApiError, Diagnostic, RunEvent } from '@cellgraph/schema';
-import { NotFoundError, StateError, ValidationError } from '../errors';
-
-/** The server refused a notebook: its diagnostics, cell by cell. */
-export class RemoteCompileError extends Error {
-  override name = 'RemoteCompileError';
-  constructor(
-    message: string,
-    readonly diagnostics: Diagnostic[]
-  ) {
-    super(message);
-  }
-}
+import { ApiError, RunEvent } from '@cellgraph/schema';
+import { NotFoundError, UnavailableError, ValidationError, errorFromApi } from '../errors';
 
 /**
  * A typed client of the companion server: every response parsed with the schema the
@@ -80,17 +69,12 @@ export class ApiClient {
     try {
       res = await fetch(`${this.url}${pathname}`, { ...init, headers });
     } catch (err) {
-      throw new StateError(`cannot reach the cellgraph server at ${this.url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      throw new UnavailableError(`cannot reach the cellgraph server at ${this.url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
     }
     if (res.ok) return res;
     const text = await res.text();
     const parsed = ApiError.safeParse(safeJson(text));
-    const message = parsed.success ? parsed.data.error.message : `HTTP ${res.status}: ${text.slice(0, 200)}`;
-    if (parsed.success && parsed.data.error.code === 'compile-error') throw new RemoteCompileError(message, parsed.data.error.diagnostics ?? []);
-    if (res.status === 404) throw new NotFoundError(message);
-    if (res.status === 401) throw new ValidationError(`${message}; set CELLGRAPH_TOKEN to the server's token`, 'token');
-    if (res.status >= 400 && res.status < 500 && res.status !== 409) throw new ValidationError(message, parsed.success ? parsed.data.error.field : undefined);
-    throw new StateError(`server: ${message}`);
+    throw errorFromApi(res.status, parsed.success ? parsed.data.error : undefined, text);
   }
 }
 

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
-import { databaseUrlFromEnv } from '../state/open-state-store';
-import type { KubernetesFlags } from '../cli/kubernetes-options';
+import { parseOrThrow } from '../zod-issue';
+import { HOME_DIR_NAME, type KubernetesSettings, databaseUrlFromEnv } from '../runtime';
 
 /** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
-export interface ServerFlags extends KubernetesFlags {
+export interface ServerFlags extends KubernetesSettings {
   host?: string;
   port?: string;
   home?: string;
@@ -16,6 +16,10 @@ export interface ServerFlags extends KubernetesFlags {
   webhookAttempts?: string;
   webhookTimeoutSeconds?: string;
   executor?: string;
+  compileWorkers?: string;
+  compileTimeoutSeconds?: string;
+  compileMemoryMb?: string;
+  allowWebhookHost?: string[];
 }
 
 const Port = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be an integer').min(0).max(65535);
@@ -42,7 +46,15 @@ export const ServerConfig = z.object({
   webhookTimeoutSeconds: z.coerce.number().min(0.1).max(300).optional(),
   /** Where tasks run: child processes of the server, or one pod per attempt. */
   executor: z.enum(['local', 'kubernetes']),
-  /** PostgreSQL state shared by replicas; undefined means SQLite in the home. */
+  /** Worker threads compiling notebooks at once (default min(2, cores)). */
+  compileWorkers: z.coerce.number().int().min(1).max(64).optional(),
+  /** How long one compile may take before its worker is stopped (default 60). */
+  compileTimeoutSeconds: z.coerce.number().min(0.1).max(3600).optional(),
+  /** Heap limit of a compile worker, MB (default 1536). */
+  compileMemoryMb: z.coerce.number().int().min(64).max(65536).optional(),
+  /** Webhook hosts or CIDR ranges allowed although they are link-local or metadata addresses. */
+  webhookAllow: z.array(z.string().min(1)).optional(),
+  /** PostgreSQL state shared by replicas (CELLGRAPH_DATABASE_URL); undefined means SQLite in the home. */
   databaseUrl: z.string().optional()
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
@@ -60,6 +72,10 @@ const SOURCES: Record<keyof ServerConfig, string> = {
   webhookAttempts: '--webhook-attempts',
   webhookTimeoutSeconds: '--webhook-timeout-seconds',
   executor: '--executor / CELLGRAPH_EXECUTOR',
+  compileWorkers: '--compile-workers / CELLGRAPH_COMPILE_WORKERS',
+  compileTimeoutSeconds: '--compile-timeout-seconds / CELLGRAPH_COMPILE_TIMEOUT_SECONDS',
+  compileMemoryMb: '--compile-memory-mb / CELLGRAPH_COMPILE_MEMORY_MB',
+  webhookAllow: '--allow-webhook-host / CELLGRAPH_WEBHOOK_ALLOW',
   databaseUrl: 'CELLGRAPH_DATABASE_URL'
 };
 
@@ -76,7 +92,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
   const raw = {
     host: flags.host ?? blank(env.CELLGRAPH_HOST) ?? '127.0.0.1',
     port: flags.port ?? blank(env.CELLGRAPH_PORT) ?? DEFAULT_PORT,
-    home: path.resolve(cwd, flags.home ?? blank(env.CELLGRAPH_HOME) ?? path.join(workDir, '.cellgraph')),
+    home: path.resolve(cwd, flags.home ?? blank(env.CELLGRAPH_HOME) ?? path.join(workDir, HOME_DIR_NAME)),
     workDir,
     token: blank(env.CELLGRAPH_TOKEN),
     concurrency: flags.concurrency,
@@ -85,16 +101,20 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     webhookAttempts: flags.webhookAttempts,
     webhookTimeoutSeconds: flags.webhookTimeoutSeconds,
     executor: flags.executor ?? blank(env.CELLGRAPH_EXECUTOR) ?? 'local',
+    compileWorkers: flags.compileWorkers ?? blank(env.CELLGRAPH_COMPILE_WORKERS),
+    compileTimeoutSeconds: flags.compileTimeoutSeconds ?? blank(env.CELLGRAPH_COMPILE_TIMEOUT_SECONDS),
+    compileMemoryMb: flags.compileMemoryMb ?? blank(env.CELLGRAPH_COMPILE_MEMORY_MB),
+    webhookAllow: [...(flags.allowWebhookHost ?? []), ...(blank(env.CELLGRAPH_WEBHOOK_ALLOW)?.split(',') ?? [])].map((h) => h.trim()).filter((h) => h !== ''),
     databaseUrl: databaseUrlFromEnv(env)
   };
-  const parsed = ServerConfig.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = String(issue.path[0]) as keyof ServerConfig;
-    const shown = key === 'token' || key === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw[key])})`;
-    throw new ValidationError(`invalid server configuration: ${SOURCES[key] ?? key}: ${issue.message}${shown}`, key);
-  }
-  const config = parsed.data;
+  const key = (path: string[]) => path[0] as keyof ServerConfig;
+  const config = parseOrThrow(ServerConfig, raw, {
+    context: 'invalid server configuration',
+    field: key,
+    label: (path) => SOURCES[key(path)] ?? key(path),
+    // The token and the database URL (its password) are secrets: never echoed.
+    suffix: (path) => (key(path) === 'token' || key(path) === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw[key(path)])})`)
+  });
   if (!isLoopback(config.host) && config.token === undefined) {
     throw new ValidationError(
       `refusing to listen on ${config.host} without a token: set CELLGRAPH_TOKEN (at least 16 characters) or use a loopback host such as 127.0.0.1`,

@@ -1,7 +1,8 @@
 import type { StoreConfig } from '@cellgraph/schema';
+import type { CompilePool } from '../compiler/pool/compile-pool';
 import type { Engine } from '../engine/engine';
 import type { RunNotifier } from '../notify';
-import type { ServerStateStore } from '../state/open-state-store';
+import type { RuntimeStateStore } from '../runtime';
 import type { ArtifactStore } from '../stores';
 import type { ServerConfig } from './config';
 import type { RunService } from './run-service';
@@ -19,8 +20,10 @@ export interface ApiContext {
   version: string;
   store: ArtifactStore;
   storeConfig: StoreConfig;
-  state: ServerStateStore;
+  state: RuntimeStateStore;
   engine: Engine;
+  /** Every compile a request or a promotion asks for runs here, off the event loop. */
+  compiles: CompilePool;
   runs: RunService;
   workflows: WorkflowService;
   /** Cron schedules (the scheduler, with the server's checks in front). */

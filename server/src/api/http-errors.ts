@@ -1,96 +1,100 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyReply } from 'fastify';
-import { ZodError } from 'zod';
-import { ApiError, ApiErrorCode, Diagnostic } from '@cellgraph/schema';
-import { firstZodIssue } from '../zod-issue';
+import type { ZodError } from 'zod';
+import { ApiError, type ApiErrorCode, Diagnostic } from '@cellgraph/schema';
+import {
+  BadRequestError,
+  CellgraphError,
+  CompileError,
+  ERROR_KINDS,
+  type ErrorKind,
+  PayloadTooLargeError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  errorKind,
+  kindOfCode
+} from '../errors';
+import { zodToValidationError } from '../zod-issue';
 
 /**
- * An error that already knows its HTTP answer. Domain errors (ValidationError,
- * NotFoundError, StateError) are mapped by `toApiError`; this class covers what only the
- * HTTP edge knows about (auth, conflicts with a resource's state, compile failures).
+ * An answer only the HTTP edge knows by its status (a Fastify framing error such as 414).
+ * Its kind is its code's, so the CLI and logs treat it as any error of that kind; the
+ * answer keeps the given status. Everything else throws the domain classes of errors.ts
+ * (ValidationError, UnavailableError, ...), whose status comes from the table.
  */
-export class HttpError extends Error {
-  override name = 'HttpError';
+export class HttpError extends CellgraphError {
+  readonly kind: ErrorKind;
   constructor(
     readonly status: number,
-    readonly code: ApiErrorCode,
+    code: ApiErrorCode,
     message: string,
-    readonly field?: string,
+    field?: string,
     readonly diagnostics?: Diagnostic[]
   ) {
-    super(message);
+    super(message, field);
+    this.kind = kindOfCode(code);
   }
 }
 
-/** The request does not fit the resource's current state (e.g. retrying a running run). */
-export function conflict(message: string): HttpError {
-  return new HttpError(409, 'conflict', message);
-}
-
 /** A notebook that does not compile: 422 with every diagnostic, cell by cell. */
-export function compileFailed(notebook: string, diagnostics: Diagnostic[]): HttpError {
+export function compileFailed(notebook: string, diagnostics: Diagnostic[]): CompileError {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  return new HttpError(422, 'compile-error', `${notebook}: ${errors} error${errors === 1 ? '' : 's'}; nothing was run`, 'notebook', diagnostics);
+  return new CompileError(`${notebook}: ${errors} error${errors === 1 ? '' : 's'}; nothing was run`, diagnostics, 'notebook');
 }
 
-/** Turns a zod failure on one part of a request into a 400 naming the field at fault. */
-export function invalidInput(location: 'body' | 'query' | 'params' | 'header', error: ZodError): HttpError {
-  const { path, message } = firstZodIssue(error);
-  const field = [location === 'params' ? 'path' : location, ...path].join('.');
-  return new HttpError(400, 'invalid', `${field}: ${message}`, field);
+/** Turns a zod failure on one part of a request into a 400 naming the field at fault (`body.cron`, `path.id`). */
+export function invalidInput(location: 'body' | 'query' | 'params' | 'header', error: ZodError): ValidationError {
+  return zodToValidationError(error, { field: (path) => [location === 'params' ? 'path' : location, ...path].join('.') });
 }
 
 interface Mapped {
   status: number;
   body: ApiError;
-  /** Only for 5xx: a reference the operator finds in the server's log next to the stack. */
+  /** Only for unexposed kinds (500): a reference the operator finds in the server's log next to the stack. */
   reference?: string;
 }
 
 /**
- * Maps any thrown value to a status and an ApiError body. Known errors keep their
- * message; anything else becomes a 500 whose body holds only a reference id, so stacks,
- * paths and secrets stay in the server's log.
+ * Maps any thrown value to a status and an ApiError body through the one table
+ * (ERROR_KINDS). Exposed kinds keep their message; anything else becomes a 500 whose body
+ * holds only a reference id, so stacks, paths and secrets stay in the server's log.
  */
-export function toApiError(e: unknown): Mapped {
-  const body = (code: ApiErrorCode, message: string, field?: string, diagnostics?: Diagnostic[]): ApiError => ({
-    error: { code, message, ...(field !== undefined ? { field } : {}), ...(diagnostics !== undefined ? { diagnostics } : {}) }
-  });
-  if (e instanceof HttpError) return { status: e.status, body: body(e.code, e.message, e.field, e.diagnostics) };
-  const err = e instanceof Error ? e : new Error(String(e));
-  switch (err.name) {
-    case 'ValidationError':
-      return { status: 400, body: body('invalid', err.message, (err as Error & { field?: string }).field) };
-    case 'NotFoundError':
-      return { status: 404, body: body('not-found', err.message) };
-    case 'ConflictError': {
-      // The scheduler's ScheduleConflictError (a taken id) and any other clash with stored state.
-      const field = (err as Error & { field?: unknown }).field;
-      return { status: 409, body: body('conflict', err.message, typeof field === 'string' ? field : undefined) };
-    }
-    case 'StateError':
-      // StateError messages are written for users (locked database, full disk) and hold no secrets.
-      return { status: 503, body: body('unavailable', err.message) };
+export function toApiError(thrown: unknown): Mapped {
+  const e = fromFramework(thrown);
+  const answer = ERROR_KINDS[errorKind(e)];
+  if (!answer.expose || !(e instanceof CellgraphError)) {
+    const reference = randomBytes(6).toString('hex');
+    return { status: 500, body: { error: { code: 'internal', message: `internal error (reference ${reference}; see the server log)` } }, reference };
   }
-  const errno = (err as NodeJS.ErrnoException).code;
+  const diagnostics = e instanceof CompileError ? e.diagnostics : e instanceof HttpError ? e.diagnostics : undefined;
+  const error: ApiError['error'] = { code: answer.code, message: e.message };
+  if (e.field !== undefined) error.field = e.field;
+  if (diagnostics !== undefined) error.diagnostics = diagnostics;
+  return { status: e instanceof HttpError ? e.status : answer.status, body: { error } };
+}
+
+/**
+ * What Fastify and Node throw at the edge, as domain errors: a body that is too large,
+ * not JSON, or malformed; a full disk (the store's writes are atomic, temp file + rename,
+ * so it leaves nothing half-written). Anything else is returned as it is.
+ */
+function fromFramework(e: unknown): unknown {
+  if (e instanceof CellgraphError || !(e instanceof Error)) return e;
+  const errno = (e as NodeJS.ErrnoException).code;
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
-    // The store's writes are atomic (temp file + rename), so a full disk leaves nothing half-written.
-    return { status: 503, body: body('unavailable', "the disk holding the server's home is full; nothing was stored, try again once space is freed") };
+    return new UnavailableError("the disk holding the server's home is full; nothing was stored, try again once space is freed");
   }
-  const fastifyError = err as FastifyError;
+  const fastifyError = e as FastifyError;
   if (typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_')) {
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new PayloadTooLargeError('request body is too large');
+    if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new UnsupportedMediaTypeError('unsupported content type; send application/json', 'header.content-type');
     const status = fastifyError.statusCode ?? 500;
-    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: body('payload-too-large', 'request body is too large') };
-    if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return { status: 415, body: body('bad-request', 'unsupported content type; send application/json', 'header.content-type') };
-    }
-    if (status >= 400 && status < 500) return { status, body: body('bad-request', requestProblem(fastifyError)) };
+    if (status === 400) return new BadRequestError(requestProblem(fastifyError));
+    if (status > 400 && status < 500) return new HttpError(status, 'bad-request', requestProblem(fastifyError));
   }
-  if (err instanceof SyntaxError && (err as FastifyError).statusCode === 400) {
-    return { status: 400, body: body('bad-request', `malformed JSON: ${err.message}`, 'body') };
-  }
-  const reference = randomBytes(6).toString('hex');
-  return { status: 500, body: body('internal', `internal error (reference ${reference}; see the server log)`), reference };
+  if (e instanceof SyntaxError && (e as FastifyError).statusCode === 400) return new BadRequestError(`malformed JSON: ${e.message}`, 'body');
+  return e;
 }
 
 function requestProblem(e: FastifyError): string {

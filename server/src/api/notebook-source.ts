@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic, NotebookContent, WorkflowIR } from '@cellgraph/schema';
 import { compileWithCache } from '../compiler/compile-cache';
+import type { CompilePool } from '../compiler/pool/compile-pool';
 import { ValidationError } from '../errors';
 import type { ArtifactStore } from '../stores';
 import { compileFailed } from './http-errors';
@@ -16,39 +17,72 @@ export interface SubmittedNotebook {
 const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Where uploaded content runs: its folder under the work directory when the server has it
+ * (JupyterLab sends the notebook's folder, so data files next to it and node_modules above
+ * it resolve as in the kernel), else the work directory.
+ */
+function uploadDir(workDir: string, notebookDir: string | undefined): string {
+  if (!notebookDir) return workDir;
+  const dir = path.resolve(workDir, notebookDir);
+  // The schema refuses `..` and absolute paths; this keeps the folder inside whatever it let through.
+  if (path.relative(workDir, dir).startsWith('..')) throw new ValidationError('notebookDir: must be inside the work directory', 'body.notebookDir');
+  return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? dir : workDir;
+}
+
+/**
  * Reads the notebook a run or promotion request names: a path on the server's machine
  * (absolute or relative to the work directory; must be an existing .ipynb file), or
- * uploaded content, which runs in the work directory under its file name.
+ * uploaded content, which runs under its file name in its folder (see uploadDir).
  */
 export function readSubmittedNotebook(
-  source: { notebookPath?: string; notebook?: NotebookContent; notebookName?: string },
+  source: { notebookPath?: string; notebook?: NotebookContent; notebookName?: string; notebookDir?: string },
   workDir: string
 ): SubmittedNotebook {
   if (source.notebook !== undefined) {
     const text = typeof source.notebook === 'string' ? source.notebook : JSON.stringify(source.notebook, null, 1);
-    return { path: path.join(workDir, source.notebookName ?? 'notebook.ipynb'), text };
+    return { path: path.join(uploadDir(workDir, source.notebookDir), source.notebookName ?? 'notebook.ipynb'), text };
   }
   const given = source.notebookPath ?? '';
   if (given.includes('\0')) throw new ValidationError('notebookPath: must not contain NUL', 'body.notebookPath');
   if (!given.toLowerCase().endsWith('.ipynb')) throw new ValidationError(`notebookPath: ${JSON.stringify(given)} is not an .ipynb file`, 'body.notebookPath');
   const abs = path.resolve(workDir, given);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(abs);
-  } catch {
-    throw new ValidationError(`notebookPath: ${given}: no such file on the server`, 'body.notebookPath');
-  }
+  const real = confinedPath(abs, workDir, given);
+  // Stat and read the resolved file, not the name: a symlink swapped in after the check
+  // cannot point the read elsewhere.
+  const stat = fs.statSync(real);
   if (!stat.isFile()) throw new ValidationError(`notebookPath: ${given}: not a file`, 'body.notebookPath');
   if (stat.size > MAX_NOTEBOOK_BYTES) throw new ValidationError(`notebookPath: ${given}: larger than 64 MiB`, 'body.notebookPath');
-  return { path: abs, text: fs.readFileSync(abs, 'utf8') };
+  return { path: abs, text: fs.readFileSync(real, 'utf8') };
 }
 
 /**
- * Compiles a submitted notebook (reusing an identical earlier compile); a notebook that
- * does not compile is a 422 carrying every diagnostic.
+ * The real path of a notebook a request names, which must lie inside the work directory
+ * once every symlink is resolved: a request may not read any other file on the server's
+ * disk (an `.ipynb` symlink to /etc/passwd would otherwise have its first line quoted in
+ * the parse error). The error never shows where a link points, nor what the file holds.
  */
-export async function compileSubmitted(store: ArtifactStore, nb: SubmittedNotebook): Promise<{ ir: WorkflowIR; warnings: Diagnostic[] }> {
-  const result = await compileWithCache(store, { path: nb.path, text: nb.text });
+function confinedPath(abs: string, workDir: string, given: string): string {
+  let real: string;
+  try {
+    real = fs.realpathSync(abs);
+  } catch {
+    throw new ValidationError(`notebookPath: ${given}: no such file on the server`, 'body.notebookPath');
+  }
+  const root = fs.realpathSync(workDir);
+  const inside = path.relative(root, real);
+  if (inside === '' || inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
+    throw new ValidationError(`notebookPath: ${given}: outside the server's work directory (symlinks resolved); only notebooks under it can be run`, 'body.notebookPath');
+  }
+  return real;
+}
+
+/**
+ * Compiles a submitted notebook in the compile pool, off the event loop (reusing an
+ * identical earlier compile); a notebook that does not compile is a 422 carrying every
+ * diagnostic, one that runs past a limit a 422 `compile-limit`.
+ */
+export async function compileSubmitted(compiles: CompilePool, store: ArtifactStore, nb: SubmittedNotebook): Promise<{ ir: WorkflowIR; warnings: Diagnostic[] }> {
+  const result = await compileWithCache(store, { path: nb.path, text: nb.text }, (input) => compiles.compile(input));
   if (!result.ok) throw compileFailed(nb.path, result.diagnostics);
   return { ir: result.ir, warnings: result.warnings };
 }

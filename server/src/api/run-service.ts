@@ -15,11 +15,10 @@ import { Engine, RunHandle, StartRunOptions, summarizeRun } from '../engine/engi
 import { parseParamAssignments } from '../engine/params';
 import { newRunId } from '../engine/run-id';
 import { notebookKey } from '../engine/workflow-files';
-import { NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import type { RuntimeStateStore } from '../runtime';
 import type { RunWebhook } from '../state/notification-store';
-import type { ServerStateStore } from '../state/open-state-store';
 import type { ArtifactStore } from '../stores';
-import { HttpError, conflict } from './http-errors';
 import { IrCache } from './ir-cache';
 import { LiveLogs } from './live-logs';
 import { RunLeases } from './run-leases';
@@ -66,7 +65,7 @@ export class RunService {
   constructor(
     private readonly engine: Engine,
     private readonly store: ArtifactStore,
-    private readonly state: ServerStateStore,
+    private readonly state: RuntimeStateStore,
     readonly irs: IrCache,
     /** Readies a workflow for the executor before it runs (Kubernetes: build and push its image, bind it). */
     private readonly prepare: (req: LaunchRequest) => Promise<WorkflowIR> = async (req) => req.ir,
@@ -103,11 +102,11 @@ export class RunService {
 
   /** Starts a run and answers with its first state; bad parameters reject before anything is recorded. */
   async launch(req: LaunchRequest, extra: { retryOf?: string; reuse?: Parameters<Engine['startRun']>[0]['reuse'] } = {}): Promise<RunDetail> {
-    if (this.draining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
+    if (this.draining) throw new UnavailableError('the server is shutting down; no new runs');
     const params = { ...parseParamAssignments(req.ir.params, req.paramAssignments ?? []), ...(req.params ?? {}) };
     const runId = req.runId ?? newRunId();
     // Leased before the run is recorded: no other replica may take it for an orphan.
-    if (!(await this.leases.acquire(runId))) throw conflict(`run ${runId} is being started by another replica`);
+    if (!(await this.leases.acquire(runId))) throw new ConflictError(`run ${runId} is being started by another replica`);
     const webhooks = req.webhooks ?? [];
     // Recorded first: a run that finishes at once must still find whom to notify.
     if (webhooks.length > 0) await this.state.addRunWebhooks(runId, webhooks);
@@ -236,7 +235,7 @@ export class RunService {
       }
       return this.detail(id);
     }
-    if (handle === undefined) throw conflict(`run ${id} is ${run.status}; only a queued or running run can be cancelled`);
+    if (handle === undefined) throw new ConflictError(`run ${id} is ${run.status}; only a queued or running run can be cancelled`);
     handle.cancel();
     await Promise.race([handle.done.catch(() => undefined), new Promise((r) => setTimeout(r, CANCEL_WAIT_MS).unref())]);
     return this.detail(id);
@@ -249,7 +248,7 @@ export class RunService {
    */
   async retry(id: string, options: { noCache?: boolean }): Promise<RunDetail> {
     const run = await this.state.getRun(id);
-    if (run.status !== 'failed' && run.status !== 'cancelled') throw conflict(`run ${id} is ${run.status}; only a failed or cancelled run can be retried`);
+    if (run.status !== 'failed' && run.status !== 'cancelled') throw new ConflictError(`run ${id} is ${run.status}; only a failed or cancelled run can be retried`);
     const ir = await this.irs.get(run.version);
     const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
     const tasks = await this.state.getTaskRuns(id);
@@ -301,7 +300,7 @@ export class RunService {
   /** The executed notebook, once the run has finished and written it. */
   async executedNotebook(id: string): Promise<Notebook> {
     const run = await this.state.getRun(id);
-    if (run.executedNotebook === undefined) throw conflict(`run ${id} is ${run.status}; its executed notebook is written when it ends`);
+    if (run.executedNotebook === undefined) throw new ConflictError(`run ${id} is ${run.status}; its executed notebook is written when it ends`);
     return Notebook.parse(JSON.parse((await this.store.getFile(run.executedNotebook)).toString('utf8')));
   }
 

@@ -1,10 +1,10 @@
 import { JsonValue, ScheduleCreate, ScheduleCreateInput, ScheduleUpdate, ScheduleView } from '@cellgraph/schema';
 import { checkParamKinds } from '../engine/params';
-import { ValidationError } from '../errors';
+import { ConflictError, ValidationError } from '../errors';
 import { parseOrThrow, type Scheduler } from '../scheduler';
 import type { WorkflowVersionStore } from '../state/version-store';
-import { HttpError } from './http-errors';
 import type { IrCache } from './ir-cache';
+import type { WebhookGuard } from '../notify/webhook-guard';
 
 /**
  * Schedules as the API serves them: the scheduler's operations, plus what only the server
@@ -15,13 +15,15 @@ export class ScheduleService {
   constructor(
     readonly scheduler: Scheduler,
     private readonly versions: WorkflowVersionStore,
-    private readonly irs: IrCache
+    private readonly irs: IrCache,
+    private readonly webhooks: WebhookGuard
   ) {}
 
   /** NotFoundError (404) for an unknown version; 400 for bad cron, zone or parameters; 409 for a taken id. */
   async create(input: ScheduleCreateInput | ScheduleCreate): Promise<ScheduleView> {
     return inBody(async () => {
       const body = parseOrThrow(ScheduleCreate, input);
+      if (body.webhookUrl !== undefined) await this.webhooks.check(body.webhookUrl, 'webhookUrl');
       await this.checkVersion(body.workflow, body.version, body.params);
       return this.scheduler.create(body);
     });
@@ -32,6 +34,7 @@ export class ScheduleService {
     const current = await this.scheduler.get(id);
     return inBody(async () => {
       const patch = parseOrThrow(ScheduleUpdate, input);
+      if (typeof patch.webhookUrl === 'string') await this.webhooks.check(patch.webhookUrl, 'webhookUrl');
       if (patch.version !== undefined || patch.params !== undefined) {
         await this.checkVersion(current.workflow, patch.version ?? current.version, patch.params ?? current.params);
       }
@@ -75,12 +78,11 @@ async function inBody<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (!(e instanceof Error)) throw e;
-    const field = (e as Error & { field?: unknown }).field;
-    if (typeof field !== 'string' || field.startsWith('body.')) throw e;
+    if (!(e instanceof ValidationError || e instanceof ConflictError)) throw e;
+    const field = e.field;
+    if (field === undefined || field.startsWith('body.')) throw e;
     const message = e.message.startsWith(`${field}:`) ? `body.${e.message}` : `body.${field}: ${e.message}`;
-    if (e.name === 'ValidationError') throw new ValidationError(message, `body.${field}`);
-    if (e.name === 'ConflictError') throw new HttpError(409, 'conflict', message, `body.${field}`);
-    throw e;
+    if (e instanceof ValidationError) throw new ValidationError(message, `body.${field}`);
+    throw new ConflictError(message, `body.${field}`);
   }
 }

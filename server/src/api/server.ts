@@ -1,23 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { Engine } from '../engine/engine';
-import { LocalExecutor } from '../executors/local/local-executor';
-import { RunNotifier } from '../notify';
+import type { BuildEvent } from '../images';
+import { CompilePool } from '../compiler/pool/compile-pool';
+import { RunNotifier, WebhookGuard } from '../notify';
+import { type KubernetesSettings, openRuntime } from '../runtime';
 import { Scheduler } from '../scheduler';
 import { scheduleRepository } from '../state/schedule-store';
-import { openStateStore } from '../state/open-state-store';
-import type { StoreConfig, WorkflowIR } from '@cellgraph/schema';
-import type { Executor } from '../executors/executor';
-import type { BuildEvent } from '../images';
-import type { KubernetesFlags } from '../cli/kubernetes-options';
-import { storeConfigFor } from '../cli/home-session';
-import { ArtifactStore, openStore } from '../stores';
 import { buildApp } from './app';
 import { generateToken } from './auth';
 import type { ServerConfig } from './config';
 import type { ApiContext } from './context';
 import { IrCache } from './ir-cache';
 import { replicaId } from './run-leases';
-import { LaunchRequest, RunService } from './run-service';
+import { RunService } from './run-service';
 import { ScheduleService } from './schedule-service';
 import { ScheduledRuns } from './scheduled-runs';
 import { schedulerLog } from './scheduler-log';
@@ -29,29 +23,6 @@ const NOTIFY_GRACE_MS = 10_000;
 
 /** How often replicas sharing a database re-read schedules changed through another replica. */
 const SCHEDULE_REFRESH_MS = 5_000;
-
-/** Task attempts in flight at once on Kubernetes, unless --concurrency says otherwise. */
-const KUBERNETES_DEFAULT_CONCURRENCY = 32;
-
-/**
- * The executor the configuration asks for. Kubernetes is loaded only then (its client is
- * heavy), and comes with the step that builds and binds a workflow's image before a run.
- */
-async function openExecutor(
-  config: ServerConfig,
-  options: { taskEntry?: string; kubernetes?: KubernetesFlags; env?: NodeJS.ProcessEnv },
-  store: ArtifactStore,
-  storeConfig: StoreConfig,
-  env: NodeJS.ProcessEnv
-): Promise<{ executor: Executor; prepare?: (req: LaunchRequest) => Promise<WorkflowIR>; stopExecutor: () => void }> {
-  if (config.executor === 'local') return { executor: new LocalExecutor({ store, taskEntry: options.taskEntry }), stopExecutor: () => undefined };
-  const { bindImage, openKubernetesExecutor } = await import('../cli/kubernetes-session');
-  const flags = options.kubernetes ?? {};
-  const executor = await openKubernetesExecutor(flags, store, storeConfig, env);
-  const prepare = (req: LaunchRequest) =>
-    bindImage({ ir: req.ir, notebookPath: req.notebookPath, notebookText: req.notebookText, home: config.home, flags, env, onEvent: imageProgress });
-  return { executor, prepare, stopExecutor: () => executor.stop() };
-}
 
 /** Image build progress in the server's log: one line per layer built and blob pushed. */
 function imageProgress(e: BuildEvent): void {
@@ -82,40 +53,46 @@ export interface RunningServer {
 }
 
 /**
- * Opens the home (artifact store + state: SQLite in the home, or PostgreSQL when
- * CELLGRAPH_DATABASE_URL names one), resumes unfinished runs, starts the
+ * Opens the runtime (artifact store, state store: SQLite in the home or PostgreSQL when
+ * CELLGRAPH_DATABASE_URL names one, executor: the runtime layer the CLI uses too), resumes
+ * unfinished runs (on PostgreSQL: those no live replica holds), starts the
  * scheduler, and listens. Resuming happens before listening so no client sees a run as
  * `running` that nothing runs; the scheduler starts after it, so its missed-run policy
  * (and its Forbid checks) see the resumed runs as active.
  */
 export async function startServer(
   config: ServerConfig,
-  options: { version: string; taskEntry?: string; kubernetes?: KubernetesFlags; env?: NodeJS.ProcessEnv }
+  options: { version: string; taskEntry?: string; kubernetes?: KubernetesSettings; env?: NodeJS.ProcessEnv }
 ): Promise<RunningServer> {
-  const env = options.env ?? process.env;
-  const storeConfig = storeConfigFor(config.home, env);
-  const store = openStore(storeConfig);
-  const { executor, prepare, stopExecutor } = await openExecutor(config, options, store, storeConfig, env);
-  const state = await openStateStore({ home: config.home, databaseUrl: config.databaseUrl });
-  const owner = replicaId(env);
-  const engine = new Engine({
-    store,
-    storeConfig,
-    state,
-    executor,
-    concurrency: config.concurrency ?? (config.executor === 'kubernetes' ? KUBERNETES_DEFAULT_CONCURRENCY : undefined),
-    taskEntry: options.taskEntry
+  const runtime = await openRuntime({
+    home: config.home,
+    executor: config.executor,
+    concurrency: config.concurrency,
+    kubernetes: options.kubernetes,
+    taskEntry: options.taskEntry,
+    env: options.env,
+    onImageEvent: imageProgress,
+    databaseUrl: config.databaseUrl
   });
+  const owner = replicaId(options.env ?? process.env);
+  const { store, storeConfig, state, engine } = runtime;
   const irs = new IrCache(store);
+  const compiles = new CompilePool({
+    workers: config.compileWorkers,
+    timeoutMs: config.compileTimeoutSeconds !== undefined ? config.compileTimeoutSeconds * 1000 : undefined,
+    memoryMb: config.compileMemoryMb,
+    settings: { time: '--compile-timeout-seconds', memory: '--compile-memory-mb' }
+  });
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const runs = new RunService(engine, store, state, irs, prepare, { owner, log });
-  const workflows = new WorkflowService(store, state, irs, runs, config.workDir);
+  const runs = new RunService(engine, store, state, irs, (req) => runtime.prepare(req), { owner, log });
+  const workflows = new WorkflowService(store, state, irs, runs, config.workDir, compiles);
   const notifier = new RunNotifier({
     store: state,
     attempts: config.webhookAttempts,
     timeoutMs: config.webhookTimeoutSeconds !== undefined ? config.webhookTimeoutSeconds * 1000 : undefined,
     userAgent: `cellgraph/${options.version}`,
-    log
+    log,
+    guard: new WebhookGuard(config.webhookAllow)
   });
   // Subscribed before runs resume: a resumed run that finishes still notifies.
   engine.onEvent(notifier.listener);
@@ -126,7 +103,7 @@ export async function startServer(
     refreshMs: state.coordination.shared ? SCHEDULE_REFRESH_MS : undefined,
     ...schedulerLog(log)
   });
-  const schedules = new ScheduleService(scheduler, state, irs);
+  const schedules = new ScheduleService(scheduler, state, irs, notifier.guard);
   const context: ApiContext = {
     config,
     version: options.version,
@@ -134,6 +111,7 @@ export async function startServer(
     storeConfig,
     state,
     engine,
+    compiles,
     runs,
     workflows,
     schedules,
@@ -154,8 +132,8 @@ export async function startServer(
     await scheduler.stop();
     await runs.drain(0);
     await notifier.stop(0);
-    stopExecutor();
-    await state.close();
+    await compiles.close();
+    await runtime.close();
     throw err;
   }
   const recovered = { runIds, ms: Date.now() - t0 };
@@ -168,9 +146,10 @@ export async function startServer(
       await scheduler.stop();
       const drained = await runs.drain(config.graceSeconds * 1000);
       await notifier.stop(Math.min(config.graceSeconds * 1000, NOTIFY_GRACE_MS));
+      // Before the listener: a request waiting on a compile gets its 503 now, not after the compile.
+      await compiles.close();
       await app.close();
-      stopExecutor();
-      await state.close();
+      await runtime.close();
       return drained;
     })());
   return { url: `http://${host}:${port}`, token, tokenGenerated: config.token === undefined, recovered, resumedDeliveries, app, context, shutdown };

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { PromoteRequest, PromoteResponse, TaskDiff, VersionDiffResponse, WorkflowIR, WorkflowVersion } from '@cellgraph/schema';
+import type { CompilePool } from '../compiler/pool/compile-pool';
 import { notebookKey, publishWorkflow } from '../engine/workflow-files';
 import type { StateStore } from '../state/state-store';
 import type { VersionRecord, VersionSelector, WorkflowVersionStore } from '../state/version-store';
@@ -19,12 +20,13 @@ export class WorkflowService {
     private readonly state: StateStore & WorkflowVersionStore,
     private readonly irs: IrCache,
     private readonly runs: RunService,
-    private readonly workDir: string
+    private readonly workDir: string,
+    private readonly compiles: CompilePool
   ) {}
 
   async promote(req: PromoteRequest): Promise<PromoteResponse> {
     const nb = readSubmittedNotebook(req, this.workDir);
-    const { ir } = await compileSubmitted(this.store, nb);
+    const { ir } = await compileSubmitted(this.compiles, this.store, nb);
     await publishWorkflow(this.store, ir, nb.text);
     await this.state.saveWorkflow({ version: ir.version, name: ir.name, notebookPath: nb.path });
     const { created, record } = await this.state.promoteVersion({
@@ -79,7 +81,7 @@ export class WorkflowService {
       notebookPath: r.notebookPath,
       promotedAt: r.promotedAt,
       tasks: ir.tasks.map((t) => t.name),
-      params: ir.params.map((p) => ({ name: p.name, type: p.type, default: p.default }))
+      params: ir.params.map((p) => ({ name: p.name, kind: p.kind, type: p.type, default: p.default }))
     };
   }
 }

@@ -1,7 +1,7 @@
 import type { RunRecord } from '@cellgraph/schema';
 import { NotFoundError, ValidationError } from '../errors';
 import { RunId } from '@cellgraph/schema';
-import { HomeSession, openHome } from './home-session';
+import { type HomeSession, openHome } from '../runtime';
 import { candidateHomes } from './homes';
 
 /** Opens the home that holds a run; the caller closes the session. */
@@ -9,7 +9,7 @@ export async function findRun(runId: string, explicitHome: string | undefined): 
   if (!RunId.safeParse(runId).success) throw new ValidationError(`not a run id: ${JSON.stringify(runId)}`, 'run');
   const homes = candidateHomes(explicitHome);
   for (const home of homes) {
-    const session = openHome(home);
+    const session = await openHome(home);
     try {
       return { session, run: await session.state.getRun(runId) };
     } catch (e) {

@@ -2,14 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-
-/** The directory name of a cellgraph home (artifact store + state database). */
-export const HOME_DIR_NAME = '.cellgraph';
-
-/** The state database inside a home. */
-export function stateFile(home: string): string {
-  return path.join(home, 'state.db');
-}
+import { HOME_DIR_NAME, stateFile } from '../runtime';
 
 /** The default home of a notebook: `.cellgraph/` next to it. */
 export function notebookHome(notebookPath: string): string {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build';
 import { registerExport } from './commands/export';
 import { registerGraph } from './commands/graph';
+import { registerInit } from './commands/init';
 import { registerLogs } from './commands/logs';
 import { registerOutputs } from './commands/outputs';
 import { registerRun } from './commands/run';
@@ -10,7 +11,8 @@ import { registerSchedules } from './commands/schedules';
 import { registerServer } from './commands/server';
 import { registerRemoteCommands } from './commands/remote-runs';
 import { registerValidate } from './commands/validate';
-import { EXIT_FAILED, EXIT_USAGE, err } from './output';
+import { CellgraphError, exitCodeOf } from '../errors';
+import { EXIT_USAGE, err } from './output';
 
 /** The `cellgraph` command line. */
 export function buildProgram(): Command {
@@ -20,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError()
     .option('--server <url>', 'talk to a cellgraph server (token in CELLGRAPH_TOKEN) instead of a local home');
+  registerInit(program);
   registerValidate(program);
   registerGraph(program);
   registerRun(program);
@@ -34,7 +37,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Maps errors to exit codes: bad input 2, anything else 1, with a message and no stack for known errors. */
+/** Maps errors to exit codes by the one table (ERROR_KINDS): a message for known kinds, the stack for anything else. */
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
@@ -43,10 +46,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }
-    const error = e as Error;
-    const known = ['ValidationError', 'NotFoundError', 'StateError', 'IntegrityError', 'RegistryError', 'RemoteCompileError'];
-    err(`cellgraph: ${known.includes(error.name) ? error.message : (error.stack ?? error.message)}`);
-    process.exitCode = error.name === 'ValidationError' || error.name === 'NotFoundError' ? EXIT_USAGE : EXIT_FAILED;
+    const error = e instanceof Error ? e : new Error(String(e));
+    err(`cellgraph: ${e instanceof CellgraphError ? error.message : (error.stack ?? error.message)}`);
+    process.exitCode = exitCodeOf(e);
   }
 }
 

@@ -1,3 +1,5 @@
+import { EXIT } from '../errors';
+
 /** Where CLI output goes: results on stdout (pipeable), progress and diagnostics on stderr. */
 export const out = (text: string): void => {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -6,10 +8,10 @@ export const err = (text: string): void => {
   process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 };
 
-/** Exit codes: 0 success, 1 the workflow failed or does not compile, 2 bad usage or input. */
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_INTERRUPTED = 130;
+/** Exit codes (errors.ts's EXIT; an error's own comes from the ERROR_KINDS table). */
+export const EXIT_FAILED = EXIT.failed;
+export const EXIT_USAGE = EXIT.usage;
+export const EXIT_INTERRUPTED = EXIT.interrupted;
 
 /** Formats milliseconds as a short human duration. */
 export function formatDuration(ms: number | undefined): string {

@@ -21,7 +21,8 @@ const CacheEntry = z.object({
   inputs: z.array(z.object({ path: z.string(), size: z.number(), mtimeMs: z.number() }))
 });
 type CacheEntry = z.infer<typeof CacheEntry>;
-type InputStamp = CacheEntry['inputs'][number];
+/** A file the type checker read, as it was then: a changed size or mtime makes a cached compile stale. */
+export type InputStamp = CacheEntry['inputs'][number];
 
 let fingerprint: string | undefined;
 
@@ -41,7 +42,8 @@ function cacheKey(notebookPath: string, text: string): string {
   return `compiled/${digest}.json`;
 }
 
-function stamp(file: string): InputStamp | undefined {
+/** The size and mtime of a file now (undefined when it is gone). */
+export function stamp(file: string): InputStamp | undefined {
   try {
     const s = fs.statSync(file);
     return { path: file, size: s.size, mtimeMs: s.mtimeMs };
@@ -50,7 +52,8 @@ function stamp(file: string): InputStamp | undefined {
   }
 }
 
-function unchanged(inputs: InputStamp[]): boolean {
+/** Whether every file still has the size and mtime it had when stamped. */
+export function unchanged(inputs: InputStamp[]): boolean {
   return inputs.every((i) => {
     const now = stamp(i.path);
     return now !== undefined && now.size === i.size && now.mtimeMs === i.mtimeMs;
@@ -81,11 +84,16 @@ async function lookup(store: ArtifactStore, key: string): Promise<{ ir: Workflow
  * elsewhere, such as installing a package, is seen at once). The caller must publish the
  * IR to the same store (the engine does when it starts a run): entries point at it.
  */
-export async function compileWithCache(store: ArtifactStore, input: { path: string; text: string }): Promise<CompileResult & { fromCache: boolean }> {
+export async function compileWithCache(
+  store: ArtifactStore,
+  input: { path: string; text: string },
+  /** How to compile on a miss: in this thread by default; the server passes its compile pool. */
+  compile: (input: { path: string; text: string }) => CompileResult | Promise<CompileResult> = compileNotebook
+): Promise<CompileResult & { fromCache: boolean }> {
   const key = cacheKey(input.path, input.text);
   const hit = await lookup(store, key);
   if (hit) return { ok: true, ...hit, inputs: [], fromCache: true };
-  const result = compileNotebook(input);
+  const result = await compile(input);
   if (result.ok) {
     const inputs = result.inputs.map(stamp).filter((s): s is InputStamp => s !== undefined);
     const entry: CacheEntry = { version: result.ir.version, warnings: result.warnings, inputs };

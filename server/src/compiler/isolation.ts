@@ -20,6 +20,11 @@ const REPORTED_ELSEWHERE = new Set([
 /** "Exported variable ... cannot be named" and its siblings: tslab emits declarations for every cell. */
 const DECLARATION_CODES = new Set([4023, 4024, 4025, 4026, 4027, 4058, 4059, 4060, 4078, 4081, 4082, 4083]);
 const TSLAB_EXPORT_HINT = ' (tslab exports every top-level binding of a cell and fails when its type cannot be named: give it an explicit type annotation)';
+/** TS2307 for cellgraph's own library: the notebook's folder has no cellgraph installed above it. */
+const KERNEL_MISSING_HINT =
+  ' (tslab and cellgraph resolve @cellgraph/kernel from node_modules in the notebook\'s folder or a parent: run `cellgraph init` in the folder JupyterLab starts in, or `npm install @cellgraph/server` there)';
+const hintFor = (code: number, message: string): string =>
+  DECLARATION_CODES.has(code) ? TSLAB_EXPORT_HINT : code === 2307 && message.includes("'@cellgraph/kernel'") ? KERNEL_MISSING_HINT : '';
 
 /**
  * tslab turns a cell's top-level declarations into exports; checking them exported here
@@ -94,7 +99,7 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
       out.push({
         severity: d.category === ts.DiagnosticCategory.Warning ? 'warning' : 'error',
         code: 'type-error',
-        message: `TS${d.code}: ${message}${DECLARATION_CODES.has(d.code) ? TSLAB_EXPORT_HINT : ''}`,
+        message: `TS${d.code}: ${message}${hintFor(d.code, message)}`,
         notebook: notebookPath,
         ...loc,
         ...(owner?.kind === 'task' ? { task: owner.task } : {})

@@ -18,10 +18,11 @@ import {
   attemptKey,
   executedNotebookKey
 } from '@cellgraph/schema';
+import { StateError } from '../errors';
 import type { AttemptHandle, AttemptSpec, Executor } from '../executors/executor';
+import { type BackoffPolicy, backoffDelay, retry } from '../retry';
 import type { StateStore } from '../state/state-store';
 import type { ArtifactStore } from '../stores';
-import { BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './backoff';
 import { taskCacheKey } from './cache-key';
 import { buildExecutedNotebook } from './executed-notebook';
 import { resolveParams } from './params';
@@ -38,6 +39,7 @@ export interface EngineOptions {
   executor: Executor;
   /** Task attempts running at once across all runs of this engine (default: CPU count). */
   concurrency?: number;
+  /** Waits between a failed attempt and the task's retry (default: up to 1 s, 2 s, 4 s, ... capped at one minute). */
   backoff?: BackoffPolicy;
   /** Path of the task entry script (tests point at a build). */
   taskEntry?: string;
@@ -203,6 +205,9 @@ export class Engine {
 
 /** How long a run's end is retried against a store refusing writes (locked, full). */
 const STORE_RETRY_MS = 10 * 60_000;
+
+/** Task retries: up to 1 s, 2 s, 4 s, ... capped at one minute. */
+const DEFAULT_TASK_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 60_000 };
 
 /** Per-task bookkeeping of one run. */
 interface TaskState {
@@ -526,7 +531,7 @@ class RunExecution {
       }
       if (t.attempts <= ir.policy.retries) {
         await this.setTask(t, 'retrying', { error }, `attempt ${t.attempts} failed: ${error.message}`);
-        await this.sleep(t, backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, t.attempts + 1));
+        await this.sleep(t, backoffDelay(this.options.backoff ?? DEFAULT_TASK_BACKOFF, t.attempts));
         continue;
       }
       this.failed = true;
@@ -595,19 +600,19 @@ class RunExecution {
    * Gives up after STORE_RETRY_MS, or at once on cancel (a draining server): the run is
    * then left for the next start to resume.
    */
-  private async persistently<T>(write: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + STORE_RETRY_MS;
-    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
-      try {
-        return await write();
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        const passing = e.name === 'StateError' || e.code === 'ENOSPC' || e.code === 'EDQUOT';
-        if (!passing || this.cancelled || Date.now() + delay > deadline) throw err;
-        await new Promise((r) => setTimeout(r, delay));
+  private persistently<T>(write: () => Promise<T>): Promise<T> {
+    return retry(write, {
+      attempts: Infinity,
+      deadlineMs: STORE_RETRY_MS,
+      baseMs: 250,
+      maxMs: 5000,
+      retryable: (err) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        return !this.cancelled && (err instanceof StateError || code === 'ENOSPC' || code === 'EDQUOT');
       }
-    }
+    });
   }
+
 
   private async setTask(t: TaskState, status: TaskStatus, patch: Partial<TaskRunRecord>, message?: string): Promise<void> {
     const changed = t.status !== status || status === 'running';

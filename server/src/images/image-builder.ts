@@ -12,8 +12,8 @@ import { ImageReference, formatImageReference, parseImageReference } from './ref
 import { RegistryClient } from './registry-client';
 import { LayerPlan, planWorkflowLayers } from './workflow-layers';
 
-/** The default base: Node 20 on Debian slim, as cellgraph's own runtime needs. */
-export const DEFAULT_BASE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
+/** The default base: Node 24 LTS on Debian slim, the Node cellgraph runs on (the dependencies layer carries native modules built for it). */
+export const DEFAULT_BASE_IMAGE = 'docker.io/library/node:24-bookworm-slim';
 
 /** Bump when the image layout changes: old content tags must not match new builds. */
 const LAYOUT_VERSION = 'cellgraph-image-v1';

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { UpstreamError } from '../errors';
+import { retry } from '../retry';
 import type { RegistryCredentials } from './credentials';
 import { digestOf } from './layer';
 import { MediaTypes } from './oci-types';
 import { registryHost } from './reference';
 
 /** A registry answered with an error, or could not be reached; `status` is 0 when unreachable. */
-export class RegistryError extends Error {
-  override readonly name = 'RegistryError';
+export class RegistryError extends UpstreamError {
   constructor(
     message: string,
     readonly status: number
@@ -26,9 +27,12 @@ export interface RegistryClientOptions {
   attempts?: number;
   /** Blobs larger than this go up in PATCH chunks of this size (default 16 MiB). */
   chunkSize?: number;
-  /** First retry delay in ms, doubled per retry (default 200). */
+  /** Cap on the first retry's wait in ms (full jitter), doubled per retry up to 10 s (default 200). */
   retryDelayMs?: number;
 }
+
+/** Longest wait between two attempts of one request. */
+const MAX_RETRY_DELAY_MS = 10_000;
 
 const TokenAnswer = z.object({ token: z.string().optional(), access_token: z.string().optional() });
 
@@ -41,8 +45,6 @@ function parseChallenge(header: string): { scheme: string; params: Record<string
   for (let m = re.exec(header); m; m = re.exec(header)) params[m[1]] = m[2];
   return { scheme, params };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A client for the OCI distribution API (v2), on Node's fetch. Handles the anonymous
@@ -158,19 +160,19 @@ export class RegistryClient {
   }
 
   private async withRetries<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    let last: unknown;
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        last = e;
-        const retriable = !(e instanceof RegistryError) || e.status === 0 || e.status >= 500;
-        if (!retriable || attempt === this.attempts) break;
-        await sleep(this.retryDelayMs * 2 ** (attempt - 1));
-      }
+    let made = 0;
+    try {
+      return await retry(
+        (attempt) => {
+          made = attempt;
+          return fn();
+        },
+        { attempts: this.attempts, baseMs: this.retryDelayMs, maxMs: MAX_RETRY_DELAY_MS, retryable: (e) => !(e instanceof RegistryError) || e.status === 0 || e.status >= 500 }
+      );
+    } catch (e) {
+      if (e instanceof RegistryError && made > 1) throw new RegistryError(`${what} failed after ${made} attempts: ${e.message}`, e.status);
+      throw e;
     }
-    if (last instanceof RegistryError) throw new RegistryError(`${what} failed after ${this.attempts} attempts: ${last.message}`, last.status);
-    throw last;
   }
 
   /** One API call: authenticates on a 401 challenge, retries transient failures unless told not to. */

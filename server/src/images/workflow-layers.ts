@@ -59,8 +59,10 @@ function runtimeDir(name: string, notebookDir: string): string {
     if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
     if (path.dirname(dir) === dir) break;
   }
-  // The notebook's project does not install cellgraph itself: use the running copy.
-  return path.resolve(__dirname, '..', '..', '..', name === '@cellgraph/server' ? 'server' : name === '@cellgraph/kernel' ? 'kernel-lib' : 'schema');
+  // The notebook's project does not install cellgraph itself: use the running copy (the
+  // server's own directory, and the packages it depends on, wherever npm put them).
+  if (name === '@cellgraph/server') return path.resolve(__dirname, '..', '..');
+  return path.dirname(require.resolve(`${name}/package.json`));
 }
 
 function filesUnder(root: string, imageRoot: string, rels: { rel: string; abs: string; executable: boolean }[]): TarEntry[] {

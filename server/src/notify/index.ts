@@ -4,5 +4,6 @@
  */
 export { RunNotifier } from './notifier';
 export type { NotifierOptions, NotifierStore } from './notifier';
-export { postJson, backoffDelay, redactUrl } from './webhook';
+export { postJson, redactUrl } from './webhook';
 export type { AttemptResult, PostOptions } from './webhook';
+export { WebhookGuard } from './webhook-guard';

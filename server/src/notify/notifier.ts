@@ -2,7 +2,9 @@ import { RunEvent, RunNotification, WebhookDelivery } from '@cellgraph/schema';
 import { parseScheduledRunId } from '../scheduler/run-ids';
 import type { NotificationStore } from '../state/notification-store';
 import type { StateStore } from '../state/state-store';
-import { backoffDelay, postJson, redactUrl, sleep } from './webhook';
+import { retry, sleep } from '../retry';
+import { type AttemptResult, postJson, redactUrl } from './webhook';
+import { WebhookGuard } from './webhook-guard';
 
 /** What the notifier reads and writes: run records, the URLs each run notifies, deliveries. */
 export type NotifierStore = NotificationStore & Pick<StateStore, 'getRun' | 'getTaskRuns'>;
@@ -14,7 +16,7 @@ export interface NotifierOptions {
   attempts?: number;
   /** How long one attempt may take, connection to status line. Default 10 s. */
   timeoutMs?: number;
-  /** Wait before the second attempt; doubles after each. Default 1 s. */
+  /** Cap on the wait before the second attempt (full jitter); doubles after each. Default 1 s. */
   backoffMs?: number;
   /** Longest wait between attempts. Default 60 s. */
   maxBackoffMs?: number;
@@ -22,6 +24,8 @@ export interface NotifierOptions {
   userAgent?: string;
   /** Where failures and give-ups are reported (the server's stderr). */
   log?: (line: string) => void;
+  /** Destinations refused (metadata, link-local) at submit and at each delivery. Default: the guard's defaults, nothing extra allowed. */
+  guard?: WebhookGuard;
 }
 
 /** Run statuses that notify: a run's outcome, not an operator's cancel. */
@@ -46,6 +50,8 @@ export class RunNotifier {
   private readonly log: (line: string) => void;
   private readonly inflight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  /** Checks webhook URLs where requests submit them; deliveries go through it too. */
+  readonly guard: WebhookGuard;
 
   constructor(options: NotifierOptions) {
     this.store = options.store;
@@ -55,6 +61,7 @@ export class RunNotifier {
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.userAgent = options.userAgent ?? 'cellgraph';
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.guard = options.guard ?? new WebhookGuard();
   }
 
   /** For `engine.onEvent`: starts notifying when a run's final event arrives. Never throws, never waits. */
@@ -80,7 +87,7 @@ export class RunNotifier {
    * pending for the next process) and waits for them to let go of the store.
    */
   async stop(graceMs: number): Promise<void> {
-    const deadline = sleep(graceMs);
+    const deadline = sleep(graceMs, undefined, true);
     await Promise.race([this.idle(), deadline]);
     this.stopping.abort();
     await this.idle();
@@ -125,29 +132,45 @@ export class RunNotifier {
       'x-cellgraph-event': payload.event,
       'x-cellgraph-delivery': String(delivery.id)
     };
-    let attempt = delivery.attempts;
-    while (attempt < this.attempts) {
-      if (attempt > 0 && !(await sleep(backoffDelay(attempt + 1, this.backoffMs, this.maxBackoffMs), this.stopping.signal))) return;
-      const result = await postJson(delivery.url, body, { timeoutMs: this.timeoutMs, headers, signal: this.stopping.signal });
-      if (!result.ok && result.aborted === true) return; // not an attempt that counts: sent again by the next process
-      attempt++;
-      if (result.ok) {
-        await this.store.updateDelivery(delivery.id, { status: 'delivered', attempts: attempt, statusCode: result.statusCode });
-        return;
-      }
-      const last = attempt >= this.attempts || !result.retryable;
-      await this.store.updateDelivery(delivery.id, {
-        status: last ? 'failed' : 'pending',
-        attempts: attempt,
-        ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
-        error: result.error
-      });
-      if (last) {
-        const why = result.retryable ? `after ${attempt} attempt${attempt === 1 ? '' : 's'}` : '(not retried: the receiver refused it)';
-        this.log(`cellgraph server: ${where} failed ${why}: ${result.error}`);
-        return;
-      }
-      this.log(`cellgraph server: ${where}: attempt ${attempt} of ${this.attempts} failed (${result.error}); retrying`);
+    if (delivery.attempts >= this.attempts) return;
+    try {
+      await retry(
+        async (attempt) => {
+          const result = await postJson(delivery.url, body, { timeoutMs: this.timeoutMs, headers, signal: this.stopping.signal, guard: this.guard });
+          // Cut short by shutdown: not an attempt that counts; the next process sends it again.
+          if (!result.ok && result.aborted === true) return;
+          if (result.ok) {
+            await this.store.updateDelivery(delivery.id, { status: 'delivered', attempts: attempt, statusCode: result.statusCode });
+            return;
+          }
+          const last = attempt >= this.attempts || !result.retryable;
+          await this.store.updateDelivery(delivery.id, {
+            status: last ? 'failed' : 'pending',
+            attempts: attempt,
+            ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
+            error: result.error
+          });
+          if (last) {
+            const why = result.retryable ? `after ${attempt} attempt${attempt === 1 ? '' : 's'}` : '(not retried: the receiver refused it)';
+            this.log(`cellgraph server: ${where} failed ${why}: ${result.error}`);
+            return;
+          }
+          this.log(`cellgraph server: ${where}: attempt ${attempt} of ${this.attempts} failed (${result.error}); retrying`);
+          throw new FailedAttempt(result);
+        },
+        {
+          attempts: this.attempts,
+          firstAttempt: delivery.attempts + 1,
+          baseMs: this.backoffMs,
+          maxMs: this.maxBackoffMs,
+          retryable: (e) => e instanceof FailedAttempt,
+          signal: this.stopping.signal
+        }
+      );
+    } catch (e) {
+      // A wait cut short by shutdown leaves the delivery pending, as recorded.
+      if (e instanceof FailedAttempt || this.stopping.signal.aborted) return;
+      throw e;
     }
   }
 
@@ -159,5 +182,12 @@ export class RunNotifier {
     });
     this.inflight.add(settled);
     void settled.then(() => this.inflight.delete(settled));
+  }
+}
+
+/** A recorded attempt that failed in a way worth retrying. */
+class FailedAttempt extends Error {
+  constructor(readonly result: AttemptResult) {
+    super(result.ok ? 'delivered' : result.error);
   }
 }

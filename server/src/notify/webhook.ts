@@ -2,6 +2,10 @@
  * One HTTP POST of a JSON document to a webhook, bounded in time: a receiver that accepts
  * the connection and never answers costs at most `timeoutMs`, never a stuck promise.
  */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { WEBHOOK_REFUSED, type WebhookGuard } from './webhook-guard';
 
 /** What one attempt came to. `retryable` says whether trying again could help. */
 export type AttemptResult =
@@ -14,34 +18,47 @@ export interface PostOptions {
   headers?: Record<string, string>;
   /** Aborts the attempt from outside (server shutdown); the result then has `aborted`. */
   signal?: AbortSignal;
+  /** Refuses destinations the server must not reach (metadata, link-local), checked as the connection is made. */
+  guard?: WebhookGuard;
 }
 
 /**
  * POSTs `body` to `url`. 2xx is delivered. 408, 429 and 5xx, timeouts and network errors
  * are worth retrying; other statuses (400, 404, 410 ...) mean the receiver refuses this
- * document, and sending it again would get the same answer. Never throws.
+ * document, and sending it again would get the same answer, as does a destination the
+ * guard refuses. Never throws. Sent with node:http rather than fetch: only it lets the
+ * guard check the very addresses the connection uses.
  */
 export async function postJson(url: string, body: string, options: PostOptions): Promise<AttemptResult> {
+  const refused = options.guard?.refusedHost(url);
+  if (refused !== undefined) return { ok: false, retryable: false, error: refused };
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal !== undefined ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...options.headers },
-      body,
-      signal,
-      redirect: 'manual'
-    });
-    // The answer's body is not read: a receiver streaming forever must not hold us.
-    await res.body?.cancel().catch(() => undefined);
+    const res = await post(url, body, { 'content-type': 'application/json', ...options.headers }, signal, options.guard?.lookup);
     if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status };
     const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
     return { ok: false, retryable, statusCode: res.status, error: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}` };
   } catch (e) {
     if (options.signal?.aborted === true) return { ok: false, retryable: true, aborted: true, error: 'aborted: the server is stopping' };
     if (timeout.aborted) return { ok: false, retryable: true, error: `no answer within ${options.timeoutMs} ms` };
+    if ((e as NodeJS.ErrnoException).code === WEBHOOK_REFUSED) return { ok: false, retryable: false, error: (e as Error).message };
     return { ok: false, retryable: true, error: networkMessage(e) };
   }
+}
+
+/** One POST; resolves with the status line. The answer's body is not read: a receiver streaming forever must not hold us. */
+function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal, lookup?: LookupFunction): Promise<{ status: number; statusText: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = target.protocol === 'https:' ? https.request : http.request;
+    const req = request(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal, lookup }, (res) => {
+      resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '' });
+      res.destroy();
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /**
@@ -60,32 +77,6 @@ function networkMessage(e: unknown): string {
     return code !== undefined && !causeMessage.includes(code) ? `${code}: ${causeMessage}` : causeMessage;
   }
   return field(e, 'message') ?? String(e);
-}
-
-/**
- * The wait before attempt `n` (2, 3, ...): `baseMs` doubling each time, capped, with
- * ±20 % jitter so receivers coming back from an outage are not hit in lockstep.
- */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 2));
-  return Math.round(exp * (0.8 + 0.4 * random()));
-}
-
-/** Resolves after `ms`, or early (false) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    timer.unref();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** A URL fit for a log line: no query string or credentials (they may carry tokens). */

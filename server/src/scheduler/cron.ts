@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { CronExpression, isKnownTimeZone, TimeZone } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
+import { parseOrThrow } from '../zod-issue';
 
 /**
  * Fire times of a 5-field cron expression in an IANA time zone, computed by croner.
@@ -58,10 +59,7 @@ export class CronSchedule {
  * throws a ValidationError naming `timezone`.
  */
 export function validateTimezone(timezone: string): string {
-  const parsed = TimeZone.safeParse(timezone);
-  if (!parsed.success) {
-    throw new ValidationError(`timezone: ${parsed.error.issues[0]?.message ?? 'invalid time zone'}`, 'timezone');
-  }
+  parseOrThrow(TimeZone, timezone, { field: () => 'timezone' });
   if (!isKnownTimeZone(timezone)) throw new ValidationError(`timezone: unknown time zone "${timezone}"`, 'timezone');
   return timezone;
 }
@@ -73,10 +71,7 @@ export function validateTimezone(timezone: string): string {
  */
 export function parseCron(expression: string, timezone: string): CronSchedule {
   validateTimezone(timezone);
-  const shape = CronExpression.safeParse(expression);
-  if (!shape.success) {
-    throw new ValidationError(`cron: ${shape.error.issues[0]?.message ?? 'invalid cron expression'}`, 'cron');
-  }
+  parseOrThrow(CronExpression, expression, { field: () => 'cron' });
   const normalized = expression.trim().split(/\s+/).join(' ');
   let schedule: CronSchedule;
   try {

@@ -12,4 +12,5 @@ export { systemClock, MAX_TIMER_DELAY_MS } from './clock';
 export { CronSchedule, parseCron, validateTimezone } from './cron';
 export { describeCron } from './describe';
 export { scheduledRunId, parseScheduledRunId } from './run-ids';
-export { ScheduleConflictError, parseOrThrow, zodToValidationError } from './validation';
+export { ScheduleConflictError } from './validation';
+export { parseOrThrow, zodToValidationError } from '../zod-issue';

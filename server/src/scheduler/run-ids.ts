@@ -1,5 +1,6 @@
 import { RunId } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
+import { parseOrThrow } from '../zod-issue';
 
 /**
  * Run ids of scheduled runs are a function of the schedule and the fire instant:
@@ -19,11 +20,7 @@ export function scheduledRunId(scheduleId: string, fireTime: Date): RunId {
   if (!Number.isFinite(t)) throw new ValidationError('fire time is not a valid date', 'fireTime');
   const iso = new Date(Math.floor(t / 1000) * 1000).toISOString(); // 2026-03-29T01:00:00.000Z
   const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}t${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}z`;
-  const parsed = RunId.safeParse(`${PREFIX}${scheduleId}-${stamp}`);
-  if (!parsed.success) {
-    throw new ValidationError(`schedule id "${scheduleId}" does not make a valid run id: ${parsed.error.issues[0]?.message}`, 'id');
-  }
-  return parsed.data;
+  return parseOrThrow(RunId, `${PREFIX}${scheduleId}-${stamp}`, { context: `schedule id "${scheduleId}" does not make a valid run id`, field: () => 'id', label: () => '' });
 }
 
 /** The schedule and fire time a scheduled run id encodes, or undefined for other run ids. */

@@ -13,7 +13,8 @@ import { CronSchedule, parseCron } from './cron';
 import { describeCron } from './describe';
 import { ScheduleRepository } from './repository';
 import { scheduledRunId } from './run-ids';
-import { parseOrThrow, ScheduleConflictError } from './validation';
+import { parseOrThrow } from '../zod-issue';
+import { ScheduleConflictError } from './validation';
 
 /**
  * What the scheduler needs from the rest of the server to start and police runs. The

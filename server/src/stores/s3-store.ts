@@ -3,13 +3,16 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
   AbortMultipartUploadCommand
 } from '@aws-sdk/client-s3';
 import type { ArtifactRef, StoreConfig } from '@cellgraph/schema';
-import { IntegrityError, NotFoundError } from '../errors';
+import { IntegrityError, NotFoundError, StoreUnavailableError } from '../errors';
+import { retry } from '../retry';
 import { ArtifactStore, assertContentHash, assertSafeKey, sha256 } from './artifact-store';
 
 type S3Config = Extract<StoreConfig, { kind: 's3' }>;
@@ -17,11 +20,6 @@ type S3Config = Extract<StoreConfig, { kind: 's3' }>;
 // The SDK warns on Node 20 about versions published after January 2027. cellgraph pins
 // the SDK exactly, so the warning does not apply, and it would land in every task's log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/** The S3 store could not do its work (unreachable, refused, ...) after its retries. */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-}
 
 /** Tuning, mostly for tests: retries and the multipart threshold. */
 export interface S3StoreOptions {
@@ -119,15 +117,8 @@ export class S3Store implements ArtifactStore {
    * restarts produces exactly those. Every request here is idempotent (content-addressed
    * PUTs, GETs, HEADs), so repeating one is safe.
    */
-  private async retrying<T>(request: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      try {
-        return await request();
-      } catch (e) {
-        if (i >= CONNECTION_RETRY_MS.length || !isConnectionFailure(e)) throw e;
-        await new Promise((r) => setTimeout(r, CONNECTION_RETRY_MS[i]));
-      }
-    }
+  private retrying<T>(request: () => Promise<T>): Promise<T> {
+    return retry(request, CONNECTION_RETRY);
   }
 
   private async exists(key: string): Promise<boolean> {
@@ -194,8 +185,11 @@ export class S3Store implements ArtifactStore {
   }
 }
 
-/** Pauses before repeating a request whose connection failed: ~8 s in all, on top of the SDK's own retries. */
-const CONNECTION_RETRY_MS = [250, 500, 1000, 2000, 4000];
+/**
+ * Repeating a request whose connection failed: five more tries, on top of the SDK's own
+ * retries. Full-jitter waits capped at 0.5, 1, 2, 4, 8 s: ~8 s in all on average.
+ */
+const CONNECTION_RETRY = { attempts: 6, baseMs: 500, maxMs: 8000, retryable: isConnectionFailure };
 
 /** The connection failed and the SDK did not retry it (an answer from S3, or a failure it retried, it has judged already). */
 function isConnectionFailure(e: unknown): boolean {
@@ -206,6 +200,5 @@ function isConnectionFailure(e: unknown): boolean {
 }
 
 function isNotFound(e: unknown): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
+  return e instanceof NotFound || e instanceof NoSuchKey || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 }

@@ -10,9 +10,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { ListRunsResponse, PromoteResponse, RunDetail, RunLogsResponse, ScheduleView } from '@cellgraph/schema';
-import { testDatabaseUrl } from '../../dev-services/postgres';
+import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
 import { parseScheduledRunId, scheduledRunId } from '../../scheduler/run-ids';
-import { TestCell, code, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
 
 jest.setTimeout(300_000);

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunDetail, RunNotification, ScheduleView } from '@cellgraph/schema';
+import { CompilePool } from '../../compiler/pool/compile-pool';
 import { Engine } from '../../engine/engine';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { RunNotifier } from '../../notify';
@@ -17,8 +18,8 @@ import { Scheduler, SchedulerEvent, scheduledRunId } from '../../scheduler';
 import { scheduleRepository } from '../../state/schedule-store';
 import { SqliteStateStore } from '../../state/sqlite-state-store';
 import { FilesystemStore } from '../../stores';
-import { FakeClock } from '../../test-support/fake-clock';
-import { TestCell, code, notebookText } from '../../test-support/notebooks';
+import { FakeClock } from '@cellgraph/dev/test-support/fake-clock';
+import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { IrCache } from '../ir-cache';
 import { RunService } from '../run-service';
 import { ScheduleService } from '../schedule-service';
@@ -44,16 +45,18 @@ function services(dir: string, clock: FakeClock) {
   const engine = new Engine({ store, storeConfig: { kind: 'filesystem', root: store.root }, state, executor: new LocalExecutor({ store }), concurrency: 2 });
   const irs = new IrCache(store);
   const runs = new RunService(engine, store, state, irs);
-  const workflows = new WorkflowService(store, state, irs, runs, dir);
+  const compiles = new CompilePool();
+  const workflows = new WorkflowService(store, state, irs, runs, dir, compiles);
   const notifier = new RunNotifier({ store: state, backoffMs: 20, timeoutMs: 2000, log: () => undefined });
   engine.onEvent(notifier.listener);
   const events: SchedulerEvent[] = [];
   const scheduler = new Scheduler({ repository: scheduleRepository(state), runs: new ScheduledRuns(state, workflows, runs), clock, onEvent: (e) => events.push(e) });
-  const schedules = new ScheduleService(scheduler, state, irs);
+  const schedules = new ScheduleService(scheduler, state, irs, notifier.guard);
   const close = async () => {
     await scheduler.stop();
     await runs.drain(0);
     await notifier.stop(0);
+    await compiles.close();
     await state.close();
   };
   return { state, runs, workflows, notifier, scheduler, schedules, events, close };
@@ -200,7 +203,7 @@ describe('scheduled runs through the real run service', () => {
     await expect(s.schedules.create({ ...base, cron: '0 0 30 2 *' })).rejects.toMatchObject({ name: 'ValidationError', field: 'body.cron', message: expect.stringMatching(/^body\.cron: .*never fires/) });
     await expect(s.schedules.create({ ...base, timezone: 'Mars/Olympus' })).rejects.toMatchObject({ name: 'ValidationError', field: 'body.timezone' });
     await s.schedules.create({ ...base, id: 'taken' });
-    await expect(s.schedules.create({ ...base, id: 'taken' })).rejects.toMatchObject({ status: 409, code: 'conflict', field: 'body.id' });
+    await expect(s.schedules.create({ ...base, id: 'taken' })).rejects.toMatchObject({ name: 'ConflictError', kind: 'conflict', field: 'body.id' });
     await expect(s.schedules.update('taken', { params: { n: false } })).rejects.toMatchObject({ field: 'body.params.n' });
     await expect(s.schedules.update('nope', { paused: true })).rejects.toMatchObject({ name: 'NotFoundError' });
     expect((await s.schedules.list()).map((v) => v.id)).toEqual(['taken']);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunEvent } from '@cellgraph/schema';
-import { linkNodeModules } from '../../test-support/notebooks';
+import { linkNodeModules } from '@cellgraph/dev/test-support/notebooks';
 
 /** The built CLI: tests run the real `cellgraph server` process. */
 export const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'main.js');

@@ -1,5 +1,4 @@
 import { CompileRequest, CompileResponse } from '@cellgraph/schema';
-import { compileNotebook } from '../../compiler';
 import type { ApiContext } from '../context';
 import { readSubmittedNotebook } from '../notebook-source';
 import { jsonRoute, type ApiRoute } from '../route';
@@ -16,9 +15,9 @@ export function compileRoutes(ctx: ApiContext): ApiRoute[] {
       response: CompileResponse,
       handler: async ({ body }) => {
         const nb = readSubmittedNotebook(body, ctx.config.workDir);
-        // Not the compile cache: its entries point at published IRs, and an editor's every
-        // pause must not write to the store.
-        const result = compileNotebook({ path: nb.path, text: nb.text });
+        // Not the store's compile cache: its entries point at published IRs, and an editor's
+        // every pause must not write to the store. The pool's in-memory cache writes nothing.
+        const result = await ctx.compiles.compile({ path: nb.path, text: nb.text });
         return result.ok ? { ok: true, ir: result.ir, diagnostics: result.warnings } : { ok: false, diagnostics: result.diagnostics };
       }
     })

@@ -40,7 +40,8 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
         if (runs.isDraining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
         assertNoParamConflict(body.params, body.paramAssignments);
         const nb = readSubmittedNotebook(body, ctx.config.workDir);
-        const { ir } = await compileSubmitted(ctx.store, nb);
+        if (body.webhookUrl !== undefined) await ctx.notifier.guard.check(body.webhookUrl, 'body.webhookUrl');
+        const { ir } = await compileSubmitted(ctx.compiles, ctx.store, nb);
         return runs.launch({
           ir,
           notebookText: nb.text,

@@ -70,6 +70,7 @@ export function workflowRoutes(ctx: ApiContext): ApiRoute[] {
       handler: async ({ params, body }) => {
         assertNoParamConflict(body.params, body.paramAssignments);
         const { webhookUrl, ...options } = body;
+        if (webhookUrl !== undefined) await ctx.notifier.guard.check(webhookUrl, 'body.webhookUrl');
         return workflows.runVersion(await workflows.resolve(params.name, params.v), { ...options, webhooks: runWebhooks(webhookUrl) });
       }
     })

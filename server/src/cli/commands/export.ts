@@ -7,10 +7,9 @@ import { publishWorkflow } from '../../engine/workflow-files';
 import { ArgoCronOptions, ArgoExportOptions, argoCronWorkflow, argoWorkflow } from '../../export/argo';
 import { parseCron } from '../../scheduler/cron';
 import { openStore } from '../../stores';
-import { firstZodIssue } from '../../zod-issue';
+import { parseOrThrow } from '../../zod-issue';
 import { compileForRunOrReport } from '../compile';
-import { readKubernetesTarget } from '../kubernetes-options';
-import { storeConfigFor } from '../home-session';
+import { readKubernetesTarget, storeConfigFor } from '../../runtime';
 import { notebookHome } from '../homes';
 import { readNotebook } from '../notebook-input';
 import { EXIT_FAILED, err, out } from '../output';
@@ -86,18 +85,13 @@ export function registerExport(program: Command): void {
 
 function cronOptions(opts: ExportOptions): ArgoCronOptions {
   parseCron(opts.cron as string, opts.timezone);
-  const parsed = ArgoCronOptions.safeParse({
+  const flag = (path: string[]) => ({ concurrencyPolicy: 'concurrency', startingDeadlineSeconds: 'starting-deadline-seconds' })[path[0] ?? ''] ?? path.join('.');
+  return parseOrThrow(ArgoCronOptions, {
     schedule: (opts.cron as string).trim().split(/\s+/).join(' '),
     timezone: opts.timezone,
     concurrencyPolicy: opts.concurrency,
     startingDeadlineSeconds: opts.startingDeadlineSeconds === undefined ? undefined : Number(opts.startingDeadlineSeconds)
-  });
-  if (!parsed.success) {
-    const issue = firstZodIssue(parsed.error);
-    const flag = { concurrencyPolicy: 'concurrency', startingDeadlineSeconds: 'starting-deadline-seconds' }[issue.path[0] ?? ''] ?? issue.path.join('.');
-    throw new ValidationError(`--${flag}: ${issue.message}`, flag);
-  }
-  return parsed.data;
+  }, { field: flag, label: (path) => `--${flag(path)}` });
 }
 
 function exportOptions(image: { reference: string; digest: string }, store: ArgoExportOptions['store'], opts: ExportOptions, params: ArgoExportOptions['params']): ArgoExportOptions {

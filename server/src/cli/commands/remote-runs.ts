@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ListVersionsResponse, PromoteResponse, RunDetail, RunSummary, VersionDiffResponse, formatDiagnostic } from '@cellgraph/schema';
-import { RemoteCompileError } from '../../api/client';
+import { CompileError } from '../../errors';
 import { readNotebook } from '../notebook-input';
 import { EXIT_FAILED, err, out, table } from '../output';
 import { followToEnd, requireRemote, runExitCode } from '../remote/remote';
@@ -55,7 +55,7 @@ export function registerRemoteCommands(program: Command): void {
       try {
         promoted = await client.call('POST', '/api/v1/workflows/promote', PromoteResponse, { notebook: nb.text, notebookName: name, run: opts.run === true });
       } catch (e) {
-        if (!(e instanceof RemoteCompileError)) throw e;
+        if (!(e instanceof CompileError)) throw e;
         for (const d of e.diagnostics) err(formatDiagnostic(d));
         err(e.message);
         process.exitCode = EXIT_FAILED;

@@ -2,22 +2,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { RunSummary } from '@cellgraph/schema';
-import { Engine } from '../../engine/engine';
 import { ValidationError } from '../../errors';
 import { parseParamAssignments } from '../../engine/params';
-import type { Executor } from '../../executors/executor';
-import { LocalExecutor } from '../../executors/local/local-executor';
-import { KubernetesFlags, kubernetesOptions } from '../kubernetes-options';
+import { type HomeSession, type KubernetesSettings, openRuntime, storeConfigFor } from '../../runtime';
+import { openStore } from '../../stores';
+import { kubernetesOptions } from '../kubernetes-options';
 import { compileForRunOrReport } from '../compile';
-import { HomeSession, openHome, storeConfigFor } from '../home-session';
 import { notebookHome, rememberHome } from '../homes';
 import { readNotebook } from '../notebook-input';
-import { openStore } from '../../stores';
 import { EXIT_FAILED, EXIT_INTERRUPTED, err, formatDuration, out, table } from '../output';
 import { logPrinter, progressPrinter } from '../progress';
 import { remoteClient, remoteRun, runExitCode } from '../remote/remote';
 
-interface RunOptions extends KubernetesFlags {
+interface RunOptions extends KubernetesSettings {
   param: string[];
   cache: boolean;
   json?: boolean;
@@ -26,9 +23,6 @@ interface RunOptions extends KubernetesFlags {
   executor: string;
   logs?: boolean;
 }
-
-/** Pods are cheap to have in flight; processes on this machine are not. */
-const KUBERNETES_DEFAULT_CONCURRENCY = 32;
 
 /** `cellgraph run NOTEBOOK`: compile, validate parameters, run every task locally, summarize. */
 export function registerRun(program: Command): void {
@@ -74,30 +68,14 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   if (!compiled.ir) return EXIT_FAILED;
   let ir = compiled.ir;
   const overrides = parseParamAssignments(ir.params, opts.param);
-  const session = openHome(home);
+  // Loaded only when asked for: printing image builds is the Kubernetes executor's.
+  const onImageEvent = opts.executor === 'kubernetes' ? (await import('./build')).printBuildEvent : undefined;
+  const runtime = await openRuntime({ home, executor: opts.executor, concurrency, kubernetes: opts, onImageEvent });
   rememberHome(home);
-  let executor: Executor | undefined;
-  let stopExecutor = () => undefined as void;
   try {
-    if (opts.executor === 'kubernetes') {
-      // Loaded only when asked for: the Kubernetes client costs local runs ~0.3 s of start-up.
-      const { bindImage, openKubernetesExecutor } = await import('../kubernetes-session');
-      const { printBuildEvent } = await import('./build');
-      const kube = await openKubernetesExecutor(opts, session.store, session.storeConfig);
-      executor = kube;
-      stopExecutor = () => kube.stop();
-      ir = await bindImage({ ir, notebookPath: nb.absolutePath, notebookText: nb.text, home, flags: opts, onEvent: printBuildEvent });
-      err(`image ${ir.image?.reference}; pods in namespace ${kube.options.target.namespace}`);
-    } else {
-      executor = new LocalExecutor({ store: session.store });
-    }
-    const engine = new Engine({
-      store: session.store,
-      storeConfig: session.storeConfig,
-      state: session.state,
-      executor,
-      concurrency: concurrency ?? (opts.executor === 'kubernetes' ? KUBERNETES_DEFAULT_CONCURRENCY : undefined)
-    });
+    const { engine, executor } = runtime;
+    ir = await runtime.prepare({ ir, notebookPath: nb.absolutePath, notebookText: nb.text });
+    if (ir.image !== undefined) err(`image ${ir.image.reference}; ${runtime.where}`);
     const width = Math.max(...ir.tasks.map((t) => t.name.length));
     engine.onEvent(progressPrinter(width));
     if (opts.logs) engine.onLog(logPrinter(width));
@@ -123,13 +101,12 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     });
-    await copyExecutedNotebookHome(summary, session);
+    await copyExecutedNotebookHome(summary, runtime);
     printSummary(summary, opts.json === true);
     if (summary.status === 'cancelled') return EXIT_INTERRUPTED;
     return summary.status === 'succeeded' ? 0 : EXIT_FAILED;
   } finally {
-    stopExecutor();
-    await session.close();
+    await runtime.close();
   }
 }
 

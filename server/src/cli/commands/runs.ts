@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { remoteClient, remoteRuns } from '../remote/remote';
 import { RunRecord, RunStatus } from '@cellgraph/schema';
 import { ValidationError } from '../../errors';
-import { openHome } from '../home-session';
+import { openHome } from '../../runtime';
 import { candidateHomes } from '../homes';
 import { formatDuration, out, table } from '../output';
 
@@ -24,7 +24,7 @@ export function registerRuns(program: Command): void {
       const client = remoteClient(cmd);
       if (client !== undefined) rows.push(...(await remoteRuns(client, { limit, status: status?.data })));
       for (const home of client !== undefined ? [] : candidateHomes(opts.home)) {
-        const session = openHome(home);
+        const session = await openHome(home);
         try {
           for (const run of await session.state.listRuns({ limit, status: status?.data })) {
             const tasks = await session.state.getTaskRuns(run.id);

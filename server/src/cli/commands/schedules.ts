@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import {
-  JsonValue,
   ListSchedulesResponse,
   ListVersionsResponse,
   ScheduleCreateInput,
@@ -10,6 +9,7 @@ import {
   WorkflowVersion
 } from '@cellgraph/schema';
 import type { ApiClient } from '../../api/client';
+import { parseParamAssignments } from '../../engine/params';
 import { ValidationError } from '../../errors';
 import { out, table } from '../output';
 import { requireRemote } from '../remote/remote';
@@ -84,7 +84,7 @@ export function registerSchedules(program: Command): void {
         cron: opts.cron,
         ...(opts.id !== undefined ? { id: opts.id } : {}),
         ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
-        ...(opts.param.length > 0 ? { params: paramValues(version, opts.param) } : {}),
+        ...(opts.param.length > 0 ? { params: parseParamAssignments(version.params, opts.param) } : {}),
         ...(opts.concurrency !== undefined ? { concurrencyPolicy: opts.concurrency as ScheduleCreateInput['concurrencyPolicy'] } : {}),
         ...(opts.missed !== undefined ? { missedRunPolicy: opts.missed as ScheduleCreateInput['missedRunPolicy'] } : {}),
         ...(opts.paused ? { paused: true } : {}),
@@ -115,7 +115,7 @@ export function registerSchedules(program: Command): void {
         ...(opts.cron !== undefined ? { cron: opts.cron } : {}),
         ...(opts.workflowVersion !== undefined && version !== undefined ? { version: version.version } : {}),
         ...(opts.timezone !== undefined ? { timezone: opts.timezone } : {}),
-        ...(opts.param.length > 0 && version !== undefined ? { params: { ...current.params, ...paramValues(version, opts.param) } } : {}),
+        ...(opts.param.length > 0 && version !== undefined ? { params: { ...current.params, ...parseParamAssignments(version.params, opts.param) } } : {}),
         ...(opts.concurrency !== undefined ? { concurrencyPolicy: opts.concurrency as ScheduleUpdate['concurrencyPolicy'] } : {}),
         ...(opts.missed !== undefined ? { missedRunPolicy: opts.missed as ScheduleUpdate['missedRunPolicy'] } : {}),
         ...(opts.webhook === false ? { webhookUrl: null } : typeof opts.webhook === 'string' ? { webhookUrl: opts.webhook } : {})
@@ -190,37 +190,4 @@ async function resolveVersion(client: ApiClient, workflow: string, ref: string |
   const found = ref === undefined ? versions.at(-1) : versions.find((v) => v.version === ref || String(v.number) === ref);
   if (found === undefined) throw new ValidationError(`workflow ${workflow} has no version ${JSON.stringify(ref)}`, 'version');
   return found;
-}
-
-/**
- * `name=value` strings as typed JSON values, by the kind of each parameter's declared
- * default (what the server checks them against): numbers, booleans, strings; JSON for the rest.
- */
-export function paramValues(version: WorkflowVersion, assignments: string[]): Record<string, JsonValue> {
-  const values: Record<string, JsonValue> = {};
-  for (const a of assignments) {
-    const eq = a.indexOf('=');
-    if (eq <= 0) throw new ValidationError(`-p ${a}: expected name=value`, 'params');
-    const name = a.slice(0, eq);
-    const text = a.slice(eq + 1);
-    const spec = version.params.find((p) => p.name === name);
-    if (spec === undefined) throw new ValidationError(`-p ${name}: ${version.workflow} has no parameter "${name}"`, `params.${name}`);
-    if (typeof spec.default === 'number') {
-      const n = Number(text);
-      if (text.trim() === '' || !Number.isFinite(n)) throw new ValidationError(`-p ${name}: must be a number, got ${JSON.stringify(text)}`, `params.${name}`);
-      values[name] = n;
-    } else if (typeof spec.default === 'boolean') {
-      if (text !== 'true' && text !== 'false') throw new ValidationError(`-p ${name}: must be true or false`, `params.${name}`);
-      values[name] = text === 'true';
-    } else if (typeof spec.default === 'string') {
-      values[name] = text;
-    } else {
-      try {
-        values[name] = JsonValue.parse(JSON.parse(text));
-      } catch {
-        throw new ValidationError(`-p ${name}: must be JSON (${spec.type})`, `params.${name}`);
-      }
-    }
-  }
-  return values;
 }

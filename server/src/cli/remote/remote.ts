@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ListRunsResponse, RunDetail, RunLogsResponse, RunSummary, formatDiagnostic } from '@cellgraph/schema';
-import { ApiClient, RemoteCompileError } from '../../api/client';
-import { ValidationError } from '../../errors';
+import { ApiClient } from '../../api/client';
+import { CompileError, ValidationError } from '../../errors';
 import { readNotebook } from '../notebook-input';
 import { EXIT_FAILED, EXIT_INTERRUPTED, err, out } from '../output';
 import { progressPrinter } from '../progress';
@@ -51,7 +51,7 @@ export async function remoteRun(
       noCache: !opts.cache
     });
   } catch (e) {
-    if (!(e instanceof RemoteCompileError)) throw e;
+    if (!(e instanceof CompileError)) throw e;
     for (const d of e.diagnostics) err(formatDiagnostic(d));
     err(e.message);
     return null;

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { compileWithCache } from '../compile-cache';
 import { publishWorkflow } from '../../engine/workflow-files';
 import { FilesystemStore } from '../../stores';
-import { code, linkNodeModules, notebookText } from '../../test-support/notebooks';
+import { code, linkNodeModules, notebookText } from '@cellgraph/dev/test-support/notebooks';
 
 let dir: string;
 let store: FilesystemStore;

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Diagnostic, formatDiagnostic } from '@cellgraph/schema';
 import { compileNotebook } from '..';
-import { TestCell, code, md } from '../../test-support/notebooks';
+import { TestCell, code, md } from '@cellgraph/dev/test-support/notebooks';
 import { cleanup, compile, compileErrors, compileOk, notebookDir } from './helpers';
 
 afterAll(cleanup);

@@ -2,7 +2,7 @@
  * Data flow: which top-level bindings become typed edges between tasks, with the
  * TypeScript type text recorded in the IR, and how `after` adds ordering edges.
  */
-import { code, md } from '../../test-support/notebooks';
+import { code, md } from '@cellgraph/dev/test-support/notebooks';
 import { cleanup, compileOk } from './helpers';
 
 afterAll(cleanup);

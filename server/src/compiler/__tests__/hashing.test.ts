@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileNotebook } from '..';
-import { TestCell, code, linkNodeModules, md, notebookText } from '../../test-support/notebooks';
+import { TestCell, code, linkNodeModules, md, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { cleanup, compileOk } from './helpers';
 
 afterAll(cleanup);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Diagnostic, WorkflowIR } from '@cellgraph/schema';
 import { compileNotebook, CompileResult } from '..';
-import { TestCell, linkNodeModules, notebookText } from '../../test-support/notebooks';
+import { TestCell, linkNodeModules, notebookText } from '@cellgraph/dev/test-support/notebooks';
 
 let dir: string | undefined;
 

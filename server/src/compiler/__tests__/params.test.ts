@@ -2,7 +2,7 @@
  * The parameters cell: literal consts and param(name, schema, default) become typed IR
  * parameters; anything else is an error naming the line.
  */
-import { code } from '../../test-support/notebooks';
+import { code } from '@cellgraph/dev/test-support/notebooks';
 import { cleanup, compileErrors, compileOk } from './helpers';
 
 afterAll(cleanup);

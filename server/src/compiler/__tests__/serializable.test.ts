@@ -3,7 +3,7 @@
  * built-ins kernel-lib's codecs carry, and classes registered with registerCodec.
  */
 import { Diagnostic } from '@cellgraph/schema';
-import { code } from '../../test-support/notebooks';
+import { code } from '@cellgraph/dev/test-support/notebooks';
 import { cleanup, compileErrors, compileOk } from './helpers';
 
 afterAll(cleanup);

@@ -1,5 +1,5 @@
 /** Warnings do not stop a compile: the tslab shorthand-property quirk is pointed at, not refused. */
-import { code } from '../../test-support/notebooks';
+import { code } from '@cellgraph/dev/test-support/notebooks';
 import { cleanup, compile, compileOk } from './helpers';
 
 afterAll(cleanup);

@@ -19,10 +19,10 @@ describe('parseParamAssignments', () => {
   });
 
   it.each([
-    [['learningRate=fast'], /parameter "learningRate" \(number\): "fast" is not a number/],
-    [['learningRate='], /not a number/],
-    [['verbose=yes'], /not true or false/],
-    [['layers=[1,'], /not valid JSON/],
+    [['learningRate=fast'], /parameter "learningRate" \(number\): must be a number, got "fast"/],
+    [['learningRate='], /must be a number/],
+    [['verbose=yes'], /must be true or false/],
+    [['layers=[1,'], /parameter "layers" \(number\[\]\): must be JSON/],
     [['epochs=3'], /unknown parameter "epochs"; this workflow has: learningRate, name, verbose, layers/],
     [['noequals'], /expected name=value/]
   ])('refuses %j with a message naming the parameter', (args, message) => {

@@ -1,5 +1,4 @@
 import type { TaskIR } from '@cellgraph/schema';
-import { backoffDelay } from '../backoff';
 import { taskCacheKey } from '../cache-key';
 import { newRunId } from '../run-id';
 import { Slots } from '../slots';
@@ -23,16 +22,6 @@ describe('taskCacheKey', () => {
     expect(taskCacheKey({}, task, { rows: { hash: h('1') } }, { lr: 0.2 })).not.toBe(base);
     expect(taskCacheKey({}, { ...task, policy: { ...task.policy, env: { A: '1' } } }, { rows: { hash: h('1') } }, { lr: 0.1 })).not.toBe(base);
     expect(taskCacheKey({ image: { reference: 'r', digest: h('d') } }, task, { rows: { hash: h('1') } }, { lr: 0.1 })).not.toBe(base);
-  });
-});
-
-describe('backoffDelay', () => {
-  it('doubles per attempt within jitter and caps', () => {
-    const p = { baseMs: 1000, maxMs: 5000 };
-    expect(backoffDelay(p, 2, () => 1)).toBe(1000);
-    expect(backoffDelay(p, 3, () => 1)).toBe(2000);
-    expect(backoffDelay(p, 4, () => 0)).toBe(2000);
-    expect(backoffDelay(p, 10, () => 1)).toBe(5000);
   });
 });
 

@@ -1,9 +1,10 @@
 import * as k8s from '@kubernetes/client-node';
 import { TaskError, TaskResult, attemptKey } from '@cellgraph/schema';
+import { type RetryOptions, retry } from '../../retry';
 import type { ArtifactStore } from '../../stores';
 import type { AttemptHandle, AttemptOutcome, AttemptSpec, Executor, LogListener } from '../executor';
 import { logTail } from '../log-tail';
-import { toKubeError } from './kube-errors';
+import { KubernetesApiError, toKubeError } from './kube-errors';
 import { PodInformer } from './pod-informer';
 import { podProgress } from './pod-progress';
 import { KubernetesTarget, PodLabels, labelValue, podForAttempt } from './pod-spec';
@@ -16,8 +17,8 @@ export interface KubernetesExecutorOptions {
   store: ArtifactStore;
   /** How often a running attempt's archived log is read for live output (default 1 s). */
   logPollMs?: number;
-  /** Delays between retries of API calls that failed transiently (429, 5xx, no answer). */
-  apiRetryDelaysMs?: number[];
+  /** Retries of API calls that failed transiently (429, 5xx, no answer); default 7 attempts, ~16 s of waits on average. */
+  apiRetry?: Pick<RetryOptions, 'attempts' | 'baseMs' | 'maxMs' | 'deadlineMs'>;
   /** Problems worth a line on stderr that do not fail anything (watch reconnects). */
   onWarning?: (message: string) => void;
   /** Timings of every pod that finished, for benchmarks (control-plane overhead). */
@@ -36,7 +37,7 @@ export interface PodTiming {
   taskMs?: number;
 }
 
-const DEFAULT_API_RETRY_MS = [200, 500, 1000, 2000, 4000, 8000];
+const DEFAULT_API_RETRY = { attempts: 7, baseMs: 500, maxMs: 16_000 };
 /** How long a cancelled pod gets to stop before the kubelet kills it. */
 const CANCEL_GRACE_SECONDS = 5;
 /** How long cancel waits to see the pod gone before reporting the attempt cancelled anyway. */
@@ -107,29 +108,34 @@ export class KubernetesExecutor implements Executor {
   }
 
   /** Calls the API, retrying transient failures with backoff; other failures throw a KubernetesApiError. */
-  async api<T>(call: () => Promise<T>): Promise<T> {
-    const delays = this.options.apiRetryDelaysMs ?? DEFAULT_API_RETRY_MS;
-    for (let i = 0; ; i++) {
-      try {
-        return await call();
-      } catch (err) {
-        const e = toKubeError(err);
-        if (!e.transient || i >= delays.length) throw e;
-        this.stats.apiRetries += 1;
-        await new Promise((r) => setTimeout(r, delays[i]));
+  api<T>(call: () => Promise<T>): Promise<T> {
+    return retry(
+      async () => {
+        try {
+          return await call();
+        } catch (err) {
+          throw toKubeError(err);
+        }
+      },
+      {
+        ...(this.options.apiRetry ?? DEFAULT_API_RETRY),
+        retryable: (e) => e instanceof KubernetesApiError && e.transient,
+        onRetry: () => {
+          this.stats.apiRetries += 1;
+        }
       }
-    }
+    );
   }
 
   createPod(manifest: k8s.V1Pod): Promise<k8s.V1Pod> {
     this.stats.podsCreated += 1;
-    return this.api(async () => (await this.core.createNamespacedPod(this.options.target.namespace, manifest)).body);
+    return this.api(() => this.core.createNamespacedPod({ namespace: this.options.target.namespace, body: manifest }));
   }
 
   /** Deletes a pod; one already gone counts as deleted. */
   async deletePod(name: string, gracePeriodSeconds?: number): Promise<void> {
     try {
-      await this.api(() => this.core.deleteNamespacedPod(name, this.options.target.namespace, undefined, undefined, gracePeriodSeconds));
+      await this.api(() => this.core.deleteNamespacedPod({ name, namespace: this.options.target.namespace, gracePeriodSeconds }));
       this.stats.podsDeleted += 1;
     } catch (err) {
       if (toKubeError(err).status !== 404) throw err;

@@ -1,11 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
+import { backoffDelay, sleep } from '../../retry';
 import { toKubeError } from './kube-errors';
 
 /** A change to one watched pod: its latest state, or undefined once it is gone. */
 export type PodListener = (pod: k8s.V1Pod | undefined) => void;
 
-/** Delays between reconnects after errors: doubling from 250 ms, capped at 10 s. */
-const RECONNECT_MS = [250, 500, 1000, 2000, 5000, 10_000];
+/** Waits between reconnects after errors: full jitter, the cap doubling from 500 ms to 10 s. */
+const RECONNECT_BACKOFF = { baseMs: 500, maxMs: 10_000 };
 
 /**
  * A cache of the pods cellgraph manages in one namespace, kept current the way
@@ -113,7 +114,7 @@ export class PodInformer {
 
   private async list(): Promise<void> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
-    const { body } = await core.listNamespacedPod(this.namespace, undefined, undefined, undefined, undefined, this.labelSelector);
+    const body = await core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector });
     this.stats.lists += 1;
     this.resourceVersion = body.metadata?.resourceVersion ?? '';
     const seen = new Set<string>();
@@ -189,9 +190,8 @@ export class PodInformer {
     }
   }
 
-  private backoff(): Promise<void> {
-    const ms = RECONNECT_MS[Math.min(this.failures, RECONNECT_MS.length - 1)];
+  private async backoff(): Promise<void> {
     this.failures += 1;
-    return new Promise((r) => setTimeout(r, ms).unref());
+    await sleep(backoffDelay(RECONNECT_BACKOFF, this.failures), undefined, true);
   }
 }

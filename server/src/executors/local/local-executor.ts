@@ -7,6 +7,7 @@ import type { AttemptHandle, AttemptOutcome, AttemptSpec, Executor, LogListener 
 import { INVOCATION_ENV } from '../task-entry-protocol';
 import { logTail } from '../log-tail';
 import { stopLostAttempts } from './lost-attempts';
+import { taskEnvironment } from './task-env';
 
 /** How long a process gets between SIGTERM and SIGKILL when stopped. */
 const KILL_GRACE_MS = 2000;
@@ -14,23 +15,35 @@ const KILL_GRACE_MS = 2000;
 /**
  * The embedded default executor: each task attempt is a child process running the task
  * entry (`node task-entry.js`) in the notebook's directory. Processes get their own
- * process group so a timeout or Ctrl-C ends everything the task started.
+ * process group so a timeout or Ctrl-C ends everything the task started, and a clean
+ * environment: what the task declares, never the server's token or credentials (see
+ * task-env.ts and docs/trust-model.md).
  */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   private readonly store: ArtifactStore;
   private readonly entry: string;
+  private readonly serverEnv: NodeJS.ProcessEnv;
 
-  constructor(options: { store: ArtifactStore; taskEntry?: string }) {
+  /** `env`: the server's environment, which tasks see only a few harmless variables of (default process.env). */
+  constructor(options: { store: ArtifactStore; taskEntry?: string; env?: NodeJS.ProcessEnv }) {
     this.store = options.store;
     this.entry = options.taskEntry ?? defaultTaskEntry();
+    this.serverEnv = options.env ?? process.env;
   }
 
   launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle {
     const inv = spec.invocation;
+    let env: Record<string, string>;
+    try {
+      env = taskEnvironment({ serverEnv: this.serverEnv, store: inv.store, env: spec.env, secrets: spec.policy.secrets });
+    } catch (e) {
+      const error = TaskError.parse({ name: (e as Error).name, message: (e as Error).message, kind: 'infrastructure' });
+      return { done: Promise.resolve({ kind: 'lost', error, log: '' }), cancel: () => undefined };
+    }
     const child = spawn(process.execPath, [this.entry], {
       cwd: inv.workDir,
-      env: { ...process.env, ...spec.env, [INVOCATION_ENV]: JSON.stringify(inv) },
+      env: { ...env, [INVOCATION_ENV]: JSON.stringify(inv) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     });

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from '../task-entry-protocol';
 import { defaultTaskEntry } from './local-executor';
+import { taskEnvironment } from './task-env';
 
 /**
  * Evaluates a workflow's parameters module in a child process (user code never runs in
@@ -17,7 +18,8 @@ export async function runParamsCheck(check: ParamsCheck, taskEntry: string = def
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
       const child = spawn(process.execPath, [taskEntry], {
         cwd: check.workDir,
-        env: { ...process.env, [PARAMS_CHECK_ENV]: JSON.stringify(check), [RESULT_FILE_ENV]: resultFile },
+        // The parameters cell is user code: the same clean environment as a task.
+        env: { ...taskEnvironment({ serverEnv: process.env, store: check.store }), [PARAMS_CHECK_ENV]: JSON.stringify(check), [RESULT_FILE_ENV]: resultFile },
         stdio: ['ignore', 'pipe', 'pipe']
       });
       let output = '';

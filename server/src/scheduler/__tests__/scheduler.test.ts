@@ -1,6 +1,6 @@
 import { Schedule, ScheduleView } from '@cellgraph/schema';
 import { NotFoundError, ValidationError } from '../../errors';
-import { FakeClock } from '../../test-support/fake-clock';
+import { FakeClock } from '@cellgraph/dev/test-support/fake-clock';
 import { MAX_TIMER_DELAY_MS } from '../clock';
 import { InMemoryScheduleRepository } from '../repository';
 import { FireLatency, Scheduler, SchedulerEvent, SchedulerOptions } from '../scheduler';

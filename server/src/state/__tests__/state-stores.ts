@@ -7,14 +7,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { testDatabaseUrl } from '../../dev-services/postgres';
-import type { ServerStateStore } from '../open-state-store';
+import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
+import type { RuntimeStateStore } from '../../runtime/state';
 import { PostgresStateStore } from '../postgres-state-store';
 import { SqliteStateStore } from '../sqlite-state-store';
 
 /** One database for one test: open it (again, to check durability), run raw SQL on it, drop it. */
 export interface TestDatabase {
-  open(): Promise<ServerStateStore>;
+  open(): Promise<RuntimeStateStore>;
   /** Runs SQL outside the store (to plant corrupt rows). */
   exec(sql: string): Promise<void>;
   dispose(): void;

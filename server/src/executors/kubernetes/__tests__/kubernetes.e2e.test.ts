@@ -14,13 +14,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { RunSummary, StoreConfig, WorkflowIR, attemptKey } from '@cellgraph/schema';
-import { bindImage } from '../../../cli/kubernetes-session';
+import { bindImage } from '../../../runtime/kubernetes';
 import { compileNotebook } from '../../../compiler';
-import { TestCluster, startTestCluster } from '../../../dev-services/test-cluster';
+import { TestCluster, startTestCluster } from '@cellgraph/dev/services/test-cluster';
 import { Engine, RunHandle } from '../../../engine/engine';
 import { SqliteStateStore } from '../../../state/sqlite-state-store';
 import { openStore } from '../../../stores';
-import { code, notebookText } from '../../../test-support/notebooks';
+import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { startServerProcess, stopAllServers } from '../../../api/__tests__/server-process';
 import { KubernetesExecutor } from '../kubernetes-executor';
 import { KubernetesTarget, PodLabels, podForAttempt } from '../pod-spec';
@@ -73,8 +73,8 @@ function cli(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ 
 
 /** Pods of a run, from the API server (what `kubectl get pods -l cellgraph.dev/run=...` shows). */
 async function podsOf(runId: string): Promise<k8s.V1Pod[]> {
-  const { body } = await cluster.core.listNamespacedPod(cluster.namespace, undefined, undefined, undefined, undefined, `${PodLabels.run}=${runId}`);
-  return body.items;
+  const list = await cluster.core.listNamespacedPod({ namespace: cluster.namespace, labelSelector: `${PodLabels.run}=${runId}` });
+  return list.items;
 }
 
 /** An engine on the Kubernetes executor, as `cellgraph run --executor kubernetes` builds it, in process. */
@@ -277,7 +277,7 @@ describe('faults', () => {
     try {
       const handle = await startRun(engine, ir, p);
       const first = await podRunning(handle.runId, 'first');
-      await cluster.core.deleteNamespacedPod(first.metadata?.name as string, cluster.namespace);
+      await cluster.core.deleteNamespacedPod({ name: first.metadata?.name as string, namespace: cluster.namespace });
       const second = await podRunning(handle.runId, 'second');
       await cluster.agent.evict(cluster.namespace, second.metadata?.name as string);
       const summary = await handle.done;

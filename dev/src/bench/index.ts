@@ -1,0 +1,209 @@
+/**
+ * `npm run bench`: the core's speed and memory figures, printed, never asserted (targets
+ * live here, not in timed tests). Runs on the embedded default: local executor,
+ * filesystem store, SQLite.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunSummary, TaskResult, WorkflowIR, attemptKey } from '@cellgraph/schema';
+import { compileNotebook } from '@cellgraph/server/dist/compiler';
+import { Engine } from '@cellgraph/server/dist/engine/engine';
+import { LocalExecutor } from '@cellgraph/server/dist/executors/local/local-executor';
+import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-store';
+import { FilesystemStore } from '@cellgraph/server/dist/stores';
+import { benchImages } from './images';
+import { InstantExecutor, generatedIR } from './instant';
+import { benchReplicas } from './replicas';
+import { benchServer } from './server';
+import { benchCompilePool } from './compile-pool';
+import { benchKubernetes } from './kubernetes';
+import { benchSqlite } from './sqlite';
+import { median } from './median';
+import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+}
+
+const figures: Figure[] = [];
+function report(name: string, value: number, unit: string, target?: string): void {
+  figures.push({ name, value, unit, target });
+  const shown = unit === 'ms' ? value.toFixed(1) : unit === 'MiB' ? value.toFixed(1) : value.toFixed(2);
+  process.stdout.write(`  ${name.padEnd(72)} ${shown.padStart(10)} ${unit}${target ? `   (target ${target})` : ''}\n`);
+}
+
+function compile(text: string, name: string): WorkflowIR {
+  const r = compileNotebook({ path: `${name}.ipynb`, text });
+  if (!r.ok) throw new Error(`benchmark notebook ${name} does not compile: ${JSON.stringify(r.diagnostics.slice(0, 3))}`);
+  return r.ir;
+}
+
+/** A fresh home (store + state) in a temporary directory, with a local engine over it. */
+function localEngine(root: string, concurrency?: number) {
+  const store = new FilesystemStore(path.join(root, '.cellgraph'));
+  const state = SqliteStateStore.open(path.join(root, '.cellgraph', 'state.db'));
+  const engine = new Engine({
+    store,
+    storeConfig: { kind: 'filesystem', root: store.root },
+    state,
+    executor: new LocalExecutor({ store }),
+    concurrency
+  });
+  return { store, state, engine };
+}
+
+async function runOnce(engine: Engine, ir: WorkflowIR, text: string, workDir: string, noCache = false): Promise<{ summary: RunSummary; ms: number }> {
+  const t0 = performance.now();
+  const handle = await engine.startRun({ ir, notebookText: text, notebookPath: path.join(workDir, 'bench.ipynb'), workDir, noCache });
+  const summary = await handle.done;
+  const ms = performance.now() - t0;
+  if (summary.status !== 'succeeded') throw new Error(`benchmark run ${summary.runId} ${summary.status}: ${JSON.stringify(summary.tasks.find((t) => t.error))}`);
+  return { summary, ms };
+}
+
+async function benchCompile(root: string): Promise<void> {
+  const text = typedNotebook(50);
+  compile(typedNotebook(6), 'warmup');
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    compile(text, `typed50-${i}`);
+    times.push(performance.now() - t0);
+  }
+  report('compile + type-check, 50-cell notebook, warm process (median of 3)', median(times), 'ms', '<= 3000 ms');
+  const file = path.join(root, 'typed50.ipynb');
+  fs.writeFileSync(file, text);
+  report('`cellgraph validate`, 50-cell notebook, fresh process', cli(root, 'validate', file), 'ms', '<= 3000 ms');
+}
+
+/** The built CLI of the server package (benches time it as users run it). */
+const CLI = require.resolve('@cellgraph/server/dist/cli/main.js');
+
+/** Wall time of one `cellgraph` command in a fresh Node process, as users pay it. */
+function cli(cwd: string, ...args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, XDG_STATE_HOME: path.join(cwd, 'xdg') } });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`cellgraph ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+async function benchChain(root: string): Promise<void> {
+  const n = 50;
+  const text = chainNotebook(n);
+  const ir = compile(text, 'chain');
+  const { engine, store, state } = localEngine(root, 2);
+  const { summary, ms } = await runOnce(engine, ir, text, root, true);
+  // Per task: wall time from its upstream's end to its own end, minus its own time inside the runner.
+  const overheads: number[] = [];
+  let previousEnd: number | undefined;
+  const records = await state.getTaskRuns(summary.runId);
+  let ownTotal = 0;
+  for (const t of records) {
+    const result = TaskResult.parse(JSON.parse((await store.getFile(attemptKey(summary.runId, t.task, 1, 'result.json'))).toString()));
+    const end = Date.parse(t.finishedAt ?? '');
+    const start = previousEnd ?? Date.parse(t.startedAt ?? '');
+    overheads.push(end - start - result.durationMs);
+    ownTotal += result.durationMs;
+    previousEnd = end;
+  }
+  report(`chain of ${n} trivial tasks: wall time`, ms, 'ms');
+  report('chain: per-task overhead, median (wall - task time)', median(overheads), 'ms', '<= 150 ms');
+  report('chain: per-task overhead, mean incl. run set-up', (ms - ownTotal) / n, 'ms');
+  await state.close();
+}
+
+async function benchFan(root: string): Promise<void> {
+  const width = 200;
+  const text = fanNotebook(width);
+  const ir = compile(text, 'fan');
+  const { engine, state } = localEngine(root);
+  const { ms } = await runOnce(engine, ir, text, root, true);
+  report(`fan-out/fan-in of ${width} tasks (+2): wall time, concurrency ${os.cpus().length}`, ms, 'ms');
+  report('fan-out/fan-in: throughput', ((width + 2) / ms) * 1000, 'tasks/s');
+  await state.close();
+}
+
+async function benchCachedRerun(root: string): Promise<void> {
+  const n = 100;
+  const text = fanNotebook(n - 2);
+  const ir = compile(text, 'cached100');
+  const { engine, state } = localEngine(root);
+  await runOnce(engine, ir, text, root);
+  const { summary, ms } = await runOnce(engine, ir, text, root);
+  const cached = summary.tasks.filter((t) => t.cached).length;
+  if (cached !== n) throw new Error(`expected ${n} cached tasks, got ${cached}`);
+  report(`fully cached re-run of a ${n}-task notebook (engine)`, ms, 'ms', '<= 1000 ms');
+  await state.close();
+  // The same through the CLI in a fresh process: start-up, compile cache, engine, exit.
+  const cliDir = path.join(root, 'cli');
+  fs.mkdirSync(cliDir);
+  fs.writeFileSync(path.join(cliDir, 'cached100.ipynb'), text);
+  cli(cliDir, 'run', 'cached100.ipynb');
+  report(`fully cached re-run of a ${n}-task notebook (\`cellgraph run\`)`, cli(cliDir, 'run', 'cached100.ipynb'), 'ms', '<= 1000 ms');
+}
+
+async function benchLargeDag(root: string): Promise<void> {
+  const n = 10_000;
+  const before = process.memoryUsage().rss;
+  const ir = generatedIR(n, 100);
+  const store = new FilesystemStore(path.join(root, '.cellgraph'));
+  const state = SqliteStateStore.open(path.join(root, '.cellgraph', 'state.db'));
+  const engine = new Engine({ store, storeConfig: { kind: 'filesystem', root: store.root }, state, executor: new InstantExecutor(), concurrency: 16 });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const notebook = JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] });
+  const t0 = performance.now();
+  const handle = await engine.startRun({ ir, notebookText: notebook, notebookPath: path.join(root, 'generated.ipynb'), workDir: root });
+  const summary = await handle.done;
+  const ms = performance.now() - t0;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  if (summary.status !== 'succeeded') throw new Error(`10k DAG run ${summary.status}`);
+  report(`${n}-task DAG through the engine (instant executor): wall time`, ms, 'ms');
+  report(`${n}-task DAG: engine scheduling cost per task`, ms / n, 'ms');
+  report(`${n}-task DAG: peak RSS of the engine process`, peak / 1024 / 1024, 'MiB');
+  report(`${n}-task DAG: RSS growth during the run`, (peak - before) / 1024 / 1024, 'MiB');
+  await state.close();
+}
+
+async function main(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cellgraph-bench-'));
+  process.stdout.write(`cellgraph bench — ${os.cpus().length} cores, node ${process.version}, scratch ${root}\n`);
+  try {
+    const sections: [string, (dir: string) => Promise<void>][] = [
+      ['compile', benchCompile],
+      ['chain', benchChain],
+      ['fan', benchFan],
+      ['cached', benchCachedRerun],
+      ['large-dag', benchLargeDag],
+      ['sqlite', (dir: string) => benchSqlite(dir, report)],
+      ['images', (dir: string) => benchImages(dir, report)],
+      ['server', (dir: string) => benchServer(dir, report)],
+      ['compile-pool', (dir: string) => benchCompilePool(dir, report)],
+      ['kubernetes', (dir: string) => benchKubernetes(dir, report)],
+      ['replicas', (dir: string) => benchReplicas(dir, report)]
+    ];
+    const only = process.argv.slice(2);
+    for (const [name, fn] of sections) {
+      if (only.length > 0 && !only.includes(name)) continue;
+      process.stdout.write(`${name}:\n`);
+      const dir = path.join(root, name);
+      fs.mkdirSync(dir, { recursive: true });
+      await fn(dir);
+    }
+    if (process.env.CELLGRAPH_BENCH_JSON) fs.writeFileSync(process.env.CELLGRAPH_BENCH_JSON, JSON.stringify(figures, null, 1));
+  } finally {
+    if (!process.env.CELLGRAPH_BENCH_KEEP) fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+});

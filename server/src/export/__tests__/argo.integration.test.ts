@@ -1,0 +1,207 @@
+/**
+ * Export to Argo Workflows: documents checked against Argo's published API models (the
+ * `argo-workflows` SDK from PyPI, generated from Argo's OpenAPI spec, plus a strict walk
+ * for unknown fields: scripts/validate-argo.py), the CLI's refusals, and the exported
+ * templates' commands run the way Argo's executor would run them, against a real S3
+ * server. There is no Argo controller here: scheduling of the DAG by Argo itself, its
+ * retries and its pod GC are not exercised.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TaskResult, WorkflowIR, taskFinalResultKey } from '@cellgraph/schema';
+import { compileNotebook } from '../../compiler';
+import { TestS3Server, startS3Server } from '@cellgraph/dev/services/s3-server';
+import { publishWorkflow } from '../../engine/workflow-files';
+import { KubernetesTarget } from '../../executors/kubernetes/pod-spec';
+import { openStore } from '../../stores';
+import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
+import { ArgoExportOptions, argoCronWorkflow, argoNames, argoWorkflow } from '../argo';
+
+jest.setTimeout(180_000);
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const CLI = path.join(ROOT, 'server', 'dist', 'cli', 'main.js');
+const TASK_ENTRY = path.join(ROOT, 'server', 'dist', 'executors', 'task-entry.js');
+const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
+const digest = `sha256:${'c'.repeat(64)}`;
+const image = { reference: `registry.example.com/team/iris:cg-1@${digest}`, digest };
+let s3: TestS3Server;
+let work: string;
+
+beforeAll(async () => {
+  if (!fs.existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run "bash scripts/setup.sh"`);
+  s3 = await startS3Server();
+  await s3.createBucket('argo');
+  // This process reaches S3 through the AWS SDK's usual chain: the environment.
+  Object.assign(process.env, s3.env);
+});
+afterAll(async () => {
+  await s3?.stop();
+});
+beforeEach(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-argo-'));
+});
+afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function compile(file: string, text = fs.readFileSync(file, 'utf8')): WorkflowIR {
+  const r = compileNotebook({ path: file, text });
+  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+  return r.ir;
+}
+
+const example = (name: string) => compile(path.join(ROOT, 'examples', name, `${name}.ipynb`));
+
+function options(extra: Partial<ArgoExportOptions> = {}, target: Record<string, unknown> = {}): ArgoExportOptions {
+  return ArgoExportOptions.parse({
+    image,
+    store: { kind: 's3', bucket: 'argo', prefix: 'team', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
+    target: KubernetesTarget.parse({ namespace: 'ml', ...target }),
+    ...extra
+  });
+}
+
+/** Runs scripts/validate-argo.py over documents; its output and exit code. */
+function validate(...documents: unknown[]): { code: number; output: string } {
+  const files = documents.map((d, i) => {
+    const f = path.join(work, `doc-${i}.json`);
+    fs.writeFileSync(f, JSON.stringify(d));
+    return f;
+  });
+  const r = spawnSync(PYTHON, [path.join(ROOT, 'scripts', 'validate-argo.py'), ...files], { encoding: 'utf8' });
+  return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+}
+
+describe('documents', () => {
+  it("hello and iris export to Workflows Argo's API models accept, with the IR's DAG", () => {
+    const iris = example('iris');
+    const wf = argoWorkflow(iris, options());
+    const dag = wf.spec.templates.find((t) => 'dag' in t);
+    const deps = Object.fromEntries((dag && 'dag' in dag ? dag.dag.tasks : []).map((t) => [t.name, (t.dependencies ?? []).sort()]));
+    expect(deps).toEqual(Object.fromEntries(iris.tasks.map((t) => [t.name, [...t.upstream].sort()])));
+    expect(wf.spec.arguments.parameters.map((p) => p.name).sort()).toEqual(iris.params.map((p) => p.name).sort());
+    for (const t of wf.spec.templates) if ('container' in t) expect(t.container.image).toBe(`registry.example.com/team/iris@${digest}`);
+    expect(validate(wf, argoWorkflow(example('hello'), options()))).toEqual({ code: 0, output: 'ok Workflow\nok Workflow\n' });
+  });
+
+  it('carries retries, timeouts, GPUs and secrets (by reference only), and keeps hostile task names distinct and valid', () => {
+    const file = path.join(work, 'policy.ipynb');
+    const text = notebookText([
+      code('const a = 1;', { task: 'a_b', retries: 2, timeoutSeconds: 90, resources: { cpu: '500m', memory: '1Gi', gpu: 1 }, secrets: [{ env: 'DB_PASSWORD', secret: 'db', key: 'password' }] }),
+      code('const b = a + 1;', { task: 'a-b' }),
+      code('const c = b + 1;', { task: 'x'.repeat(60) })
+    ]);
+    fs.writeFileSync(file, text);
+    const ir = compile(file, text);
+    const wf = argoWorkflow(ir, options({}, { serviceAccountName: 'runner', imagePullSecrets: ['regcred'], tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }], secretEnv: [{ env: 'AWS_SECRET_ACCESS_KEY', secret: 's3', key: 'secret' }] }));
+    const names = [...argoNames(ir).values()];
+    expect(new Set(names).size).toBe(3);
+    for (const n of names) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    const first = wf.spec.templates.find((t) => 'container' in t && t.name === argoNames(ir).get('a_b'));
+    expect(first).toMatchObject({ retryStrategy: { limit: '2', retryPolicy: 'OnFailure' }, activeDeadlineSeconds: '90', container: { resources: { limits: { 'nvidia.com/gpu': '1', memory: '1Gi' } } } });
+    const text2 = JSON.stringify(wf);
+    expect(text2).toContain('"secretKeyRef":{"name":"db","key":"password"}');
+    expect(text2).not.toMatch(/password"?:\s*"[^{]/);
+    expect(validate(wf)).toEqual({ code: 0, output: 'ok Workflow\n' });
+  });
+
+  it('a CronWorkflow carries the schedule, time zone and concurrency policy', () => {
+    const cron = argoCronWorkflow(example('hello'), options(), { schedule: '30 6 * * 1-5', timezone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 300 });
+    expect(cron.spec).toMatchObject({ schedule: '30 6 * * 1-5', timezone: 'Europe/Berlin', concurrencyPolicy: 'Forbid' });
+    expect(validate(cron)).toEqual({ code: 0, output: 'ok CronWorkflow\n' });
+  });
+
+  it('the validator is real: a misspelt field or a wrong type is refused with its path', () => {
+    const wf = argoWorkflow(example('hello'), options()) as unknown as { spec: Record<string, unknown> };
+    const misspelt = { ...wf, spec: { ...wf.spec, entrypointt: 'x' } };
+    expect(validate(misspelt)).toMatchObject({ code: 1, output: expect.stringContaining('unknown field $.spec.entrypointt') });
+    const wrongType = { ...wf, spec: { ...wf.spec, templates: [{ name: 'x', container: { image: 5 } }] } };
+    expect(validate(wrongType).code).toBe(1);
+  });
+});
+
+describe('cellgraph export argo', () => {
+  function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
+    return spawnSync(process.execPath, [CLI, 'export', 'argo', ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ...s3.env, XDG_STATE_HOME: path.join(work, 'xdg'), CELLGRAPH_HOME: '', ...env } });
+  }
+  const s3env = () => ({ CELLGRAPH_STORE: 's3://argo/cli', CELLGRAPH_S3_ENDPOINT: s3.endpoint });
+
+  it('writes a Workflow or CronWorkflow and publishes the workflow files to S3', async () => {
+    const nb = path.join(ROOT, 'examples', 'hello', 'hello.ipynb');
+    const r = cli(s3env(), nb, '--image', image.reference, '-p', 'name=Argo');
+    expect(r.stderr).toMatch(/published workflow hello/);
+    expect(r.status).toBe(0);
+    const wf = JSON.parse(r.stdout) as ReturnType<typeof argoWorkflow>;
+    expect(wf.kind).toBe('Workflow');
+    expect(wf.spec.arguments.parameters.find((p) => p.name === 'name')?.value).toBe('"Argo"');
+    const ir = example('hello');
+    expect(await openStore({ kind: 's3', bucket: 'argo', prefix: 'cli', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true }).hasFile(`workflows/${ir.version.slice(7)}/ir.json`)).toBe(true);
+    const out = path.join(work, 'cron.json');
+    const c = cli(s3env(), nb, '--image', image.reference, '--cron', '0 6 * * *', '--timezone', 'America/New_York', '--concurrency', 'Replace', '-o', out);
+    expect(c.status).toBe(0);
+    expect(validate(JSON.parse(fs.readFileSync(out, 'utf8')))).toEqual({ code: 0, output: 'ok CronWorkflow\n' });
+  });
+
+  it('refuses bad input with exit 2 naming the flag', () => {
+    const nb = path.join(ROOT, 'examples', 'hello', 'hello.ipynb');
+    const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+      [[nb, '--image', 'registry.example.com/team/iris:latest'], s3env(), /--image/],
+      [[nb, '--image', image.reference, '--cron', '61 * * * *'], s3env(), /cron/],
+      [[nb, '--image', image.reference, '--cron', '0 6 * * *', '--timezone', 'Mars/Olympus'], s3env(), /timezone/],
+      [[nb, '--image', image.reference, '--cron', '0 6 * * *', '--concurrency', 'Sometimes'], s3env(), /--concurrency/],
+      [[nb, '--image', image.reference, '-p', 'excitement=loud'], s3env(), /excitement/],
+      [[nb, '--image', image.reference], { CELLGRAPH_STORE: '' }, /CELLGRAPH_STORE/]
+    ];
+    for (const [args, env, message] of cases) {
+      const r = cli(env, ...args);
+      expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: 2, stderr: expect.stringMatching(message) });
+    }
+  });
+});
+
+describe('argo mode of the task entry', () => {
+  it("runs the exported templates' commands the way Argo's executor would (no Argo controller in tests): values flow through S3", async () => {
+    // A project directory stands in for the image's work directory.
+    const dir = path.join(work, 'project');
+    fs.mkdirSync(dir);
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    const file = path.join(dir, 'flow.ipynb');
+    const text = notebookText([
+      code('const factor = 3;', { role: 'parameters' }),
+      code('const base = [1, 2, 3];', { task: 'load' }),
+      code('const scaled = base.map((x) => x * factor);\nconsole.log(scaled.join(","));', { task: 'scale', retries: 1 }),
+      code('const total = scaled.reduce((a, b) => a + b, 0);', { task: 'sum' })
+    ]);
+    fs.writeFileSync(file, text);
+    const ir = compile(file, text);
+    const opts = options({ workDir: dir, params: { factor: 10 } });
+    const store = openStore(opts.store);
+    await publishWorkflow(store, ir, text);
+    const wf = argoWorkflow(ir, opts);
+    const workflowName = 'flow-x7k2p';
+    // Argo's substitution of the placeholders the templates use.
+    const substitute = (value: string) =>
+      value
+        .replace(/\{\{workflow\.name\}\}/g, workflowName)
+        .replace(/\{\{retries\}\}/g, '0')
+        .replace(/\{\{workflow\.parameters\.([A-Za-z0-9_]+)\}\}/g, (_m, p: string) => wf.spec.arguments.parameters.find((x) => x.name === p)?.value ?? '');
+    const dagTemplate = wf.spec.templates.find((t) => 'dag' in t);
+    const order = dagTemplate && 'dag' in dagTemplate ? dagTemplate.dag.tasks : [];
+    for (const step of order) {
+      const template = wf.spec.templates.find((t) => t.name === step.template);
+      if (!template || !('container' in template)) throw new Error(`no container template ${step.template}`);
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...s3.env };
+      for (const e of template.container.env) if ('value' in e) env[e.name] = substitute(e.value);
+      const code = await new Promise<number>((resolve) => {
+        const child = spawn(process.execPath, [TASK_ENTRY], { cwd: dir, env, stdio: 'inherit' });
+        child.on('close', (c) => resolve(c ?? -1));
+      });
+      expect({ step: step.name, code }).toEqual({ step: step.name, code: 0 });
+    }
+    const sum = TaskResult.parse(JSON.parse((await store.getFile(taskFinalResultKey(workflowName, 'sum'))).toString('utf8')));
+    expect(sum.status).toBe('succeeded');
+    const total = sum.outputs.find((o) => o.name === 'total');
+    expect(JSON.parse((await store.getBlob({ hash: total?.hash as string })).toString('utf8'))).toBe(60);
+  });
+});

@@ -1,0 +1,107 @@
+/** Run leases, schedule fire claims and shared live logs, on SQLite and PostgreSQL alike. */
+import type { RunRecord } from '@cellgraph/schema';
+import type { RuntimeStateStore } from '../../runtime/state';
+import { PostgresStateStore } from '../postgres-state-store';
+import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
+import { STATE_STORES, TestDatabase } from './state-stores';
+
+const version = `sha256:${'a'.repeat(64)}`;
+
+function run(id: string, status: RunRecord['status'] = 'running'): RunRecord {
+  return { id, workflow: 'wf', version, notebookPath: '/nb.ipynb', params: {}, status, executor: 'local', createdAt: `2026-11-24T10:00:0${id.slice(-1)}.000Z` };
+}
+
+describe.each(STATE_STORES)('coordination on %s', (_dialect, database) => {
+  let db: TestDatabase;
+  let state: RuntimeStateStore;
+  beforeEach(async () => {
+    db = await database('coordination');
+    state = await db.open();
+    await state.saveWorkflow({ version, name: 'wf', notebookPath: '/nb.ipynb' });
+  });
+  afterEach(async () => {
+    await state.close();
+    db.dispose();
+  });
+
+  it('leases a run to one owner until the lease expires; renewing keeps it', async () => {
+    const c = state.coordination;
+    expect(await c.acquireLease('r-1', 'a', 60_000)).toBe(true);
+    expect(await c.acquireLease('r-1', 'b', 60_000)).toBe(false);
+    expect(await c.acquireLease('r-1', 'a', 60_000)).toBe(true);
+    expect(await c.renewLeases('a', 60_000)).toEqual(['r-1']);
+    expect(await c.renewLeases('b', 60_000)).toEqual([]);
+    expect(await c.acquireLease('r-2', 'a', -1)).toBe(true); // born expired
+    expect(await c.acquireLease('r-2', 'b', 60_000)).toBe(true);
+    await c.releaseLease('r-1', 'b'); // not b's: kept
+    expect(await c.acquireLease('r-1', 'b', 60_000)).toBe(false);
+    await c.releaseLease('r-1', 'a');
+    expect(await c.acquireLease('r-1', 'b', 60_000)).toBe(true);
+  });
+
+  it('claims unfinished runs with no live lease, oldest first, and never a finished one or one held', async () => {
+    const c = state.coordination;
+    await state.createRun(run('r-1'), []);
+    await state.createRun(run('r-2', 'queued'), []);
+    await state.createRun(run('r-3', 'succeeded'), []);
+    await state.createRun(run('r-4'), []);
+    await state.createRun(run('r-5'), []);
+    await c.acquireLease('r-4', 'alive', 60_000);
+    await c.acquireLease('r-5', 'dead', -1);
+    expect(await c.claimUnownedRuns('b', 60_000)).toEqual(['r-1', 'r-2', 'r-5']);
+    expect(await c.claimUnownedRuns('c', 60_000)).toEqual([]);
+    // At boot a replica restarted under its own id takes its runs back; 'any' takes everything unfinished.
+    expect(await c.claimUnownedRuns('alive', 60_000, { ownToo: true })).toEqual(['r-4']);
+    expect(await c.claimUnownedRuns('solo', 60_000, { takeOver: 'any' })).toEqual(['r-1', 'r-2', 'r-4', 'r-5']);
+  });
+
+  it('gives each schedule fire instant to exactly one claimant', async () => {
+    const c = state.coordination;
+    const at = new Date('2026-11-24T10:00:00Z');
+    const claims = await Promise.all(['a', 'b', 'c', 'd'].map((owner) => c.claimFire('nightly', at, owner, 5)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await c.claimFire('nightly', new Date('2026-11-24T10:01:00Z'), 'b', 0)).toBe(true);
+    expect(await c.claimFire('other', at, 'b', 0)).toBe(true);
+  });
+
+  it('shares the output of running attempts until the run is forgotten', async () => {
+    const c = state.coordination;
+    await c.putAttemptLog('r-1', 'a', 1, 'hello\n');
+    await c.putAttemptLog('r-1', 'a', 1, 'hello\nworld\n');
+    expect(await c.getAttemptLog('r-1', 'a', 1)).toBe('hello\nworld\n');
+    expect(await c.getAttemptLog('r-1', 'a', 2)).toBeUndefined();
+    await c.forgetRun('r-1');
+    expect(await c.getAttemptLog('r-1', 'a', 1)).toBeUndefined();
+  });
+
+  it('hands a cancel request to the replica holding the run, once', async () => {
+    const c = state.coordination;
+    await c.acquireLease('r-1', 'a', 60_000);
+    await c.acquireLease('r-2', 'b', 60_000);
+    await c.requestCancel('r-1');
+    await c.requestCancel('r-1');
+    await c.requestCancel('r-3'); // nobody holds it (yet): kept for whoever adopts it
+    expect(await c.takeCancelRequests('b')).toEqual([]);
+    expect(await c.takeCancelRequests('a')).toEqual(['r-1']);
+    expect(await c.takeCancelRequests('a')).toEqual([]);
+    await c.acquireLease('r-3', 'b', 60_000);
+    expect(await c.takeCancelRequests('b')).toEqual(['r-3']);
+  });
+});
+
+describe('PostgreSQL replicas', () => {
+  it('migrate once when they start together, and claim disjoint sets of orphaned runs', async () => {
+    const url = await testDatabaseUrl('replicas');
+    const stores = await Promise.all([1, 2, 3, 4].map(() => PostgresStateStore.open(url)));
+    try {
+      await stores[0].saveWorkflow({ version, name: 'wf', notebookPath: '/nb.ipynb' });
+      for (let i = 0; i < 40; i++) await stores[0].createRun({ ...run(`r-${i}`), createdAt: new Date(Date.UTC(2026, 10, 24, 10, 0, i)).toISOString() }, []);
+      const claimed = await Promise.all(stores.map((s, i) => s.coordination.claimUnownedRuns(`replica-${i}`, 60_000)));
+      const all = claimed.flat();
+      expect(all).toHaveLength(40);
+      expect(new Set(all).size).toBe(40);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+});

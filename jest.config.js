@@ -33,7 +33,7 @@ const shared = {
 
 module.exports = {
   testTimeout: 60000,
-  // One private PostgreSQL cluster for the whole run (every tier), started only if a test asks for it.
+  // One private PostgreSQL cluster for the whole run, started only if a test asks for it.
   globalSetup: '<rootDir>/dev/src/services/postgres-jest-setup.ts',
   globalTeardown: '<rootDir>/dev/src/services/postgres-jest-teardown.ts',
   projects: [

@@ -1,17 +1,9 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { ApiError, RunEvent } from '@cellgraph/schema';
-import type { ZodType, ZodTypeDef } from 'zod';
+import { RouteClient, type AnyRoute, type CallInput, type PreparedRequest, type RouteResponse, type RunEvent, parseApiError, readRunEvents, runEventsPath } from '@cellgraph/schema';
 import { ServerDownError, ServerError } from './errors';
-import { takeEventBlocks } from './sse';
 
 export { ServerDownError, ServerError } from './errors';
-
-/** A request's method and JSON body. */
-export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  json?: unknown;
-}
 
 /**
  * JupyterLab's server connection (its auth and XSRF headers, so the proxied server sits
@@ -28,40 +20,42 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   }
 }
 
-/** Why a non-JSON error answer means the server is down: its status, and its text when that is a plain message. */
-function downCause(response: Response, text: string): string {
-  const plain = (response.headers.get('content-type') ?? '').startsWith('text/plain') && text.trim() !== '';
-  return plain ? `HTTP ${response.status}: ${text.trim().slice(0, 600)}` : `HTTP ${response.status}`;
+/** The route table's request over JupyterLab's connection, its answer as text. */
+async function transport(base: string, request: PreparedRequest): Promise<{ status: number; text: string }> {
+  // Route paths start with `/api/v1`; the base (the proxy path) ends with `/`.
+  const url = URLExt.join(base, request.path.replace(/^\//, ''));
+  // JupyterLab's connection sends `content-type: application/json` unless told otherwise; a
+  // DELETE (whose body jupyter-server-proxy refuses) says its empty body is text.
+  const headers: Record<string, string> = request.body !== undefined ? { 'content-type': 'application/json' } : request.method === 'DELETE' ? { 'content-type': 'text/plain' } : {};
+  const response = await send(url, { method: request.method, headers, ...(request.body !== undefined ? { body: request.body } : {}) });
+  return { status: response.status, text: await response.text() };
+}
+
+/** A non-2xx answer: the server's error, or (the proxy's HTML 502/503 when the server is not running) unreachable. */
+function toError(base: string) {
+  return (status: number, error: { code: string; message: string; field?: string } | undefined, text: string): Error => {
+    if (error !== undefined) return new ServerError(status, error.code, error.message, error.field);
+    return status >= 200 && status < 300 ? new ServerError(status, 'bad-response', `not JSON from ${base}`) : new ServerDownError(base, downCause(status, text));
+  };
 }
 
 /**
- * The one way the extension calls the cellgraph server's JSON routes: every response
- * parsed with the schema's zod type, never cast; errors typed.
+ * Why a non-JSON error answer means the server is down: its status, and its text when that is
+ * a plain message (cellgraph-jupyterlab's stand-in for a server it could not find answers 503
+ * with what to install); the proxy's HTML pages are left out.
  */
-export async function requestAPI<T>(base: string, endpoint: string, schema: ZodType<T, ZodTypeDef, unknown>, init: RequestOptions = {}): Promise<T> {
-  const url = URLExt.join(base, endpoint);
-  // JupyterLab's connection sends `content-type: application/json` unless told otherwise, and
-  // an empty body with that type is malformed JSON to the server: a POST without a body sends
-  // `{}`; a DELETE (whose body jupyter-server-proxy refuses) says its empty body is text.
-  const method = init.method ?? 'GET';
-  const json = init.json ?? (method === 'POST' ? {} : undefined);
-  const headers: Record<string, string> = json !== undefined ? { 'content-type': 'application/json' } : method === 'DELETE' ? { 'content-type': 'text/plain' } : {};
-  const response = await send(url, { method, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // The proxy answers 502/503 with HTML when the server is not running; cellgraph-jupyterlab's
-    // stand-in for a server it could not find answers 503 with what to install, as plain text.
-    throw response.ok ? new ServerError(response.status, 'bad-response', `not JSON from ${url}`) : new ServerDownError(url, downCause(response, text));
-  }
-  if (!response.ok) {
-    const parsed = ApiError.safeParse(body);
-    if (parsed.success) throw new ServerError(response.status, parsed.data.error.code, parsed.data.error.message, parsed.data.error.field);
-    throw new ServerDownError(url, `HTTP ${response.status}`);
-  }
-  return schema.parse(body);
+function downCause(status: number, text: string): string {
+  const plain = text.trim() !== '' && !text.trimStart().startsWith('<');
+  return plain ? `HTTP ${status}: ${text.trim().slice(0, 600)}` : `HTTP ${status}`;
+}
+
+/**
+ * The one way the extension calls the cellgraph server: a route of the table in
+ * @cellgraph/schema, its path parameters escaped, its answer parsed with the route's
+ * schema, never cast; errors typed.
+ */
+export function callRoute<D extends AnyRoute>(base: string, def: D, ...input: CallInput<D>): Promise<RouteResponse<D>> {
+  return new RouteClient((request) => transport(base, request), toError(base)).call(def, ...input);
 }
 
 /**
@@ -71,30 +65,28 @@ export async function requestAPI<T>(base: string, endpoint: string, schema: ZodT
  * Ends when the server ends the stream (the run finished) or `signal` aborts.
  */
 export async function* runEvents(base: string, runId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<RunEvent> {
-  const url = URLExt.join(base, `api/v1/runs/${encodeURIComponent(runId)}/events`);
+  const url = URLExt.join(base, runEventsPath(runId).replace(/^\//, ''));
   const response = await send(url, { headers: { accept: 'text/event-stream', 'last-event-id': String(afterSeq) }, signal });
   if (!response.ok) {
-    const parsed = ApiError.safeParse(await response.json().catch(() => undefined));
-    if (parsed.success) throw new ServerError(response.status, parsed.data.error.code, parsed.data.error.message, parsed.data.error.field);
-    throw new ServerDownError(url, `HTTP ${response.status}`);
+    const text = await response.text().catch(() => '');
+    throw toError(url)(response.status, parseApiError(text), text);
   }
   const reader = response.body?.getReader();
   if (reader === undefined) throw new ServerError(response.status, 'bad-response', `no event stream from ${url}`);
-  const decoder = new TextDecoder();
-  let buffer = '';
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      for (const block of takeEventBlocks(buffer)) {
-        if (block.data !== undefined) yield RunEvent.parse(JSON.parse(block.data));
-      }
-      const consumed = buffer.lastIndexOf('\n\n');
-      if (consumed >= 0) buffer = buffer.slice(consumed + 2);
-    }
+    for await (const { event } of readRunEvents(decode(reader))) yield event;
   } finally {
     reader.releaseLock();
+  }
+}
+
+/** A body reader's bytes as text chunks. */
+async function* decode(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield decoder.decode(value, { stream: true });
   }
 }
 

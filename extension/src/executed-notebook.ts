@@ -1,5 +1,5 @@
 import type { Contents } from '@jupyterlab/services';
-import { Notebook } from '@cellgraph/schema';
+import { apiRoutes } from '@cellgraph/schema';
 import type { ICellgraphServer } from './tokens';
 
 /** Where executed notebooks are saved, relative to JupyterLab's root. */
@@ -17,7 +17,7 @@ export interface NotebookOpener {
  * the user's files, and opens it.
  */
 export async function openExecutedNotebook(server: ICellgraphServer, opener: NotebookOpener, runId: string): Promise<string> {
-  const notebook = await server.request(`api/v1/runs/${encodeURIComponent(runId)}/notebook`, Notebook);
+  const notebook = await server.call(apiRoutes.executedNotebook, { params: { id: runId } });
   await opener.contents.get(EXECUTED_DIR, { content: false }).catch(() => opener.contents.save(EXECUTED_DIR, { type: 'directory' }));
   const path = `${EXECUTED_DIR}/${runId}.ipynb`;
   await opener.contents.save(path, { type: 'notebook', format: 'json', content: notebook });

@@ -1,6 +1,6 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { CompileResponse, type Diagnostic, RunDetail, type WorkflowIR } from '@cellgraph/schema';
+import { NotebookContent, apiRoutes, type CompileResponse, type Diagnostic, type RunDetail, type WorkflowIR } from '@cellgraph/schema';
 import { ServerDownError, ServerError } from './errors';
 import { type DagLayout, layoutDag } from './dag/layout';
 import { tasksWithErrors } from './dag/state';
@@ -125,7 +125,7 @@ export class DagModel implements IDisposable {
     const generation = ++this.generation;
     let result: CompileResponse;
     try {
-      result = await this.server.request('api/v1/compile', CompileResponse, { method: 'POST', json: { notebook: this.source.toJSON(), notebookName: this.source.name, notebookDir: this.source.dir } });
+      result = await this.server.call(apiRoutes.compile, { body: { notebook: NotebookContent.parse(this.source.toJSON()), notebookName: this.source.name, notebookDir: this.source.dir } });
     } catch (err) {
       if (generation !== this.generation || this.disposed) return;
       // A server that is down is the server's banner, not a compile problem.
@@ -178,7 +178,7 @@ export class DagModel implements IDisposable {
   async cancelRun(): Promise<void> {
     const run = this.run;
     if (run === undefined) return;
-    await this.server.request(`api/v1/runs/${encodeURIComponent(run.runId)}/cancel`, RunDetail, { method: 'POST' });
+    await this.server.call(apiRoutes.cancelRun, { params: { id: run.runId } });
     this.server.announceRun(run.runId);
     await this.follower?.refresh();
   }
@@ -187,7 +187,7 @@ export class DagModel implements IDisposable {
   async retryRun(): Promise<void> {
     const run = this.run;
     if (run === undefined) return;
-    const retry = await this.server.request(`api/v1/runs/${encodeURIComponent(run.runId)}/retry`, RunDetail, { method: 'POST', json: {} });
+    const retry = await this.server.call(apiRoutes.retryRun, { params: { id: run.runId }, body: {} });
     this.server.announceRun(retry.runId);
     this.follow(retry.runId);
   }

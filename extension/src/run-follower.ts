@@ -1,5 +1,5 @@
 import type { IDisposable } from '@lumino/disposable';
-import { RunDetail } from '@cellgraph/schema';
+import { apiRoutes, type RunDetail } from '@cellgraph/schema';
 import type { ICellgraphServer } from './tokens';
 
 /** True once a run will not change any more. */
@@ -95,7 +95,7 @@ export class RunFollower implements IDisposable {
     this.fetching = (async () => {
       try {
         this.lastFetch = Date.now();
-        const run = await this.server.request(`api/v1/runs/${encodeURIComponent(this.runId)}`, RunDetail);
+        const run = await this.server.call(apiRoutes.getRun, { params: { id: this.runId } });
         if (this.isDisposed) return;
         this.latest = run;
         this.done = isFinished(run);

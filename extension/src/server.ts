@@ -1,7 +1,6 @@
 import { Signal } from '@lumino/signaling';
-import type { RunEvent } from '@cellgraph/schema';
-import type { ZodType, ZodTypeDef } from 'zod';
-import { type RequestOptions, ServerDownError, requestAPI, runEvents } from './api';
+import type { AnyRoute, CallInput, RouteResponse, RunEvent } from '@cellgraph/schema';
+import { ServerDownError, callRoute, runEvents } from './api';
 import type { ICellgraphServer, ServerReachability } from './tokens';
 
 /**
@@ -37,9 +36,9 @@ export class CellgraphServer implements ICellgraphServer {
     this.runs.emit(runId);
   }
 
-  async request<T>(endpoint: string, schema: ZodType<T, ZodTypeDef, unknown>, init?: RequestOptions): Promise<T> {
+  async call<D extends AnyRoute>(def: D, ...input: CallInput<D>): Promise<RouteResponse<D>> {
     try {
-      const answer = await requestAPI(this.baseUrl, endpoint, schema, init);
+      const answer = await callRoute(this.baseUrl, def, ...input);
       this.set({ reachable: true });
       return answer;
     } catch (err) {

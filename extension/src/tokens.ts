@@ -1,22 +1,20 @@
 import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
-import type { RunEvent } from '@cellgraph/schema';
-import type { ZodType, ZodTypeDef } from 'zod';
-import type { RequestOptions } from './api';
+import type { AnyRoute, CallInput, RouteResponse, RunEvent } from '@cellgraph/schema';
 
 /** Whether the cellgraph server answers, and the message to show when it does not. */
 export type ServerReachability = { reachable: true } | { reachable: false; message: string };
 
 /**
  * The cellgraph server as every panel sees it: one base URL (from the settings, or the
- * jupyter-server-proxy path), requests whose answers are parsed with the schema, and one
+ * jupyter-server-proxy path), calls of the route table whose answers are parsed with its schemas, and one
  * reachability state, so a server that is down is reported once, the same way everywhere.
  */
 export interface ICellgraphServer {
   /** The URL requests go to (ends with `/`). */
   readonly baseUrl: string;
-  /** Calls a JSON route; the answer is parsed with `schema`. Throws ServerDownError or ServerError. */
-  request<T>(endpoint: string, schema: ZodType<T, ZodTypeDef, unknown>, init?: RequestOptions): Promise<T>;
+  /** Calls a route of the table (`apiRoutes` in @cellgraph/schema); the answer is parsed with its schema. Throws ServerDownError or ServerError. */
+  call<D extends AnyRoute>(def: D, ...input: CallInput<D>): Promise<RouteResponse<D>>;
   /** Follows a run's events from after `afterSeq`; ends with the run. */
   events(runId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<RunEvent>;
   /** Undefined until the first answer (or failure). */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Diagnostic } from './diagnostics';
 import { ParamKind, WorkflowIR } from './ir';
 import { ContentHash, RunId, TaskName } from './names';
+import { documented } from './documented';
 import { JsonValue } from './notebook';
 import { Metrics, OutputRef, RunOptions, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
 import { WebhookUrl } from './schedules';
@@ -18,7 +19,8 @@ export const ApiErrorCode = z.enum([
   'bad-request', // malformed JSON, wrong content type
   'invalid', // a field has the wrong type or value (see `field`)
   'unauthorized', // missing or wrong bearer token
-  'not-found', // unknown run, task, workflow or version
+  'not-found', // unknown run, task, workflow or version, or a path the API does not have
+  'method-not-allowed', // the path exists, the method does not (see the Allow header)
   'conflict', // the request does not fit the resource's state (retry a running run)
   'payload-too-large',
   'compile-error', // the notebook does not compile (see `diagnostics`)
@@ -55,11 +57,15 @@ export const NotebookContent = z.union([z.string().min(1), z.record(z.unknown())
 export type NotebookContent = z.infer<typeof NotebookContent>;
 
 /** A file name for uploaded notebook content: one path segment ending in .ipynb. */
-export const NotebookFileName = z
-  .string()
-  .max(255)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*\.ipynb$/, 'must be a file name ending in .ipynb (no directories)')
-  .refine((s) => !s.includes('..'), 'must not contain ".."');
+export const NotebookFileName = documented(
+  z
+    .string()
+    .max(255)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*\.ipynb$/, 'must be a file name ending in .ipynb (no directories)')
+    .refine((s) => !s.includes('..'), 'must not contain ".."'),
+  // The same rule as one pattern: every "." is followed by something other than ".".
+  { pattern: '^[A-Za-z0-9](\\.?[A-Za-z0-9_ -])*\\.ipynb$' }
+);
 
 /**
  * A folder inside the server's work directory, relative to it (`analysis/2026`; empty: the
@@ -76,7 +82,12 @@ export const NotebookDir = z
  */
 const NotebookSourceFields = {
   /** A path on the server's machine (absolute, or relative to the server's work directory). */
-  notebookPath: z.string().min(1).max(4096).optional(),
+  notebookPath: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^[^\u0000]*\.[iI][pP][yY][nN][bB]$/, 'must name an .ipynb file')
+    .optional(),
   notebook: NotebookContent.optional(),
   /** File name for `notebook` content (default `notebook.ipynb`); the workflow is named after it. */
   notebookName: NotebookFileName.optional(),
@@ -88,6 +99,9 @@ const NotebookSourceFields = {
    */
   notebookDir: NotebookDir.optional()
 };
+
+/** "Exactly one of notebookPath and notebook", as the OpenAPI document states it. */
+const EXACTLY_ONE_SOURCE = { oneOf: [{ required: ['notebookPath'] }, { required: ['notebook'] }] };
 
 function exactlyOneSource(v: { notebookPath?: string; notebook?: unknown }, ctx: z.RefinementCtx): void {
   if ((v.notebookPath === undefined) === (v.notebook === undefined)) {
@@ -111,6 +125,7 @@ export const CreateRunRequest = z
   })
   .strict()
   .superRefine(exactlyOneSource);
+documented(CreateRunRequest, EXACTLY_ONE_SOURCE);
 export type CreateRunRequest = z.infer<typeof CreateRunRequest>;
 
 /** Path parameters naming a run. */
@@ -222,12 +237,23 @@ export const EventsQuery = z
   })
   .strict();
 
+/** GET /api/v1/runs/:id/events headers: `Last-Event-ID` (an event seq) resumes after that event. */
+export const EventsHeaders = z
+  .object({
+    'last-event-id': z
+      .string()
+      .regex(/^(-1|[0-9]{1,15})$/, 'must be an event seq (integer)')
+      .transform(Number)
+      .optional()
+  })
+  .passthrough();
+
 /**
  * POST /api/v1/compile: what a notebook compiles to, without running or storing anything
  * (the live DAG in the editor calls it as the user types). Diagnostics are the expected
  * answer for a notebook being edited, so they come with 200, not 422.
  */
-export const CompileRequest = z.object(NotebookSourceFields).strict().superRefine(exactlyOneSource);
+export const CompileRequest = documented(z.object(NotebookSourceFields).strict().superRefine(exactlyOneSource), EXACTLY_ONE_SOURCE);
 export type CompileRequest = z.infer<typeof CompileRequest>;
 
 /** The IR when the notebook compiles; every diagnostic (errors and warnings) either way. */
@@ -248,6 +274,7 @@ export const PromoteRequest = z
   })
   .strict()
   .superRefine(exactlyOneSource);
+documented(PromoteRequest, EXACTLY_ONE_SOURCE);
 export type PromoteRequest = z.infer<typeof PromoteRequest>;
 
 /** A frozen, promoted workflow version. `number` counts promotions of one workflow: 1, 2, ... */

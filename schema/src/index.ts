@@ -12,3 +12,7 @@ export * from './invocation';
 export * from './api';
 export * from './schedules';
 export * from './params';
+export * from './routes';
+export * from './sse';
+export * from './client';
+export * from './documented';

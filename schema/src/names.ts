@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { documented } from './documented';
 
 /**
  * A task name: lowercase, starts with a letter, at most 63 characters.
@@ -24,11 +25,15 @@ export const EnvVarName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must match [A-Za-z_][A-Za-z0-9_]*');
 
 /** A run id: `r-` + timestamp + random suffix, or a schedule-derived id. Safe as a path segment. */
-export const RunId = z
-  .string()
-  .max(128)
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must match [a-z0-9][a-z0-9._-]*')
-  .refine((s) => !s.includes('..'), 'must not contain ".."');
+export const RunId = documented(
+  z
+    .string()
+    .max(128)
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must match [a-z0-9][a-z0-9._-]*')
+    .refine((s) => !s.includes('..'), 'must not contain ".."'),
+  // The same rule as one pattern: every "." is followed by something other than ".".
+  { pattern: '^[a-z0-9](\\.?[a-z0-9_-])*\\.?$' }
+);
 export type RunId = z.infer<typeof RunId>;
 
 /** A content hash as written everywhere in cellgraph: `sha256:` + 64 hex digits. */

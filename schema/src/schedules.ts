@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ContentHash, TaskName } from './names';
+import { documented } from './documented';
 import { JsonValue } from './notebook';
 
 /**
@@ -20,31 +21,65 @@ export const ScheduleId = z
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must match [a-z0-9][a-z0-9_-]* (lowercase letters, digits, _ and -)');
 export type ScheduleId = z.infer<typeof ScheduleId>;
 
-/** One field of a 5-field cron expression: digits, names (JAN, MON), `*`, `,`, `-`, `/`, and L W #. */
-const CRON_FIELD = /^[0-9A-Za-z*,/#-]+$/;
+/** What a cron field may be made of at all: digits, names (JAN, MON), `*`, `,`, `-`, `/`, and L W #. */
+const CRON_CHARACTERS = /^[0-9A-Za-z*,/#-]+$/;
+
+/** A cron name matched in any case (`MON`, `mon`, `Mon`). */
+const anyCase = (names: string[]): string => names.map((n) => [...n].map((c) => `[${c.toUpperCase()}${c.toLowerCase()}]`).join('')).join('|');
+
+/** One field of a cron expression: a comma list of `*`, values or ranges, each with an optional `/step`. */
+function cronField(value: string, extra: string[] = []): string {
+  const item = `(?:(?:\\*|(?:${value})(?:-(?:${value}))?)(?:/[0-9]{1,2})?${extra.map((e) => `|${e}`).join('')})`;
+  return `${item}(?:,${item})*`;
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const DAY_OF_MONTH = '0?[1-9]|[12][0-9]|3[01]';
+
+/**
+ * The shape of a 5-field cron expression as a regular expression (also the `pattern` in the
+ * OpenAPI document): minute 0-59, hour 0-23, day of month 1-31 (and `L`, `LW`, `15W`),
+ * month 1-12 or JAN-DEC, day of week 0-7 or SUN-SAT (and `5L`, `1#2`). Whether such an
+ * expression ever fires is the scheduler's question (a 422 when it does not).
+ */
+export const CRON_PATTERN = new RegExp(
+  `^[ \\t]*${[
+    cronField('[0-5]?[0-9]'),
+    cronField('[01]?[0-9]|2[0-3]'),
+    cronField(DAY_OF_MONTH, ['[Ll][Ww]?', `(?:${DAY_OF_MONTH})[Ww]`]),
+    cronField(`0?[1-9]|1[0-2]|${anyCase(MONTHS)}`),
+    cronField(`[0-7]|${anyCase(WEEKDAYS)}`, ['[0-7][Ll]', '[0-7]#[1-5]'])
+  ].join('[ \\t]+')}[ \\t]*$`
+);
 
 /**
  * A classic 5-field cron expression: minute hour day-of-month month day-of-week. Seconds
  * fields and `@daily`-style nicknames are refused so an expression means the same thing
  * here as in crontab(5); `?` is refused because some parsers read it as "the current time".
  */
-export const CronExpression = z
-  .string()
-  .max(256, 'at most 256 characters')
-  .superRefine((value, ctx) => {
-    const fields = value.trim().split(/\s+/).filter((f) => f !== '');
-    if (fields.length !== 5) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `must have exactly 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`
-      });
-      return;
-    }
-    const bad = fields.find((f) => !CRON_FIELD.test(f));
-    if (bad !== undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `field "${bad}" has characters cron does not allow` });
-    }
-  });
+export const CronExpression = documented(
+  z
+    .string()
+    .max(256, 'at most 256 characters')
+    .superRefine((value, ctx) => {
+      const fields = value.trim().split(/\s+/).filter((f) => f !== '');
+      if (fields.length !== 5) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `must have exactly 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`
+        });
+        return;
+      }
+      const bad = fields.find((f) => !CRON_CHARACTERS.test(f));
+      if (bad !== undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `field "${bad}" has characters cron does not allow` });
+      } else if (!CRON_PATTERN.test(value)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${value}" is not minute (0-59) hour (0-23) day-of-month (1-31) month (1-12, JAN-DEC) day-of-week (0-7, SUN-SAT)` });
+      }
+    }),
+  { pattern: CRON_PATTERN.source }
+);
 export type CronExpression = z.infer<typeof CronExpression>;
 
 /**
@@ -65,12 +100,23 @@ export function isKnownTimeZone(name: string): boolean {
  * An IANA time zone name (`Europe/Berlin`, `America/New_York`, `UTC`). Fixed offsets such as
  * `+01:00` are refused: they have no DST rules, which is the point of giving a zone.
  */
-export const TimeZone = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone name such as Europe/Berlin')
-  .refine(isKnownTimeZone, (name) => ({ message: `unknown time zone "${name}" (use an IANA name such as Europe/Berlin)` }));
+export const TimeZone = documented(
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone name such as Europe/Berlin')
+    .refine(isKnownTimeZone, (name) => ({ message: `unknown time zone "${name}" (use an IANA name such as Europe/Berlin)` })),
+  knownTimeZones()
+);
+
+/** The zone names the runtime lists, as the document's `enum` (aliases such as `US/Eastern` are accepted too). */
+function knownTimeZones(): Record<string, unknown> {
+  // ES2022's lib has no Intl.supportedValuesOf (ES2022 runtimes do): typed here.
+  const intl = Intl as { supportedValuesOf?: (key: 'timeZone') => string[] };
+  const list = intl.supportedValuesOf?.('timeZone') ?? [];
+  return list.length > 0 ? { enum: [...new Set(['UTC', ...list])].filter(isKnownTimeZone) } : {};
+}
 export type TimeZone = z.infer<typeof TimeZone>;
 
 /**
@@ -192,7 +238,7 @@ export type ScheduleDeleted = z.infer<typeof ScheduleDeleted>;
  * (the promote dialog shows it as the user types). Errors are 400 naming `body.cron` or
  * `body.timezone`.
  */
-export const CronPreviewRequest = z.object({ cron: z.string().max(256), timezone: z.string().max(64).default('UTC'), count: z.number().int().min(1).max(20).default(5) }).strict();
+export const CronPreviewRequest = z.object({ cron: CronExpression, timezone: TimeZone.default('UTC'), count: z.number().int().min(1).max(20).default(5) }).strict();
 export type CronPreviewRequest = z.infer<typeof CronPreviewRequest>;
 
 export const CronPreviewResponse = z.object({ description: z.string(), nextFires: z.array(IsoInstant) });

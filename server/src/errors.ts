@@ -16,6 +16,7 @@ export type ErrorKind =
   | 'bad-request'
   | 'unauthorized'
   | 'not-found'
+  | 'method-not-allowed'
   | 'conflict'
   | 'payload-too-large'
   | 'unsupported-media-type'
@@ -53,6 +54,8 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, ErrorAnswer>> = {
   unauthorized: { status: 401, code: 'unauthorized', exit: EXIT.usage, expose: true },
   /** Unknown run, task, workflow, version, schedule or stored file. */
   'not-found': { status: 404, code: 'not-found', exit: EXIT.usage, expose: true },
+  /** A method the path does not have (the answer's Allow header lists those it has). */
+  'method-not-allowed': { status: 405, code: 'method-not-allowed', exit: EXIT.usage, expose: true },
   /** The request does not fit the resource's state (retrying a running run, a taken id). */
   conflict: { status: 409, code: 'conflict', exit: EXIT.failed, expose: true },
   'payload-too-large': { status: 413, code: 'payload-too-large', exit: EXIT.usage, expose: true },
@@ -116,6 +119,11 @@ export class UnauthorizedError extends CellgraphError {
 /** A request names something that does not exist: a run, a task, a stored file. */
 export class NotFoundError extends CellgraphError {
   readonly kind = 'not-found';
+}
+
+/** A method the path does not have. */
+export class MethodNotAllowedError extends CellgraphError {
+  readonly kind = 'method-not-allowed';
 }
 
 /** The request does not fit the current state of what it names (a taken id, a run still running). */
@@ -184,6 +192,7 @@ const KIND_OF_CODE: Readonly<Record<ApiErrorCode, ErrorKind>> = {
   'bad-request': 'bad-request',
   unauthorized: 'unauthorized',
   'not-found': 'not-found',
+  'method-not-allowed': 'method-not-allowed',
   conflict: 'conflict',
   'payload-too-large': 'payload-too-large',
   'compile-error': 'compile',
@@ -221,6 +230,8 @@ export function errorFromApi(status: number, error: ApiError['error'] | undefine
       return new ValidationError(message, field);
     case 'bad-request':
       return new BadRequestError(message, field);
+    case 'method-not-allowed':
+      return new MethodNotAllowedError(message, field);
     case 'payload-too-large':
       return new PayloadTooLargeError(message, field);
     case 'unauthorized':

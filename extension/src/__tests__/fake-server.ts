@@ -4,13 +4,12 @@
  * tests in ui-tests/ drive; this stands below them to pin timing-sensitive behaviour.
  */
 import { Signal } from '@lumino/signaling';
-import type { RunDetail, RunEvent } from '@cellgraph/schema';
-import type { ZodType, ZodTypeDef } from 'zod';
-import type { RequestOptions } from '../api';
+import { prepareRequest, type AnyRoute, type CallInput, type RouteInput, type RouteResponse, type RunDetail, type RunEvent } from '@cellgraph/schema';
 import { ServerDownError } from '../errors';
 import type { ICellgraphServer, ServerReachability } from '../tokens';
 
-export type Answer = unknown | ((init: RequestOptions | undefined) => unknown);
+/** A scripted answer: a value, or a function of the call's input (params, query, body), possibly async. */
+export type Answer = unknown | ((input: { params?: unknown; query?: unknown; body?: unknown }) => unknown);
 
 export class FakeServer implements ICellgraphServer {
   readonly baseUrl = 'http://127.0.0.1:1/cellgraph/';
@@ -18,7 +17,7 @@ export class FakeServer implements ICellgraphServer {
   readonly reachabilityChanged: Signal<ICellgraphServer, ServerReachability> = new Signal<ICellgraphServer, ServerReachability>(this);
   readonly runsChanged: Signal<ICellgraphServer, string> = new Signal<ICellgraphServer, string>(this);
   readonly calls: string[] = [];
-  /** Answers by endpoint; an Error answer is thrown. */
+  /** Answers by endpoint (the call's path without its leading `/`, e.g. `api/v1/runs/r-1`); an Error answer is thrown. */
   readonly answers = new Map<string, Answer>();
   /** The event stream's script: events to yield, then how it ends. */
   stream: { events: RunEvent[]; end: 'close' | 'fail' | 'hang' } = { events: [], end: 'fail' };
@@ -28,14 +27,16 @@ export class FakeServer implements ICellgraphServer {
     this.runsChanged.emit(runId);
   }
 
-  async request<T>(endpoint: string, schema: ZodType<T, ZodTypeDef, unknown>, init?: RequestOptions): Promise<T> {
+  async call<D extends AnyRoute>(def: D, ...input: CallInput<D>): Promise<RouteResponse<D>> {
+    const given = (input[0] ?? {}) as RouteInput<D>;
+    const endpoint = prepareRequest(def, given).path.replace(/^\//, '');
     this.calls.push(endpoint);
     await Promise.resolve();
     const answer = this.answers.get(endpoint);
-    const value = typeof answer === 'function' ? (answer as (i: RequestOptions | undefined) => unknown)(init) : answer;
+    const value: unknown = typeof answer === 'function' ? await (answer as (i: unknown) => unknown)(given) : answer;
     if (value instanceof Error) throw value;
     if (value === undefined) throw new ServerDownError(this.baseUrl, `no answer scripted for ${endpoint}`);
-    return schema.parse(value);
+    return def.response.parse(value) as RouteResponse<D>;
   }
 
   async *events(_runId: string, _after: number, signal: AbortSignal): AsyncGenerator<RunEvent> {

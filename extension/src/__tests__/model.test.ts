@@ -83,11 +83,11 @@ it('never lets an older compile answer overwrite a newer one', async () => {
   ];
   let n = 0;
   const resolvers: (() => void)[] = [];
-  server.request = async (endpoint, schema) => {
+  server.answers.set('api/v1/compile', async () => {
     const answer = answers[n++];
     await new Promise<void>((resolve) => resolvers.push(resolve));
-    return schema.parse(answer);
-  };
+    return answer;
+  });
   const first = model.refresh();
   const second = model.refresh();
   await Promise.resolve();

@@ -1,7 +1,7 @@
 import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Panel, Widget } from '@lumino/widgets';
-import { PromoteResponse, type RunDetail, ScheduleView } from '@cellgraph/schema';
+import { NotebookContent, apiRoutes, type RunDetail } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { DagModel, type Problem } from '../model';
 import { isFinished } from '../run-follower';
@@ -232,16 +232,14 @@ export class DagPanel extends Panel {
     let runId: string | undefined;
     let failure: Error | undefined;
     try {
-      const promoted = await this.server.request('api/v1/workflows/promote', PromoteResponse, {
-        method: 'POST',
-        json: { notebook: model.toJSON(), notebookName: notebookName(this.notebook), notebookDir: notebookDir(this.notebook), run: true, params: choice.params }
+      const promoted = await this.server.call(apiRoutes.promote, {
+        body: { notebook: NotebookContent.parse(model.toJSON()), notebookName: notebookName(this.notebook), notebookDir: notebookDir(this.notebook), run: true, params: choice.params }
       });
       runId = promoted.run?.runId;
       if (runId !== undefined) this.model.follow(runId);
       if (choice.schedule) {
-        await this.server.request('api/v1/schedules', ScheduleView, {
-          method: 'POST',
-          json: { workflow: promoted.version.workflow, version: promoted.version.version, cron: choice.schedule.cron, timezone: choice.schedule.timezone, params: choice.params }
+        await this.server.call(apiRoutes.createSchedule, {
+          body: { workflow: promoted.version.workflow, version: promoted.version.version, cron: choice.schedule.cron, timezone: choice.schedule.timezone, params: choice.params }
         });
       }
     } catch (err) {

@@ -1,6 +1,6 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
-import { RunLogsResponse } from '@cellgraph/schema';
+import { apiRoutes } from '@cellgraph/schema';
 import type { ICellgraphServer } from '../tokens';
 import { el } from './dom';
 
@@ -30,9 +30,8 @@ class LogsView extends Widget {
 
   private async load(): Promise<void> {
     if (this.isDisposed) return;
-    const query = this.task !== undefined ? `?task=${encodeURIComponent(this.task)}` : '';
     try {
-      const logs = await this.server.request(`api/v1/runs/${encodeURIComponent(this.runId)}/logs${query}`, RunLogsResponse);
+      const logs = await this.server.call(apiRoutes.runLogs, { params: { id: this.runId }, query: { task: this.task } });
       if (this.isDisposed) return;
       const children: HTMLElement[] = [];
       for (const t of logs.tasks) {

@@ -1,5 +1,5 @@
 import { Widget } from '@lumino/widgets';
-import { CronPreviewResponse, HealthResponse, type JsonValue, type ParamSpec } from '@cellgraph/schema';
+import { apiRoutes, type HealthResponse, type JsonValue, type ParamSpec } from '@cellgraph/schema';
 import { ServerError } from '../api';
 import { paramText, parseParam } from '../promote';
 import type { ICellgraphServer } from '../tokens';
@@ -56,7 +56,7 @@ export class PromoteBody extends Widget {
       rows.push(this.row(`${p.name}: ${p.type}${p.constrained ? ' (checked by its param() schema)' : ''}`, input, `param.${p.name}`));
     }
     this.target.append(new Option('the cellgraph server', 'server'));
-    void this.server.request('api/v1/health', HealthResponse).then(
+    void this.server.call(apiRoutes.health).then(
       (h) => (this.target.options[0].text = `the cellgraph server: ${EXECUTORS[h.executor]}`),
       () => undefined
     );
@@ -134,7 +134,7 @@ export class PromoteBody extends Widget {
       return;
     }
     try {
-      const p = await this.server.request('api/v1/schedules/preview', CronPreviewResponse, { method: 'POST', json: { cron, timezone, count: 5 } });
+      const p = await this.server.call(apiRoutes.previewCron, { body: { cron, timezone, count: 5 } });
       if (seq !== this.previewSeq) return;
       this.cronProblem = undefined;
       this.preview.textContent = p.description;

@@ -1,7 +1,7 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { listIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
-import { ListRunsResponse, ListSchedulesResponse, ListVersionsResponse, ListWorkflowsResponse, RunDetail, ScheduleDeleted, ScheduleView } from '@cellgraph/schema';
+import { apiRoutes, type ListRunsResponse, type ListWorkflowsResponse, type RunDetail, type ScheduleView } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { isFinished } from '../run-follower';
 import type { ICellgraphServer, ServerReachability } from '../tokens';
@@ -75,9 +75,9 @@ export class RunsPanel extends Widget {
     clearTimeout(this.timer);
     try {
       const [runs, workflows, schedules] = await Promise.all([
-        this.server.request(`api/v1/runs?limit=${RUNS_SHOWN}`, ListRunsResponse),
-        this.server.request('api/v1/workflows', ListWorkflowsResponse),
-        this.server.request('api/v1/schedules', ListSchedulesResponse)
+        this.server.call(apiRoutes.listRuns, { query: { limit: RUNS_SHOWN } }),
+        this.server.call(apiRoutes.listWorkflows),
+        this.server.call(apiRoutes.listSchedules)
       ]);
       this.banner.hidden = true;
       this.runs.replaceChildren(...(runs.runs.length > 0 ? runs.runs.map((r) => this.runItem(r)) : [el('li', 'cg-Empty', 'No runs yet: promote a notebook from its DAG panel.')]));
@@ -110,8 +110,8 @@ export class RunsPanel extends Widget {
         if (!this.host.showOnDag(r.id, r.workflow)) throw new Error(`Open the notebook of ${r.workflow} and its DAG panel (cellgraph: Open DAG) to follow this run there.`);
       }, 'Follow this run on the DAG panel of its notebook')
     );
-    if (!finished) actions.append(button('cg-Cancel', 'Cancel', () => this.runAction(`api/v1/runs/${r.id}/cancel`)));
-    if (r.status === 'failed' || r.status === 'cancelled') actions.append(button('cg-Retry', 'Retry', () => this.runAction(`api/v1/runs/${r.id}/retry`, {}), 'A new run of this version: tasks that succeeded are reused'));
+    if (!finished) actions.append(button('cg-Cancel', 'Cancel', () => this.runAction(() => this.server.call(apiRoutes.cancelRun, { params: { id: r.id } }))));
+    if (r.status === 'failed' || r.status === 'cancelled') actions.append(button('cg-Retry', 'Retry', () => this.runAction(() => this.server.call(apiRoutes.retryRun, { params: { id: r.id }, body: {} })), 'A new run of this version: tasks that succeeded are reused'));
     li.append(head, meta, actions);
     return li;
   }
@@ -127,7 +127,7 @@ export class RunsPanel extends Widget {
     };
     li.append(head);
     if (this.expanded.has(w.workflow)) {
-      const versions = await this.server.request(`api/v1/workflows/${encodeURIComponent(w.workflow)}/versions`, ListVersionsResponse);
+      const versions = await this.server.call(apiRoutes.listVersions, { params: { name: w.workflow } });
       const list = el('ul', 'cg-VersionList');
       for (const v of [...versions.versions].reverse()) {
         const item = el('li', 'cg-VersionItem');
@@ -135,7 +135,7 @@ export class RunsPanel extends Widget {
           el('span', '', `v${v.number} `),
           el('span', 'cg-Time', ago(v.promotedAt)),
           ` · ${v.version.slice(0, 19)}… `,
-          button('cg-RunVersion', 'Run', () => this.runAction(`api/v1/workflows/${encodeURIComponent(w.workflow)}/versions/${v.number}/runs`, {}), `Run version ${v.number} with its default parameters`)
+          button('cg-RunVersion', 'Run', () => this.runAction(() => this.server.call(apiRoutes.runVersion, { params: { name: w.workflow, v: String(v.number) }, body: {} })), `Run version ${v.number} with its default parameters`)
         );
         list.append(item);
       }
@@ -156,12 +156,12 @@ export class RunsPanel extends Widget {
       state,
       fires,
       s.paused
-        ? button('cg-Resume', 'Resume', () => this.scheduleAction(`api/v1/schedules/${s.id}/resume`))
-        : button('cg-Pause', 'Pause', () => this.scheduleAction(`api/v1/schedules/${s.id}/pause`)),
+        ? button('cg-Resume', 'Resume', () => this.scheduleAction(() => this.server.call(apiRoutes.resumeSchedule, { params: { id: s.id } })))
+        : button('cg-Pause', 'Pause', () => this.scheduleAction(() => this.server.call(apiRoutes.pauseSchedule, { params: { id: s.id } }))),
       button('cg-Delete', 'Delete', async () => {
         const ok = await showDialog({ title: 'Delete schedule', body: `Delete the schedule ${s.id}? Runs it started stay.`, buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })] });
         if (!ok.button.accept) return;
-        await this.server.request(`api/v1/schedules/${s.id}`, ScheduleDeleted, { method: 'DELETE' });
+        await this.server.call(apiRoutes.deleteSchedule, { params: { id: s.id } });
         await this.refresh();
       })
     );
@@ -169,14 +169,14 @@ export class RunsPanel extends Widget {
   }
 
   /** A run action (cancel, retry, run a version): the list refreshes and other panels hear of the run. */
-  private async runAction(endpoint: string, json?: unknown): Promise<void> {
-    const run = await this.server.request(endpoint, RunDetail, { method: 'POST', json });
+  private async runAction(call: () => Promise<RunDetail>): Promise<void> {
+    const run = await call();
     this.server.announceRun(run.runId);
     await this.refresh();
   }
 
-  private async scheduleAction(endpoint: string): Promise<void> {
-    await this.server.request(endpoint, ScheduleView, { method: 'POST' });
+  private async scheduleAction(call: () => Promise<ScheduleView>): Promise<void> {
+    await call();
     await this.refresh();
   }
 }

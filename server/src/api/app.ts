@@ -1,9 +1,9 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { ApiError } from '@cellgraph/schema';
-import { z } from 'zod';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { apiRoutes } from '@cellgraph/schema';
 import { tokenChecker } from './auth';
 import type { ApiContext } from './context';
 import { UnauthorizedError } from '../errors';
+import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installJsonParser, notFound } from './framework-errors';
 import { sendError } from './http-errors';
 import { buildOpenApi } from './openapi';
 import { jsonRoute, mountRoutes, type ApiRoute } from './route';
@@ -15,53 +15,61 @@ import { workflowRoutes } from './routes/workflows';
 import { compileRoutes } from './routes/compile';
 
 /** The path of the generated OpenAPI document (stable: clients and docs link to it). */
-export const OPENAPI_PATH = '/api/v1/openapi.json';
+export const OPENAPI_PATH = apiRoutes.openapi.path;
 
 /**
- * Every route of the API. A new resource adds its router here, built from the same
- * ApiContext; the OpenAPI document lists whatever is here.
+ * Every route of the API, each bound to a declaration of the route table in
+ * @cellgraph/schema. A new resource declares its routes there and adds its router here.
  */
-export function apiRoutes(ctx: ApiContext): ApiRoute[] {
-  const routes = [...healthRoutes(ctx), ...runRoutes(ctx), ...notificationRoutes(ctx), ...workflowRoutes(ctx), ...scheduleRoutes(ctx), ...compileRoutes(ctx)];
-  let openapi: unknown;
-  const docRoute: ApiRoute = jsonRoute({
-    method: 'GET',
-    url: OPENAPI_PATH,
-    summary: 'this document',
-    tag: 'server',
-    response: z.record(z.unknown()),
-    handler: async () => (openapi ??= buildOpenApi([...routes, docRoute], ctx.version))
-  });
-  return [...routes, docRoute];
+export function apiRoutesFor(ctx: ApiContext): ApiRoute[] {
+  let openapi: Record<string, unknown> | undefined;
+  return [
+    ...healthRoutes(ctx),
+    ...runRoutes(ctx),
+    ...notificationRoutes(ctx),
+    ...workflowRoutes(ctx),
+    ...scheduleRoutes(ctx),
+    ...compileRoutes(ctx),
+    jsonRoute(apiRoutes.openapi, async () => (openapi ??= buildOpenApi(ctx.version)))
+  ];
 }
 
 /**
- * The HTTP application: bearer-token auth on every route but health, zod-checked routes,
- * one error shape for everything (including Fastify's own: malformed JSON, body too
- * large, unsupported media type), and 404s in that shape too.
+ * The HTTP application: bearer-token auth first on every route but health and the OpenAPI
+ * document, zod-checked routes, and one error shape for everything, Fastify's and Node's
+ * own errors included (bad URL encoding, over-long parameters, malformed or too deeply
+ * nested JSON, body too large, unsupported media type, unknown paths and methods).
  */
 export function buildApp(ctx: ApiContext, token: string): FastifyInstance {
+  const authorized = tokenChecker(token);
+  const authenticate = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    if (authorized(request.headers.authorization)) return true;
+    reply.header('www-authenticate', 'Bearer realm="cellgraph"');
+    void sendError(reply, new UnauthorizedError('missing or wrong bearer token (Authorization: Bearer <CELLGRAPH_TOKEN>)'));
+    return false;
+  };
   const app = Fastify({
     logger: false,
     bodyLimit: ctx.config.maxBodyBytes,
     return503OnClosing: true,
-    forceCloseConnections: 'idle'
+    forceCloseConnections: 'idle',
+    // HEAD is not part of the API: it answers 405 like any other method a path does not have.
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrors(() => authenticate),
+    clientErrorHandler
   });
-  const authorized = tokenChecker(token);
   app.addHook('onRequest', async (request, reply) => {
     const open = (request.routeOptions.config as { auth?: boolean } | undefined)?.auth === false;
-    if (open) return;
-    if (!authorized(request.headers.authorization)) {
-      reply.header('www-authenticate', 'Bearer realm="cellgraph"');
-      throw new UnauthorizedError('missing or wrong bearer token (Authorization: Bearer <CELLGRAPH_TOKEN>)');
-    }
+    if (open || authenticate(request, reply)) return;
+    return reply;
   });
-  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
-  app.setNotFoundHandler((request, reply) => {
-    const body: ApiError = { error: { code: 'not-found', message: `no route ${request.method} ${request.url.split('?')[0]}` } };
-    return reply.status(404).type('application/json').send(body);
-  });
+  installJsonParser(app);
+  // An error on no route at all (a QUERY without a content type, a body on an unknown path)
+  // is still a 404 or 405: what is wrong is the path or the method, not the body.
+  app.setErrorHandler((error, request, reply) => (request.is404 ? notFound(request, reply) : sendError(reply, error)));
+  app.setNotFoundHandler(notFound);
   app.addHook('preClose', async () => ctx.streams.endAll());
-  mountRoutes(app, apiRoutes(ctx));
+  mountRoutes(app, apiRoutesFor(ctx));
   return app;
 }

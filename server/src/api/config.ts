@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { parseOrThrow } from '../zod-issue';
-import { HOME_DIR_NAME, type KubernetesSettings, databaseUrlFromEnv } from '../runtime';
+import { HOME_DIR_NAME, type KubernetesSettings } from '../runtime';
+import { databaseUrlFromEnv } from '../state/open-state-store';
 
 /** Flags of `cellgraph server`, as commander hands them over (strings, all optional). */
 export interface ServerFlags extends KubernetesSettings {
@@ -50,11 +51,11 @@ export const ServerConfig = z.object({
   compileWorkers: z.coerce.number().int().min(1).max(64).optional(),
   /** How long one compile may take before its worker is stopped (default 60). */
   compileTimeoutSeconds: z.coerce.number().min(0.1).max(3600).optional(),
-  /** Heap limit of a compile worker, MB (default 1536). */
+  /** Heap limit of a compile worker, MB (default 1024). */
   compileMemoryMb: z.coerce.number().int().min(64).max(65536).optional(),
   /** Webhook hosts or CIDR ranges allowed although they are link-local or metadata addresses. */
   webhookAllow: z.array(z.string().min(1)).optional(),
-  /** PostgreSQL state shared by replicas (CELLGRAPH_DATABASE_URL); undefined means SQLite in the home. */
+  /** PostgreSQL state shared by replicas; undefined means SQLite in the home. */
   databaseUrl: z.string().optional()
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
@@ -112,7 +113,7 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     context: 'invalid server configuration',
     field: key,
     label: (path) => SOURCES[key(path)] ?? key(path),
-    // The token and the database URL (its password) are secrets: never echoed.
+    // The token and the database URL (it may hold a password) are never echoed.
     suffix: (path) => (key(path) === 'token' || key(path) === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw[key(path)])})`)
   });
   if (!isLoopback(config.host) && config.token === undefined) {

@@ -16,8 +16,8 @@ import { parseParamAssignments } from '../engine/params';
 import { newRunId } from '../engine/run-id';
 import { notebookKey } from '../engine/workflow-files';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
-import type { RuntimeStateStore } from '../runtime';
 import type { RunWebhook } from '../state/notification-store';
+import type { ServerStateStore } from '../state/open-state-store';
 import type { ArtifactStore } from '../stores';
 import { IrCache } from './ir-cache';
 import { LiveLogs } from './live-logs';
@@ -65,7 +65,7 @@ export class RunService {
   constructor(
     private readonly engine: Engine,
     private readonly store: ArtifactStore,
-    private readonly state: RuntimeStateStore,
+    private readonly state: ServerStateStore,
     readonly irs: IrCache,
     /** Readies a workflow for the executor before it runs (Kubernetes: build and push its image, bind it). */
     private readonly prepare: (req: LaunchRequest) => Promise<WorkflowIR> = async (req) => req.ir,

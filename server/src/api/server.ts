@@ -53,9 +53,9 @@ export interface RunningServer {
 }
 
 /**
- * Opens the runtime (artifact store, state store: SQLite in the home or PostgreSQL when
- * CELLGRAPH_DATABASE_URL names one, executor: the runtime layer the CLI uses too), resumes
- * unfinished runs (on PostgreSQL: those no live replica holds), starts the
+ * Opens the runtime (artifact store, state store: SQLite in the home, or PostgreSQL when
+ * CELLGRAPH_DATABASE_URL names one; executor: the runtime layer the CLI uses too), resumes
+ * unfinished runs, starts the
  * scheduler, and listens. Resuming happens before listening so no client sees a run as
  * `running` that nothing runs; the scheduler starts after it, so its missed-run policy
  * (and its Forbid checks) see the resumed runs as active.
@@ -67,15 +67,15 @@ export async function startServer(
   const runtime = await openRuntime({
     home: config.home,
     executor: config.executor,
+    databaseUrl: config.databaseUrl,
     concurrency: config.concurrency,
     kubernetes: options.kubernetes,
     taskEntry: options.taskEntry,
     env: options.env,
-    onImageEvent: imageProgress,
-    databaseUrl: config.databaseUrl
+    onImageEvent: imageProgress
   });
-  const owner = replicaId(options.env ?? process.env);
   const { store, storeConfig, state, engine } = runtime;
+  const owner = replicaId(options.env ?? process.env);
   const irs = new IrCache(store);
   const compiles = new CompilePool({
     workers: config.compileWorkers,

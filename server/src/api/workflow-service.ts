@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { PromoteRequest, PromoteResponse, TaskDiff, VersionDiffResponse, WorkflowIR, WorkflowVersion } from '@cellgraph/schema';
+import type { JsonValue, PromoteRequest, PromoteResponse, TaskDiff, VersionDiffResponse, WorkflowIR, WorkflowVersion } from '@cellgraph/schema';
 import type { CompilePool } from '../compiler/pool/compile-pool';
 import { notebookKey, publishWorkflow } from '../engine/workflow-files';
 import type { StateStore } from '../state/state-store';

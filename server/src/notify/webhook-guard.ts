@@ -52,11 +52,14 @@ export class WebhookGuard {
     private readonly resolve: Resolver = systemResolver
   ) {
     for (const entry of allow) {
-      const [address, bits] = entry.split('/');
-      const family = isIP(address.replace(/^\[|\]$/g, ''));
-      if (family === 0) this.allowedNames.add(entry.toLowerCase());
-      else if (bits === undefined) this.allowed.addAddress(address.replace(/^\[|\]$/g, ''), family === 4 ? 'ipv4' : 'ipv6');
-      else this.allowed.addSubnet(address, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
+      const [address, bits, extra] = entry.split('/');
+      const bare = address.replace(/^\[|\]$/g, '');
+      const family = isIP(bare);
+      const prefix = Number(bits);
+      if (family === 0 && bits === undefined && /^[a-z0-9.-]+$/i.test(entry)) this.allowedNames.add(entry.toLowerCase());
+      else if (family !== 0 && bits === undefined) this.allowed.addAddress(bare, family === 4 ? 'ipv4' : 'ipv6');
+      else if (family !== 0 && extra === undefined && /^\d+$/.test(bits) && prefix <= (family === 4 ? 32 : 128)) this.allowed.addSubnet(bare, prefix, family === 4 ? 'ipv4' : 'ipv6');
+      else throw new ValidationError(`--allow-webhook-host / CELLGRAPH_WEBHOOK_ALLOW: ${JSON.stringify(entry)} is not a host name, an address or a CIDR range`, 'webhookAllow');
     }
   }
 

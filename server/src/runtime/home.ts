@@ -2,7 +2,7 @@ import { StoreConfig } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
 import { ArtifactStore, openStore } from '../stores';
 import { parseOrThrow } from '../zod-issue';
-import { type RuntimeStateStore, openStateStore } from './state';
+import { type RuntimeStateStore, databaseUrlFromEnv, openStateStore } from './state';
 
 /** The directory name of a cellgraph home (artifact store + state database). */
 export const HOME_DIR_NAME = '.cellgraph';
@@ -43,13 +43,8 @@ export interface HomeSession {
   close(): Promise<void>;
 }
 
-/**
- * Opens the artifact store and state store of a home directory (created on first use).
- * State is the home's SQLite unless `databaseUrl` names PostgreSQL (the server's
- * CELLGRAPH_DATABASE_URL; the CLI's local runs keep their home's SQLite: a run there takes
- * no lease, so it must not sit where server replicas would adopt it).
- */
-export async function openHome(home: string, env: NodeJS.ProcessEnv = process.env, databaseUrl?: string): Promise<HomeSession> {
+/** Opens the artifact store and state store of a home directory (created on first use). */
+export async function openHome(home: string, env: NodeJS.ProcessEnv = process.env, databaseUrl = databaseUrlFromEnv(env)): Promise<HomeSession> {
   const storeConfig = storeConfigFor(home, env);
   const store = openStore(storeConfig);
   const state = await openStateStore({ home, databaseUrl });

@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   /** The home directory: the filesystem artifact store (unless CELLGRAPH_STORE says S3) and the SQLite state. */
   home: string;
   executor: ExecutorKind;
+  /** PostgreSQL state shared by replicas (`postgres://...`); default: CELLGRAPH_DATABASE_URL, else SQLite in the home. */
+  databaseUrl?: string;
   /** Task attempts running at once across all runs (default: CPU count locally, {@link KUBERNETES_DEFAULT_CONCURRENCY} on Kubernetes). */
   concurrency?: number;
   /** Flags and files for the Kubernetes executor (the environment fills what they leave out). */
@@ -39,8 +41,6 @@ export interface RuntimeOptions {
   onImageEvent?: (e: BuildEvent) => void;
   /** Problems worth a line that fail nothing (watch reconnects); default: stderr. */
   onWarning?: (message: string) => void;
-  /** State in PostgreSQL (the server's CELLGRAPH_DATABASE_URL) instead of the home's SQLite. */
-  databaseUrl?: string;
 }
 
 /** A workflow about to run: its IR and the notebook it was compiled from. */

@@ -71,13 +71,25 @@ export function validateTimezone(timezone: string): string {
  */
 export function parseCron(expression: string, timezone: string): CronSchedule {
   validateTimezone(timezone);
-  parseOrThrow(CronExpression, expression, { field: () => 'cron' });
   const normalized = expression.trim().split(/\s+/).join(' ');
   let schedule: CronSchedule;
   try {
+    // The schema's rule (the one the OpenAPI document states) decides; croner's message,
+    // when it has one, says more precisely which field is wrong (`dayOfWeek: 8`).
+    parseOrThrow(CronExpression, expression, { field: () => 'cron' });
     schedule = CronSchedule.unchecked(normalized, timezone);
   } catch (e) {
-    throw new ValidationError(`cron: ${cronMessage(e)}`, 'cron');
+    let specific: string | undefined;
+    // A wrong field count is said best by the schema (`exactly 5 fields ... got 6`).
+    if (normalized.split(' ').length === 5) {
+      try {
+        CronSchedule.unchecked(normalized, timezone);
+      } catch (croner) {
+        specific = cronMessage(croner);
+      }
+    }
+    if (specific !== undefined) throw new ValidationError(`cron: ${specific}`, 'cron');
+    throw e;
   }
   // An expression can be well formed and still name no real day (30 February): refuse
   // it now rather than store a schedule that silently never runs. Eight years covers

@@ -157,7 +157,7 @@ describe('schedules over HTTP and the remote CLI', () => {
     const post = (body: Record<string, unknown>) => s.api('/api/v1/schedules', { method: 'POST', json: { ...base, ...body } });
     await expectError(await post({ cron: '61 * * * *' }), 400, 'invalid', 'body.cron');
     await expectError(await post({ cron: '* * *' }), 400, 'invalid', 'body.cron');
-    await expectError(await post({ cron: '0 0 30 2 *' }), 400, 'invalid', 'body.cron');
+    await expectError(await post({ cron: '0 0 30 2 *' }), 422, 'invalid', 'body.cron'); // well-formed, never fires
     await expectError(await post({ cron: '@daily' }), 400, 'invalid', 'body.cron');
     await expectError(await post({ cron: '0 0 * * * *' }), 400, 'invalid', 'body.cron');
     await expectError(await post({ cron: '0 0 ? * *' }), 400, 'invalid', 'body.cron');
@@ -172,8 +172,8 @@ describe('schedules over HTTP and the remote CLI', () => {
     await expectError(await post({ id: '../../etc' }), 400, 'invalid', 'body.id');
     await expectError(await post({ webhookUrl: 'file:///etc/passwd' }), 400, 'invalid', 'body.webhookUrl');
     await expectError(await post({ version: 'v1' }), 400, 'invalid', 'body.version');
-    await expectError(await post({ params: { n: 'four' } }), 400, 'invalid', 'body.params.n');
-    await expectError(await post({ params: { colour: 'red' } }), 400, 'invalid', 'body.params.colour');
+    await expectError(await post({ params: { n: 'four' } }), 422, 'invalid', 'body.params.n');
+    await expectError(await post({ params: { colour: 'red' } }), 422, 'invalid', 'body.params.colour');
     await expectError(await s.api('/api/v1/schedules', { method: 'POST', json: { workflow: 'nightly', cron: '0 3 * * *' } }), 400, 'invalid', 'body.version');
     await expectError(await s.api('/api/v1/schedules', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"cron": ' }), 400, 'bad-request');
 
@@ -187,10 +187,10 @@ describe('schedules over HTTP and the remote CLI', () => {
     const patch = (body: Record<string, unknown>) => s.api('/api/v1/schedules/taken', { method: 'PATCH', json: body });
     await expectError(await patch({ workflow: 'other' }), 400, 'invalid', 'body.workflow');
     await expectError(await patch({ id: 'renamed' }), 400, 'invalid', 'body.id');
-    await expectError(await patch({ cron: '0 0 31 4 *' }), 400, 'invalid', 'body.cron');
+    await expectError(await patch({ cron: '0 0 31 4 *' }), 422, 'invalid', 'body.cron');
     await expectError(await patch({ timezone: 'Europe/Atlantis' }), 400, 'invalid', 'body.timezone');
     await expectError(await patch({ version: `sha256:${'0'.repeat(64)}` }), 404, 'not-found');
-    await expectError(await patch({ params: { fail: 'no' } }), 400, 'invalid', 'body.params.fail');
+    await expectError(await patch({ params: { fail: 'no' } }), 422, 'invalid', 'body.params.fail');
     await expectError(await s.api('/api/v1/schedules/taken/pause', { method: 'POST', json: { now: true } }), 400, 'invalid', 'body');
 
     // Hostile ids in the path, and no token.

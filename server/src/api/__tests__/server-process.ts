@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunEvent } from '@cellgraph/schema';
+import { readRunEvents, type RunEvent } from '@cellgraph/schema';
+import { textChunks } from '../client';
 import { linkNodeModules } from '@cellgraph/dev/test-support/notebooks';
 
 /** The built CLI: tests run the real `cellgraph server` process. */
@@ -89,33 +90,14 @@ export async function stopAllServers(): Promise<void> {
 }
 
 /**
- * Reads a Server-Sent Events response until it ends or `until` says stop; returns the
- * events with their ids.
+ * Reads a Server-Sent Events response with the clients' reader until it ends or `until`
+ * says stop; returns the events with their ids.
  */
 export async function readEvents(res: Response, until?: (e: RunEvent) => boolean): Promise<{ id: string | undefined; event: RunEvent }[]> {
   const out: { id: string | undefined; event: RunEvent }[] = [];
-  const reader = res.body?.getReader();
-  if (reader === undefined) return out;
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let i: number;
-    while ((i = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, i);
-      buffer = buffer.slice(i + 2);
-      const id = /^id: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (data === undefined) continue;
-      const event = RunEvent.parse(JSON.parse(data));
-      out.push({ id, event });
-      if (until?.(event)) {
-        await reader.cancel();
-        return out;
-      }
-    }
+  for await (const { id, event } of readRunEvents(textChunks(res))) {
+    out.push({ id, event });
+    if (until?.(event)) break;
   }
   return out;
 }

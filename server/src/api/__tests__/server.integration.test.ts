@@ -104,6 +104,30 @@ describe('auth, configuration and bad input', () => {
     await expectError(await s.api('/api/v1/nope'), 404, 'not-found');
   });
 
+  it("answers the framework's own errors in the one shape, and only after the token check", async () => {
+    const longId = 'a'.repeat(2000);
+    const deep = `{"notebook": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    // Without the token every one of them is a 401: nothing about the request is looked at first.
+    for (const [path, init] of [
+      [`/api/v1/runs/${longId}/retry`, { method: 'POST' }],
+      ['/api/v1/runs/%ff', {}],
+      ['/api/v1/runs', { method: 'PUT' }],
+      ['/api/v1/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep }]
+    ] as const) {
+      await expectError(await fetch(`${s.url}${path}`, init), 401, 'unauthorized');
+    }
+    await expectError(await s.api(`/api/v1/runs/${longId}/retry`, { method: 'POST' }), 414, 'bad-request', 'path');
+    await expectError(await s.api('/api/v1/runs/%ff'), 400, 'bad-request', 'path');
+    await expectError(await s.api('/api/v1/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep }), 400, 'bad-request', 'body');
+    const put = await s.api('/api/v1/runs', { method: 'PUT' });
+    expect(put.headers.get('allow')).toBe('POST, GET');
+    await expectError(put, 405, 'method-not-allowed');
+    const query = await s.api('/api/v1/schedules/preview', { method: 'QUERY' });
+    expect(query.headers.get('allow')).toBe('POST');
+    await expectError(query, 405, 'method-not-allowed');
+    expect((await s.api('/api/v1/health', { method: 'HEAD' })).status).toBe(405);
+  });
+
   it('serves an OpenAPI 3 document generated from the schemas', async () => {
     const doc = (await (await s.api('/api/v1/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toMatch(/^3\./);
@@ -121,7 +145,8 @@ describe('auth, configuration and bad input', () => {
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: {} }), 400, 'invalid', 'body.notebook');
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebook: nbJson(hello), notebookPath: 'x.ipynb' } }), 400, 'invalid', 'body.notebook');
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebook: nbJson(hello), notebookName: '../x.ipynb' } }), 400, 'invalid', 'body.notebookName');
-    await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: 'missing.ipynb' } }), 400, 'invalid', 'body.notebookPath');
+    // Matches the document but cannot be carried out: 422, not 400.
+    await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: 'missing.ipynb' } }), 422, 'invalid', 'body.notebookPath');
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: '/etc/passwd' } }), 400, 'invalid', 'body.notebookPath');
     await expectError(await s.api('/api/v1/runs?limit=abc'), 400, 'invalid', 'query.limit');
     await expectError(await s.api('/api/v1/runs?status=bogus'), 400, 'invalid', 'query.status');
@@ -189,11 +214,11 @@ describe('auth, configuration and bad input', () => {
     await expectError(await s.api('/api/v1/schedules/preview', { method: 'POST', json: { cron: '0 6 * * *', timezone: 'Mars/Olympus' } }), 400, 'invalid', 'body.timezone');
   });
 
-  it('refuses unknown and mistyped parameters with 400 naming the parameter', async () => {
+  it('refuses unknown and mistyped parameters with 422 naming the parameter (the request matches the document; the workflow refuses it)', async () => {
     const nb = { notebook: nbJson(hello), notebookName: 'hello.ipynb' };
-    await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { ...nb, params: { colour: 'red' } } }), 400, 'invalid', 'params.colour');
-    await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { ...nb, params: { name: 3 } } }), 400, 'invalid', 'params.name');
-    await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { ...nb, paramAssignments: ['name'] } }), 400, 'invalid', 'params');
+    await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { ...nb, params: { colour: 'red' } } }), 422, 'invalid', 'params.colour');
+    await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { ...nb, params: { name: 3 } } }), 422, 'invalid', 'params.name');
+    await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { ...nb, paramAssignments: ['name'] } }), 422, 'invalid', 'params');
   });
 
   it('validates its configuration at boot and refuses a non-loopback host without a token', () => {

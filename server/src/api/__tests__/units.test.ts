@@ -1,12 +1,11 @@
 /** In-process unit tests of the server's pure parts: config, auth, error mapping, OpenAPI, version diffs. */
 import { z } from 'zod';
-import { ApiError, CreateRunRequest, WorkflowIR } from '@cellgraph/schema';
+import { ApiError, CreateRunRequest, WorkflowIR, apiRouteList } from '@cellgraph/schema';
 import { NotFoundError, StateError, ValidationError } from '../../errors';
 import { tokenChecker } from '../auth';
 import { isLoopback, loadServerConfig } from '../config';
 import { HttpError, invalidInput, toApiError } from '../http-errors';
 import { buildOpenApi } from '../openapi';
-import { jsonRoute } from '../route';
 import { diffTasks } from '../workflow-service';
 
 describe('config', () => {
@@ -20,6 +19,13 @@ describe('config', () => {
     expect(loadServerConfig({}, {}, '/srv').executor).toBe('local');
     expect(loadServerConfig({}, { CELLGRAPH_EXECUTOR: 'kubernetes' }, '/srv').executor).toBe('kubernetes');
     expect(() => loadServerConfig({ executor: 'nomad' }, {}, '/srv')).toThrow(/--executor \/ CELLGRAPH_EXECUTOR/);
+  });
+  it('reads the compile pool and webhook settings, naming a bad one', () => {
+    const c = loadServerConfig({ compileWorkers: '3', compileTimeoutSeconds: '5', allowWebhookHost: ['169.254.170.2'] }, { CELLGRAPH_COMPILE_MEMORY_MB: '512', CELLGRAPH_WEBHOOK_ALLOW: ' fe80::/10 ,metadata ' }, '/srv');
+    expect(c).toMatchObject({ compileWorkers: 3, compileTimeoutSeconds: 5, compileMemoryMb: 512, webhookAllow: ['169.254.170.2', 'fe80::/10', 'metadata'] });
+    expect(() => loadServerConfig({ compileWorkers: '0' }, {}, '/srv')).toThrow(/--compile-workers \/ CELLGRAPH_COMPILE_WORKERS/);
+    expect(() => loadServerConfig({}, { CELLGRAPH_COMPILE_TIMEOUT_SECONDS: 'soon' }, '/srv')).toThrow(/--compile-timeout-seconds \/ CELLGRAPH_COMPILE_TIMEOUT_SECONDS/);
+    expect(() => loadServerConfig({ compileMemoryMb: '16' }, {}, '/srv')).toThrow(/--compile-memory-mb/);
   });
   it('takes PostgreSQL from CELLGRAPH_DATABASE_URL, SQLite when unset, and refuses another URL without echoing it', () => {
     expect(loadServerConfig({}, {}, '/srv').databaseUrl).toBeUndefined();
@@ -75,26 +81,54 @@ describe('error mapping', () => {
 });
 
 describe('OpenAPI', () => {
-  it('documents path and query parameters, bodies and auth from the route schemas', () => {
-    const route = jsonRoute({
-      method: 'POST',
-      url: '/api/v1/things/:id',
-      summary: 's',
-      tag: 't',
-      params: z.object({ id: z.string() }),
-      query: z.object({ limit: z.number().optional() }),
-      body: z.object({ name: z.string() }).strict(),
-      response: z.object({ ok: z.boolean() }),
-      handler: async () => ({ ok: true })
-    });
-    const doc = buildOpenApi([route], '1.0.0') as { paths: Record<string, { post: { parameters: unknown[]; requestBody: unknown; responses: Record<string, unknown> } }> };
-    const op = doc.paths['/api/v1/things/{id}'].post;
-    expect(op.parameters).toEqual([
+  type Operation = { operationId: string; parameters: { name: string; in: string; required: boolean }[]; requestBody?: { required: boolean; content: Record<string, { schema: unknown }> }; responses: Record<string, unknown> };
+  const doc = buildOpenApi('1.0.0') as { paths: Record<string, Record<string, Operation>> } & Record<string, unknown>;
+  const op = (path: string, method: string): Operation => doc.paths[path][method];
+
+  it('has one operation per route of the table, with its parameters, body and statuses', () => {
+    const ops = Object.values(doc.paths).flatMap((p) => Object.values(p));
+    expect(ops.map((o) => o.operationId).sort()).toEqual(apiRouteList.map((r) => r.name).sort());
+    const logs = op('/api/v1/runs/{id}/logs', 'get');
+    expect(logs.parameters).toEqual([
       expect.objectContaining({ name: 'id', in: 'path', required: true }),
-      expect.objectContaining({ name: 'limit', in: 'query', required: false })
+      expect.objectContaining({ name: 'task', in: 'query', required: false }),
+      expect.objectContaining({ name: 'attempt', in: 'query', required: false })
     ]);
-    expect(JSON.stringify(op.requestBody)).toContain('"additionalProperties":false');
-    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '413', '500']));
+    expect(Object.keys(logs.responses).sort()).toEqual(['200', '400', '401', '404', '414', '500', '503']);
+    const create = op('/api/v1/runs', 'post');
+    expect(create.requestBody?.required).toBe(true);
+    expect(JSON.stringify(create.requestBody)).toContain('"additionalProperties":false');
+    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '413', '415', '422', '500', '503']);
+    expect(op('/api/v1/runs/{id}/retry', 'post').requestBody?.required).toBe(false);
+    expect(op('/api/v1/health', 'get')).toMatchObject({ security: [] });
+  });
+
+  it('resolves every $ref inside the document (client generators and schemathesis follow them)', () => {
+    const refs: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) k === '$ref' && typeof x === 'string' ? refs.push(x) : walk(x);
+    };
+    walk(doc);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of new Set(refs)) {
+      expect(ref).toMatch(/^#\//);
+      const target = ref.slice(2).split('/').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], doc);
+      expect({ ref, resolved: target !== undefined }).toEqual({ ref, resolved: true });
+    }
+  });
+
+  it('states the rules the server enforces with refinements', () => {
+    const body = (path: string) => op(path, 'post').requestBody?.content['application/json'].schema as Record<string, unknown>;
+    for (const path of ['/api/v1/runs', '/api/v1/compile', '/api/v1/workflows/promote']) {
+      expect(body(path).oneOf).toEqual([{ required: ['notebookPath'] }, { required: ['notebook'] }]);
+    }
+    const cron = (body('/api/v1/schedules').properties as Record<string, { pattern?: string }>).cron;
+    expect(new RegExp(cron.pattern ?? '').test('30 6 * * 1-5')).toBe(true);
+    expect(new RegExp(cron.pattern ?? '').test('61 * * * *')).toBe(false);
+    const runId = op('/api/v1/runs/{id}', 'get').parameters[0] as unknown as { schema: { pattern: string } };
+    expect(new RegExp(runId.schema.pattern).test('a..b')).toBe(false);
+    expect(new RegExp(runId.schema.pattern).test('r-1.x')).toBe(true);
   });
 });
 

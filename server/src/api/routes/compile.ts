@@ -1,4 +1,4 @@
-import { CompileRequest, CompileResponse } from '@cellgraph/schema';
+import { apiRoutes } from '@cellgraph/schema';
 import type { ApiContext } from '../context';
 import { readSubmittedNotebook } from '../notebook-source';
 import { jsonRoute, type ApiRoute } from '../route';
@@ -6,20 +6,12 @@ import { jsonRoute, type ApiRoute } from '../route';
 /** Compiling without running: the typed DAG and diagnostics of a notebook being edited. */
 export function compileRoutes(ctx: ApiContext): ApiRoute[] {
   return [
-    jsonRoute({
-      method: 'POST',
-      url: '/api/v1/compile',
-      summary: "compile a notebook to its workflow IR and diagnostics (200 either way); nothing is stored or run",
-      tag: 'workflows',
-      body: CompileRequest,
-      response: CompileResponse,
-      handler: async ({ body }) => {
-        const nb = readSubmittedNotebook(body, ctx.config.workDir);
-        // Not the store's compile cache: its entries point at published IRs, and an editor's
-        // every pause must not write to the store. The pool's in-memory cache writes nothing.
-        const result = await ctx.compiles.compile({ path: nb.path, text: nb.text });
-        return result.ok ? { ok: true, ir: result.ir, diagnostics: result.warnings } : { ok: false, diagnostics: result.diagnostics };
-      }
+    jsonRoute(apiRoutes.compile, async ({ body }) => {
+      const nb = readSubmittedNotebook(body, ctx.config.workDir);
+      // Not the store's compile cache: its entries point at published IRs, and an editor's
+      // every pause must not write to the store. The pool's in-memory cache writes nothing.
+      const result = await ctx.compiles.compile({ path: nb.path, text: nb.text });
+      return result.ok ? { ok: true, ir: result.ir, diagnostics: result.warnings } : { ok: false, diagnostics: result.diagnostics };
     })
   ];
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ListVersionsResponse, PromoteResponse, RunDetail, RunSummary, VersionDiffResponse, formatDiagnostic } from '@cellgraph/schema';
+import { apiRoutes, formatDiagnostic, type PromoteResponse, type RunSummary } from '@cellgraph/schema';
 import { CompileError } from '../../errors';
 import { readNotebook } from '../notebook-input';
 import { EXIT_FAILED, err, out, table } from '../output';
@@ -17,7 +17,7 @@ export function registerRemoteCommands(program: Command): void {
     .argument('<run>', 'run id')
     .option('--json', 'print the run as JSON')
     .action(async (runId: string, opts: { json?: boolean }, cmd: Command) => {
-      const run = await requireRemote(cmd).call('POST', `/api/v1/runs/${encodeURIComponent(runId)}/cancel`, RunDetail);
+      const run = await requireRemote(cmd).call(apiRoutes.cancelRun, { params: { id: runId } });
       if (opts.json) out(JSON.stringify(run, null, 2));
       else out(`run ${run.runId} ${run.status}`);
     });
@@ -31,7 +31,7 @@ export function registerRemoteCommands(program: Command): void {
     .option('--detach', 'print the new run id and return without following it')
     .action(async (runId: string, opts: { cache: boolean; json?: boolean; detach?: boolean }, cmd: Command) => {
       const client = requireRemote(cmd);
-      const started = await client.call('POST', `/api/v1/runs/${encodeURIComponent(runId)}/retry`, RunDetail, { noCache: !opts.cache });
+      const started = await client.call(apiRoutes.retryRun, { params: { id: runId }, body: { noCache: !opts.cache } });
       if (opts.detach) {
         out(started.runId);
         return;
@@ -53,7 +53,7 @@ export function registerRemoteCommands(program: Command): void {
       const name = nb.absolutePath.split('/').pop() ?? 'notebook.ipynb';
       let promoted: PromoteResponse;
       try {
-        promoted = await client.call('POST', '/api/v1/workflows/promote', PromoteResponse, { notebook: nb.text, notebookName: name, run: opts.run === true });
+        promoted = await client.call(apiRoutes.promote, { body: { notebook: nb.text, notebookName: name, run: opts.run === true } });
       } catch (e) {
         if (!(e instanceof CompileError)) throw e;
         for (const d of e.diagnostics) err(formatDiagnostic(d));
@@ -81,10 +81,9 @@ export function registerRemoteCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (workflow: string, opts: { diff?: string; json?: boolean }, cmd: Command) => {
       const client = requireRemote(cmd);
-      const w = encodeURIComponent(workflow);
       if (opts.diff !== undefined) {
         const [a, b] = opts.diff.split('..');
-        const diff = await client.call('GET', `/api/v1/workflows/${w}/versions/${encodeURIComponent(a ?? '')}/diff/${encodeURIComponent(b ?? '')}`, VersionDiffResponse);
+        const diff = await client.call(apiRoutes.diffVersions, { params: { name: workflow, a: a ?? '', b: b ?? '' } });
         if (opts.json) return out(JSON.stringify(diff, null, 2));
         out(`${workflow}: version ${diff.from.number} -> ${diff.to.number}`);
         out(
@@ -102,7 +101,7 @@ export function registerRemoteCommands(program: Command): void {
         );
         return;
       }
-      const list = await client.call('GET', `/api/v1/workflows/${w}/versions`, ListVersionsResponse);
+      const list = await client.call(apiRoutes.listVersions, { params: { name: workflow } });
       if (opts.json) return out(JSON.stringify(list, null, 2));
       out(
         table(

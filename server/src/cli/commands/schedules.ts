@@ -1,13 +1,5 @@
 import type { Command } from 'commander';
-import {
-  ListSchedulesResponse,
-  ListVersionsResponse,
-  ScheduleCreateInput,
-  ScheduleDeleted,
-  ScheduleUpdate,
-  ScheduleView,
-  WorkflowVersion
-} from '@cellgraph/schema';
+import { ScheduleCreateInput, ScheduleUpdate, ScheduleView, WorkflowVersion, apiRoutes } from '@cellgraph/schema';
 import type { ApiClient } from '../../api/client';
 import { parseParamAssignments } from '../../engine/params';
 import { ValidationError } from '../../errors';
@@ -28,7 +20,7 @@ export function registerSchedules(program: Command): void {
     .description('every schedule with its next fire')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const { schedules: all } = await requireRemote(cmd).call('GET', '/api/v1/schedules', ListSchedulesResponse);
+      const { schedules: all } = await requireRemote(cmd).call(apiRoutes.listSchedules);
       if (opts.json) return out(JSON.stringify(all, null, 2));
       out(
         table(
@@ -44,7 +36,7 @@ export function registerSchedules(program: Command): void {
     .argument('<id>', 'schedule id')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-      const view = await requireRemote(cmd).call('GET', schedulePath(id), ScheduleView);
+      const view = await requireRemote(cmd).call(apiRoutes.getSchedule, { params: { id } });
       if (opts.json) return out(JSON.stringify(view, null, 2));
       const rows: [string, string][] = [
         ['id', view.id],
@@ -90,7 +82,7 @@ export function registerSchedules(program: Command): void {
         ...(opts.paused ? { paused: true } : {}),
         ...(opts.webhook !== undefined ? { webhookUrl: opts.webhook } : {})
       };
-      printView(await client.call('POST', '/api/v1/schedules', ScheduleView, body), opts.json === true);
+      printView(await client.call(apiRoutes.createSchedule, { body }), opts.json === true);
     });
 
   schedules
@@ -108,7 +100,7 @@ export function registerSchedules(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: UpdateOptions, cmd: Command) => {
       const client = requireRemote(cmd);
-      const current = await client.call('GET', schedulePath(id), ScheduleView);
+      const current = await client.call(apiRoutes.getSchedule, { params: { id } });
       const version =
         opts.workflowVersion !== undefined || opts.param.length > 0 ? await resolveVersion(client, current.workflow, opts.workflowVersion ?? current.version) : undefined;
       const patch: ScheduleUpdate = {
@@ -120,12 +112,12 @@ export function registerSchedules(program: Command): void {
         ...(opts.missed !== undefined ? { missedRunPolicy: opts.missed as ScheduleUpdate['missedRunPolicy'] } : {}),
         ...(opts.webhook === false ? { webhookUrl: null } : typeof opts.webhook === 'string' ? { webhookUrl: opts.webhook } : {})
       };
-      printView(await client.call('PATCH', schedulePath(id), ScheduleView, patch), opts.json === true);
+      printView(await client.call(apiRoutes.updateSchedule, { params: { id }, body: patch }), opts.json === true);
     });
 
-  for (const [name, description] of [
-    ['pause', 'stop a schedule firing (fires while paused are never replayed)'],
-    ['resume', 'resume a paused schedule from its next fire']
+  for (const [name, description, route] of [
+    ['pause', 'stop a schedule firing (fires while paused are never replayed)', apiRoutes.pauseSchedule],
+    ['resume', 'resume a paused schedule from its next fire', apiRoutes.resumeSchedule]
   ] as const) {
     schedules
       .command(name)
@@ -133,7 +125,7 @@ export function registerSchedules(program: Command): void {
       .argument('<id>', 'schedule id')
       .option('--json', 'print JSON')
       .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-        printView(await requireRemote(cmd).call('POST', `${schedulePath(id)}/${name}`, ScheduleView), opts.json === true);
+        printView(await requireRemote(cmd).call(route, { params: { id } }), opts.json === true);
       });
   }
 
@@ -142,7 +134,7 @@ export function registerSchedules(program: Command): void {
     .description('delete a schedule (runs it started are kept)')
     .argument('<id>', 'schedule id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const gone = await requireRemote(cmd).call('DELETE', schedulePath(id), ScheduleDeleted);
+      const gone = await requireRemote(cmd).call(apiRoutes.deleteSchedule, { params: { id } });
       out(`schedule ${gone.id} deleted`);
     });
 }
@@ -173,10 +165,6 @@ interface UpdateOptions {
   json?: boolean;
 }
 
-function schedulePath(id: string): string {
-  return `/api/v1/schedules/${encodeURIComponent(id)}`;
-}
-
 /** `name: description; next <instant>` or the JSON view. */
 function printView(view: ScheduleView, json: boolean): void {
   if (json) return out(JSON.stringify(view, null, 2));
@@ -186,7 +174,7 @@ function printView(view: ScheduleView, json: boolean): void {
 
 /** A promoted version by number or content hash; the latest when none is given. */
 async function resolveVersion(client: ApiClient, workflow: string, ref: string | undefined): Promise<WorkflowVersion> {
-  const { versions } = await client.call('GET', `/api/v1/workflows/${encodeURIComponent(workflow)}/versions`, ListVersionsResponse);
+  const { versions } = await client.call(apiRoutes.listVersions, { params: { name: workflow } });
   const found = ref === undefined ? versions.at(-1) : versions.find((v) => v.version === ref || String(v.number) === ref);
   if (found === undefined) throw new ValidationError(`workflow ${workflow} has no version ${JSON.stringify(ref)}`, 'version');
   return found;

@@ -26,7 +26,7 @@ export function registerServer(program: Command): void {
     .option('--executor <name>', 'where tasks run: local or kubernetes (env CELLGRAPH_EXECUTOR; default local)')
     .option('--compile-workers <n>', 'worker threads compiling notebooks at once (env CELLGRAPH_COMPILE_WORKERS; default min(2, cores))')
     .option('--compile-timeout-seconds <s>', 'time limit of one compile; past it the compile is a 422 compile-limit (env CELLGRAPH_COMPILE_TIMEOUT_SECONDS; default 60)')
-    .option('--compile-memory-mb <mb>', 'heap limit of a compile worker (env CELLGRAPH_COMPILE_MEMORY_MB; default 1536)')
+    .option('--compile-memory-mb <mb>', 'heap limit of a compile worker (env CELLGRAPH_COMPILE_MEMORY_MB; default 1024)')
     .option(
       '--allow-webhook-host <host>',
       'a webhook host or CIDR range allowed although link-local or a cloud metadata address; repeatable (env CELLGRAPH_WEBHOOK_ALLOW, comma-separated)',

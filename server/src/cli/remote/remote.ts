@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ListRunsResponse, RunDetail, RunLogsResponse, RunSummary, formatDiagnostic } from '@cellgraph/schema';
+import { NotebookFileName, RunSummary, type RunStatus, apiRoutes, formatDiagnostic, type ListRunsResponse, type RunDetail } from '@cellgraph/schema';
 import { ApiClient } from '../../api/client';
 import { CompileError, ValidationError } from '../../errors';
 import { readNotebook } from '../notebook-input';
@@ -27,10 +27,8 @@ export function requireRemote(cmd: Command): ApiClient {
 }
 
 /** `runs` against a server: the same table or JSON rows, with the server URL as the home. */
-export async function remoteRuns(client: ApiClient, opts: { limit: number; status?: string }): Promise<(ListRunsResponse['runs'][number] & { home: string })[]> {
-  const q = new URLSearchParams({ limit: String(opts.limit) });
-  if (opts.status !== undefined) q.set('status', opts.status);
-  const { runs } = await client.call('GET', `/api/v1/runs?${q}`, ListRunsResponse);
+export async function remoteRuns(client: ApiClient, opts: { limit: number; status?: RunStatus }): Promise<(ListRunsResponse['runs'][number] & { home: string })[]> {
+  const { runs } = await client.call(apiRoutes.listRuns, { query: { limit: opts.limit, status: opts.status } });
   return runs.map((r) => ({ ...r, home: client.url }));
 }
 
@@ -44,11 +42,13 @@ export async function remoteRun(
   const name = nb.absolutePath.split('/').pop() ?? 'notebook.ipynb';
   let started: RunDetail;
   try {
-    started = await client.call('POST', '/api/v1/runs', RunDetail, {
-      notebook: nb.text,
-      notebookName: /^[A-Za-z0-9][A-Za-z0-9._ -]*\.ipynb$/.test(name) ? name : 'notebook.ipynb',
-      paramAssignments: opts.param,
-      noCache: !opts.cache
+    started = await client.call(apiRoutes.createRun, {
+      body: {
+        notebook: nb.text,
+        notebookName: NotebookFileName.safeParse(name).success ? name : 'notebook.ipynb',
+        paramAssignments: opts.param,
+        noCache: !opts.cache
+      }
     });
   } catch (e) {
     if (!(e instanceof CompileError)) throw e;
@@ -65,7 +65,7 @@ export async function followToEnd(client: ApiClient, started: RunDetail): Promis
   const width = Math.max(...started.tasks.map((t) => t.name.length));
   const onSigint = () => {
     err('cancelling on the server…');
-    void client.call('POST', `/api/v1/runs/${started.runId}/cancel`, RunDetail).catch(() => undefined);
+    void client.call(apiRoutes.cancelRun, { params: { id: started.runId } }).catch(() => undefined);
   };
   process.on('SIGINT', onSigint);
   try {
@@ -73,7 +73,7 @@ export async function followToEnd(client: ApiClient, started: RunDetail): Promis
   } finally {
     process.off('SIGINT', onSigint);
   }
-  return RunSummary.parse(await client.call('GET', `/api/v1/runs/${started.runId}`, RunDetail));
+  return RunSummary.parse(await client.call(apiRoutes.getRun, { params: { id: started.runId } }));
 }
 
 /** Exit code for a finished run, as local `run` uses. */
@@ -84,8 +84,7 @@ export function runExitCode(s: RunSummary): number {
 
 /** `logs RUN [TASK]` against a server, in local mode's format. */
 export async function remoteLogs(client: ApiClient, runId: string, task: string | undefined): Promise<void> {
-  const q = task !== undefined ? `?task=${encodeURIComponent(task)}` : '';
-  const logs = await client.call('GET', `/api/v1/runs/${encodeURIComponent(runId)}/logs${q}`, RunLogsResponse);
+  const logs = await client.call(apiRoutes.runLogs, { params: { id: runId }, query: { task } });
   for (const t of logs.tasks) {
     if (t.attempts.length === 0) {
       out(`== ${t.task}: ${t.status}${t.cached ? ' (cached, no attempt in this run)' : ', never started'}`);

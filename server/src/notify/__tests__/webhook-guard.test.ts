@@ -50,6 +50,12 @@ describe('WebhookGuard.check (at submit)', () => {
     expect(await refusal(allowing, 'http://metadata.google.internal/x')).toBeUndefined();
     expect(await refusal(allowing, 'http://169.254.169.254/x')).toBeDefined();
   });
+
+  it('refuses an allow entry that is no host, address or range, naming the setting', () => {
+    for (const entry of ['10.0.0.0/33', '10.0.0.0/x', 'http://host', 'fe80::/10/1']) {
+      expect(() => new WebhookGuard([entry])).toThrow(`--allow-webhook-host / CELLGRAPH_WEBHOOK_ALLOW: ${JSON.stringify(entry)} is not a host name, an address or a CIDR range`);
+    }
+  });
 });
 
 describe('postJson through the guard (at delivery)', () => {

@@ -1,6 +1,6 @@
 /** Run leases, schedule fire claims and shared live logs, on SQLite and PostgreSQL alike. */
 import type { RunRecord } from '@cellgraph/schema';
-import type { RuntimeStateStore } from '../../runtime/state';
+import type { ServerStateStore } from '../open-state-store';
 import { PostgresStateStore } from '../postgres-state-store';
 import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
 import { STATE_STORES, TestDatabase } from './state-stores';
@@ -13,7 +13,7 @@ function run(id: string, status: RunRecord['status'] = 'running'): RunRecord {
 
 describe.each(STATE_STORES)('coordination on %s', (_dialect, database) => {
   let db: TestDatabase;
-  let state: RuntimeStateStore;
+  let state: ServerStateStore;
   beforeEach(async () => {
     db = await database('coordination');
     state = await db.open();

@@ -1,8 +1,14 @@
 /** Schedules, run webhooks and webhook deliveries in the state store (SQLite and PostgreSQL). */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import type { RunNotification, Schedule } from '@cellgraph/schema';
 import { StateError } from '../../errors';
-import type { RuntimeStateStore } from '../../runtime/state';
+import { MIGRATIONS } from '../migrations';
+import type { ServerStateStore } from '../open-state-store';
 import { scheduleRepository } from '../schedule-store';
+import { SqliteStateStore } from '../sqlite-state-store';
 import { STATE_STORES, TestDatabase } from './state-stores';
 
 const VERSION = `sha256:${'a'.repeat(64)}`;
@@ -39,7 +45,7 @@ const payload: RunNotification = {
 
 describe.each(STATE_STORES)('schedules and notifications on %s', (_dialect, database) => {
   let db: TestDatabase;
-  let state: RuntimeStateStore;
+  let state: ServerStateStore;
   beforeEach(async () => {
     db = await database('schedule_store');
     state = await db.open();
@@ -120,5 +126,31 @@ describe.each(STATE_STORES)('schedules and notifications on %s', (_dialect, data
     await repo.setLastFiredAt('nightly', new Date('2026-11-26T01:30:00Z'));
     await repo.setLastFiredAt('nightly', new Date('2026-11-25T01:30:00Z'));
     expect((await repo.getLastFiredAt('nightly'))?.toISOString()).toBe('2026-11-26T01:30:00.000Z');
+  });
+});
+
+describe('SqliteStateStore migrations', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-sched-state-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('upgrades a database at migration 2 in place', async () => {
+    const old = path.join(dir, 'old.db');
+    const db = new Database(old);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version <= 2)) {
+      db.exec(m.sql('sqlite'));
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(m.version, 'then');
+    }
+    db.close();
+    const state = SqliteStateStore.open(old);
+    await state.saveSchedule(schedule());
+    expect((await state.listSchedules()).map((s) => s.id)).toEqual(['nightly']);
+    await state.close();
+    const check = new Database(old);
+    expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    check.close();
   });
 });

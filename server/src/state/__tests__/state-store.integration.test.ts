@@ -1,6 +1,10 @@
-/** Runs, tasks, events and cache entries in the state store, on SQLite and on PostgreSQL (the run's private cluster). */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import type { RunRecord, TaskRunRecord } from '@cellgraph/schema';
-import type { RuntimeStateStore } from '../../runtime/state';
+import type { ServerStateStore } from '../open-state-store';
+import { SqliteStateStore } from '../sqlite-state-store';
 import { STATE_STORES, TestDatabase } from './state-stores';
 
 const version = `sha256:${'a'.repeat(64)}`;
@@ -14,7 +18,7 @@ function task(runId: string, name: string): TaskRunRecord {
 
 describe.each(STATE_STORES)('state store on %s', (_dialect, database) => {
   let db: TestDatabase;
-  let state: RuntimeStateStore;
+  let state: ServerStateStore;
   beforeEach(async () => {
     db = await database('state_store');
     state = await db.open();
@@ -84,5 +88,32 @@ describe.each(STATE_STORES)('state store on %s', (_dialect, database) => {
     const all = await Promise.all(Array.from({ length: 20 }, (_, i) => state.appendEvent({ runId: 'r-1', kind: 'task', status: 'running', task: 'a', attempt: i + 1, time: 't' })));
     expect(all.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect((await state.listEvents('r-1')).map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
+describe('SqliteStateStore', () => {
+  let dir: string;
+  let state: SqliteStateStore;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-state-'));
+    state = SqliteStateStore.open(path.join(dir, 'state.db'));
+    await state.saveWorkflow({ version, name: 'wf', notebookPath: '/nb.ipynb' });
+  });
+  afterEach(async () => {
+    await state.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports a database locked by another writer as a StateError and keeps earlier state', async () => {
+    await state.createRun(run('r-1'), [task('r-1', 'a')]);
+    // A short busy timeout keeps the test quick; the default is 5 s.
+    const locked = SqliteStateStore.open(path.join(dir, 'state.db'), { busyTimeoutMs: 50 });
+    const other = new Database(path.join(dir, 'state.db'));
+    other.exec('BEGIN EXCLUSIVE');
+    await expect(locked.updateRun('r-1', { status: 'failed' })).rejects.toMatchObject({ name: 'StateError' });
+    other.exec('ROLLBACK');
+    other.close();
+    await locked.close();
+    expect((await state.getRun('r-1')).status).toBe('queued');
   });
 });

@@ -8,13 +8,13 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
-import type { RuntimeStateStore } from '../../runtime/state';
+import type { ServerStateStore } from '../open-state-store';
 import { PostgresStateStore } from '../postgres-state-store';
 import { SqliteStateStore } from '../sqlite-state-store';
 
 /** One database for one test: open it (again, to check durability), run raw SQL on it, drop it. */
 export interface TestDatabase {
-  open(): Promise<RuntimeStateStore>;
+  open(): Promise<ServerStateStore>;
   /** Runs SQL outside the store (to plant corrupt rows). */
   exec(sql: string): Promise<void>;
   dispose(): void;

@@ -1,0 +1,461 @@
+import { z } from 'zod';
+import {
+  CompileRequest,
+  CompileResponse,
+  CreateRunRequest,
+  DiffPathParams,
+  EventsHeaders,
+  EventsQuery,
+  HealthResponse,
+  ListRunsQuery,
+  ListRunsResponse,
+  ListVersionsResponse,
+  ListWorkflowsResponse,
+  LogsQuery,
+  PromoteRequest,
+  PromoteResponse,
+  RetryRunRequest,
+  RunDetail,
+  RunLogsResponse,
+  RunNotificationsResponse,
+  RunPathParams,
+  TaskOutputsResponse,
+  TaskPathParams,
+  VersionDiffResponse,
+  VersionPathParams,
+  VersionRunRequest,
+  WorkflowPathParams
+} from './api';
+import { Notebook } from './notebook';
+import { RunEvent } from './runs';
+import {
+  CronPreviewRequest,
+  CronPreviewResponse,
+  ListSchedulesResponse,
+  ScheduleCreate,
+  ScheduleDeleted,
+  SchedulePathParams,
+  ScheduleUpdate,
+  ScheduleView
+} from './schedules';
+
+/**
+ * The HTTP API (`/api/v1`), each route declared once: method, path, the zod schemas of its
+ * path parameters, query and body, its success response and the error statuses it answers
+ * beyond the ones every route shares (see {@link COMMON_ERRORS}). The server binds its
+ * handlers to these declarations, the OpenAPI document is generated from them, and the
+ * CLI's and the extension's clients build requests and parse answers with them.
+ */
+
+/** Methods the API uses. */
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** Error statuses a route may declare beyond the shared ones. */
+export type RouteErrorStatus = 404 | 409 | 422 | 503;
+
+/** One route of the API; the type parameters are the zod schemas of its parts. */
+export interface RouteDef<
+  P extends z.ZodTypeAny = z.ZodUndefined,
+  Q extends z.ZodTypeAny = z.ZodUndefined,
+  B extends z.ZodTypeAny = z.ZodUndefined,
+  R extends z.ZodTypeAny = z.ZodTypeAny
+> {
+  /** Stable name: the OpenAPI operationId and the key in {@link apiRoutes}. */
+  readonly name: string;
+  readonly method: HttpMethod;
+  /** Path with `:name` parameters, e.g. `/api/v1/runs/:id`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: 'server' | 'runs' | 'workflows' | 'schedules';
+  /** False only for health: every other route needs the bearer token. */
+  readonly auth: boolean;
+  readonly params?: P;
+  readonly query?: Q;
+  /** The JSON request body; a POST without one accepts `{}` or nothing. */
+  readonly body?: B;
+  /** Request headers the route reads (other headers pass). */
+  readonly headers?: z.AnyZodObject;
+  /** The success status. */
+  readonly status: 200 | 201;
+  /** The success body; for `text/event-stream`, the `data` of each event. */
+  readonly response: R;
+  /** Content type of the success response (default `application/json`). */
+  readonly contentType: 'application/json' | 'application/x-ipynb+json' | 'text/event-stream';
+  /** Error statuses this route answers beyond {@link COMMON_ERRORS}, with why. */
+  readonly errors: Partial<Record<RouteErrorStatus, string>>;
+}
+
+/** A route with its schema types erased (what the OpenAPI generator and routers iterate over). */
+export type AnyRoute = RouteDef<z.ZodTypeAny, z.ZodTypeAny, z.ZodTypeAny, z.ZodTypeAny>;
+
+type Part<K extends string, S extends z.ZodTypeAny, Optional extends boolean> = S extends z.ZodUndefined
+  ? { [k in K]?: undefined }
+  : Optional extends true
+    ? { [k in K]?: z.input<S> }
+    : { [k in K]: z.input<S> };
+
+/** Path parameters, query and body of a route, as a caller gives them. */
+export type RouteInput<D> = D extends RouteDef<infer P, infer Q, infer B, z.ZodTypeAny> ? Part<'params', P, false> & Part<'query', Q, true> & Part<'body', B, false> : never;
+
+/** What a route answers with on success (for an event stream: each event). */
+export type RouteResponse<D> = D extends RouteDef<z.ZodTypeAny, z.ZodTypeAny, z.ZodTypeAny, infer R> ? z.output<R> : never;
+
+type Declared<P extends z.ZodTypeAny, Q extends z.ZodTypeAny, B extends z.ZodTypeAny, R extends z.ZodTypeAny> = Omit<RouteDef<P, Q, B, R>, 'auth' | 'status' | 'contentType' | 'errors' | 'name'> &
+  Partial<Pick<RouteDef<P, Q, B, R>, 'auth' | 'status' | 'contentType' | 'errors'>>;
+
+function route<P extends z.ZodTypeAny = z.ZodUndefined, Q extends z.ZodTypeAny = z.ZodUndefined, B extends z.ZodTypeAny = z.ZodUndefined, R extends z.ZodTypeAny = z.ZodTypeAny>(
+  name: string,
+  d: Declared<P, Q, B, R>
+): RouteDef<P, Q, B, R> {
+  return { name, auth: true, status: 200, contentType: 'application/json', errors: {}, ...d };
+}
+
+const unknownRun = { 404: 'no run with this id' } as const;
+const unknownSchedule = { 404: 'no schedule with this id' } as const;
+const draining = { 503: 'the server is shutting down: no new runs' } as const;
+const compileFailed = {
+  422: '`notebookPath` names no file on the server, or the notebook does not compile (`error.diagnostics` lists why, cell by cell), or `params` do not fit the parameters it declares'
+} as const;
+const paramsRefused = { 422: 'a parameter value does not fit the kind the workflow declares, or names no parameter' } as const;
+
+/** Every route of the API, by name. */
+export const apiRoutes = {
+  health: route('health', {
+    method: 'GET',
+    path: '/api/v1/health',
+    summary: 'liveness; "draining" once shutdown began',
+    tag: 'server',
+    auth: false,
+    response: HealthResponse
+  }),
+  openapi: route('openapi', {
+    method: 'GET',
+    path: '/api/v1/openapi.json',
+    summary: 'this document',
+    tag: 'server',
+    response: z.record(z.unknown())
+  }),
+  createRun: route('createRun', {
+    method: 'POST',
+    path: '/api/v1/runs',
+    summary: 'compile a notebook (a path on the server or its content) and start a run',
+    tag: 'runs',
+    body: CreateRunRequest,
+    status: 201,
+    response: RunDetail,
+    errors: { ...compileFailed, ...draining }
+  }),
+  listRuns: route('listRuns', {
+    method: 'GET',
+    path: '/api/v1/runs',
+    summary: 'recent runs, newest first',
+    tag: 'runs',
+    query: ListRunsQuery,
+    response: ListRunsResponse
+  }),
+  getRun: route('getRun', {
+    method: 'GET',
+    path: '/api/v1/runs/:id',
+    summary: 'a run with per-task state',
+    tag: 'runs',
+    params: RunPathParams,
+    response: RunDetail,
+    errors: unknownRun
+  }),
+  cancelRun: route('cancelRun', {
+    method: 'POST',
+    path: '/api/v1/runs/:id/cancel',
+    summary: 'cancel a queued or running run',
+    tag: 'runs',
+    params: RunPathParams,
+    response: RunDetail,
+    errors: { ...unknownRun, 409: 'the run already ended' }
+  }),
+  retryRun: route('retryRun', {
+    method: 'POST',
+    path: '/api/v1/runs/:id/retry',
+    summary: 'start a new run from the failed tasks of a failed or cancelled run, reusing what succeeded',
+    tag: 'runs',
+    params: RunPathParams,
+    body: RetryRunRequest,
+    status: 201,
+    response: RunDetail,
+    errors: { ...unknownRun, 409: 'the run has not failed or been cancelled', ...draining }
+  }),
+  runLogs: route('runLogs', {
+    method: 'GET',
+    path: '/api/v1/runs/:id/logs',
+    summary: "every attempt's output per task; attempts still running are marked live",
+    tag: 'runs',
+    params: RunPathParams,
+    query: LogsQuery,
+    response: RunLogsResponse,
+    errors: { 404: 'no run with this id, or no such task in it' }
+  }),
+  taskOutputs: route('taskOutputs', {
+    method: 'GET',
+    path: '/api/v1/runs/:id/tasks/:task/outputs',
+    summary: "a task's outputs (encoded values with TypeScript types) and metrics",
+    tag: 'runs',
+    params: TaskPathParams,
+    response: TaskOutputsResponse,
+    errors: { 404: 'no run with this id, or no such task in it' }
+  }),
+  executedNotebook: route('executedNotebook', {
+    method: 'GET',
+    path: '/api/v1/runs/:id/notebook',
+    summary: 'the executed notebook (nbformat 4), once the run ended',
+    tag: 'runs',
+    params: RunPathParams,
+    response: Notebook,
+    contentType: 'application/x-ipynb+json',
+    errors: { 404: 'no run with this id', 409: 'the run has not ended yet' }
+  }),
+  runEvents: route('runEvents', {
+    method: 'GET',
+    path: '/api/v1/runs/:id/events',
+    summary:
+      'run and task events as Server-Sent Events (`id:` = event seq; send Last-Event-ID or `after` to resume); the stream ends after the run ends',
+    tag: 'runs',
+    params: RunPathParams,
+    query: EventsQuery,
+    headers: EventsHeaders,
+    response: RunEvent,
+    contentType: 'text/event-stream',
+    errors: unknownRun
+  }),
+  runNotifications: route('runNotifications', {
+    method: 'GET',
+    path: '/api/v1/runs/:id/notifications',
+    summary: "the run's webhook deliveries: pending, delivered or failed, with attempts and the last status or error",
+    tag: 'runs',
+    params: RunPathParams,
+    response: RunNotificationsResponse,
+    errors: unknownRun
+  }),
+  compile: route('compile', {
+    method: 'POST',
+    path: '/api/v1/compile',
+    summary: 'compile a notebook to its workflow IR and diagnostics (200 either way); nothing is stored or run',
+    tag: 'workflows',
+    body: CompileRequest,
+    response: CompileResponse,
+    errors: { 422: '`notebookPath` names no file on the server (a notebook that does not compile is a 200 with `ok: false`)' }
+  }),
+  promote: route('promote', {
+    method: 'POST',
+    path: '/api/v1/workflows/promote',
+    summary: 'compile and freeze a notebook as a workflow version (the same content twice is one version); optionally run it',
+    tag: 'workflows',
+    body: PromoteRequest,
+    status: 201,
+    response: PromoteResponse,
+    errors: { ...compileFailed, ...draining }
+  }),
+  listWorkflows: route('listWorkflows', {
+    method: 'GET',
+    path: '/api/v1/workflows',
+    summary: 'promoted workflows with their latest version',
+    tag: 'workflows',
+    response: ListWorkflowsResponse
+  }),
+  listVersions: route('listVersions', {
+    method: 'GET',
+    path: '/api/v1/workflows/:name/versions',
+    summary: "a workflow's promoted versions, oldest first",
+    tag: 'workflows',
+    params: WorkflowPathParams,
+    response: ListVersionsResponse,
+    errors: { 404: 'no workflow with this name was promoted' }
+  }),
+  diffVersions: route('diffVersions', {
+    method: 'GET',
+    path: '/api/v1/workflows/:name/versions/:a/diff/:b',
+    summary: 'what changed from version a to version b, task by task (versions by number or content hash)',
+    tag: 'workflows',
+    params: DiffPathParams,
+    response: VersionDiffResponse,
+    errors: { 404: 'no such workflow or version' }
+  }),
+  runVersion: route('runVersion', {
+    method: 'POST',
+    path: '/api/v1/workflows/:name/versions/:v/runs',
+    summary: 'run a promoted version exactly as frozen',
+    tag: 'workflows',
+    params: VersionPathParams,
+    body: VersionRunRequest,
+    status: 201,
+    response: RunDetail,
+    errors: { 404: 'no such workflow or version', ...paramsRefused, ...draining }
+  }),
+  previewCron: route('previewCron', {
+    method: 'POST',
+    path: '/api/v1/schedules/preview',
+    summary: 'what a cron expression in a time zone means: a sentence and its next fire times (nothing is saved)',
+    tag: 'schedules',
+    body: CronPreviewRequest,
+    response: CronPreviewResponse,
+    errors: { 422: 'the expression has five fields but a value out of range, or never fires' }
+  }),
+  createSchedule: route('createSchedule', {
+    method: 'POST',
+    path: '/api/v1/schedules',
+    summary: 'schedule a promoted version: 5-field cron in an IANA time zone, parameters, concurrency and missed-run policies, optional webhook',
+    tag: 'schedules',
+    body: ScheduleCreate,
+    status: 201,
+    response: ScheduleView,
+    errors: {
+      404: 'no such workflow or version',
+      409: 'a schedule with this id exists',
+      422: 'the cron expression never fires or has a value out of range, or a parameter does not fit the workflow'
+    }
+  }),
+  listSchedules: route('listSchedules', {
+    method: 'GET',
+    path: '/api/v1/schedules',
+    summary: 'every schedule with its next fire times and a description of its cron expression',
+    tag: 'schedules',
+    response: ListSchedulesResponse
+  }),
+  getSchedule: route('getSchedule', {
+    method: 'GET',
+    path: '/api/v1/schedules/:id',
+    summary: 'one schedule with its next fire times, description and last handled fire',
+    tag: 'schedules',
+    params: SchedulePathParams,
+    response: ScheduleView,
+    errors: unknownSchedule
+  }),
+  updateSchedule: route('updateSchedule', {
+    method: 'PATCH',
+    path: '/api/v1/schedules/:id',
+    summary: 'change a schedule (fires count from now; `webhookUrl: null` removes the webhook)',
+    tag: 'schedules',
+    params: SchedulePathParams,
+    body: ScheduleUpdate,
+    response: ScheduleView,
+    errors: {
+      404: 'no such schedule, workflow or version',
+      422: 'the cron expression never fires or has a value out of range, or a parameter does not fit the workflow'
+    }
+  }),
+  pauseSchedule: route('pauseSchedule', {
+    method: 'POST',
+    path: '/api/v1/schedules/:id/pause',
+    summary: 'stop a schedule firing; fires while paused are never replayed',
+    tag: 'schedules',
+    params: SchedulePathParams,
+    response: ScheduleView,
+    errors: unknownSchedule
+  }),
+  resumeSchedule: route('resumeSchedule', {
+    method: 'POST',
+    path: '/api/v1/schedules/:id/resume',
+    summary: 'resume a paused schedule from its next fire after now',
+    tag: 'schedules',
+    params: SchedulePathParams,
+    response: ScheduleView,
+    errors: unknownSchedule
+  }),
+  deleteSchedule: route('deleteSchedule', {
+    method: 'DELETE',
+    path: '/api/v1/schedules/:id',
+    summary: 'delete a schedule (runs it started are kept)',
+    tag: 'schedules',
+    params: SchedulePathParams,
+    response: ScheduleDeleted,
+    errors: unknownSchedule
+  })
+};
+
+/** The name of a route in {@link apiRoutes}. */
+export type ApiRouteName = keyof typeof apiRoutes;
+
+const runId = { id: '$response.body#/runId' };
+const runs: Partial<Record<ApiRouteName, Record<string, string>>> = {
+  getRun: runId,
+  cancelRun: runId,
+  retryRun: runId,
+  runLogs: runId,
+  runEvents: runId,
+  runNotifications: runId,
+  executedNotebook: runId
+};
+const scheduleId = { id: '$response.body#/id' };
+
+/**
+ * Which routes take a parameter from another route's success answer (OpenAPI links): a
+ * client, or schemathesis' stateful phase, follows a created run or schedule through them.
+ * Values are OpenAPI runtime expressions.
+ */
+export const apiLinks: Partial<Record<ApiRouteName, Partial<Record<ApiRouteName, Record<string, string>>>>> = {
+  createRun: runs,
+  retryRun: runs,
+  runVersion: runs,
+  promote: {
+    listVersions: { name: '$response.body#/version/workflow' },
+    runVersion: { name: '$response.body#/version/workflow', v: '$response.body#/version/version' },
+    diffVersions: { name: '$response.body#/version/workflow', a: '$response.body#/version/version', b: '$response.body#/version/version' }
+  },
+  createSchedule: { getSchedule: scheduleId, updateSchedule: scheduleId, pauseSchedule: scheduleId, resumeSchedule: scheduleId, deleteSchedule: scheduleId }
+};
+
+/** Every route as a list, in declaration order. */
+export const apiRouteList: readonly AnyRoute[] = Object.values(apiRoutes);
+
+/**
+ * Statuses every route may answer, whatever it does: the request's framing (bad URL
+ * encoding, malformed or too deeply nested JSON, unknown fields, wrong types) and the
+ * server's own state. Authentication comes first: without a valid token a protected route
+ * answers 401 before anything about the request is looked at.
+ */
+export const COMMON_ERRORS = {
+  400: 'bad input: a path parameter, query field or body field does not match this document (`error.field` names it), the URL is not valid percent-encoding, or the body is malformed JSON or nested deeper than 64 levels',
+  401: 'missing or wrong bearer token (checked before anything else)',
+  413: 'request body too large',
+  414: 'a path parameter longer than the server accepts',
+  415: 'a request body that is not application/json',
+  500: 'internal error: the body holds only a reference to the server log',
+  503: 'the server is shutting down'
+} as const;
+
+/** The `:name` parameters of a path, in order. */
+export function pathParamNames(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+}
+
+/**
+ * The URL path (and query) of a call: each path parameter percent-encoded, so an id with a
+ * slash or `..` stays one segment; query values likewise, undefined ones left out.
+ */
+export function routeUrl(def: AnyRoute, params?: unknown, query?: unknown): string {
+  const values = (params ?? {}) as Record<string, unknown>;
+  const path = def.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+    const v = values[name];
+    if (v === undefined || v === null || v === '') throw new Error(`${def.method} ${def.path}: path parameter ${name} is missing`);
+    return encodeURIComponent(String(v));
+  });
+  const pairs = Object.entries((query ?? {}) as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return pairs.length > 0 ? `${path}?${pairs.join('&')}` : path;
+}
+
+/** A regular expression matching the route's path with any parameter values (one segment each). */
+export function routePathPattern(def: AnyRoute): RegExp {
+  const escaped = def.path.split(/:[A-Za-z_][A-Za-z0-9_]*/).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('[^/]+')}/?$`);
+}
+
+/**
+ * The methods the API answers on a path (for 405's `Allow` header), from the route whose
+ * template matches it most specifically (`/schedules/preview` before `/schedules/:id`, as
+ * the router picks); empty when no route has the path.
+ */
+export function allowedMethods(pathname: string): HttpMethod[] {
+  const matching = apiRouteList.filter((r) => routePathPattern(r).test(pathname));
+  const params = (r: AnyRoute) => pathParamNames(r.path).length;
+  const fewest = Math.min(...matching.map(params));
+  return matching.filter((r) => params(r) === fewest).map((r) => r.method);
+}

@@ -114,7 +114,7 @@ it('refuses unknown and mistyped parameters with exit 2, naming the parameter, a
   write('typed.ipynb', [code('const rate = 0.1;', { role: 'parameters' }), code('const r = rate * 2;', { task: 'a' })]);
   const typed = cellgraph('run', 'typed.ipynb', '-p', 'rate=fast');
   expect(typed.code).toBe(2);
-  expect(typed.stderr).toContain('parameter "rate" (number): "fast" is not a number');
+  expect(typed.stderr).toContain('parameter "rate" (number): must be a number, got "fast"');
   expect(cellgraph('runs').stdout).not.toMatch(/r-\d/);
 });
 

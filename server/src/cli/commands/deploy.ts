@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { manifestsJson, manifestsYaml, parseDeployOptions, renderManifests } from '../../deploy';
+import { out } from '../output';
+
+/**
+ * `cellgraph deploy`: the production server on Kubernetes. `render` prints the manifests
+ * (docs/deploy.md explains each object); bad flags exit 2 naming the flag.
+ */
+export function registerDeploy(program: Command): void {
+  const deploy = program.command('deploy').description('deploy the cellgraph server on Kubernetes: render its manifests, build its image');
+  deploy
+    .command('render')
+    .description('print the Kubernetes manifests of the server (YAML, or a v1 List with --json) for kubectl apply -f -')
+    .requiredOption('--image <ref>', "the server's image (cellgraph deploy image prints it)")
+    .requiredOption('--store <s3url>', 's3://bucket[/prefix]: artifacts shared by the replicas and task pods')
+    .requiredOption('--database-secret <name[:key]>', 'Secret holding the PostgreSQL URL the replicas share (key default: url)')
+    .requiredOption('--token-secret <name[:key]>', "Secret holding the server's API token (key default: token)")
+    .option('--namespace <ns>', "namespace of the server's objects", 'cellgraph')
+    .option('--replicas <n>', 'server replicas', '2')
+    .option('--s3-secret <name>', 'Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (omit with workload identity)')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint (MinIO and the like)')
+    .option('--run-namespace <ns>', "namespace task pods run in (default: the server's)")
+    .option('--workflow-repo <repository>', 'registry repository the server pushes workflow images to')
+    .option('--json', 'print a v1 List as JSON instead of YAML')
+    .action((flags: Record<string, unknown>) => {
+      const options = parseDeployOptions(flags);
+      const manifests = renderManifests(options);
+      out(options.json ? manifestsJson(manifests) : manifestsYaml(manifests));
+    });
+}

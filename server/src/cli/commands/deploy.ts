@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
-import { manifestsJson, manifestsYaml, parseDeployOptions, renderManifests } from '../../deploy';
-import { out } from '../output';
+import * as path from 'node:path';
+import { buildServerImage, manifestsJson, manifestsYaml, parseDeployOptions, renderManifests } from '../../deploy';
+import { DEFAULT_BASE_IMAGE } from '../../images';
+import { FilesystemStore } from '../../stores';
+import { HOME_DIR_NAME } from '../../runtime/home';
+import { err, formatDuration, out } from '../output';
+import { printBuildEvent } from './build';
 
 /**
  * `cellgraph deploy`: the production server on Kubernetes. `render` prints the manifests
@@ -26,5 +31,20 @@ export function registerDeploy(program: Command): void {
       const options = parseDeployOptions(flags);
       const manifests = renderManifests(options);
       out(options.json ? manifestsJson(manifests) : manifestsYaml(manifests));
+    });
+  deploy
+    .command('image')
+    .description("build the server's own image without a daemon and push it (prints the reference for deploy render --image)")
+    .requiredOption('--push <repository>', 'registry repository, e.g. registry.example.com/cellgraph/server[:tag]')
+    .option('--base <image>', 'base image with Node', DEFAULT_BASE_IMAGE)
+    .option('--insecure', 'talk plain HTTP to the registries (always so for localhost)')
+    .option('--home <dir>', `where built layers are cached (env CELLGRAPH_HOME; default ./${HOME_DIR_NAME})`)
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (opts: { push: string; base: string; insecure?: boolean; home?: string; json?: boolean }) => {
+      const home = path.resolve(opts.home || process.env.CELLGRAPH_HOME || HOME_DIR_NAME);
+      const t0 = performance.now();
+      const result = await buildServerImage({ push: opts.push, base: opts.base, insecure: opts.insecure, store: new FilesystemStore(home), onEvent: printBuildEvent });
+      err(`built in ${formatDuration(performance.now() - t0)}; uploaded ${(result.bytesUploaded / 1024 / 1024).toFixed(1)} MiB`);
+      out(opts.json ? JSON.stringify(result, null, 2) : result.reference);
     });
 }

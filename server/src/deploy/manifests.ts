@@ -120,6 +120,8 @@ export function renderManifests(options: DeployOptions): DeployManifests {
               ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
               env: [
                 ...Object.keys(env).map(configEnv),
+                // The pod's name: a restarted container takes its own run leases back at once.
+                { name: 'CELLGRAPH_REPLICA_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 secretEnv('CELLGRAPH_TOKEN', options.tokenSecret),
                 secretEnv('CELLGRAPH_DATABASE_URL', options.databaseSecret),
                 ...(options.s3Secret ? S3_SECRET_KEYS.map((key) => secretEnv(key, { name: options.s3Secret!, key })) : [])

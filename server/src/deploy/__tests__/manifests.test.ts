@@ -58,6 +58,7 @@ describe('cellgraph deploy render', () => {
     expect(env.CELLGRAPH_TOKEN.valueFrom?.secretKeyRef).toEqual({ name: 'cg-api', key: 'api-token' });
     expect(env.CELLGRAPH_DATABASE_URL.valueFrom?.secretKeyRef).toEqual({ name: 'cg-db', key: 'url' });
     expect(env.AWS_SECRET_ACCESS_KEY.valueFrom?.secretKeyRef).toEqual({ name: 'cg-s3', key: 'AWS_SECRET_ACCESS_KEY' });
+    expect(env.CELLGRAPH_REPLICA_ID.valueFrom?.fieldRef).toEqual({ fieldPath: 'metadata.name' });
     for (const e of container.env ?? []) expect(e.value).toBeUndefined();
     expect(m.configMap.data).toMatchObject({ CELLGRAPH_EXECUTOR: 'kubernetes', CELLGRAPH_STORE: 's3://cellgraph-prod/artifacts', CELLGRAPH_S3_ENDPOINT: 'http://minio.storage:9000', CELLGRAPH_HOST: '0.0.0.0' });
     for (const key of ['CELLGRAPH_TOKEN', 'CELLGRAPH_DATABASE_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) expect(m.configMap.data).not.toHaveProperty(key);

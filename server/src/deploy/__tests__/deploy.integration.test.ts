@@ -9,10 +9,11 @@ import { manifestList, parseDeployOptions, renderManifests } from '..';
 import { allDeployFlags } from './deploy-flags';
 
 let kube: KubeApiServer;
+let kc: k8s.KubeConfig;
 
 beforeAll(async () => {
   kube = await startKubeApiServer();
-  const kc = new k8s.KubeConfig();
+  kc = new k8s.KubeConfig();
   kc.loadFromFile(kube.kubeconfigPath);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   for (const name of ['cellgraph', 'cellgraph-runs']) await core.createNamespace({ body: { metadata: { name } } });
@@ -41,6 +42,26 @@ describe('cellgraph deploy render on a real kube-apiserver', () => {
       const res = await strictDryRunCreate(kube, collectionPath(o), o);
       expect({ kind: o.kind, status: res.status, body: res.status === 201 ? 'created' : res.body }).toEqual({ kind: o.kind, status: 201, body: 'created' });
     }
+  });
+
+  it("lets the server's service account manage pods in the run namespace and nothing else (RBAC as the apiserver decides)", async () => {
+    const m = renderManifests(parseDeployOptions(flags));
+    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    for (const o of [m.serviceAccount, m.role, m.roleBinding]) await objects.create(o);
+    const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+    const can = async (verb: string, resource: string, namespace: string, subresource?: string) => {
+      const review = await authz.createSubjectAccessReview({
+        body: { spec: { user: 'system:serviceaccount:cellgraph:cellgraph', groups: ['system:serviceaccounts', 'system:serviceaccounts:cellgraph', 'system:authenticated'], resourceAttributes: { verb, resource, subresource, namespace } } }
+      });
+      return review.status?.allowed === true;
+    };
+    for (const verb of ['create', 'get', 'list', 'watch', 'delete']) expect(await can(verb, 'pods', 'cellgraph-runs')).toBe(true);
+    expect(await can('get', 'pods', 'cellgraph-runs', 'log')).toBe(true);
+    expect(await can('create', 'pods', 'cellgraph')).toBe(false);
+    expect(await can('patch', 'pods', 'cellgraph-runs')).toBe(false);
+    expect(await can('create', 'pods', 'cellgraph-runs', 'exec')).toBe(false);
+    expect(await can('get', 'secrets', 'cellgraph-runs')).toBe(false);
+    expect(await can('list', 'pods', 'default')).toBe(false);
   });
 
   it('would be refused with a field the API does not know (the dry run is strict)', async () => {

@@ -12,6 +12,7 @@ import type {
   V1ServiceAccount
 } from '@kubernetes/client-node';
 import type { KubernetesTarget } from '../executors/kubernetes/pod-spec';
+import { ImagePaths } from '../images/workflow-layers';
 import type { DeployOptions, SecretKeyRef } from './options';
 
 /** The name every object of one deployment shares. */
@@ -20,7 +21,7 @@ export const APP_NAME = 'cellgraph';
 export const SERVER_PORT = 8787;
 /** Where the ConfigMap's kube-target.json is mounted (CELLGRAPH_KUBE_TARGET). */
 const CONFIG_DIR = '/etc/cellgraph';
-/** Scratch space: the SQLite-free home (compile caches, built layers) and uploaded notebooks' workdir. */
+/** Scratch space for the home: compile caches and built layers (state is in PostgreSQL, values in S3). */
 const DATA_DIR = '/var/lib/cellgraph';
 /** The `node` user of the Node base images (uid and gid 1000): the server never runs as root. */
 const NODE_UID = 1000;
@@ -67,11 +68,14 @@ function settings(options: DeployOptions): Record<string, string> {
     CELLGRAPH_PORT: String(SERVER_PORT),
     CELLGRAPH_EXECUTOR: 'kubernetes',
     CELLGRAPH_HOME: `${DATA_DIR}/home`,
-    CELLGRAPH_WORKDIR: `${DATA_DIR}/work`,
+    // Under /app: a notebook there resolves its imports in the image's /app/node_modules and
+    // its lockfile at /app, so the server can build its workflow image.
+    CELLGRAPH_WORKDIR: ImagePaths.work,
     CELLGRAPH_STORE: options.store,
     CELLGRAPH_KUBE_TARGET: `${CONFIG_DIR}/kube-target.json`,
     ...(options.s3Endpoint ? { CELLGRAPH_S3_ENDPOINT: options.s3Endpoint } : {}),
-    ...(options.workflowRepo ? { CELLGRAPH_IMAGE_REPO: options.workflowRepo } : {})
+    ...(options.workflowRepo ? { CELLGRAPH_IMAGE_REPO: options.workflowRepo } : {}),
+    ...(options.workflowBase ? { CELLGRAPH_BASE_IMAGE: options.workflowBase } : {})
   };
 }
 
@@ -133,6 +137,7 @@ export function renderManifests(options: DeployOptions): DeployManifests {
               volumeMounts: [
                 { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
                 { name: 'data', mountPath: DATA_DIR },
+                { name: 'work', mountPath: ImagePaths.work },
                 { name: 'tmp', mountPath: '/tmp' }
               ]
             }
@@ -140,6 +145,7 @@ export function renderManifests(options: DeployOptions): DeployManifests {
           volumes: [
             { name: 'config', configMap: { name: APP_NAME, items: [{ key: 'kube-target.json', path: 'kube-target.json' }] } },
             { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
+            { name: 'work', emptyDir: { sizeLimit: '1Gi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }
           ]
         }

@@ -58,6 +58,8 @@ export const DeployOptions = z
     runNamespace: dnsLabel.optional(),
     /** Repository the server pushes workflow images to (CELLGRAPH_IMAGE_REPO). */
     workflowRepo: z.string().min(1).optional(),
+    /** Base image of workflow images (CELLGRAPH_BASE_IMAGE; default node:24-bookworm-slim). */
+    workflowBase: z.string().min(1).optional(),
     json: z.boolean().default(false)
   })
   .strict();
@@ -75,6 +77,7 @@ const FLAGS: Record<string, string> = {
   tokenSecret: '--token-secret',
   runNamespace: '--run-namespace',
   workflowRepo: '--workflow-repo',
+  workflowBase: '--workflow-base',
   json: '--json'
 };
 
@@ -85,5 +88,6 @@ export function parseDeployOptions(flags: Record<string, unknown>): DeployOption
   // Image references are checked by the one parser the image builder uses; its error names the flag.
   parseImageReference(parsed.image, FLAGS.image);
   if (parsed.workflowRepo !== undefined) parseImageReference(parsed.workflowRepo, FLAGS.workflowRepo);
+  if (parsed.workflowBase !== undefined) parseImageReference(parsed.workflowBase, FLAGS.workflowBase);
   return { ...parsed, runNamespace: parsed.runNamespace ?? parsed.namespace };
 }

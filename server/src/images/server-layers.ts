@@ -9,7 +9,8 @@ export const SERVER_BIN = `${ImagePaths.nodeModules}/@cellgraph/server/bin/cellg
  * The two layers of the server's own image (`cellgraph deploy image`): every package the
  * server depends on as installed here (keyed by the lockfile, as a workflow's dependencies
  * are), and the built cellgraph packages: schema, kernel-lib and the whole server with its
- * `bin/` (a workflow image carries only the modules the task entry loads).
+ * `bin/` (a workflow image carries only the modules the task entry loads), and the lockfile
+ * at /app, so the server can build workflow images for notebooks under /app/work.
  */
 export function planServerLayers(): LayerPlan[] {
   const serverDir = path.resolve(__dirname, '..', '..');
@@ -20,7 +21,10 @@ export function planServerLayers(): LayerPlan[] {
   const sources = [
     { imageRoot: `${ImagePaths.nodeModules}/@cellgraph/schema`, files: packageFiles(runtimeDir('@cellgraph/schema', serverDir), built) },
     { imageRoot: `${ImagePaths.nodeModules}/@cellgraph/kernel`, files: packageFiles(runtimeDir('@cellgraph/kernel', serverDir), built) },
-    { imageRoot: `${ImagePaths.nodeModules}/@cellgraph/server`, files: packageFiles(serverDir, serverFiles) }
+    { imageRoot: `${ImagePaths.nodeModules}/@cellgraph/server`, files: packageFiles(serverDir, serverFiles) },
+    // The lockfile that pins /app/node_modules: notebooks the server runs from /app/work build
+    // their workflow images from these packages, keyed by this lockfile, as on a laptop.
+    { imageRoot: ImagePaths.app, files: [{ rel: 'package-lock.json', abs: lockfile, executable: false }] }
   ];
   return [dependenciesLayerPlan(packages, lockfile), filesLayerPlan('server', 'cellgraph server: @cellgraph/schema, @cellgraph/kernel, @cellgraph/server', sources)];
 }

@@ -26,6 +26,7 @@ export function registerDeploy(program: Command): void {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (MinIO and the like)')
     .option('--run-namespace <ns>', "namespace task pods run in (default: the server's)")
     .option('--workflow-repo <repository>', 'registry repository the server pushes workflow images to')
+    .option('--workflow-base <image>', 'base image of workflow images (default node:24-bookworm-slim)')
     .option('--json', 'print a v1 List as JSON instead of YAML')
     .action((flags: Record<string, unknown>) => {
       const options = parseDeployOptions(flags);

@@ -64,6 +64,14 @@ describe('cellgraph deploy render', () => {
     for (const key of ['CELLGRAPH_TOKEN', 'CELLGRAPH_DATABASE_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) expect(m.configMap.data).not.toHaveProperty(key);
   });
 
+  it('gives the server writable scratch under a read-only root: the home, /tmp, and the workdir under /app (where notebooks find the image\'s packages)', () => {
+    expect(m.configMap.data).toMatchObject({ CELLGRAPH_WORKDIR: '/app/work', CELLGRAPH_HOME: '/var/lib/cellgraph/home' });
+    const volumes = Object.fromEntries((m.deployment.spec!.template.spec!.volumes ?? []).map((v) => [v.name, v]));
+    for (const mount of container.volumeMounts ?? []) expect(volumes[mount.name]).toBeDefined();
+    expect((container.volumeMounts ?? []).filter((v) => volumes[v.name].emptyDir).map((v) => v.mountPath).sort()).toEqual(['/app/work', '/tmp', '/var/lib/cellgraph']);
+    expect(renderManifests(parseDeployOptions({ ...flags, workflowBase: 'mirror.example.com/node:24' })).configMap.data!.CELLGRAPH_BASE_IMAGE).toBe('mirror.example.com/node:24');
+  });
+
   it('rolls the pods when a setting changes', () => {
     const hash = (o: typeof m) => o.deployment.spec!.template.metadata!.annotations!['cellgraph.dev/config-hash'];
     expect(hash(renderManifests(parseDeployOptions(flags)))).toBe(hash(m));
@@ -87,7 +95,8 @@ describe('cellgraph deploy render', () => {
     [{ namespace: 'Prod' }, '--namespace'],
     [{ runNamespace: 'runs.x' }, '--run-namespace'],
     [{ s3Endpoint: 'minio:9000 x' }, '--s3-endpoint'],
-    [{ image: undefined }, '--image']
+    [{ image: undefined }, '--image'],
+    [{ workflowBase: 'Bad Base' }, '--workflow-base']
   ])('refuses %j naming %s', (bad, flag) => {
     let error: unknown;
     try {

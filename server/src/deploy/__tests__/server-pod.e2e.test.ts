@@ -12,6 +12,7 @@ import * as k8s from '@kubernetes/client-node';
 import { TestCluster, startTestCluster } from '@cellgraph/dev/services/test-cluster';
 import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
 import { freePort } from '@cellgraph/dev/services/registry';
+import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { FilesystemStore } from '../../stores';
 import { buildServerImage, manifestList, parseDeployOptions, renderManifests } from '..';
 
@@ -49,7 +50,17 @@ describe('the server as a pod on the test node', () => {
     await secret('cg-s3', { AWS_ACCESS_KEY_ID: cluster.s3.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: cluster.s3.env.AWS_SECRET_ACCESS_KEY });
 
     const m = renderManifests(
-      parseDeployOptions({ namespace: ns, image: image.reference, store: `s3://${cluster.bucket}/deploy`, s3Endpoint: cluster.s3.endpoint, databaseSecret: 'cg-db', tokenSecret: 'cg-api', s3Secret: 'cg-s3' })
+      parseDeployOptions({
+        namespace: ns,
+        image: image.reference,
+        store: `s3://${cluster.bucket}/deploy`,
+        s3Endpoint: cluster.s3.endpoint,
+        databaseSecret: 'cg-db',
+        tokenSecret: 'cg-api',
+        s3Secret: 'cg-s3',
+        workflowRepo: `${cluster.registry.host}/cellgraph/workflows`,
+        workflowBase: cluster.baseImage
+      })
     );
     const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
     for (const o of manifestList(m)) await objects.create(o);
@@ -82,7 +93,21 @@ describe('the server as a pod on the test node', () => {
     expect((last as { body: unknown }).body).toMatchObject({ status: 'ok', executor: 'kubernetes' });
     // The token came from the Secret reference; PostgreSQL answers the runs list.
     expect((await fetch(`${url}/api/v1/runs`)).status).toBe(401);
-    const runs = await fetch(`${url}/api/v1/runs`, { headers: { authorization: `Bearer ${token}` } });
-    expect(runs.status).toBe(200);
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await fetch(`${url}/api/v1/runs`, { headers: auth })).status).toBe(200);
+
+    // A notebook sent to the deployed server: it builds the workflow's image from its own
+    // packages, pushes it, and runs each task as a pod in the run namespace.
+    const notebook = notebookText([code('const xs = [1, 2, 3, 4];', { task: 'make' }), code('const total = xs.reduce((a, b) => a + b, 0);\nconsole.log(`total=${total}`);', { task: 'sum' })]);
+    const created = await fetch(`${url}/api/v1/runs`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ notebook, notebookName: 'sum.ipynb' }) });
+    const createdBody = (await created.json()) as { runId: string };
+    expect({ status: created.status, body: createdBody }).toMatchObject({ status: 201 });
+    let run: { status: string; tasks: { name: string; status: string }[] } = { status: 'queued', tasks: [] };
+    for (const until = Date.now() + 180_000; !['succeeded', 'failed', 'cancelled'].includes(run.status) && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      run = (await (await fetch(`${url}/api/v1/runs/${createdBody.runId}`, { headers: auth })).json()) as typeof run;
+    }
+    expect(run).toMatchObject({ status: 'succeeded', tasks: [{ name: 'make', status: 'succeeded' }, { name: 'sum', status: 'succeeded' }] });
+    expect(cluster.agent.history.map((p) => p.name)).toEqual(expect.arrayContaining([expect.stringContaining('make'), expect.stringContaining('sum')]));
   });
 });

@@ -10,6 +10,7 @@ describe("the server image's layers", () => {
     expect(files.has(SERVER_BIN)).toBe(true);
     expect(entries.find((e) => e.path === SERVER_BIN)).toMatchObject({ kind: 'file', executable: true });
     for (const module of ['cli/main.js', 'api/server.js', 'deploy/manifests.js', 'executors/task-entry.js']) expect(files.has(`${ImagePaths.nodeModules}/@cellgraph/server/dist/${module}`)).toBe(true);
+    expect(files.has(`${ImagePaths.app}/package-lock.json`)).toBe(true);
     expect(files.has(`${ImagePaths.nodeModules}/@cellgraph/schema/package.json`)).toBe(true);
     expect(files.has(`${ImagePaths.nodeModules}/@cellgraph/kernel/package.json`)).toBe(true);
     expect([...files].filter((p) => p.includes('/__tests__/') || p.endsWith('.ts') || p.endsWith('.map'))).toEqual([]);

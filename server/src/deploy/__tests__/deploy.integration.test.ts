@@ -3,6 +3,8 @@
  * a strict server-side dry run (full validation and admission, unknown fields refused,
  * nothing stored). One apiserver for the file: it is slow to start.
  */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { KubeApiServer, startKubeApiServer, strictDryRunCreate } from '@cellgraph/dev/services/kube-apiserver';
 import { manifestList, parseDeployOptions, renderManifests } from '..';
@@ -16,7 +18,7 @@ beforeAll(async () => {
   kc = new k8s.KubeConfig();
   kc.loadFromFile(kube.kubeconfigPath);
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  for (const name of ['cellgraph', 'cellgraph-runs']) await core.createNamespace({ body: { metadata: { name } } });
+  for (const name of ['cellgraph', 'cellgraph-runs', 'cellgraph-cli']) await core.createNamespace({ body: { metadata: { name } } });
 }, 120_000);
 
 afterAll(async () => {
@@ -30,6 +32,14 @@ function collectionPath(o: k8s.KubernetesObject): string {
 }
 
 const flags = allDeployFlags;
+
+const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
+
+/** The built CLI as a process: exit code and both streams. */
+function cellgraph(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
 
 describe('cellgraph deploy render on a real kube-apiserver', () => {
   it.each([
@@ -62,6 +72,23 @@ describe('cellgraph deploy render on a real kube-apiserver', () => {
     expect(await can('create', 'pods', 'cellgraph-runs', 'exec')).toBe(false);
     expect(await can('get', 'secrets', 'cellgraph-runs')).toBe(false);
     expect(await can('list', 'pods', 'default')).toBe(false);
+  });
+
+  it('takes the YAML `cellgraph deploy render` prints, as kubectl apply -f - would', async () => {
+    const r = cellgraph('deploy', 'render', '--image', flags.image, '--store', flags.store, '--database-secret', 'cg-db:url', '--token-secret', 'cg-api', '--s3-secret', 'cg-s3', '--namespace', 'cellgraph-cli');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const objects = k8s.loadAllYaml(r.stdout) as k8s.KubernetesObject[];
+    expect(objects).toHaveLength(7);
+    for (const o of objects) expect({ kind: o.kind, status: (await strictDryRunCreate(kube, collectionPath(o), o)).status }).toEqual({ kind: o.kind, status: 201 });
+  });
+
+  it('exits 2 naming the flag for a bad value, printing no manifests', () => {
+    const r = cellgraph('deploy', 'render', '--image', flags.image, '--store', flags.store, '--database-secret', 'cg-db', '--token-secret', 'cg-api', '--replicas', '0');
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('--replicas');
+    const missing = cellgraph('deploy', 'render', '--store', flags.store, '--database-secret', 'cg-db', '--token-secret', 'cg-api');
+    expect({ code: missing.code, stdout: missing.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(missing.stderr).toContain("required option '--image <ref>'");
   });
 
   it('would be refused with a field the API does not know (the dry run is strict)', async () => {

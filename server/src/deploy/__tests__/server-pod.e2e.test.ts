@@ -28,7 +28,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await cluster?.core.deleteNamespacedPod({ name: 'cellgraph-0', namespace: 'cellgraph', gracePeriodSeconds: 0 }).catch(() => undefined);
+  for (const name of ['cellgraph-0', 'cellgraph-1']) await cluster?.core.deleteNamespacedPod({ name, namespace: 'cellgraph', gracePeriodSeconds: 0 }).catch(() => undefined);
   await cluster?.stop();
   if (cacheDir) fs.rmSync(cacheDir, { recursive: true, force: true });
 });
@@ -38,8 +38,8 @@ async function health(url: string): Promise<{ status: number; body: { status?: s
   return { status: res.status, body: (await res.json()) as { status?: string; executor?: string } };
 }
 
-describe('the server as a pod on the test node', () => {
-  it('runs from its own image with in-cluster config, RBAC and Secret references as rendered', async () => {
+describe('the server as pods on the test node', () => {
+  it('runs its replicas from its own image with in-cluster config, RBAC and Secret references as rendered, and runs a notebook as pods', async () => {
     const image = await buildServerImage({ push: `${cluster.registry.host}/cellgraph/server`, base: cluster.baseImage, store: new FilesystemStore(cacheDir) });
     expect(image.layers.map((l) => l.name)).toEqual(['dependencies', 'server']);
 
@@ -65,32 +65,35 @@ describe('the server as a pod on the test node', () => {
     const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
     for (const o of manifestList(m)) await objects.create(o);
 
-    // No controller-manager: create the pod the ReplicaSet would, from the Deployment's
-    // template. The test node shares the host's network, so the server listens on loopback.
-    const port = await freePort();
+    // No controller-manager: create the pods the ReplicaSet would, from the Deployment's
+    // template, as many as it asks for. The test node shares the host's network, so each
+    // replica listens on loopback, on a port of its own.
     const template = m.deployment.spec!.template;
     const container = template.spec!.containers[0];
-    const env = container.env!.map((e) => (e.name === 'CELLGRAPH_HOST' ? { name: e.name, value: '127.0.0.1' } : e.name === 'CELLGRAPH_PORT' ? { name: e.name, value: String(port) } : e));
-    await cluster.core.createNamespacedPod({
-      namespace: ns,
-      body: { metadata: { name: 'cellgraph-0', labels: template.metadata!.labels }, spec: { ...template.spec!, containers: [{ ...container, env }] } }
-    });
-
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 120_000;
-    let last: unknown;
-    for (;;) {
-      last = await health(url).catch((e: Error) => e.message);
-      if (typeof last === 'object' && (last as { status: number }).status === 200) break;
-      const pod = await cluster.core.readNamespacedPod({ name: 'cellgraph-0', namespace: ns });
-      const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
-      if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded' || waiting === 'ErrImagePull' || waiting === 'CreateContainerConfigError' || Date.now() > deadline) {
-        throw new Error(`server pod never became healthy: ${pod.status?.phase} ${JSON.stringify(pod.status?.containerStatuses?.[0]?.state)} (last health: ${JSON.stringify(last)})`);
+    const startReplica = async (name: string): Promise<string> => {
+      const port = await freePort();
+      const env = container.env!.map((e) => (e.name === 'CELLGRAPH_HOST' ? { name: e.name, value: '127.0.0.1' } : e.name === 'CELLGRAPH_PORT' ? { name: e.name, value: String(port) } : e));
+      await cluster.core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels: template.metadata!.labels }, spec: { ...template.spec!, containers: [{ ...container, env }] } } });
+      const replicaUrl = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const last = await health(replicaUrl).catch((e: Error) => e.message);
+        if (typeof last === 'object' && last.status === 200) {
+          // The Kubernetes executor listed pods at boot with the pod's own service account.
+          expect(last.body).toMatchObject({ status: 'ok', executor: 'kubernetes' });
+          return replicaUrl;
+        }
+        const pod = await cluster.core.readNamespacedPod({ name, namespace: ns });
+        const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+        if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded' || waiting === 'ErrImagePull' || waiting === 'CreateContainerConfigError' || Date.now() > deadline) {
+          throw new Error(`server pod ${name} never became healthy: ${pod.status?.phase} ${JSON.stringify(pod.status?.containerStatuses?.[0]?.state)} (last health: ${JSON.stringify(last)})`);
+        }
+        await new Promise((r) => setTimeout(r, 1000));
       }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    // The Kubernetes executor listed pods at boot with the pod's own service account.
-    expect((last as { body: unknown }).body).toMatchObject({ status: 'ok', executor: 'kubernetes' });
+    };
+    const replicas = m.deployment.spec!.replicas!;
+    expect(replicas).toBe(2);
+    const [url, otherUrl] = await Promise.all(Array.from({ length: replicas }, (_, i) => startReplica(`cellgraph-${i}`)));
     // The token came from the Secret reference; PostgreSQL answers the runs list.
     expect((await fetch(`${url}/api/v1/runs`)).status).toBe(401);
     const auth = { authorization: `Bearer ${token}` };
@@ -108,6 +111,8 @@ describe('the server as a pod on the test node', () => {
       run = (await (await fetch(`${url}/api/v1/runs/${createdBody.runId}`, { headers: auth })).json()) as typeof run;
     }
     expect(run).toMatchObject({ status: 'succeeded', tasks: [{ name: 'make', status: 'succeeded' }, { name: 'sum', status: 'succeeded' }] });
+    // The other replica answers for the same run: one PostgreSQL behind both.
+    expect(await (await fetch(`${otherUrl}/api/v1/runs/${createdBody.runId}`, { headers: auth })).json()).toMatchObject({ status: 'succeeded' });
     expect(cluster.agent.history.map((p) => p.name)).toEqual(expect.arrayContaining([expect.stringContaining('make'), expect.stringContaining('sum')]));
   });
 });

@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -16,6 +17,7 @@ import { RunSummary, StoreConfig, WorkflowIR, attemptKey } from '@cellgraph/sche
 import { bindImage } from '../../../runtime/kubernetes';
 import { compileNotebook } from '../../../compiler';
 import { TestCluster, startTestCluster } from '@cellgraph/dev/services/test-cluster';
+import { strictDryRunCreate } from '@cellgraph/dev/services/kube-apiserver';
 import { Engine, RunHandle } from '../../../engine/engine';
 import { SqliteStateStore } from '../../../state/sqlite-state-store';
 import { openStore } from '../../../stores';
@@ -403,19 +405,5 @@ describe('faults', () => {
 
 /** POST a pod as raw JSON with dryRun=All and fieldValidation=Strict; the API server's answer. */
 function dryRunCreate(manifest: unknown): Promise<{ status: number; body: unknown }> {
-  const url = new URL(`${cluster.kube.server}/api/v1/namespaces/${cluster.namespace}/pods?dryRun=All&fieldValidation=Strict`);
-  const payload = JSON.stringify(manifest);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      url,
-      { method: 'POST', ca: cluster.kube.caCert, headers: { authorization: `Bearer ${cluster.kube.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
-      }
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return strictDryRunCreate(cluster.kube, `/api/v1/namespaces/${cluster.namespace}/pods`, manifest);
 }

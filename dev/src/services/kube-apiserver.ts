@@ -143,6 +143,29 @@ function httpsGet(url: string, ca: string, token: string): Promise<{ status: num
   });
 }
 
+/**
+ * Creates `manifest` in the collection at `collectionPath` (e.g. `/api/v1/namespaces/x/pods`)
+ * as a server-side dry run with strict field validation: the API server's full validation and
+ * admission, nothing stored. Answers the status and the parsed body (the object or a Status).
+ */
+export function strictDryRunCreate(kube: Pick<KubeApiServer, 'server' | 'caCert' | 'token'>, collectionPath: string, manifest: unknown): Promise<{ status: number; body: unknown }> {
+  const url = new URL(`${kube.server}${collectionPath}?dryRun=All&fieldValidation=Strict`);
+  const payload = JSON.stringify(manifest);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      { method: 'POST', ca: kube.caCert, headers: { authorization: `Bearer ${kube.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+      }
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 async function waitFor(what: string, proc: Proc, timeoutMs: number, probe: () => Promise<string | true>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';

@@ -86,7 +86,7 @@ class Node implements TestNode {
   private readonly informer: PodInformer;
   private readonly labels: Record<string, string>;
   private readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-node-'));
-  private readonly images = new Map<string, Promise<{ rootfs: string; args: string[]; env: string[]; cwd: string }>>();
+  private readonly images = new Map<string, Promise<{ rootfs: string; args: string[]; entrypoint: string[]; env: string[]; cwd: string }>>();
   private readonly containers = new Map<string, Container>();
   /** Pods handled already (bound, started, deleted): each step happens once per pod. */
   private readonly binding = new Set<string>();
@@ -192,7 +192,7 @@ class Node implements TestNode {
     const name = pod.metadata?.name as string;
     const spec = pod.spec as k8s.V1PodSpec;
     const c = spec.containers[0];
-    let image: { rootfs: string; args: string[]; env: string[]; cwd: string };
+    let image: { rootfs: string; args: string[]; entrypoint: string[]; env: string[]; cwd: string };
     for (let attempt = 0; ; attempt++) {
       try {
         image = await this.pull(c.image as string);
@@ -208,12 +208,12 @@ class Node implements TestNode {
     }
     let env: string[];
     try {
-      env = [...image.env, ...(await this.containerEnv(c))];
+      env = [...image.env, ...(await this.containerEnv(pod, c)), ...(await this.mountVolumes(pod, c, image.rootfs))];
     } catch (err) {
       await this.setStatus(name, () => ({ phase: 'Pending', containerStatuses: [waitingStatus(c, 'CreateContainerConfigError', (err as Error).message)] }));
       return this.finished(name);
     }
-    const args = c.command ? [...c.command, ...(c.args ?? [])] : image.args;
+    const args = c.command ? [...c.command, ...(c.args ?? [])] : c.args ? [...image.entrypoint, ...c.args] : image.args;
     const cwd = c.workingDir ?? image.cwd;
     const tmp = path.join(image.rootfs, 'tmp', 'pods', pod.metadata?.uid ?? name);
     fs.mkdirSync(tmp, { recursive: true });
@@ -358,7 +358,7 @@ class Node implements TestNode {
   }
 
   /** Pulls an image once per reference (by digest) and unpacks it; later pods reuse the rootfs. */
-  private pull(reference: string): Promise<{ rootfs: string; args: string[]; env: string[]; cwd: string }> {
+  private pull(reference: string): Promise<{ rootfs: string; args: string[]; entrypoint: string[]; env: string[]; cwd: string }> {
     let pulled = this.images.get(reference);
     if (pulled === undefined) {
       pulled = (async () => {
@@ -366,20 +366,91 @@ class Node implements TestNode {
         const layout = path.join(dir, 'layout');
         const bundle = path.join(dir, 'bundle');
         fs.mkdirSync(dir, { recursive: true });
-        await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${reference}`, `oci:${layout}:img`], { maxBuffer: 16 * 1024 * 1024 });
+        // `repo:tag@digest` pulls by digest (the tag is only informative), as container runtimes do; skopeo refuses both at once.
+        const pinned = reference.replace(/:[^/@]+@/, '@');
+        await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${pinned}`, `oci:${layout}:img`], { maxBuffer: 16 * 1024 * 1024 });
         await run('umoci', ['unpack', '--image', `${layout}:img`, bundle], { maxBuffer: 16 * 1024 * 1024 });
         const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process: { args: string[]; env: string[]; cwd: string } };
-        return { rootfs: path.join(bundle, 'rootfs'), args: config.process.args, env: config.process.env, cwd: config.process.cwd };
+        // umoci joins Entrypoint and Cmd; a container's `args` replace only Cmd, so keep Entrypoint apart.
+        const blob = (digest: string) => JSON.parse(fs.readFileSync(path.join(layout, 'blobs', ...digest.split(':')), 'utf8')) as Record<string, unknown>;
+        const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+        const manifest = blob(index.manifests[0].digest) as { config: { digest: string } };
+        const entrypoint = (blob(manifest.config.digest) as { config?: { Entrypoint?: string[] | null } }).config?.Entrypoint ?? [];
+        return { rootfs: path.join(bundle, 'rootfs'), args: config.process.args, entrypoint, env: config.process.env, cwd: config.process.cwd };
       })();
       this.images.set(reference, pulled);
     }
     return pulled;
   }
 
-  /** The container's env as `NAME=value`, Secret references read through the API (as the kubelet does). */
-  private async containerEnv(c: k8s.V1Container): Promise<string[]> {
+  private async configMap(name: string): Promise<k8s.V1ConfigMap> {
+    try {
+      return await this.core.readNamespacedConfigMap({ name, namespace: this.options.namespace });
+    } catch (err) {
+      throw new Error(`configmap "${name}" not found (${toKubeError(err).message})`);
+    }
+  }
+
+  /**
+   * The pod's volumes, written into the (shared) rootfs at their mount paths: ConfigMap
+   * items as files, emptyDirs as directories. A pod with a service account (and token
+   * automounting not turned off) gets a bound token from the TokenRequest API, the CA and
+   * the namespace at the standard path, and the env in-cluster clients look for: the
+   * kubelet's service-account volume. Returns that env.
+   */
+  private async mountVolumes(pod: k8s.V1Pod, c: k8s.V1Container, rootfs: string): Promise<string[]> {
+    const spec = pod.spec as k8s.V1PodSpec;
+    const inRootfs = (mountPath: string) => path.join(rootfs, path.normalize(`/${mountPath}`));
+    for (const m of c.volumeMounts ?? []) {
+      const volume = spec.volumes?.find((v) => v.name === m.name);
+      if (volume === undefined) throw new Error(`volume "${m.name}" is not defined`);
+      const dir = inRootfs(m.mountPath);
+      fs.mkdirSync(dir, { recursive: true });
+      if (volume.configMap) {
+        const data = (await this.configMap(volume.configMap.name as string)).data ?? {};
+        const items = volume.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+        for (const item of items) fs.writeFileSync(path.join(dir, item.path), data[item.key] ?? '');
+      } else if (!volume.emptyDir) {
+        throw new Error(`test node: volume "${m.name}" is neither a configMap nor an emptyDir`);
+      }
+    }
+    if (!spec.serviceAccountName || spec.automountServiceAccountToken === false) return [];
+    const token = await this.core.createNamespacedServiceAccountToken({
+      name: spec.serviceAccountName,
+      namespace: this.options.namespace,
+      body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata?.name, uid: pod.metadata?.uid } } }
+    });
+    const saDir = inRootfs('/var/run/secrets/kubernetes.io/serviceaccount');
+    fs.mkdirSync(saDir, { recursive: true });
+    fs.writeFileSync(path.join(saDir, 'token'), token.status?.token ?? '');
+    fs.writeFileSync(path.join(saDir, 'namespace'), this.options.namespace);
+    const cluster = this.kc.getCurrentCluster();
+    const server = new URL(cluster?.server ?? '');
+    fs.writeFileSync(path.join(saDir, 'ca.crt'), cluster?.caData ? Buffer.from(cluster.caData, 'base64') : fs.readFileSync(cluster?.caFile ?? ''));
+    return [`KUBERNETES_SERVICE_HOST=${server.hostname}`, `KUBERNETES_SERVICE_PORT=${server.port}`];
+  }
+
+  /**
+   * The container's env as `NAME=value`: Secret and ConfigMap references read through the API
+   * and `metadata.name` / `metadata.namespace` field references, as the kubelet resolves them.
+   */
+  private async containerEnv(pod: k8s.V1Pod, c: k8s.V1Container): Promise<string[]> {
     const out: string[] = [];
     for (const e of c.env ?? []) {
+      const field = e.valueFrom?.fieldRef?.fieldPath;
+      if (field !== undefined) {
+        const value = field === 'metadata.name' ? pod.metadata?.name : field === 'metadata.namespace' ? this.options.namespace : undefined;
+        if (value === undefined) throw new Error(`test node: fieldRef ${field} is not supported`);
+        out.push(`${e.name}=${value}`);
+        continue;
+      }
+      const cmRef = e.valueFrom?.configMapKeyRef;
+      if (cmRef !== undefined) {
+        const value = (await this.configMap(cmRef.name as string)).data?.[cmRef.key];
+        if (value === undefined) throw new Error(`couldn't find key ${cmRef.key} in ConfigMap ${this.options.namespace}/${cmRef.name}`);
+        out.push(`${e.name}=${value}`);
+        continue;
+      }
       const ref = e.valueFrom?.secretKeyRef;
       if (ref === undefined) {
         out.push(`${e.name}=${e.value ?? ''}`);

@@ -70,9 +70,13 @@ export class RunLeases {
     return this.options.coordination.claimUnownedRuns(this.owner, this.ttlMs, shared ? { ownToo: true } : { takeOver: 'any' });
   }
 
-  /** Starts the heartbeat (renew, then adopt what expired). */
+  /**
+   * Starts the heartbeat (renew, take cancel requests, adopt what expired), on a shared
+   * database only: one process owns a SQLite file, and a write there waiting on a lock
+   * would block the event loop every beat.
+   */
   start(): void {
-    if (this.timer !== undefined) return;
+    if (this.timer !== undefined || !this.options.coordination.shared) return;
     this.timer = setInterval(() => {
       this.beating ??= this.beat().finally(() => (this.beating = undefined));
     }, this.heartbeatMs);
@@ -100,7 +104,6 @@ export class RunLeases {
         // replica resumes it; this one's attempts are stopped there by the lost-attempt scan.
         if (!(await this.acquire(runId))) this.options.log(`cellgraph server: lost the lease of run ${runId} to another replica`);
       }
-      if (!this.options.coordination.shared) return;
       const cancels = await this.options.coordination.takeCancelRequests(this.owner);
       if (cancels.length > 0) this.options.cancel(cancels);
       if (!this.adopting) return;

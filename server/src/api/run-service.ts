@@ -159,6 +159,16 @@ export class RunService {
     return true;
   }
 
+  /**
+   * Like requestCancel, for a run that may be executing on another replica: there the
+   * request goes through the database to the replica holding its lease (the scheduler's
+   * `Replace` across replicas).
+   */
+  async requestCancelAnywhere(id: string): Promise<void> {
+    if (this.requestCancel(id) || !this.state.coordination.shared) return;
+    await this.state.coordination.requestCancel(id);
+  }
+
   private track(handle: RunHandle): void {
     this.active.set(handle.runId, handle);
     handle.done

@@ -52,6 +52,6 @@ export class ScheduledRuns implements RunPort {
   }
 
   async cancelRun(runId: RunId): Promise<void> {
-    this.runs.requestCancel(runId);
+    await this.runs.requestCancelAnywhere(runId);
   }
 }

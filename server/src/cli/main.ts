@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build';
+import { registerDeploy } from './commands/deploy';
 import { registerExport } from './commands/export';
 import { registerGraph } from './commands/graph';
 import { registerInit } from './commands/init';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerBuild(program);
   registerExport(program);
   registerServer(program);
+  registerDeploy(program);
   registerRemoteCommands(program);
   registerSchedules(program);
   return program;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ArtifactStore } from '../stores';
 import { resolveBaseImage } from './base-image';
 import { registryCredentials } from './credentials';
-import { composeConfig, composeManifest } from './image-config';
+import { ImageProcess, composeConfig, composeManifest } from './image-config';
 import { Layer, buildLayer, digestOf } from './layer';
 import { writeOciLayout } from './oci-layout';
 import { BlobSource, PushedBlob, pushImage } from './push';
@@ -62,7 +62,7 @@ export interface BuildImageResult {
 
 const LayerIndex = z.object({ digest: z.string(), diffId: z.string(), size: z.number() });
 
-function clientFor(ref: ImageReference, options: BuildImageOptions): RegistryClient {
+function clientFor(ref: ImageReference, options: ImageBuildTarget): RegistryClient {
   return new RegistryClient({ registry: ref.registry, insecure: options.insecure, credentials: registryCredentials(ref.registry, options.env), ...options.registry });
 }
 
@@ -96,15 +96,36 @@ async function materialize(plan: LayerPlan, store: ArtifactStore, onEvent?: (e: 
  * unchanged workflow costs one manifest HEAD and uploads nothing.
  */
 export async function buildImage(options: BuildImageOptions): Promise<BuildImageResult> {
+  const plans = planWorkflowLayers(options.ir, options.notebookPath, options.notebookText);
+  const labels = { 'org.opencontainers.image.title': options.ir.name, 'dev.cellgraph.workflow.version': options.ir.version };
+  return buildLayeredImage(options, { plans, labels });
+}
+
+/** What goes on top of the base: the layers, the image's labels, the process it starts. */
+export interface ImageRecipe {
+  plans: LayerPlan[];
+  labels: Record<string, string>;
+  run?: ImageProcess;
+}
+
+/** Where an image goes and how, without what is in it: the options every image build shares. */
+export type ImageBuildTarget = Omit<BuildImageOptions, 'ir' | 'notebookPath' | 'notebookText'>;
+
+/**
+ * The one build: base resolved by manifest only, `recipe`'s layers built or taken from the
+ * store's cache, content tag over the base and the layers' inputs, push or OCI layout.
+ * Workflow images and the server's own image (deploy/server-image.ts) both come from here.
+ */
+export async function buildLayeredImage(options: ImageBuildTarget, recipe: ImageRecipe): Promise<BuildImageResult> {
   if (!options.push && !options.ociLayout) throw new Error('internal: buildImage needs push or ociLayout');
   const baseRef = parseImageReference(options.base ?? DEFAULT_BASE_IMAGE, 'base');
   const baseClient = clientFor(baseRef, options);
   const base = await resolveBaseImage(baseClient, baseRef);
   options.onEvent?.({ kind: 'base', reference: formatImageReference(baseRef), digest: base.digest });
 
-  const plans = planWorkflowLayers(options.ir, options.notebookPath, options.notebookText);
+  const { plans } = recipe;
   const contentTag = `cg-${createHash('sha256')
-    .update([LAYOUT_VERSION, base.digest, ...plans.map((p) => `${p.name}:${p.key}`)].join('\n'))
+    .update([LAYOUT_VERSION, base.digest, ...plans.map((p) => `${p.name}:${p.key}`), ...(recipe.run ? [JSON.stringify(recipe.run), JSON.stringify(recipe.labels)] : [])].join('\n'))
     .digest('hex')
     .slice(0, 40)}`;
 
@@ -127,8 +148,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
 
   const layers: Layer[] = [];
   for (const plan of plans) layers.push(await materialize(plan, options.store, options.onEvent));
-  const labels = { 'org.opencontainers.image.title': options.ir.name, 'dev.cellgraph.workflow.version': options.ir.version, 'dev.cellgraph.base': formatImageReference(baseRef) };
-  const config = composeConfig(base, layers, labels, plans.map((p) => p.description));
+  const labels = { ...recipe.labels, 'dev.cellgraph.base': formatImageReference(baseRef) };
+  const config = composeConfig(base, layers, labels, plans.map((p) => p.description), recipe.run);
   const manifest = composeManifest(base, layers, config, { 'org.opencontainers.image.base.name': formatImageReference(baseRef), 'org.opencontainers.image.base.digest': base.digest });
   const layerInfo = layers.map((l) => ({ name: l.name, digest: l.digest, size: l.size }));
 

@@ -7,12 +7,24 @@ import { Descriptor, ImageConfig, ImageManifest, MediaTypes } from './oci-types'
 /** A fixed creation time: the same inputs make the same config, so the same digest. */
 const EPOCH = '1970-01-01T00:00:00Z';
 
+/** The process an image starts: a workflow image runs one task attempt, the server's image `cellgraph`. */
+export interface ImageProcess {
+  entrypoint: string[];
+  cmd: string[] | null;
+  workingDir: string;
+  /** `uid:gid`; unset keeps the base's user. */
+  user?: string;
+}
+
+/** A workflow image's process: one task attempt, in the notebook's directory. */
+export const TASK_PROCESS: ImageProcess = { entrypoint: ['node', ImagePaths.taskEntry], cmd: null, workingDir: ImagePaths.work };
+
 /**
- * The image config: the base's, plus our layers' diff ids and history, and a process
- * that runs one task attempt (`node task-entry.js`, invocation in $CELLGRAPH_INVOCATION)
- * in the notebook's directory, as the local executor runs it.
+ * The image config: the base's, plus our layers' diff ids and history, and the process
+ * `run` (by default one task attempt, `node task-entry.js`, invocation in
+ * $CELLGRAPH_INVOCATION, in the notebook's directory, as the local executor runs it).
  */
-export function composeConfig(base: BaseImage, layers: Layer[], labels: Record<string, string>, descriptions: string[]): Buffer {
+export function composeConfig(base: BaseImage, layers: Layer[], labels: Record<string, string>, descriptions: string[], run: ImageProcess = TASK_PROCESS): Buffer {
   const env = (base.config.config?.Env ?? []).filter((e) => !e.startsWith('NODE_ENV='));
   if (!env.some((e) => e.startsWith('PATH='))) env.push('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   const config: ImageConfig = {
@@ -21,9 +33,10 @@ export function composeConfig(base: BaseImage, layers: Layer[], labels: Record<s
     config: {
       ...base.config.config,
       Env: [...env, 'NODE_ENV=production'],
-      Entrypoint: ['node', ImagePaths.taskEntry],
-      Cmd: null,
-      WorkingDir: ImagePaths.work,
+      Entrypoint: run.entrypoint,
+      Cmd: run.cmd,
+      WorkingDir: run.workingDir,
+      ...(run.user ? { User: run.user } : {}),
       Labels: { ...(base.config.config?.Labels ?? {}), ...labels }
     },
     rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, ...layers.map((l) => l.diffId)] },

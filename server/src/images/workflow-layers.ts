@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { WorkflowIR } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
 import type { TarEntry } from './deterministic-tar';
-import { moduleClosure, packageClosure, packageFiles, requiredPackages } from './package-closure';
+import { PackageToCopy, moduleClosure, packageClosure, packageFiles, requiredPackages } from './package-closure';
 import { canonicalJson } from '../canonical-json';
 
 /** Where things live inside a cellgraph image. */
@@ -20,7 +20,7 @@ export const ImagePaths = {
 
 /** A layer's inputs, before tarring: a cache key over them and a way to list the entries. */
 export interface LayerPlan {
-  name: 'dependencies' | 'runtime' | 'files' | 'notebook';
+  name: 'dependencies' | 'runtime' | 'files' | 'notebook' | 'server';
   /** Changes exactly when the layer's content would: a cached layer with this key is reused. */
   key: string;
   /** What the layer adds, for the image history. */
@@ -28,7 +28,8 @@ export interface LayerPlan {
   entries(): TarEntry[];
 }
 
-const RUNTIME_PACKAGES = ['@cellgraph/schema', '@cellgraph/kernel', '@cellgraph/server'];
+/** cellgraph's own packages: copied as built (runtime layer), never as dependencies. */
+export const RUNTIME_PACKAGES = ['@cellgraph/schema', '@cellgraph/kernel', '@cellgraph/server'];
 
 function hashOf(...parts: (string | Buffer)[]): string {
   const h = createHash('sha256');
@@ -53,7 +54,7 @@ export function findLockfile(notebookDir: string): string {
 }
 
 /** cellgraph's own packages as installed for the notebook (resolved like the notebook's imports). */
-function runtimeDir(name: string, notebookDir: string): string {
+export function runtimeDir(name: string, notebookDir: string): string {
   for (let dir = notebookDir; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'node_modules', name);
     if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
@@ -76,7 +77,7 @@ function runtimePlan(notebookDir: string): { plan: LayerPlan; packages: string[]
   if (!fs.existsSync(entry)) throw new Error(`internal: ${entry} is not built (run npm run build)`);
   const closure = moduleClosure(entry);
   const jsOnly = (rel: string) => rel === 'package.json' || (rel.startsWith('dist/') && rel.endsWith('.js'));
-  const sources: { imageRoot: string; files: { rel: string; abs: string; executable: boolean }[] }[] = [
+  const sources: LayerSource[] = [
     { imageRoot: `${ImagePaths.nodeModules}/@cellgraph/schema`, files: packageFiles(runtimeDir('@cellgraph/schema', notebookDir), jsOnly) },
     { imageRoot: `${ImagePaths.nodeModules}/@cellgraph/kernel`, files: packageFiles(runtimeDir('@cellgraph/kernel', notebookDir), jsOnly) },
     {
@@ -87,17 +88,30 @@ function runtimePlan(notebookDir: string): { plan: LayerPlan; packages: string[]
       ]
     }
   ];
-  const h = createHash('sha256');
-  for (const s of sources) for (const f of s.files) h.update(`${s.imageRoot}/${f.rel}\0`).update(fs.readFileSync(f.abs));
   const packages = closure.packages.filter((p) => !RUNTIME_PACKAGES.includes(p));
+  return { packages, plan: filesLayerPlan('runtime', 'cellgraph runtime: @cellgraph/schema, @cellgraph/kernel, task entry', sources) };
+}
+
+/** Files copied from this machine into the image at the given roots. */
+export interface LayerSource {
+  imageRoot: string;
+  files: { rel: string; abs: string; executable: boolean }[];
+}
+
+/** A layer of files copied as they are, keyed by their image paths and contents. */
+export function filesLayerPlan(name: LayerPlan['name'], description: string, sources: LayerSource[]): LayerPlan {
+  const h = createHash('sha256');
+  for (const s of sources) for (const f of s.files) h.update(`${s.imageRoot}/${f.rel}\0${f.executable}\0`).update(fs.readFileSync(f.abs));
+  return { name, key: h.digest('hex'), description, entries: () => sources.flatMap((s) => filesUnder('', s.imageRoot, s.files)) };
+}
+
+/** The node_modules layer: `packages` as installed here, keyed by the lockfile that pins them and Node's ABI (native modules). */
+export function dependenciesLayerPlan(packages: PackageToCopy[], lockfile: string): LayerPlan {
   return {
-    packages,
-    plan: {
-      name: 'runtime',
-      key: h.digest('hex'),
-      description: 'cellgraph runtime: @cellgraph/schema, @cellgraph/kernel, task entry',
-      entries: () => sources.flatMap((s) => filesUnder('', s.imageRoot, s.files))
-    }
+    name: 'dependencies',
+    key: hashOf(fs.readFileSync(lockfile), process.versions.modules, ...packages.map((p) => p.imagePath)),
+    description: `node_modules: ${packages.map((p) => p.name).join(', ') || '(none)'} (${path.basename(lockfile)})`,
+    entries: () => packages.flatMap((p) => filesUnder(p.dir, `${ImagePaths.nodeModules}/${p.imagePath}`, packageFiles(p.dir)))
   };
 }
 
@@ -139,12 +153,7 @@ export function planWorkflowLayers(ir: WorkflowIR, notebookPath: string, noteboo
   imports.add('@cellgraph/kernel');
   imports.delete('@cellgraph/server');
   const packages = packageClosure([...imports].sort(), notebookDir, new Set(RUNTIME_PACKAGES));
-  const dependencies: LayerPlan = {
-    name: 'dependencies',
-    key: hashOf(fs.readFileSync(lockfile), process.versions.modules, ...packages.map((p) => p.imagePath)),
-    description: `node_modules: ${packages.map((p) => p.name).join(', ') || '(none)'} (${path.basename(lockfile)})`,
-    entries: () => packages.flatMap((p) => filesUnder(p.dir, `${ImagePaths.nodeModules}/${p.imagePath}`, packageFiles(p.dir)))
-  };
+  const dependencies = dependenciesLayerPlan(packages, lockfile);
 
   const files = projectFiles(notebookDir, notebookFile);
   const filesHash = createHash('sha256');

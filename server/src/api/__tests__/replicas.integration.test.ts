@@ -13,7 +13,7 @@ import { ListRunsResponse, PromoteResponse, RunDetail, RunLogsResponse, Schedule
 import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
 import { parseScheduledRunId, scheduledRunId } from '../../scheduler/run-ids';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(300_000);
 
@@ -69,6 +69,11 @@ describe('two replicas on one PostgreSQL', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('fire schedules once, adopt the runs of a SIGKILLed replica, execute every task once, and serve each other’s events and logs', async () => {
+    // Each replica says where its state is and who it is, never the URL (it may carry a password).
+    // stderr's boot lines follow stdout's `listening:`; the pipes race.
+    await waitFor(async () => (a.stderr().includes('state: PostgreSQL (CELLGRAPH_DATABASE_URL), replica replica-a') ? true : undefined), 5000, 'the boot line');
+    expect(a.stderr() + b.stderr()).not.toContain(url);
+
     // An every-minute schedule, created through one replica, fires on both (B picks it up by refresh).
     const promoted = await json(await a.api('/api/v1/workflows/promote', { method: 'POST', json: { notebook: nbJson(tick), notebookName: 'tick.ipynb' } }), PromoteResponse, 201);
     const schedule = await json(

@@ -27,6 +27,21 @@ describe('config', () => {
     expect(() => loadServerConfig({}, { CELLGRAPH_COMPILE_TIMEOUT_SECONDS: 'soon' }, '/srv')).toThrow(/--compile-timeout-seconds \/ CELLGRAPH_COMPILE_TIMEOUT_SECONDS/);
     expect(() => loadServerConfig({ compileMemoryMb: '16' }, {}, '/srv')).toThrow(/--compile-memory-mb/);
   });
+  it('takes PostgreSQL from CELLGRAPH_DATABASE_URL, SQLite when unset, and refuses another URL without echoing it', () => {
+    expect(loadServerConfig({}, {}, '/srv').databaseUrl).toBeUndefined();
+    expect(loadServerConfig({}, { CELLGRAPH_DATABASE_URL: '' }, '/srv').databaseUrl).toBeUndefined();
+    const url = 'postgres://cellgraph:s3cret@db:5432/cellgraph';
+    expect(loadServerConfig({}, { CELLGRAPH_DATABASE_URL: url }, '/srv').databaseUrl).toBe(url);
+    let error: unknown;
+    try {
+      loadServerConfig({}, { CELLGRAPH_DATABASE_URL: 'mysql://root:s3cret@db/x' }, '/srv');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ field: 'CELLGRAPH_DATABASE_URL', message: expect.stringMatching(/CELLGRAPH_DATABASE_URL must be a postgres:\/\//) });
+    expect((error as Error).message).not.toContain('s3cret');
+  });
   it('knows loopback addresses', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '::', '192.168.1.1', 'example.com'].some(isLoopback)).toBe(false);

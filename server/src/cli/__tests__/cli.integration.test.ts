@@ -93,6 +93,19 @@ it('exits 1 with the failing task and its error when a task fails', () => {
   expect(r.stdout).toContain('error bad: boom');
 });
 
+it('refuses a local run while CELLGRAPH_DATABASE_URL points at the servers\' shared state (it would hold no lease), and writes nothing', () => {
+  write('hello.ipynb', hello);
+  const r = spawnSync(process.execPath, [CLI, 'run', 'hello.ipynb'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_STATE_HOME: path.join(dir, 'xdg'), CELLGRAPH_HOME: '', CELLGRAPH_DATABASE_URL: 'postgres://cellgraph:s3cret@127.0.0.1:1/none' }
+  });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain('CELLGRAPH_DATABASE_URL is set');
+  expect(r.stderr).not.toContain('s3cret');
+  expect(fs.existsSync(path.join(dir, '.cellgraph'))).toBe(false);
+});
+
 it('refuses unknown and mistyped parameters with exit 2, naming the parameter, and runs nothing', () => {
   write('hello.ipynb', hello);
   const unknown = cellgraph('run', 'hello.ipynb', '-p', 'color=red');

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { RunSummary } from '@cellgraph/schema';
 import { ValidationError } from '../../errors';
 import { parseParamAssignments } from '../../engine/params';
-import { type HomeSession, type KubernetesSettings, openRuntime, storeConfigFor } from '../../runtime';
+import { type HomeSession, type KubernetesSettings, databaseUrlFromEnv, openRuntime, storeConfigFor } from '../../runtime';
 import { openStore } from '../../stores';
 import { kubernetesOptions } from '../kubernetes-options';
 import { compileForRunOrReport } from '../compile';
@@ -54,6 +54,14 @@ export function registerRun(program: Command): void {
 }
 
 async function runCommand(file: string, opts: RunOptions): Promise<number> {
+  // A run executed by this process would hold no lease in the shared database: server
+  // replicas would take it for an orphan and run it too.
+  if (databaseUrlFromEnv(process.env) !== undefined) {
+    throw new ValidationError(
+      'CELLGRAPH_DATABASE_URL is set: runs on the shared PostgreSQL state are executed by the servers; submit with --server URL, or unset it to run here against the home',
+      'CELLGRAPH_DATABASE_URL'
+    );
+  }
   const nb = readNotebook(file);
   if (opts.executor !== 'local' && opts.executor !== 'kubernetes') {
     throw new ValidationError(`unknown executor ${JSON.stringify(opts.executor)}; available: local, kubernetes`, 'executor');

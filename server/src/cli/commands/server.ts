@@ -40,6 +40,8 @@ export function registerServer(program: Command): void {
     out(`listening: ${server.url}`);
     if (server.tokenGenerated) out(`token: ${server.token}`);
     err(`cellgraph server ${version}: ${server.url} (home ${config.home}, workdir ${config.workDir}, executor ${config.executor})`);
+    // Never the URL: it may carry a password.
+    if (config.databaseUrl !== undefined) err(`state: PostgreSQL (CELLGRAPH_DATABASE_URL), replica ${server.context.runs.leases.owner}`);
     if (server.tokenGenerated) err('no CELLGRAPH_TOKEN set: generated the token above; clients send it as `Authorization: Bearer <token>`');
     if (server.recovered.runIds.length > 0) {
       err(`resumed ${server.recovered.runIds.length} unfinished run(s) in ${server.recovered.ms} ms: ${server.recovered.runIds.join(', ')}`);

@@ -19,6 +19,7 @@ beforeAll(async () => {
   kc.loadFromFile(kube.kubeconfigPath);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   for (const name of ['cellgraph', 'cellgraph-runs', 'cellgraph-cli']) await core.createNamespace({ body: { metadata: { name } } });
+  await core.createNamespace({ body: { metadata: { name: 'cellgraph-restricted', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
 }, 120_000);
 
 afterAll(async () => {
@@ -89,6 +90,19 @@ describe('cellgraph deploy render on a real kube-apiserver', () => {
     const missing = cellgraph('deploy', 'render', '--store', flags.store, '--database-secret', 'cg-db', '--token-secret', 'cg-api');
     expect({ code: missing.code, stdout: missing.stdout }).toEqual({ code: 2, stdout: '' });
     expect(missing.stderr).toContain("required option '--image <ref>'");
+  });
+
+  it("makes pods the 'restricted' Pod Security Standard admits", async () => {
+    const { deployment } = renderManifests(parseDeployOptions({ ...flags, namespace: 'cellgraph-restricted' }));
+    const template = deployment.spec!.template;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'cellgraph-0', namespace: 'cellgraph-restricted', labels: template.metadata!.labels }, spec: template.spec };
+    const res = await strictDryRunCreate(kube, collectionPath(pod), pod);
+    expect({ status: res.status, body: res.status === 201 ? 'created' : res.body }).toEqual({ status: 201, body: 'created' });
+    // The namespace does enforce it: a root container is refused.
+    const root = { ...pod, spec: { ...pod.spec, securityContext: {}, containers: pod.spec!.containers.map((c) => ({ ...c, securityContext: {} })) } };
+    const refused = await strictDryRunCreate(kube, collectionPath(root), root);
+    expect(refused.status).toBe(403);
+    expect((refused.body as { message: string }).message).toContain('violates PodSecurity "restricted');
   });
 
   it('would be refused with a field the API does not know (the dry run is strict)', async () => {

@@ -83,6 +83,8 @@ describe('cellgraph deploy render', () => {
     expect((JSON.parse(manifestsJson(m)) as { items: unknown[] }).items).toEqual(objects);
     const docs = loadAllYaml(manifestsYaml(m)) as { kind: string }[];
     expect(docs.map((d) => d.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Deployment', 'PodDisruptionBudget']);
+    // Nothing dropped or changed on the way through the client's serializer.
+    expect(JSON.parse(JSON.stringify(docs))).toEqual(objects);
   });
 
   it.each([

@@ -24,6 +24,18 @@ def _jupyter_labextension_paths():
     return [{"src": "labextension", "dest": "@cellgraph/jupyterlab"}]
 
 
+def _jupyter_server_extension_points():
+    return [{"module": "cellgraph_jupyterlab"}]
+
+
+def _load_jupyter_server_extension(server_app):
+    """Serves the production target's settings and its token-adding proxy (see production.py)."""
+    from .production import handlers
+
+    web_app = server_app.web_app
+    web_app.add_handlers(".*$", handlers(web_app.settings["base_url"]))
+
+
 def _root_dir() -> Path:
     """The running Jupyter server's root directory (where notebook paths are relative to)."""
     try:

@@ -1,6 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { RouteClient, type AnyRoute, type CallInput, type PreparedRequest, type RouteResponse, type RunEvent, parseApiError, readRunEvents, runEventsPath } from '@cellgraph/schema';
+import { z } from 'zod';
 import { ServerDownError, ServerError } from './errors';
 
 export { ServerDownError, ServerError } from './errors';
@@ -94,4 +95,47 @@ async function* decode(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGe
 export function serverBase(configured: string): string {
   if (configured.trim()) return configured.trim();
   return URLExt.join(ServerConnection.makeSettings().baseUrl, 'cellgraph/');
+}
+
+/** Where cellgraph-jupyterlab serves the production target (cellgraph_jupyterlab/production.py). */
+const PRODUCTION_PATH = 'cellgraph-targets/production';
+
+/**
+ * The production target's base URL: the Jupyter server forwards `<this>api/...` to the
+ * configured production server with its token, so the browser never holds the token.
+ */
+export function productionBase(): string {
+  return URLExt.join(ServerConnection.makeSettings().baseUrl, `${PRODUCTION_PATH}/`);
+}
+
+/** The production settings as the Jupyter server answers them: never the token, only whether there is one. */
+export const ProductionSettings = z.object({
+  configured: z.boolean(),
+  url: z.string().nullable(),
+  hasToken: z.boolean(),
+  /** `environment`: set by CELLGRAPH_PRODUCTION_URL for the Jupyter server, not changeable here. */
+  source: z.enum(['environment', 'file', 'none'])
+});
+export type ProductionSettings = z.infer<typeof ProductionSettings>;
+
+/** Reads, sets (checked by the Jupyter server against the production server) or forgets the production server. */
+export interface ProductionSettingsStore {
+  read(): Promise<ProductionSettings>;
+  write(url: string, token: string): Promise<ProductionSettings>;
+  forget(): Promise<void>;
+}
+
+/** The production settings kept by the Jupyter server (its config dir, readable by the user only). */
+export const jupyterProductionSettings: ProductionSettingsStore = {
+  read: async () => ProductionSettings.parse(JSON.parse(await settingsRequest('GET'))),
+  write: async (url, token) => ProductionSettings.parse(JSON.parse(await settingsRequest('PUT', JSON.stringify({ url, token })))),
+  forget: async () => void (await settingsRequest('DELETE'))
+};
+
+async function settingsRequest(method: 'GET' | 'PUT' | 'DELETE', body?: string): Promise<string> {
+  const url = URLExt.join(ServerConnection.makeSettings().baseUrl, PRODUCTION_PATH);
+  const response = await send(url, { method, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}) });
+  const text = await response.text();
+  if (!response.ok) throw toError(url)(response.status, parseApiError(text), text);
+  return text;
 }

@@ -5,17 +5,19 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Menu } from '@lumino/widgets';
 import { ANNOTATION_KEY, TaskAnnotation } from '@cellgraph/schema';
-import { serverBase } from './api';
+import { jupyterProductionSettings, productionBase, serverBase } from './api';
 import type { NotebookOpener } from './executed-notebook';
 import { cellgraphIcon } from './icons';
 import { CellgraphServer } from './server';
-import { ICellgraphServer } from './tokens';
+import { CellgraphTargets } from './targets';
+import { ICellgraphServer, ICellgraphTargets } from './tokens';
 import { CellChips } from './widgets/cell-chips';
 import { DagPanel } from './widgets/dag-panel';
+import { configureProduction } from './widgets/production-dialog';
 import { RunsPanel } from './widgets/runs-panel';
 import { TagPanel } from './widgets/tag-panel';
 
-export { ICellgraphServer } from './tokens';
+export { ICellgraphServer, ICellgraphTargets } from './tokens';
 
 /** Command ids (extension/CONTRACT.md). */
 namespace CommandIDs {
@@ -29,6 +31,7 @@ namespace CommandIDs {
   export const tagSkip = 'cellgraph:tag-skip';
   export const clearTag = 'cellgraph:clear-tag';
   export const cellTagMenu = 'cellgraph:cell-tag-menu';
+  export const configureProduction = 'cellgraph:configure-production';
 }
 
 const SETTINGS_ID = '@cellgraph/jupyterlab:settings';
@@ -46,17 +49,42 @@ const serverPlugin: JupyterFrontEndPlugin<ICellgraphServer> = {
   }
 };
 
+/**
+ * The targets: development (the server above) and production when the Jupyter server has one
+ * configured (cellgraph_jupyterlab/production.py keeps its URL and token and forwards calls).
+ */
+const targetsPlugin: JupyterFrontEndPlugin<ICellgraphTargets> = {
+  id: '@cellgraph/jupyterlab:targets',
+  description: 'The cellgraph servers a workflow can be promoted to: development, and a production server configured with "cellgraph: Configure the production server…".',
+  autoStart: true,
+  provides: ICellgraphTargets,
+  requires: [ICellgraphServer],
+  optional: [ICommandPalette],
+  activate: async (app: JupyterFrontEnd, development: ICellgraphServer, palette: ICommandPalette | null): Promise<ICellgraphTargets> => {
+    const targets = new CellgraphTargets(development, jupyterProductionSettings, (label) => new CellgraphServer(productionBase, 'production', label));
+    // Without cellgraph-jupyterlab's server extension there is no production target: development only.
+    await targets.refresh().catch((err: Error) => console.warn(`cellgraph: no production target (${err.message})`));
+    app.commands.addCommand(CommandIDs.configureProduction, {
+      label: 'cellgraph: Configure the production server…',
+      caption: 'The cellgraph server Promote sends workflows to (URL and token, kept by the Jupyter server)',
+      execute: () => configureProduction({ read: () => jupyterProductionSettings.read(), configure: (url, token) => targets.configure(url, token), forget: () => targets.forget() })
+    });
+    palette?.addItem({ command: CommandIDs.configureProduction, category: 'cellgraph' });
+    return targets;
+  }
+};
+
 /** The live DAG panel of the current notebook, promote, and runs followed on it. */
 const dagPlugin: JupyterFrontEndPlugin<void> = {
   id: '@cellgraph/jupyterlab:dag',
   description: 'Shows the live DAG of the current notebook, compiled by the cellgraph server as you edit; promotes it and follows its runs.',
   autoStart: true,
-  requires: [INotebookTracker, ICellgraphServer, IDocumentManager],
+  requires: [INotebookTracker, ICellgraphTargets, IDocumentManager],
   optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
   activate: async (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker,
-    server: ICellgraphServer,
+    targets: ICellgraphTargets,
     docs: IDocumentManager,
     palette: ICommandPalette | null,
     registry: ISettingRegistry | null,
@@ -67,7 +95,7 @@ const dagPlugin: JupyterFrontEndPlugin<void> = {
     const opener = Private.opener(app, docs);
     // DAG panels come back after a reload, beside their notebooks.
     const tracker = new WidgetTracker<DagPanel>({ namespace: 'cellgraph-dag' });
-    const dagOf = (notebook: NotebookPanel | null) => Private.dagOf(app, notebook, server, opener, debounce, tracker);
+    const dagOf = (notebook: NotebookPanel | null) => Private.dagOf(app, notebook, targets, opener, debounce, tracker);
     app.commands.addCommand(CommandIDs.openDag, {
       label: 'cellgraph: Open DAG',
       caption: 'Show the typed DAG of this notebook, kept current as you edit',
@@ -161,15 +189,15 @@ const runsPlugin: JupyterFrontEndPlugin<void> = {
   id: '@cellgraph/jupyterlab:runs',
   description: 'Lists runs, promoted workflows and schedules on the cellgraph server; opens executed notebooks and logs; cancel, retry, pause, resume, delete.',
   autoStart: true,
-  requires: [ICellgraphServer, IDocumentManager],
+  requires: [ICellgraphTargets, IDocumentManager],
   optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, server: ICellgraphServer, docs: IDocumentManager, palette: ICommandPalette | null) => {
-    const panel = new RunsPanel(server, {
+  activate: (app: JupyterFrontEnd, targets: ICellgraphTargets, docs: IDocumentManager, palette: ICommandPalette | null) => {
+    const panel = new RunsPanel(targets, {
       ...Private.opener(app, docs),
-      showOnDag: (runId, workflow) => {
+      showOnDag: (runId, workflow, server) => {
         const dag = [...app.shell.widgets('main')].find((w): w is DagPanel => w instanceof DagPanel && w.model.ir?.name === workflow);
         if (dag === undefined) return false;
-        dag.follow(runId);
+        dag.follow(runId, server);
         app.shell.activateById(dag.id);
         return true;
       }
@@ -194,7 +222,7 @@ const settingsPlugin: JupyterFrontEndPlugin<void> = {
   activate: () => undefined
 };
 
-export default [serverPlugin, settingsPlugin, dagPlugin, tagsPlugin, runsPlugin];
+export default [serverPlugin, targetsPlugin, settingsPlugin, dagPlugin, tagsPlugin, runsPlugin];
 
 namespace Private {
   /** Saving and opening notebooks through JupyterLab. */
@@ -203,7 +231,7 @@ namespace Private {
   }
 
   /** The DAG panel of a notebook, opened beside it if it is not open yet. */
-  export function dagOf(app: JupyterFrontEnd, notebook: NotebookPanel | null, server: ICellgraphServer, opener: NotebookOpener, debounce: () => number, tracker: WidgetTracker<DagPanel>): DagPanel | undefined {
+  export function dagOf(app: JupyterFrontEnd, notebook: NotebookPanel | null, targets: ICellgraphTargets, opener: NotebookOpener, debounce: () => number, tracker: WidgetTracker<DagPanel>): DagPanel | undefined {
     if (notebook === null) return undefined;
     const id = `cg-dag-${notebook.id}`;
     const open = [...app.shell.widgets('main')].find((w) => w.id === id);
@@ -211,7 +239,7 @@ namespace Private {
       app.shell.activateById(id);
       return open;
     }
-    const panel = new DagPanel(notebook, server, opener, debounce);
+    const panel = new DagPanel(notebook, targets, opener, debounce);
     app.shell.add(panel, 'main', { mode: 'split-right', ref: notebook.id });
     void tracker.add(panel);
     notebook.context.pathChanged.connect(() => void tracker.save(panel), panel);

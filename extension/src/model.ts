@@ -36,6 +36,7 @@ export class DagModel implements IDisposable {
   private currentProblems: Problem[] = [];
   private selected?: string;
   private follower?: RunFollower;
+  private followedOn?: ICellgraphServer;
   private runError?: string;
   private timer?: ReturnType<typeof setTimeout>;
   private generation = 0;
@@ -149,12 +150,18 @@ export class DagModel implements IDisposable {
     this.graph.emit();
   }
 
-  /** Follows a run on this DAG (node states, durations, attempts) until it finishes. */
-  follow(runId: string): void {
+  /** The server the followed run is on (the DAG compiles on development; a run may be on production). */
+  get runServer(): ICellgraphServer {
+    return this.followedOn ?? this.server;
+  }
+
+  /** Follows a run on this DAG (node states, durations, attempts) until it finishes, on the server it runs on. */
+  follow(runId: string, on: ICellgraphServer = this.server): void {
     this.follower?.dispose();
     this.runError = undefined;
+    this.followedOn = on;
     this.follower = new RunFollower(
-      this.server,
+      on,
       runId,
       (run) => {
         this.runError = undefined;
@@ -178,8 +185,9 @@ export class DagModel implements IDisposable {
   async cancelRun(): Promise<void> {
     const run = this.run;
     if (run === undefined) return;
-    await this.server.call(apiRoutes.cancelRun, { params: { id: run.runId } });
-    this.server.announceRun(run.runId);
+    const server = this.runServer;
+    await server.call(apiRoutes.cancelRun, { params: { id: run.runId } });
+    server.announceRun(run.runId);
     await this.follower?.refresh();
   }
 
@@ -187,9 +195,10 @@ export class DagModel implements IDisposable {
   async retryRun(): Promise<void> {
     const run = this.run;
     if (run === undefined) return;
-    const retry = await this.server.call(apiRoutes.retryRun, { params: { id: run.runId }, body: {} });
-    this.server.announceRun(retry.runId);
-    this.follow(retry.runId);
+    const server = this.runServer;
+    const retry = await server.call(apiRoutes.retryRun, { params: { id: run.runId }, body: {} });
+    server.announceRun(retry.runId);
+    this.follow(retry.runId, server);
   }
 }
 

@@ -1,7 +1,7 @@
 import { Signal } from '@lumino/signaling';
 import type { AnyRoute, CallInput, RouteResponse, RunEvent } from '@cellgraph/schema';
 import { ServerDownError, callRoute, runEvents } from './api';
-import type { ICellgraphServer, ServerReachability } from './tokens';
+import type { ICellgraphServer, ServerReachability, TargetName } from './tokens';
 
 /**
  * The ICellgraphServer every panel shares. It tracks reachability from the answers it
@@ -14,7 +14,7 @@ export class CellgraphServer implements ICellgraphServer {
   private readonly runs = new Signal<ICellgraphServer, string>(this);
 
   /** `baseUrl` is read on every request, so a changed setting applies at once. */
-  constructor(private readonly base: () => string) {}
+  constructor(private readonly base: () => string, readonly target: TargetName = 'development', readonly label = 'dev') {}
 
   get baseUrl(): string {
     return this.base();
@@ -61,10 +61,11 @@ export class CellgraphServer implements ICellgraphServer {
 
   private observe(err: unknown): void {
     if (err instanceof ServerDownError) {
-      this.set({
-        reachable: false,
-        message: `${err.message}. Start JupyterLab with the cellgraph-jupyterlab package installed (it starts the server), or set the server URL in Settings → cellgraph.`
-      });
+      const hint =
+        this.target === 'production'
+          ? `Check that the production server ${this.label} is up, or change it (cellgraph: Configure the production server…).`
+          : 'Start JupyterLab with the cellgraph-jupyterlab package installed (it starts the server), or set the server URL in Settings → cellgraph.';
+      this.set({ reachable: false, message: `${err.message}. ${hint}` });
     } else this.set({ reachable: true });
   }
 

@@ -2,6 +2,13 @@ import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 import type { AnyRoute, CallInput, RouteResponse, RunEvent } from '@cellgraph/schema';
 
+/**
+ * Where a workflow runs: `development`, the server JupyterLab starts (through
+ * jupyter-server-proxy; it stops with JupyterLab), or `production`, a shared server elsewhere
+ * reached through the Jupyter server's token-adding proxy (cellgraph_jupyterlab/production.py).
+ */
+export type TargetName = 'development' | 'production';
+
 /** Whether the cellgraph server answers, and the message to show when it does not. */
 export type ServerReachability = { reachable: true } | { reachable: false; message: string };
 
@@ -11,6 +18,10 @@ export type ServerReachability = { reachable: true } | { reachable: false; messa
  * reachability state, so a server that is down is reported once, the same way everywhere.
  */
 export interface ICellgraphServer {
+  /** Which target this server is. */
+  readonly target: TargetName;
+  /** How the UI names it: `dev`, or the production server's host. */
+  readonly label: string;
   /** The URL requests go to (ends with `/`). */
   readonly baseUrl: string;
   /** Calls a route of the table (`apiRoutes` in @cellgraph/schema); the answer is parsed with its schema. Throws ServerDownError or ServerError. */
@@ -30,4 +41,31 @@ export interface ICellgraphServer {
 export const ICellgraphServer = new Token<ICellgraphServer>(
   '@cellgraph/jupyterlab:ICellgraphServer',
   'The cellgraph server the panels talk to: requests parsed with the schema, and whether it can be reached.'
+);
+
+/**
+ * The servers a workflow can run on: development always, production when one is configured.
+ * Promote goes to `preferred` unless the user picks another; the runs sidebar lists runs of `all`.
+ */
+export interface ICellgraphTargets {
+  readonly development: ICellgraphServer;
+  /** The production server, when one is configured. */
+  readonly production: ICellgraphServer | undefined;
+  /** Development first, then production when configured. */
+  readonly all: readonly ICellgraphServer[];
+  /** Production when configured, development otherwise. */
+  readonly preferred: ICellgraphServer;
+  /** The server of a target, if it is configured. */
+  get(target: TargetName): ICellgraphServer | undefined;
+  /** Emitted when production is configured, changed or forgotten. */
+  readonly changed: ISignal<ICellgraphTargets, void>;
+  /** Emitted when a run was started or changed from this JupyterLab, on any target. */
+  readonly runsChanged: ISignal<ICellgraphTargets, { server: ICellgraphServer; runId: string }>;
+  /** Reads the production settings from the Jupyter server again. */
+  refresh(): Promise<void>;
+}
+
+export const ICellgraphTargets = new Token<ICellgraphTargets>(
+  '@cellgraph/jupyterlab:ICellgraphTargets',
+  'The cellgraph servers a workflow can be promoted to and run on: development (the proxied server) and production when configured.'
 );

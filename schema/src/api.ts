@@ -128,6 +128,13 @@ export const CreateRunRequest = z
 documented(CreateRunRequest, EXACTLY_ONE_SOURCE);
 export type CreateRunRequest = z.infer<typeof CreateRunRequest>;
 
+/**
+ * An integer in a query string: decimal digits only (`?after=` and `?limit=1e2` are refused,
+ * where Number() would read 0 and 100).
+ */
+const queryInteger = (number: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && !/^-?[0-9]{1,16}$/.test(v) ? Number.NaN : v), z.coerce.number().pipe(number));
+
 /** Path parameters naming a run. */
 export const RunPathParams = z.object({ id: RunId }).strict();
 /** Path parameters naming a task of a run. */
@@ -136,7 +143,7 @@ export const TaskPathParams = z.object({ id: RunId, task: TaskName }).strict();
 /** GET /api/v1/runs query. */
 export const ListRunsQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    limit: queryInteger(z.number().int().min(1).max(1000)).optional(),
     status: RunStatus.optional()
   })
   .strict();
@@ -192,7 +199,7 @@ export type RetryRunRequest = z.infer<typeof RetryRunRequest>;
 export const LogsQuery = z
   .object({
     task: TaskName.optional(),
-    attempt: z.coerce.number().int().min(1).optional()
+    attempt: queryInteger(z.number().int().min(1).max(1_000_000)).optional()
   })
   .strict();
 export type LogsQuery = z.infer<typeof LogsQuery>;
@@ -233,7 +240,7 @@ export type TaskOutputsResponse = z.infer<typeof TaskOutputsResponse>;
 /** GET /api/v1/runs/:id/events query; the `Last-Event-ID` header takes precedence. */
 export const EventsQuery = z
   .object({
-    after: z.coerce.number().int().min(-1).optional()
+    after: queryInteger(z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER)).optional()
   })
   .strict();
 

@@ -114,7 +114,7 @@ const unknownRun = { 404: 'no run with this id' } as const;
 const unknownSchedule = { 404: 'no schedule with this id' } as const;
 const draining = { 503: 'the server is shutting down: no new runs' } as const;
 const compileFailed = {
-  422: '`notebookPath` names no file on the server, or the notebook does not compile (`error.diagnostics` lists why, cell by cell), or `params` do not fit the parameters it declares'
+  422: '`notebookPath` names no file on the server, or the notebook does not compile (`compile-error`: `error.diagnostics` lists why, cell by cell; `compile-limit`: compiling ran past its time or memory limit), or `params` do not fit the parameters it declares'
 } as const;
 const paramsRefused = { 422: 'a parameter value does not fit the kind the workflow declares, or names no parameter' } as const;
 
@@ -240,7 +240,7 @@ export const apiRoutes = {
     tag: 'workflows',
     body: CompileRequest,
     response: CompileResponse,
-    errors: { 422: '`notebookPath` names no file on the server (a notebook that does not compile is a 200 with `ok: false`)' }
+    errors: { 422: '`notebookPath` names no file on the server, or compiling ran past its time or memory limit (`compile-limit`); a notebook that does not compile is a 200 with `ok: false`' }
   }),
   promote: route('promote', {
     method: 'POST',
@@ -295,7 +295,7 @@ export const apiRoutes = {
     tag: 'schedules',
     body: CronPreviewRequest,
     response: CronPreviewResponse,
-    errors: { 422: 'the expression has five fields but a value out of range, or never fires' }
+    errors: { 422: 'the expression matches the pattern but croner refuses it (a range that runs backwards) or it never fires' }
   }),
   createSchedule: route('createSchedule', {
     method: 'POST',
@@ -308,7 +308,7 @@ export const apiRoutes = {
     errors: {
       404: 'no such workflow or version',
       409: 'a schedule with this id exists',
-      422: 'the cron expression never fires or has a value out of range, or a parameter does not fit the workflow'
+      422: 'the cron expression matches the pattern but never fires or has a range that runs backwards, or a parameter does not fit the workflow'
     }
   }),
   listSchedules: route('listSchedules', {
@@ -337,7 +337,7 @@ export const apiRoutes = {
     response: ScheduleView,
     errors: {
       404: 'no such schedule, workflow or version',
-      422: 'the cron expression never fires or has a value out of range, or a parameter does not fit the workflow'
+      422: 'the cron expression matches the pattern but never fires or has a range that runs backwards, or a parameter does not fit the workflow'
     }
   }),
   pauseSchedule: route('pauseSchedule', {

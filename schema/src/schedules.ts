@@ -27,10 +27,14 @@ const CRON_CHARACTERS = /^[0-9A-Za-z*,/#-]+$/;
 /** A cron name matched in any case (`MON`, `mon`, `Mon`). */
 const anyCase = (names: string[]): string => names.map((n) => [...n].map((c) => `[${c.toUpperCase()}${c.toLowerCase()}]`).join('')).join('|');
 
-/** One field of a cron expression: a comma list of `*`, values or ranges, each with an optional `/step`. */
-function cronField(value: string, extra: string[] = []): string {
-  const item = `(?:(?:\\*|(?:${value})(?:-(?:${value}))?)(?:/[0-9]{1,2})?${extra.map((e) => `|${e}`).join('')})`;
-  return `${item}(?:,${item})*`;
+/**
+ * One field of a cron expression: a comma list of `*`, values and ranges, where `*` and
+ * ranges may take a `/step` (1 up to the field's largest value; croner refuses a step after a
+ * single value), or one of the field's special forms (`L`, `15W`, `5L`, `1#2`) on its own.
+ */
+function cronField(value: string, step: string, special: string[] = []): string {
+  const item = `(?:\\*(?:/(?:${step}))?|(?:${value})(?:-(?:${value})(?:/(?:${step}))?)?)`;
+  return `(?:${[`${item}(?:,${item})*`, ...special].join('|')})`;
 }
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
@@ -45,11 +49,11 @@ const DAY_OF_MONTH = '0?[1-9]|[12][0-9]|3[01]';
  */
 export const CRON_PATTERN = new RegExp(
   `^[ \\t]*${[
-    cronField('[0-5]?[0-9]'),
-    cronField('[01]?[0-9]|2[0-3]'),
-    cronField(DAY_OF_MONTH, ['[Ll][Ww]?', `(?:${DAY_OF_MONTH})[Ww]`]),
-    cronField(`0?[1-9]|1[0-2]|${anyCase(MONTHS)}`),
-    cronField(`[0-7]|${anyCase(WEEKDAYS)}`, ['[0-7][Ll]', '[0-7]#[1-5]'])
+    cronField('[0-5]?[0-9]', '[1-9]|[1-5][0-9]'),
+    cronField('[01]?[0-9]|2[0-3]', '[1-9]|1[0-9]|2[0-3]'),
+    cronField(DAY_OF_MONTH, '[1-9]|[12][0-9]|3[01]', ['[Ll][Ww]?', `(?:${DAY_OF_MONTH})[Ww]`]),
+    cronField(`0?[1-9]|1[0-2]|${anyCase(MONTHS)}`, '[1-9]|1[0-2]'),
+    cronField(`[0-7]|${anyCase(WEEKDAYS)}`, '[1-7]', ['[0-7][Ll]', '[0-7]#[1-5]'])
   ].join('[ \\t]+')}[ \\t]*$`
 );
 

@@ -6,13 +6,14 @@
 import { Signal } from '@lumino/signaling';
 import { prepareRequest, type AnyRoute, type CallInput, type RouteInput, type RouteResponse, type RunDetail, type RunEvent } from '@cellgraph/schema';
 import { ServerDownError } from '../errors';
-import type { ICellgraphServer, ServerReachability } from '../tokens';
+import type { ICellgraphServer, ServerReachability, TargetName } from '../tokens';
 
 /** A scripted answer: a value, or a function of the call's input (params, query, body), possibly async. */
 export type Answer = unknown | ((input: { params?: unknown; query?: unknown; body?: unknown }) => unknown);
 
 export class FakeServer implements ICellgraphServer {
   readonly baseUrl = 'http://127.0.0.1:1/cellgraph/';
+  constructor(readonly target: TargetName = 'development', readonly label = 'dev') {}
   readonly reachability: ServerReachability | undefined = undefined;
   readonly reachabilityChanged: Signal<ICellgraphServer, ServerReachability> = new Signal<ICellgraphServer, ServerReachability>(this);
   readonly runsChanged: Signal<ICellgraphServer, string> = new Signal<ICellgraphServer, string>(this);

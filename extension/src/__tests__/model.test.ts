@@ -138,3 +138,32 @@ it('forgets the selected task when an edit removes it; follows, cancels and retr
   expect(model.run).toBeUndefined();
   model.dispose();
 });
+
+test('a run on production is followed, cancelled and retried on production, while the DAG still compiles on development', async () => {
+  const dev = new FakeServer();
+  const prod = new FakeServer('production', 'cg.example.org');
+  dev.answers.set('api/v1/compile', { ok: true, ir: ir(['greet']), diagnostics: [] } satisfies CompileResponse);
+  const nb = notebook();
+  const model = new DagModel(nb.source, dev, () => 10);
+  await model.refresh();
+  const run = 'r-20261201t000000-cccccc';
+  const retry = 'r-20261201t000100-dddddd';
+  prod.answers.set(`api/v1/runs/${run}`, runDetail(run, 'failed', { greet: 'failed' }));
+  prod.answers.set(`api/v1/runs/${run}/retry`, runDetail(retry, 'queued', { greet: 'pending' }));
+  prod.answers.set(`api/v1/runs/${retry}`, runDetail(retry, 'succeeded', { greet: 'succeeded' }));
+  prod.stream = { events: [], end: 'hang' };
+  model.follow(run, prod);
+  await jest.advanceTimersByTimeAsync(0);
+  expect(model.run?.status).toBe('failed');
+  expect(model.runServer).toBe(prod);
+  await model.retryRun();
+  await jest.advanceTimersByTimeAsync(0);
+  expect(model.run?.runId).toBe(retry);
+  expect(model.runServer).toBe(prod);
+  expect(dev.calls).toEqual(['api/v1/compile']);
+  nb.edit();
+  await jest.advanceTimersByTimeAsync(20);
+  expect(dev.calls).toEqual(['api/v1/compile', 'api/v1/compile']);
+  expect(prod.calls.every((c) => c.startsWith('api/v1/runs/'))).toBe(true);
+  model.dispose();
+});

@@ -5,7 +5,7 @@ import { NotebookContent, apiRoutes, type RunDetail } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { DagModel, type Problem } from '../model';
 import { isFinished } from '../run-follower';
-import type { ICellgraphServer, ServerReachability } from '../tokens';
+import type { ICellgraphServer, ICellgraphTargets, ServerReachability } from '../tokens';
 import { button, el } from './dom';
 import { DagView } from './dag-view';
 import { showLogs } from './logs-dialog';
@@ -37,9 +37,12 @@ export class DagPanel extends Panel {
   private readonly problems = new Widget({ node: el('ul', 'cg-Diagnostics') });
   private readonly details: TaskDetails;
   private readonly runBar = el('span', 'cg-RunBar');
+  /** The development server: it compiles the DAG as the notebook is edited. */
+  private readonly server: ICellgraphServer;
 
-  constructor(private readonly notebook: NotebookPanel, private readonly server: ICellgraphServer, private readonly opener: NotebookOpener, debounceMs: () => number) {
+  constructor(private readonly notebook: NotebookPanel, private readonly targets: ICellgraphTargets, private readonly opener: NotebookOpener, debounceMs: () => number) {
     super();
+    const server = (this.server = targets.development);
     this.id = `cg-dag-${notebook.id}`;
     this.title.label = `DAG: ${notebook.title.label}`;
     this.title.closable = true;
@@ -101,9 +104,9 @@ export class DagPanel extends Panel {
     return this.notebook.context.path;
   }
 
-  /** Follows a run on this DAG. */
-  follow(runId: string): void {
-    this.model.follow(runId);
+  /** Follows a run on this DAG, on the server it runs on. */
+  follow(runId: string, on: ICellgraphServer = this.server): void {
+    this.model.follow(runId, on);
   }
 
   private onReachability(_s: ICellgraphServer, state: ServerReachability): void {
@@ -143,13 +146,16 @@ export class DagPanel extends Panel {
     const status = el('span', 'cg-RunStatus', run.status);
     status.dataset.status = run.status;
     const done = run.tasks.filter((t) => t.status === 'succeeded' || t.status === 'cached').length;
-    const parts: (HTMLElement | string)[] = ['run ', el('span', 'cg-RunId', run.runId), ': ', status, ` ${done}/${run.tasks.length}`];
+    const where = this.model.runServer;
+    const badge = el('span', `cg-RunWhere cg-target-${where.target}`, where.label);
+    badge.title = where.target === 'production' ? `on the production server ${where.label}` : "on this JupyterLab's development server";
+    const parts: (HTMLElement | string)[] = [badge, ' run ', el('span', 'cg-RunId', run.runId), ': ', status, ` ${done}/${run.tasks.length}`];
     if (run.durationMs !== undefined) parts.push(' · ', el('span', 'cg-Duration', `${(run.durationMs / 1000).toFixed(1)} s`));
     if (this.model.runProblem !== undefined) parts.push(el('span', 'cg-FieldError', ` (${this.model.runProblem})`));
-    const actions: HTMLElement[] = [button('cg-RunLogs', 'Logs', () => showLogs(this.server, run.runId))];
+    const actions: HTMLElement[] = [button('cg-RunLogs', 'Logs', () => showLogs(where, run.runId))];
     if (!isFinished(run)) actions.push(button('cg-Cancel', 'Cancel', () => this.model.cancelRun()));
     if (run.status === 'failed' || run.status === 'cancelled') actions.push(button('cg-Retry', 'Retry', () => this.model.retryRun(), 'A new run of this version: tasks that succeeded are reused'));
-    if (isFinished(run)) actions.push(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(this.server, this.opener, run.runId))));
+    if (isFinished(run)) actions.push(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(where, this.opener, run.runId))));
     actions.push(button('cg-CloseRun', '×', async () => this.model.unfollow(), 'Stop showing this run'));
     this.runBar.dataset.status = run.status;
     this.runBar.replaceChildren(...parts, ...actions);
@@ -205,7 +211,7 @@ export class DagPanel extends Panel {
 
   private taskLogs(task: string): Promise<void> {
     const run = this.model.run;
-    return run === undefined ? Promise.resolve() : showLogs(this.server, run.runId, task);
+    return run === undefined ? Promise.resolve() : showLogs(this.model.runServer, run.runId, task);
   }
 
   /**
@@ -221,24 +227,27 @@ export class DagPanel extends Panel {
       await showErrorMessage('Promote to production', 'The notebook does not compile: fix the problems listed under the DAG first.');
       return;
     }
-    const body = new PromoteBody(ir.params, this.server);
-    const answer = await showDialog({ title: `Promote ${ir.name} to production`, body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Promote' })] });
+    await this.targets.refresh().catch(() => undefined);
+    const body = new PromoteBody(ir.params, this.targets);
+    const answer = await showDialog({ title: `Promote ${ir.name}`, body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Promote' })] });
     if (!answer.button.accept) return;
     const choice = answer.value;
     if (choice === null || choice instanceof Error) {
       await showErrorMessage('Promote to production', choice ?? 'no values');
       return;
     }
+    // The target's own server: a version promoted to production runs and is scheduled there.
+    const target = this.targets.get(choice.target) ?? this.server;
     let runId: string | undefined;
     let failure: Error | undefined;
     try {
-      const promoted = await this.server.call(apiRoutes.promote, {
+      const promoted = await target.call(apiRoutes.promote, {
         body: { notebook: NotebookContent.parse(model.toJSON()), notebookName: notebookName(this.notebook), notebookDir: notebookDir(this.notebook), run: true, params: choice.params }
       });
       runId = promoted.run?.runId;
-      if (runId !== undefined) this.model.follow(runId);
+      if (runId !== undefined) this.model.follow(runId, target);
       if (choice.schedule) {
-        await this.server.call(apiRoutes.createSchedule, {
+        await target.call(apiRoutes.createSchedule, {
           body: { workflow: promoted.version.workflow, version: promoted.version.version, cron: choice.schedule.cron, timezone: choice.schedule.timezone, params: choice.params }
         });
       }
@@ -246,7 +255,7 @@ export class DagPanel extends Panel {
       failure = err as Error;
     }
     // Once, after the schedule too, so the sidebar's refresh lists both; even when scheduling failed.
-    if (runId !== undefined) this.server.announceRun(runId);
+    if (runId !== undefined) target.announceRun(runId);
     if (failure !== undefined) await showErrorMessage('Promote to production', failure.message);
   }
 }

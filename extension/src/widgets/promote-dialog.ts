@@ -2,12 +2,14 @@ import { Widget } from '@lumino/widgets';
 import { apiRoutes, type HealthResponse, type JsonValue, type ParamSpec } from '@cellgraph/schema';
 import { ServerError } from '../api';
 import { paramText, parseParam } from '../promote';
-import type { ICellgraphServer } from '../tokens';
+import type { ICellgraphServer, ICellgraphTargets, TargetName } from '../tokens';
 import { el } from './dom';
 
 /** What the user asked for in the promote dialog. */
 export interface PromoteChoice {
   params: Record<string, JsonValue>;
+  /** Where the version is promoted and run. */
+  target: TargetName;
   schedule?: { cron: string; timezone: string };
 }
 
@@ -15,6 +17,11 @@ const EXECUTORS: Record<HealthResponse['executor'], string> = {
   local: 'local processes on the server',
   kubernetes: 'one pod per task on Kubernetes'
 };
+
+/** A target as the dialog names it. */
+function targetText(server: ICellgraphServer): string {
+  return server.target === 'production' ? `production (${server.label})` : 'development (this JupyterLab\'s server)';
+}
 
 /** Every IANA zone the browser knows, for the time zone field's suggestions. */
 function timeZones(): string[] {
@@ -42,7 +49,7 @@ export class PromoteBody extends Widget {
   private cronProblem?: { field: 'cron' | 'timezone'; message: string };
   private previewSeq = 0;
 
-  constructor(private readonly params: ParamSpec[], private readonly server: ICellgraphServer) {
+  constructor(private readonly params: ParamSpec[], private readonly targets: ICellgraphTargets) {
     super();
     this.addClass('cg-PromoteDialog');
     const rows: HTMLElement[] = [];
@@ -55,11 +62,16 @@ export class PromoteBody extends Widget {
       this.inputs.set(p.name, input);
       rows.push(this.row(`${p.name}: ${p.type}${p.constrained ? ' (checked by its param() schema)' : ''}`, input, `param.${p.name}`));
     }
-    this.target.append(new Option('the cellgraph server', 'server'));
-    void this.server.call(apiRoutes.health).then(
-      (h) => (this.target.options[0].text = `the cellgraph server: ${EXECUTORS[h.executor]}`),
-      () => undefined
-    );
+    // Production preselected when configured: promoting is about leaving the development server.
+    for (const server of targets.all) {
+      const option = new Option(targetText(server), server.target, false, server === targets.preferred);
+      this.target.append(option);
+      void server.call(apiRoutes.health).then(
+        (h) => (option.text = `${targetText(server)}: ${EXECUTORS[h.executor]}`),
+        () => (option.text = `${targetText(server)} (not reachable now)`)
+      );
+    }
+    this.target.onchange = () => this.schedulePreview();
     this.cron.placeholder = 'optional, e.g. 0 6 * * 1-5';
     this.timezone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
     const zones = el('datalist', '');
@@ -78,6 +90,11 @@ export class PromoteBody extends Widget {
       this.preview,
       this.fires
     );
+  }
+
+  /** The server the user picked. */
+  private get server(): ICellgraphServer {
+    return this.targets.all.find((s) => s.target === this.target.value) ?? this.targets.preferred;
   }
 
   protected onAfterAttach(): void {
@@ -158,6 +175,6 @@ export class PromoteBody extends Widget {
     }
     if (this.cronProblem !== undefined) return new Error(this.cronProblem.message);
     const cron = this.cron.value.trim();
-    return { params, ...(cron ? { schedule: { cron, timezone: this.timezone.value.trim() || 'UTC' } } : {}) };
+    return { params, target: this.server.target, ...(cron ? { schedule: { cron, timezone: this.timezone.value.trim() || 'UTC' } } : {}) };
   }
 }

@@ -4,14 +4,14 @@ import { Widget } from '@lumino/widgets';
 import { apiRoutes, type ListRunsResponse, type ListWorkflowsResponse, type RunDetail, type ScheduleView } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { isFinished } from '../run-follower';
-import type { ICellgraphServer, ServerReachability } from '../tokens';
+import type { ICellgraphServer, ICellgraphTargets, ServerReachability } from '../tokens';
 import { button, el } from './dom';
 import { showLogs } from './logs-dialog';
 
 /** What the runs panel asks of JupyterLab beyond the server: opening notebooks, showing a run on a DAG. */
 export interface RunsPanelHost extends NotebookOpener {
-  /** Follows the run on the DAG panel of its workflow's notebook; false when none is open. */
-  showOnDag(runId: string, workflow: string): boolean;
+  /** Follows the run (on `server`) on the DAG panel of its workflow's notebook; false when none is open. */
+  showOnDag(runId: string, workflow: string, server: ICellgraphServer): boolean;
 }
 
 const REFRESH_MS = 3000;
@@ -25,8 +25,21 @@ function ago(iso: string): string {
   return new Date(iso).toLocaleDateString();
 }
 
+/** A badge naming the target an item is on (`dev`, or the production server's host). */
+function where(server: ICellgraphServer): HTMLElement {
+  const badge = el('span', `cg-RunWhere cg-target-${server.target}`, server.label);
+  badge.title = server.target === 'production' ? `on the production server ${server.label}` : "on this JupyterLab's development server";
+  return badge;
+}
+
+/** What one target lists, or why it could not. */
+type TargetLists =
+  | { server: ICellgraphServer; ok: true; runs: ListRunsResponse['runs']; workflows: ListWorkflowsResponse['workflows']; schedules: ScheduleView[] }
+  | { server: ICellgraphServer; ok: false; error: Error };
+
 /**
- * The left-sidebar panel of what runs on the cellgraph server: recent runs (status,
+ * The left-sidebar panel of what runs on the cellgraph servers (development, and production
+ * when configured; each item with a badge saying where): recent runs (status,
  * progress, executed notebook, logs, cancel, retry, show on the DAG), promoted workflows
  * with their versions (run one again), and schedules (next fires, pause, resume, delete).
  * Refreshed every few seconds while visible, and at once when this JupyterLab starts a
@@ -40,7 +53,10 @@ export class RunsPanel extends Widget {
   private readonly expanded = new Set<string>();
   private timer?: ReturnType<typeof setTimeout>;
 
-  constructor(private readonly server: ICellgraphServer, private readonly host: RunsPanelHost) {
+  /** The development server, whose reachability the banner follows between refreshes. */
+  private readonly server: ICellgraphServer;
+
+  constructor(private readonly targets: ICellgraphTargets, private readonly host: RunsPanelHost) {
     super();
     this.id = 'cg-runs-panel';
     this.addClass('cg-RunsPanel');
@@ -48,7 +64,9 @@ export class RunsPanel extends Widget {
     this.title.caption = 'cellgraph: runs, versions, schedules';
     this.banner.hidden = true;
     this.node.append(this.banner, el('h3', '', 'Runs'), this.runs, el('h3', '', 'Workflows'), this.workflows, el('h3', '', 'Schedules'), this.schedules);
-    server.runsChanged.connect(() => this.isVisible && void this.refresh(), this);
+    const server = (this.server = targets.development);
+    targets.runsChanged.connect(() => this.isVisible && void this.refresh(), this);
+    targets.changed.connect(() => this.isVisible && void this.refresh(), this);
     server.reachabilityChanged.connect(this.onReachability, this);
   }
 
@@ -74,60 +92,78 @@ export class RunsPanel extends Widget {
   async refresh(): Promise<void> {
     clearTimeout(this.timer);
     try {
-      const [runs, workflows, schedules] = await Promise.all([
-        this.server.call(apiRoutes.listRuns, { query: { limit: RUNS_SHOWN } }),
-        this.server.call(apiRoutes.listWorkflows),
-        this.server.call(apiRoutes.listSchedules)
-      ]);
-      this.banner.hidden = true;
-      this.runs.replaceChildren(...(runs.runs.length > 0 ? runs.runs.map((r) => this.runItem(r)) : [el('li', 'cg-Empty', 'No runs yet: promote a notebook from its DAG panel.')]));
-      this.workflows.replaceChildren(...(workflows.workflows.length > 0 ? await Promise.all(workflows.workflows.map((w) => this.workflowItem(w))) : [el('li', 'cg-Empty', 'Nothing promoted yet.')]));
-      this.schedules.replaceChildren(...(schedules.schedules.length > 0 ? schedules.schedules.map((s) => this.scheduleItem(s)) : [el('li', 'cg-Empty', 'No schedules.')]));
-    } catch (err) {
-      // Said once, in the panel, whatever went wrong: never a silent empty list.
-      this.banner.textContent = this.server.reachability?.reachable === false ? this.server.reachability.message : `cellgraph server: ${(err as Error).message}`;
-      this.banner.hidden = false;
+      const lists = await Promise.all(this.targets.all.map((server) => this.fetch(server)));
+      const failed = lists.filter((l): l is Extract<TargetLists, { ok: false }> => !l.ok);
+      const fine = lists.filter((l): l is Extract<TargetLists, { ok: true }> => l.ok);
+      // Said once, in the panel, for each target that failed: never a silent empty list.
+      this.banner.textContent = failed.map((f) => (f.server.reachability?.reachable === false ? f.server.reachability.message : `cellgraph server ${f.server.label}: ${f.error.message}`)).join('\n');
+      this.banner.hidden = failed.length === 0;
+      if (fine.length === 0) return;
+      const runs = fine.flatMap((l) => l.runs.map((r) => ({ r, server: l.server }))).sort((a, b) => Date.parse(b.r.createdAt) - Date.parse(a.r.createdAt));
+      const workflows = fine.flatMap((l) => l.workflows.map((w) => ({ w, server: l.server })));
+      const schedules = fine.flatMap((l) => l.schedules.map((sc) => ({ sc, server: l.server })));
+      this.runs.replaceChildren(...(runs.length > 0 ? runs.slice(0, RUNS_SHOWN).map(({ r, server }) => this.runItem(r, server)) : [el('li', 'cg-Empty', 'No runs yet: promote a notebook from its DAG panel.')]));
+      this.workflows.replaceChildren(...(workflows.length > 0 ? await Promise.all(workflows.map(({ w, server }) => this.workflowItem(w, server))) : [el('li', 'cg-Empty', 'Nothing promoted yet.')]));
+      this.schedules.replaceChildren(...(schedules.length > 0 ? schedules.map(({ sc, server }) => this.scheduleItem(sc, server)) : [el('li', 'cg-Empty', 'No schedules.')]));
     } finally {
       if (this.isVisible && !this.isDisposed) this.timer = setTimeout(() => void this.refresh(), REFRESH_MS);
     }
   }
 
-  private runItem(r: ListRunsResponse['runs'][number]): HTMLElement {
+  /** One target's runs, workflows and schedules. */
+  private async fetch(server: ICellgraphServer): Promise<TargetLists> {
+    try {
+      const [runs, workflows, schedules] = await Promise.all([
+        server.call(apiRoutes.listRuns, { query: { limit: RUNS_SHOWN } }),
+        server.call(apiRoutes.listWorkflows),
+        server.call(apiRoutes.listSchedules)
+      ]);
+      return { server, ok: true, runs: runs.runs, workflows: workflows.workflows, schedules: schedules.schedules };
+    } catch (err) {
+      return { server, ok: false, error: err as Error };
+    }
+  }
+
+  private runItem(r: ListRunsResponse['runs'][number], server: ICellgraphServer): HTMLElement {
     const li = el('li', 'cg-Run');
     li.dataset.runId = r.id;
+    li.dataset.target = server.target;
     const status = el('span', `cg-RunStatus cg-status-${r.status}`, r.status);
     const head = el('div', 'cg-RunHead');
-    head.append(el('span', 'cg-RunWorkflow', r.workflow), ' ', status, ` ${r.done}/${r.total}`);
+    head.append(where(server), ' ', el('span', 'cg-RunWorkflow', r.workflow), ' ', status, ` ${r.done}/${r.total}`);
     const meta = el('div', 'cg-RunMeta');
     meta.append(el('span', 'cg-RunId', r.id), ' · ', el('span', 'cg-Time', ago(r.createdAt)), ` · ${r.executor}`);
     if (r.error !== undefined) meta.append(el('div', 'cg-RunError', r.error));
     const actions = el('div', 'cg-RunActions');
     const finished = isFinished(r);
-    if (finished && r.executedNotebook !== undefined) actions.append(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(this.server, this.host, r.id))));
-    actions.append(button('cg-TaskLogs', 'Logs', () => showLogs(this.server, r.id)));
+    if (finished && r.executedNotebook !== undefined) actions.append(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(server, this.host, r.id))));
+    actions.append(button('cg-TaskLogs', 'Logs', () => showLogs(server, r.id)));
     actions.append(
       button('cg-ShowOnDag', 'DAG', async () => {
-        if (!this.host.showOnDag(r.id, r.workflow)) throw new Error(`Open the notebook of ${r.workflow} and its DAG panel (cellgraph: Open DAG) to follow this run there.`);
+        if (!this.host.showOnDag(r.id, r.workflow, server)) throw new Error(`Open the notebook of ${r.workflow} and its DAG panel (cellgraph: Open DAG) to follow this run there.`);
       }, 'Follow this run on the DAG panel of its notebook')
     );
-    if (!finished) actions.append(button('cg-Cancel', 'Cancel', () => this.runAction(() => this.server.call(apiRoutes.cancelRun, { params: { id: r.id } }))));
-    if (r.status === 'failed' || r.status === 'cancelled') actions.append(button('cg-Retry', 'Retry', () => this.runAction(() => this.server.call(apiRoutes.retryRun, { params: { id: r.id }, body: {} })), 'A new run of this version: tasks that succeeded are reused'));
+    if (!finished) actions.append(button('cg-Cancel', 'Cancel', () => this.runAction(server, () => server.call(apiRoutes.cancelRun, { params: { id: r.id } }))));
+    if (r.status === 'failed' || r.status === 'cancelled') actions.append(button('cg-Retry', 'Retry', () => this.runAction(server, () => server.call(apiRoutes.retryRun, { params: { id: r.id }, body: {} })), 'A new run of this version: tasks that succeeded are reused'));
     li.append(head, meta, actions);
     return li;
   }
 
-  private async workflowItem(w: ListWorkflowsResponse['workflows'][number]): Promise<HTMLElement> {
+  private async workflowItem(w: ListWorkflowsResponse['workflows'][number], server: ICellgraphServer): Promise<HTMLElement> {
     const li = el('li', 'cg-Version');
     li.dataset.workflow = w.workflow;
-    const head = el('div', 'cg-VersionHead', `${w.workflow} v${w.latest.number} (${w.versions} version${w.versions === 1 ? '' : 's'}) · ${w.latest.tasks.length} tasks`);
+    li.dataset.target = server.target;
+    const key = `${server.target}:${w.workflow}`;
+    const head = el('div', 'cg-VersionHead');
+    head.append(where(server), ` ${w.workflow} v${w.latest.number} (${w.versions} version${w.versions === 1 ? '' : 's'}) · ${w.latest.tasks.length} tasks`);
     head.onclick = () => {
-      if (this.expanded.has(w.workflow)) this.expanded.delete(w.workflow);
-      else this.expanded.add(w.workflow);
+      if (this.expanded.has(key)) this.expanded.delete(key);
+      else this.expanded.add(key);
       void this.refresh();
     };
     li.append(head);
-    if (this.expanded.has(w.workflow)) {
-      const versions = await this.server.call(apiRoutes.listVersions, { params: { name: w.workflow } });
+    if (this.expanded.has(key)) {
+      const versions = await server.call(apiRoutes.listVersions, { params: { name: w.workflow } });
       const list = el('ul', 'cg-VersionList');
       for (const v of [...versions.versions].reverse()) {
         const item = el('li', 'cg-VersionItem');
@@ -135,7 +171,7 @@ export class RunsPanel extends Widget {
           el('span', '', `v${v.number} `),
           el('span', 'cg-Time', ago(v.promotedAt)),
           ` · ${v.version.slice(0, 19)}… `,
-          button('cg-RunVersion', 'Run', () => this.runAction(() => this.server.call(apiRoutes.runVersion, { params: { name: w.workflow, v: String(v.number) }, body: {} })), `Run version ${v.number} with its default parameters`)
+          button('cg-RunVersion', 'Run', () => this.runAction(server, () => server.call(apiRoutes.runVersion, { params: { name: w.workflow, v: String(v.number) }, body: {} })), `Run version ${v.number} with its default parameters`)
         );
         list.append(item);
       }
@@ -144,24 +180,27 @@ export class RunsPanel extends Widget {
     return li;
   }
 
-  private scheduleItem(s: ScheduleView): HTMLElement {
+  private scheduleItem(s: ScheduleView, server: ICellgraphServer): HTMLElement {
     const li = el('li', 'cg-Schedule');
     li.dataset.scheduleId = s.id;
+    li.dataset.target = server.target;
     const fires = el('ul', 'cg-NextFires');
     fires.append(...s.nextFires.slice(0, 3).map((f) => el('li', 'cg-Time', new Date(f).toLocaleString(undefined, { timeZone: s.timezone, dateStyle: 'medium', timeStyle: 'short' }))));
     const state = el('span', 'cg-ScheduleState', s.paused ? 'paused' : 'active');
+    const head = el('div', 'cg-ScheduleHead');
+    head.append(where(server), ` ${s.id}: ${s.workflow}`);
     li.append(
-      el('div', 'cg-ScheduleHead', `${s.id}: ${s.workflow}`),
+      head,
       el('div', 'cg-ScheduleWhen', `${s.cron} · ${s.description} (${s.timezone}) · ${s.concurrencyPolicy}`),
       state,
       fires,
       s.paused
-        ? button('cg-Resume', 'Resume', () => this.scheduleAction(() => this.server.call(apiRoutes.resumeSchedule, { params: { id: s.id } })))
-        : button('cg-Pause', 'Pause', () => this.scheduleAction(() => this.server.call(apiRoutes.pauseSchedule, { params: { id: s.id } }))),
+        ? button('cg-Resume', 'Resume', () => this.scheduleAction(() => server.call(apiRoutes.resumeSchedule, { params: { id: s.id } })))
+        : button('cg-Pause', 'Pause', () => this.scheduleAction(() => server.call(apiRoutes.pauseSchedule, { params: { id: s.id } }))),
       button('cg-Delete', 'Delete', async () => {
         const ok = await showDialog({ title: 'Delete schedule', body: `Delete the schedule ${s.id}? Runs it started stay.`, buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })] });
         if (!ok.button.accept) return;
-        await this.server.call(apiRoutes.deleteSchedule, { params: { id: s.id } });
+        await server.call(apiRoutes.deleteSchedule, { params: { id: s.id } });
         await this.refresh();
       })
     );
@@ -169,9 +208,9 @@ export class RunsPanel extends Widget {
   }
 
   /** A run action (cancel, retry, run a version): the list refreshes and other panels hear of the run. */
-  private async runAction(call: () => Promise<RunDetail>): Promise<void> {
+  private async runAction(server: ICellgraphServer, call: () => Promise<RunDetail>): Promise<void> {
     const run = await call();
-    this.server.announceRun(run.runId);
+    server.announceRun(run.runId);
     await this.refresh();
   }
 

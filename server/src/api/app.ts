@@ -56,7 +56,7 @@ export function buildApp(ctx: ApiContext, token: string): FastifyInstance {
     // HEAD is not part of the API: it answers 405 like any other method a path does not have.
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    frameworkErrors: frameworkErrors(() => authenticate),
+    frameworkErrors: frameworkErrors(authenticate),
     clientErrorHandler
   });
   app.addHook('onRequest', async (request, reply) => {

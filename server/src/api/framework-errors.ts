@@ -19,9 +19,9 @@ export const MAX_PARAM_LENGTH = 1024;
 export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => boolean;
 
 /** Fastify's `frameworkErrors` option: a bad percent-encoding or an over-long path parameter, after the token check. */
-export function frameworkErrors(authenticate: () => Authenticate): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+export function frameworkErrors(authenticate: Authenticate): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
   return (error, request, reply) => {
-    if (!authenticate()(request, reply)) return;
+    if (!authenticate(request, reply)) return;
     if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
       void sendError(reply, new HttpError(414, 'bad-request', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`, 'path'));
     } else if (error.code === 'FST_ERR_BAD_URL') {

@@ -19,6 +19,8 @@ export function jsonSchemaOf(schema: z.ZodTypeAny): JsonObject {
     target: 'openApi3',
     $refStrategy: 'none',
     effectStrategy: 'input',
+    // A query integer is a string piped into a number: document the number.
+    pipeStrategy: 'output',
     override: (def) => (def === JsonValue._def ? JSON_VALUE_REF : ignoreOverride),
     postProcess: (json, def) => {
       const rule = documentedRule(def);
@@ -54,7 +56,8 @@ function parameters(schema: z.ZodTypeAny | undefined, where: 'path' | 'query' | 
     name,
     in: where,
     required: where === 'path' || !field.isOptional(),
-    schema: jsonSchemaOf(field)
+    // Optionality is `required`; the schema is the value's (zod-to-json-schema would wrap it in `anyOf: [{not: {}}, ...]`).
+    schema: jsonSchemaOf(field instanceof z.ZodOptional ? field.unwrap() : field)
   }));
 }
 

@@ -24,11 +24,18 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 /** Tuning, mostly for tests: retries and the multipart threshold. */
 export interface S3StoreOptions {
   /**
-   * Attempts per request, with the SDK's jittered exponential backoff between them
-   * (default 8: outages of a few seconds, such as an S3 endpoint restarting, are ridden
-   * out; longer ones fail with StoreUnavailableError after ~10–25 s).
+   * Attempts per request inside the SDK, with its jittered exponential backoff between
+   * them (default 8). They last anywhere from ~1.5 to ~5 s against an endpoint that is
+   * away, so they alone do not ride out an outage: see `retryBudgetMs`.
    */
   maxAttempts?: number;
+  /**
+   * How long a request that cannot reach S3 (connection refused, reset, timed out; HTTP
+   * 5xx) keeps being repeated, in ms from its first attempt (default 20 s): outages of a
+   * few seconds, such as an S3 endpoint restarting, are ridden out whatever the SDK's
+   * attempts added up to; longer ones fail with StoreUnavailableError after about this long.
+   */
+  retryBudgetMs?: number;
   /** Values larger than this go up as a multipart upload in parts of this size (default 8 MiB, S3's minimum is 5 MiB). */
   partSize?: number;
   /** Per-request timeout in ms (default 30 s). */
@@ -47,12 +54,14 @@ export class S3Store implements ArtifactStore {
   private readonly prefix: string;
   private readonly partSize: number;
   private readonly where: string;
+  private readonly retryBudgetMs: number;
 
   constructor(config: S3Config, options: S3StoreOptions = {}) {
     this.bucket = config.bucket;
     this.prefix = config.prefix ? `${config.prefix.replace(/\/+$/, '')}/` : '';
     if (this.prefix) assertSafeKey(this.prefix.slice(0, -1));
     this.partSize = Math.max(5 * 1024 * 1024, options.partSize ?? 8 * 1024 * 1024);
+    this.retryBudgetMs = options.retryBudgetMs ?? 20_000;
     this.where = `s3://${this.bucket}/${this.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`;
     this.client = new S3Client({
       region: config.region,
@@ -112,13 +121,29 @@ export class S3Store implements ArtifactStore {
   }
 
   /**
-   * Runs one request, again after a pause when the connection itself failed (reset, hang-up,
-   * refused, timed out): the SDK does not retry every such error, and an S3 endpoint that
-   * restarts produces exactly those. Every request here is idempotent (content-addressed
-   * PUTs, GETs, HEADs), so repeating one is safe.
+   * Runs one request, again after a pause while S3 cannot be reached (reset, hang-up,
+   * refused, timed out, 5xx), until `retryBudgetMs` is spent. The budget is in time, not in
+   * attempts: the SDK's own attempts may all fall inside a two-second outage (its backoff
+   * is jittered from 50 ms up), which is what failed runs while an S3 endpoint restarted.
+   * Every request here is idempotent (content-addressed PUTs, GETs, HEADs), so repeating
+   * one is safe.
    */
   private retrying<T>(request: () => Promise<T>): Promise<T> {
-    return retry(request, CONNECTION_RETRY);
+    let attempts = 0;
+    return retry(
+      async () => {
+        try {
+          return await request();
+        } catch (e) {
+          // The SDK counts only its own last round; the error then tells every attempt made.
+          const metadata = (e as { $metadata?: { attempts?: number } }).$metadata;
+          attempts += metadata?.attempts ?? 1;
+          if (metadata !== undefined) metadata.attempts = attempts;
+          throw e;
+        }
+      },
+      { ...UNREACHABLE_RETRY, deadlineMs: this.retryBudgetMs }
+    );
   }
 
   private async exists(key: string): Promise<boolean> {
@@ -185,16 +210,18 @@ export class S3Store implements ArtifactStore {
   }
 }
 
-/**
- * Repeating a request whose connection failed: five more tries, on top of the SDK's own
- * retries. Full-jitter waits capped at 0.5, 1, 2, 4, 8 s: ~8 s in all on average.
- */
-const CONNECTION_RETRY = { attempts: 6, baseMs: 500, maxMs: 8000, retryable: isConnectionFailure };
+/** Repeating a request S3 did not answer: full-jitter waits, the cap doubling from 250 ms to 4 s, until the budget is spent. */
+const UNREACHABLE_RETRY = { attempts: Infinity, baseMs: 250, maxMs: 4000, retryable: isUnreachable };
 
-/** The connection failed and the SDK did not retry it (an answer from S3, or a failure it retried, it has judged already). */
-function isConnectionFailure(e: unknown): boolean {
-  const err = e as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
-  if (err.$metadata?.httpStatusCode !== undefined || (err.$metadata?.attempts ?? 1) > 1) return false;
+/**
+ * S3 could not be reached or could not answer: the connection failed, or the server said
+ * 5xx. Whether the SDK retried it already does not matter (its attempts are no measure of
+ * time); any other answer (403, 404, 400) is final.
+ */
+function isUnreachable(e: unknown): boolean {
+  const err = e as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500;
   const text = `${err.name ?? ''} ${err.code ?? ''} ${err.message ?? ''}`;
   return /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|TimeoutError|NetworkingError|EAI_AGAIN/i.test(text);
 }

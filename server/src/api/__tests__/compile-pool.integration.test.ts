@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { ApiError, CompileResponse, HealthResponse } from '@cellgraph/schema';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { typeBombNotebook } from '@cellgraph/dev/bench/notebooks';
-import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir } from './server-process';
+import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(180_000);
 

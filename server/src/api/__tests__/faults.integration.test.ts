@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { ApiError, ListRunsResponse, RunDetail } from '@cellgraph/schema';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 

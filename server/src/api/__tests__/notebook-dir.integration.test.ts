@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApiError, RunDetail, TaskOutputsResponse } from '@cellgraph/schema';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 

@@ -13,7 +13,7 @@ import { ListRunsResponse, PromoteResponse, RunDetail, RunLogsResponse, Schedule
 import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
 import { parseScheduledRunId, scheduledRunId } from '../../scheduler/run-ids';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(300_000);
 

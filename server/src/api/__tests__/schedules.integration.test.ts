@@ -21,10 +21,10 @@ import {
   ScheduleDeleted,
   ScheduleView
 } from '@cellgraph/schema';
-import { HookServer, startHookServer } from '../../notify/__tests__/hook-server';
+import { HookServer, startHookServer } from '@cellgraph/dev/test-support/hook-server';
 import { scheduledRunId } from '../../scheduler';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { CLI, ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { CLI, ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 

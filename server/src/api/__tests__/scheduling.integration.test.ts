@@ -13,7 +13,7 @@ import { CompilePool } from '../../compiler/pool/compile-pool';
 import { Engine } from '../../engine/engine';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { RunNotifier } from '../../notify';
-import { HookServer, startHookServer } from '../../notify/__tests__/hook-server';
+import { HookServer, startHookServer } from '@cellgraph/dev/test-support/hook-server';
 import { Scheduler, SchedulerEvent, scheduledRunId } from '../../scheduler';
 import { scheduleRepository } from '../../state/schedule-store';
 import { SqliteStateStore } from '../../state/sqlite-state-store';
@@ -25,7 +25,7 @@ import { RunService } from '../run-service';
 import { ScheduleService } from '../schedule-service';
 import { ScheduledRuns } from '../scheduled-runs';
 import { WorkflowService } from '../workflow-service';
-import { tempWorkDir, waitFor } from './server-process';
+import { tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 

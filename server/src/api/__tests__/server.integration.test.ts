@@ -23,7 +23,7 @@ import {
   VersionDiffResponse
 } from '@cellgraph/schema';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { CLI, ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { CLI, ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 
@@ -150,6 +150,10 @@ describe('auth, configuration and bad input', () => {
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: '/etc/passwd' } }), 400, 'invalid', 'body.notebookPath');
     await expectError(await s.api('/api/v1/runs?limit=abc'), 400, 'invalid', 'query.limit');
     await expectError(await s.api('/api/v1/runs?status=bogus'), 400, 'invalid', 'query.status');
+    // Query integers are digits: an empty value or 1e2 is not read as 0 or 100.
+    await expectError(await s.api('/api/v1/runs?limit='), 400, 'invalid', 'query.limit');
+    await expectError(await s.api('/api/v1/runs?limit=1e2'), 400, 'invalid', 'query.limit');
+    await expectError(await s.api('/api/v1/runs/r-1/events?after='), 400, 'invalid', 'query.after');
     await expectError(await s.api('/api/v1/runs', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }), 415, 'bad-request');
   });
 
@@ -397,7 +401,7 @@ describe('crash safety', () => {
 
     const restartedAt = Date.now();
     const s2 = await startServerProcess(dir, { token: TOKEN });
-    await waitFor(async () => (s2.stderr().includes('resumed 1 unfinished run(s)') ? true : undefined), 5000, 'resume message');
+    await waitFor(async () => (s2.stderr().includes('resumed 1 unfinished run(s)') ? true : undefined), 30_000, 'resume message');
     const done = await waitForRun(s2, run.runId);
     expect(done.status).toBe('succeeded');
     expect(done.tasks.map((t) => [t.name, t.status])).toEqual([
@@ -427,7 +431,7 @@ describe('crash safety', () => {
     const quick = await json(await s1.api('/api/v1/runs', { method: 'POST', json: { notebook: nbJson(pipeline(1500)), notebookName: 'quick.ipynb' } }), RunDetail);
     await waitForRun(s1, quick.runId, (r) => r.tasks[1].status === 'running');
     s1.child.kill('SIGTERM');
-    await waitFor(async () => ((await json(await fetch(`${s1.url}/api/v1/health`), HealthResponse)).status === 'draining' ? true : undefined), 5000, 'draining');
+    await waitFor(async () => ((await json(await fetch(`${s1.url}/api/v1/health`), HealthResponse)).status === 'draining' ? true : undefined), 30_000, 'draining');
     await expectError(await s1.api('/api/v1/runs', { method: 'POST', json: { notebook: nbJson(hello) } }), 503, 'unavailable');
     expect(await s1.exited).toBe(0);
     expect(s1.stderr()).toContain('1 run(s) finished, 0 cancelled');

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiError, PromoteResponse, RunDetail, RunLogsResponse } from '@cellgraph/schema';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from './server-process';
+import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 

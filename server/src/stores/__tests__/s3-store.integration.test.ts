@@ -16,6 +16,7 @@ import { Engine } from '../../engine/engine';
 import { LocalExecutor } from '../../executors/local/local-executor';
 import { SqliteStateStore } from '../../state/sqlite-state-store';
 import { code, linkNodeModules, notebookText } from '@cellgraph/dev/test-support/notebooks';
+import { startTcpProxy } from '@cellgraph/dev/test-support/tcp-proxy';
 import { openStore, sha256 } from '..';
 import { StoreUnavailableError } from '../../errors';
 import { S3Store } from '../s3-store';
@@ -84,7 +85,7 @@ it('uploads large values as multipart and reads them back intact', async () => {
 it('retries while the server is away, then fails clearly; works again once it is back', async () => {
   const port = s3.port;
   await s3.stop();
-  const store = new S3Store(config('outage'), { maxAttempts: 3, requestTimeoutMs: 2000 });
+  const store = new S3Store(config('outage'), { maxAttempts: 3, requestTimeoutMs: 2000, retryBudgetMs: 1000 });
   const err = await store.putFile('a/b.json', '{}').catch((e: Error) => e);
   expect(err).toBeInstanceOf(StoreUnavailableError);
   expect(String(err)).toMatch(/artifact store s3:\/\/cellgraph-test\/outage\/ at http:\/\/127\.0\.0\.1:\d+: (HEAD|PUT) .* failed/);
@@ -93,6 +94,30 @@ it('retries while the server is away, then fails clearly; works again once it is
   await store.putFile('a/b.json', '{}');
   expect((await store.getFile('a/b.json')).toString()).toBe('{}');
   store.destroy();
+});
+
+it("rides out an outage that outlasts the SDK's own attempts: the retry budget is in time, not in attempts", async () => {
+  const proxy = await startTcpProxy(s3.port);
+  const store = new S3Store({ ...config('budget'), endpoint: `http://127.0.0.1:${proxy.port}` });
+  try {
+    await store.putFile('k.json', '{"v":1}');
+    proxy.down();
+    const read = store.getFile('k.json');
+    const gaveUp = read.then(
+      () => undefined,
+      (e: Error) => e
+    );
+    // Twice the SDK's 8 attempts hung up (it may spend them in under 2 s): only a budget in
+    // time is still trying. The outage ends on that event, never after a fixed sleep.
+    await Promise.race([proxy.untilHungUp(16), gaveUp]);
+    proxy.up();
+    expect(await gaveUp).toBeUndefined();
+    expect((await read).toString()).toBe('{"v":1}');
+  } finally {
+    proxy.up();
+    store.destroy();
+    await proxy.close();
+  }
 });
 
 it('runs a workflow whose inputs and outputs pass through S3', async () => {

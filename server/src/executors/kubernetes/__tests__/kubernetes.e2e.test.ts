@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -21,7 +20,8 @@ import { Engine, RunHandle } from '../../../engine/engine';
 import { SqliteStateStore } from '../../../state/sqlite-state-store';
 import { openStore } from '../../../stores';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { startServerProcess, stopAllServers } from '../../../api/__tests__/server-process';
+import { startTcpProxy } from '@cellgraph/dev/test-support/tcp-proxy';
+import { startServerProcess, stopAllServers, waitFor } from '@cellgraph/dev/test-support/server-process';
 import { KubernetesExecutor } from '../kubernetes-executor';
 import { KubernetesTarget, PodLabels, podForAttempt } from '../pod-spec';
 
@@ -230,7 +230,7 @@ describe('cellgraph server --executor kubernetes', () => {
     await first.exited;
     const second = await startServerProcess(p.dir, { token, env, args });
     // Resumed before listening; the log line follows the `listening:` line on stdout.
-    for (let i = 0; i < 50 && !second.stderr().includes('resumed'); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (second.stderr().includes('resumed') ? true : undefined), 60_000, 'the restarted server to resume the run');
     expect(second.stderr()).toMatch(new RegExp(`resumed 1 unfinished run\\(s\\).*${id}`));
     let detail: { status: string; tasks: { name: string; attempts: number; status: string }[] } = { status: 'running', tasks: [] };
     for (let i = 0; i < 600 && ['queued', 'running'].includes(detail.status); i++) {
@@ -346,18 +346,20 @@ describe('faults', () => {
   });
 
   it('S3 cut off for a moment is ridden out with backoff; cut off for good, the task fails saying the store is unreachable', async () => {
-    const proxy = await tcpProxy(cluster.s3.port);
+    const proxy = await startTcpProxy(cluster.s3.port);
     try {
       const storeConfig: StoreConfig = { ...cluster.storeConfig('outage'), endpoint: `http://127.0.0.1:${proxy.port}` } as StoreConfig;
       const p = project('outage', notebookText([sleepTask('wait', 2), code('const doubled = waitDone * 2;', { task: 'use' })]));
       const ir = await compiledWithImage(p, 'faults/outage');
       const { engine, executor, state } = await kubeEngine(storeConfig, path.join(work, 'outage.db'));
       try {
-        // Short: S3 goes away while `wait` runs and comes back 2 s later.
+        // Short: S3 goes away while `wait` runs, and comes back once clients have met the
+        // outage for longer than one request's SDK retries (8 attempts): what is ridden out
+        // is then the store's budget in time, whatever the machine's load did to the timing.
         const handle = await startRun(engine, ir, p);
         await podRunning(handle.runId, 'wait');
         proxy.down();
-        await new Promise((r) => setTimeout(r, 2000));
+        await proxy.untilHungUp(12);
         proxy.up();
         const ok = await handle.done;
         expect(ok.status).toBe('succeeded');
@@ -416,36 +418,4 @@ function dryRunCreate(manifest: unknown): Promise<{ status: number; body: unknow
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/** A TCP forwarder to S3 that can refuse and cut every connection: an outage, as clients see it. */
-async function tcpProxy(targetPort: number): Promise<{ port: number; down(): void; up(): void; close(): Promise<void> }> {
-  let refusing = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    if (refusing) return client.destroy();
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    down: () => {
-      refusing = true;
-      for (const s of sockets) s.destroy();
-    },
-    up: () => {
-      refusing = false;
-    },
-    close: () => new Promise((r) => server.close(() => r()))
-  };
 }

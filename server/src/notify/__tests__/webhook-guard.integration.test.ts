@@ -2,7 +2,7 @@
 import type { LookupAddress } from 'node:dns';
 import { postJson } from '../webhook';
 import { WebhookGuard } from '../webhook-guard';
-import { startHookServer } from './hook-server';
+import { startHookServer } from '@cellgraph/dev/test-support/hook-server';
 
 const field = 'body.webhookUrl';
 

@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRunEvents, type RunEvent } from '@cellgraph/schema';
-import { textChunks } from '../client';
-import { linkNodeModules } from '@cellgraph/dev/test-support/notebooks';
+import { textChunks } from '@cellgraph/server/dist/api/client';
+import { linkNodeModules } from './notebooks';
 
 /** The built CLI: tests run the real `cellgraph server` process. */
-export const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
+export const CLI = path.resolve(__dirname, '..', '..', '..', 'server', 'dist', 'cli', 'main.js');
 
 /** A `cellgraph server` child process on 127.0.0.1, with helpers to talk to it. */
 export interface ServerProcess {
@@ -102,13 +102,5 @@ export async function readEvents(res: Response, until?: (e: RunEvent) => boolean
   return out;
 }
 
-/** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// Tests of the server import it from here too.
+export { waitFor } from './wait-for';

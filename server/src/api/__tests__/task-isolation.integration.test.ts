@@ -8,16 +8,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiError, PromoteResponse, RunDetail, RunLogsResponse } from '@cellgraph/schema';
+import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 
 const TOKEN = 'isolation-token-0123456789abcdef';
-const SERVER_SECRETS = {
+/** The server's own credentials; CELLGRAPH_DATABASE_URL names a real database (the server opens it). */
+const SERVER_SECRETS: Record<string, string> = {
   AWS_ACCESS_KEY_ID: 'AKIASERVERONLY',
   AWS_SECRET_ACCESS_KEY: 'server-only-secret-key',
-  CELLGRAPH_DATABASE_URL: 'postgres://cellgraph:server-only-password@db/cellgraph',
   JUPYTERHUB_API_TOKEN: 'hub-token-server-only'
 };
 
@@ -28,6 +29,7 @@ let s: ServerProcess;
 beforeAll(async () => {
   dir = tempWorkDir('cg-isolation-');
   outside = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-outside-'));
+  SERVER_SECRETS.CELLGRAPH_DATABASE_URL = await testDatabaseUrl('isolation');
   s = await startServerProcess(dir, { token: TOKEN, env: SERVER_SECRETS });
 });
 afterAll(async () => {
@@ -72,7 +74,7 @@ it('refuses a notebookPath that leaves the work directory through a symlink, wit
   fs.symlinkSync(outside, path.join(dir, 'linked-dir'));
   for (const notebookPath of ['passwd.ipynb', 'linked-dir/elsewhere.ipynb', path.join(outside, 'elsewhere.ipynb')]) {
     for (const route of ['/api/v1/runs', '/api/v1/compile', '/api/v1/workflows/promote']) {
-      const body = await expectError(await s.api(route, { method: 'POST', json: { notebookPath } }), 400, 'invalid', 'body.notebookPath');
+      const body = await expectError(await s.api(route, { method: 'POST', json: { notebookPath } }), 422, 'invalid', 'body.notebookPath');
       expect(body.error.message).toBe(`notebookPath: ${notebookPath}: outside the server's work directory (symlinks resolved); only notebooks under it can be run`);
     }
   }
@@ -87,15 +89,15 @@ it('refuses webhooks to the cloud metadata address: on runs, version runs and sc
   const metadata = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/';
   const message = 'body.webhookUrl: 169.254.169.254 is a link-local or cloud metadata address; webhooks may not reach it (allow it with --allow-webhook-host)';
   fs.writeFileSync(path.join(dir, 'hook.ipynb'), notebookText([code('const x: number = 1;', { task: 'a' })]));
-  const run = await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: 'hook.ipynb', webhookUrl: metadata } }), 400, 'invalid', 'body.webhookUrl');
+  const run = await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: 'hook.ipynb', webhookUrl: metadata } }), 422, 'invalid', 'body.webhookUrl');
   expect(run.error.message).toBe(message);
 
   const promoted = PromoteResponse.parse(await (await s.api('/api/v1/workflows/promote', { method: 'POST', json: { notebookPath: 'hook.ipynb' } })).json());
   const { workflow, version } = promoted.version;
-  await expectError(await s.api(`/api/v1/workflows/${workflow}/versions/1/runs`, { method: 'POST', json: { webhookUrl: metadata } }), 400, 'invalid', 'body.webhookUrl');
+  await expectError(await s.api(`/api/v1/workflows/${workflow}/versions/1/runs`, { method: 'POST', json: { webhookUrl: metadata } }), 422, 'invalid', 'body.webhookUrl');
   const schedule = await expectError(
     await s.api('/api/v1/schedules', { method: 'POST', json: { workflow, version, cron: '0 * * * *', webhookUrl: metadata } }),
-    400,
+    422,
     'invalid',
     'body.webhookUrl'
   );
@@ -103,7 +105,7 @@ it('refuses webhooks to the cloud metadata address: on runs, version runs and sc
   const created = await s.api('/api/v1/schedules', { method: 'POST', json: { workflow, version, cron: '0 * * * *', webhookUrl: 'http://127.0.0.1:9/hook' } });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
-  await expectError(await s.api(`/api/v1/schedules/${id}`, { method: 'PATCH', json: { webhookUrl: 'http://[fe80::1]/x' } }), 400, 'invalid', 'body.webhookUrl');
+  await expectError(await s.api(`/api/v1/schedules/${id}`, { method: 'PATCH', json: { webhookUrl: 'http://[fe80::1]/x' } }), 422, 'invalid', 'body.webhookUrl');
   const runs = ((await (await s.api('/api/v1/runs')).json()) as { runs: { workflow: string }[] }).runs;
   expect(runs.filter((r) => r.workflow === workflow)).toEqual([]);
 });

@@ -34,6 +34,10 @@ export function schedulerLog(write: (line: string) => void): { onEvent(e: Schedu
           );
         case 'failed':
           return write(`${prefix}: the fire at ${at} failed${e.runId !== undefined ? ` (run ${e.runId})` : ''}: ${e.error.message}`);
+        case 'recovering':
+          return write(
+            `${prefix}: recovering the fire at ${at}: claimed by ${e.claimedBy} at ${e.claimedAt.toISOString()}, but run ${e.runId} was never recorded (that process stopped); firing it again`
+          );
       }
     }
   };

@@ -47,13 +47,16 @@ export interface FireLatency {
 
 /**
  * What one fire came to. `missed` marks a fire replayed by the `runOnce` policy after the
- * server was down; `replaced` lists runs cancelled by `Replace`.
+ * server was down; `replaced` lists runs cancelled by `Replace`; `superseded`: a recovered
+ * fire beyond the misfire grace that a later due fire stands for (`runOnce`: one run for
+ * what was missed).
  */
 export type FireOutcome =
   | { kind: 'launched'; scheduleId: string; fireTime: Date; runId: RunId; missed: boolean; replaced: RunId[] }
   | { kind: 'duplicate'; scheduleId: string; fireTime: Date; runId: RunId }
   | { kind: 'skipped'; scheduleId: string; fireTime: Date; reason: 'forbid'; activeRuns: RunId[] }
   | { kind: 'skipped'; scheduleId: string; fireTime: Date; reason: 'missed' }
+  | { kind: 'skipped'; scheduleId: string; fireTime: Date; reason: 'superseded'; by: Date }
   | { kind: 'failed'; scheduleId: string; fireTime: Date; runId?: RunId; error: Error };
 
 /**
@@ -358,9 +361,12 @@ export class Scheduler {
     entry.next = entry.cron.next(now);
   }
 
-  /** Records a missed fire the `skip` policy drops (and settles its claim, when this process holds one). */
-  private async skipMissed(scheduleId: string, fireTime: Date, claimed: boolean): Promise<FireOutcome> {
-    const skipped: FireOutcome = { kind: 'skipped', scheduleId, fireTime, reason: 'missed' };
+  /**
+   * Records a missed fire the policy drops (and settles its claim, when this process holds
+   * one): `skip`, or under `runOnce` a later due fire `by` that runs for it.
+   */
+  private async skipMissed(scheduleId: string, fireTime: Date, claimed: boolean, by?: Date): Promise<FireOutcome> {
+    const skipped: FireOutcome = by === undefined ? { kind: 'skipped', scheduleId, fireTime, reason: 'missed' } : { kind: 'skipped', scheduleId, fireTime, reason: 'superseded', by };
     await this.recordFired(scheduleId, fireTime);
     if (claimed) await this.repo.settleFire?.(scheduleId, fireTime);
     this.emit(skipped);
@@ -371,10 +377,11 @@ export class Scheduler {
    * Takes over the fire claims whose run was never recorded and queues each fire again
    * behind its schedule's other fires. Through runFire like any fire, so the run id keeps it
    * exactly-once; how late it is decides as for any fire: within the misfire grace it is
-   * launched, beyond it the missedRunPolicy decides.
+   * launched, beyond it the missedRunPolicy decides (`runOnce` launches it unless a later
+   * fire is due: that one is the single run for the stretch missed, as after downtime).
    */
   private async recoverFires(atBoot: boolean): Promise<void> {
-    if (this.repo.takeStalledFires === undefined) return;
+    if (this.repo.takeStalledFires === undefined || !this.running) return;
     for (const claim of await this.repo.takeStalledFires(this.recoveryGraceMs, atBoot)) {
       this.emit({ kind: 'recovering', ...claim });
       const entry = this.entries.get(claim.scheduleId);
@@ -384,9 +391,12 @@ export class Scheduler {
         continue;
       }
       void this.track(entry, () => {
-        const onTime = this.clock.now().getTime() - claim.fireTime.getTime() <= this.graceMs;
-        if (onTime || entry.schedule.missedRunPolicy === 'runOnce') return this.runFire(entry.schedule, claim.fireTime, !onTime, true);
-        return this.skipMissed(claim.scheduleId, claim.fireTime, true);
+        const now = this.clock.now();
+        if (now.getTime() - claim.fireTime.getTime() <= this.graceMs) return this.runFire(entry.schedule, claim.fireTime, false, true);
+        const later = entry.cron.latestAtOrBefore(now);
+        const superseded = later !== undefined && later > claim.fireTime ? later : undefined;
+        if (entry.schedule.missedRunPolicy === 'runOnce' && superseded === undefined) return this.runFire(entry.schedule, claim.fireTime, true, true);
+        return this.skipMissed(claim.scheduleId, claim.fireTime, true, entry.schedule.missedRunPolicy === 'runOnce' ? superseded : undefined);
       });
     }
   }

@@ -175,8 +175,11 @@ describe.each(STATE_STORES)('fire recovery on %s', (dialect, database) => {
     await a.scheduler.start();
     await a.scheduler.create(yearly('skipper', 'skip'));
     await a.scheduler.create(yearly('catcher', 'runOnce'));
+    await a.scheduler.create(yearly('collapser', 'runOnce'));
     const skipped = await lostFire(a.state, 'skipper', secondsAgo(30));
     const caught = await lostFire(a.state, 'catcher', secondsAgo(30));
+    // Lost before a later fire (this year's) was due: runOnce means that one runs for both.
+    const collapsed = await lostFire(a.state, 'collapser', secondsAgo(2 * 366 * 24 * 3600));
 
     await sleep(GRACE_MS + 100);
     await a.scheduler.refresh();
@@ -184,19 +187,21 @@ describe.each(STATE_STORES)('fire recovery on %s', (dialect, database) => {
     expect(a.runs.launched.map((l) => l.runId)).toEqual([caught]);
     expect(a.runs.launched[0].lateMs).toBeGreaterThanOrEqual(30_000);
     const outcomes = a.events.filter((e) => e.kind !== 'recovering');
-    expect(outcomes).toHaveLength(2);
+    expect(outcomes).toHaveLength(3);
     expect(outcomes).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: 'skipped', scheduleId: 'skipper', reason: 'missed' }),
-        expect.objectContaining({ kind: 'launched', scheduleId: 'catcher', runId: caught, missed: true })
+        expect.objectContaining({ kind: 'launched', scheduleId: 'catcher', runId: caught, missed: true }),
+        expect.objectContaining({ kind: 'skipped', scheduleId: 'collapser', reason: 'superseded' })
       ])
     );
     expect(await a.runs.runExists(skipped)).toBe(false);
-    // The skip settled the claim: it is not recovered again.
+    expect(await a.runs.runExists(collapsed)).toBe(false);
+    // The skips settled their claims: they are not recovered again.
     await sleep(GRACE_MS + 100);
     await a.scheduler.refresh();
     await a.scheduler.idle();
-    expect(a.events.filter((e) => e.kind === 'recovering')).toHaveLength(2);
+    expect(a.events.filter((e) => e.kind === 'recovering')).toHaveLength(3);
   });
 
   it('at boot, fires again the claims a previous life of the process left without runs', async () => {

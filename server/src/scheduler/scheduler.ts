@@ -125,6 +125,8 @@ const RECENT_RUN_IDS = 10_000;
  * Each fire's run id is derived from the schedule and the fire instant, and a fire whose
  * run already exists does nothing; together with `lastFiredAt` being written after the
  * launch, a crash between the two replays the fire into a no-op rather than losing it.
+ * Where fires are claimed (replicas on one database), a claim whose claimant died before
+ * recording the run is taken over after a grace period and fired again (recoverFires).
  */
 export class Scheduler {
   private readonly repo: ScheduleRepository;

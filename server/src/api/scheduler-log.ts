@@ -27,13 +27,17 @@ export function schedulerLog(write: (line: string) => void): { onEvent(e: Schedu
         case 'duplicate':
           return write(`${prefix}: the fire at ${at} already has run ${e.runId}; nothing to do`);
         case 'skipped':
-          return write(
-            e.reason === 'forbid'
-              ? `${prefix}: skipped the fire at ${at}: ${e.activeRuns.join(', ')} still active (concurrencyPolicy Forbid)`
-              : `${prefix}: skipped the fire at ${at}, missed while the server was down (missedRunPolicy skip)`
-          );
+          if (e.reason === 'forbid') return write(`${prefix}: skipped the fire at ${at}: ${e.activeRuns.join(', ')} still active (concurrencyPolicy Forbid)`);
+          if (e.reason === 'superseded') {
+            return write(`${prefix}: skipped the fire at ${at}, missed: the later fire at ${e.by.toISOString()} is the one run for it (missedRunPolicy runOnce)`);
+          }
+          return write(`${prefix}: skipped the fire at ${at}, missed while the server was down (missedRunPolicy skip)`);
         case 'failed':
           return write(`${prefix}: the fire at ${at} failed${e.runId !== undefined ? ` (run ${e.runId})` : ''}: ${e.error.message}`);
+        case 'recovering':
+          return write(
+            `${prefix}: recovering the fire at ${at}: claimed by ${e.claimedBy} at ${e.claimedAt.toISOString()}, but run ${e.runId} was never recorded (that process stopped); firing it again`
+          );
       }
     }
   };

@@ -4,8 +4,8 @@
  * over its state store and a RunPort over its run service.
  */
 export { Scheduler } from './scheduler';
-export type { RunPort, FireLatency, FireOutcome, SchedulerEvent, SchedulerOptions } from './scheduler';
-export type { ScheduleRepository } from './repository';
+export type { RunPort, FireLatency, FireOutcome, FireRecovery, SchedulerEvent, SchedulerOptions } from './scheduler';
+export type { FireClaim, ScheduleRepository } from './repository';
 export { InMemoryScheduleRepository } from './repository';
 export type { Clock, TimerHandle } from './clock';
 export { systemClock, MAX_TIMER_DELAY_MS } from './clock';

@@ -20,12 +20,31 @@ export interface ScheduleRepository {
   getLastFiredAt(id: string): Promise<Date | undefined>;
   setLastFiredAt(id: string, fireTime: Date): Promise<void>;
   /**
-   * Claims one fire for this process when several schedulers share the repository
-   * (replicas on one database): true for exactly one caller per schedule and instant.
-   * Absent means one scheduler only; the run id derived from the instant still makes a
-   * second launch a no-op.
+   * Claims one fire for this process before its run is launched: true for exactly one
+   * caller per schedule and instant (replicas on one database). Absent means one scheduler
+   * and no durable claims; the run id derived from the instant still makes a second launch
+   * a no-op.
    */
   claimFire?(id: string, fireTime: Date, lateMs: number): Promise<boolean>;
+  /**
+   * Takes over, for this process, the claims whose run was never recorded although their
+   * fire should long have been launched: claimed more than `graceMs` ago with no live lease
+   * on the run (its claimant died between claim and record). At boot also this process's
+   * own earlier claims, and with one process per database every such claim. Two callers
+   * never take the same claim. Present together with claimFire and settleFire.
+   */
+  takeStalledFires?(graceMs: number, atBoot: boolean): Promise<FireClaim[]>;
+  /** Marks a claimed fire dealt with although no run came of it (skipped, or failed for good). */
+  settleFire?(id: string, fireTime: Date): Promise<void>;
+}
+
+/** A claimed fire, with who claimed it and when (before a take-over: the claimant that stopped). */
+export interface FireClaim {
+  scheduleId: string;
+  fireTime: Date;
+  runId: string;
+  claimedBy: string;
+  claimedAt: Date;
 }
 
 /**

@@ -7,11 +7,11 @@ import {
   ScheduleUpdate,
   ScheduleView
 } from '@cellgraph/schema';
-import { NotFoundError } from '../errors';
+import { ConflictError, NotFoundError } from '../errors';
 import { Clock, MAX_TIMER_DELAY_MS, systemClock, TimerHandle } from './clock';
 import { CronSchedule, parseCron } from './cron';
 import { describeCron } from './describe';
-import { ScheduleRepository } from './repository';
+import { FireClaim, ScheduleRepository } from './repository';
 import { scheduledRunId } from './run-ids';
 import { parseOrThrow } from '../zod-issue';
 import { ScheduleConflictError } from './validation';
@@ -47,17 +47,26 @@ export interface FireLatency {
 
 /**
  * What one fire came to. `missed` marks a fire replayed by the `runOnce` policy after the
- * server was down; `replaced` lists runs cancelled by `Replace`.
+ * server was down; `replaced` lists runs cancelled by `Replace`; `superseded`: a recovered
+ * fire beyond the misfire grace that a later due fire stands for (`runOnce`: one run for
+ * what was missed).
  */
 export type FireOutcome =
   | { kind: 'launched'; scheduleId: string; fireTime: Date; runId: RunId; missed: boolean; replaced: RunId[] }
   | { kind: 'duplicate'; scheduleId: string; fireTime: Date; runId: RunId }
   | { kind: 'skipped'; scheduleId: string; fireTime: Date; reason: 'forbid'; activeRuns: RunId[] }
   | { kind: 'skipped'; scheduleId: string; fireTime: Date; reason: 'missed' }
+  | { kind: 'skipped'; scheduleId: string; fireTime: Date; reason: 'superseded'; by: Date }
   | { kind: 'failed'; scheduleId: string; fireTime: Date; runId?: RunId; error: Error };
 
+/**
+ * A claimed fire whose run was never recorded, taken over to be fired again (its outcome
+ * follows as a FireOutcome): `claimedBy` stopped between claim and record.
+ */
+export type FireRecovery = { kind: 'recovering' } & FireClaim;
+
 /** Everything the scheduler reports, for the server's log and metrics. */
-export type SchedulerEvent = FireOutcome | { kind: 'error'; scheduleId?: string; error: Error };
+export type SchedulerEvent = FireOutcome | FireRecovery | { kind: 'error'; scheduleId?: string; error: Error };
 
 /** Construction options; only `repository` and `runs` are required. */
 export interface SchedulerOptions {
@@ -80,9 +89,17 @@ export interface SchedulerOptions {
   /**
    * Re-reads schedules this often, so schedules created, changed or deleted through another
    * replica fire here too (every replica fires every schedule; claims make each fire once).
-   * Undefined: this process is the only one changing schedules.
+   * Undefined: this process is the only one changing schedules. Each refresh also looks
+   * for stalled fire claims (see fireRecoveryGraceMs).
    */
   refreshMs?: number;
+  /**
+   * A fire claimed this long ago whose run does not exist, with nobody leasing the run, is
+   * taken for lost (its replica died between claim and record) and fired again, by the
+   * schedule's missedRunPolicy, at start and on every refresh. Longer than any normal
+   * claim-to-record gap. Default 30 s.
+   */
+  fireRecoveryGraceMs?: number;
 }
 
 /** One loaded schedule and where its timer stands. */
@@ -108,12 +125,15 @@ const RECENT_RUN_IDS = 10_000;
  * Each fire's run id is derived from the schedule and the fire instant, and a fire whose
  * run already exists does nothing; together with `lastFiredAt` being written after the
  * launch, a crash between the two replays the fire into a no-op rather than losing it.
+ * Where fires are claimed (replicas on one database), a claim whose claimant died before
+ * recording the run is taken over after a grace period and fired again (recoverFires).
  */
 export class Scheduler {
   private readonly repo: ScheduleRepository;
   private readonly runs: RunPort;
   private readonly clock: Clock;
   private readonly graceMs: number;
+  private readonly recoveryGraceMs: number;
   private readonly viewFires: number;
   private readonly entries = new Map<string, Entry>();
   private readonly recent = new Set<RunId>();
@@ -128,6 +148,7 @@ export class Scheduler {
     this.runs = options.runs;
     this.clock = options.clock ?? systemClock;
     this.graceMs = options.misfireGraceMs ?? 60_000;
+    this.recoveryGraceMs = options.fireRecoveryGraceMs ?? 30_000;
     this.viewFires = options.viewFires ?? 5;
   }
 
@@ -135,6 +156,7 @@ export class Scheduler {
    * Loads every schedule, applies each one's missedRunPolicy to fires between its last
    * handled fire (or its last update, whichever is later) and now, and arms the timer.
    * A stored schedule whose cron no longer parses is reported via onEvent and left idle.
+   * Fires claimed before a crash whose run was never recorded are fired again.
    */
   async start(): Promise<void> {
     if (this.running) return;
@@ -155,6 +177,7 @@ export class Scheduler {
       this.entries.set(schedule.id, entry);
       if (!schedule.paused) this.catchUp(entry, now, 0);
     }
+    await this.recoverFires(true);
     this.arm();
     if (this.options.refreshMs !== undefined) {
       this.refreshTimer = setInterval(() => void this.refresh().catch((e: unknown) => this.emit({ kind: 'error', error: asError(e) })), this.options.refreshMs);
@@ -164,7 +187,8 @@ export class Scheduler {
 
   /**
    * Picks up schedules changed elsewhere (another replica): new or updated ones are loaded
-   * counting fires from now, deleted ones dropped. Unchanged ones keep their timers.
+   * counting fires from now, deleted ones dropped. Unchanged ones keep their timers. Then
+   * fires again what a stopped replica claimed and never recorded.
    */
   async refresh(): Promise<void> {
     if (!this.running) return;
@@ -181,6 +205,7 @@ export class Scheduler {
     }
     for (const id of [...this.entries.keys()]) if (!ids.has(id)) this.entries.delete(id);
     this.arm();
+    await this.recoverFires(false);
   }
 
   /**
@@ -331,16 +356,51 @@ export class Scheduler {
       if (onTime || entry.schedule.missedRunPolicy === 'runOnce') {
         void this.enqueue(entry, entry.schedule, latest, !onTime);
       } else {
-        const skipped: FireOutcome = { kind: 'skipped', scheduleId: entry.schedule.id, fireTime: latest, reason: 'missed' };
-        void this.track(entry, async () => {
-          await this.repo.setLastFiredAt(entry.schedule.id, latest);
-          this.emit(skipped);
-          return skipped;
-        });
+        void this.track(entry, () => this.skipMissed(entry.schedule.id, latest, false));
       }
     }
     entry.after = now;
     entry.next = entry.cron.next(now);
+  }
+
+  /**
+   * Records a missed fire the policy drops (and settles its claim, when this process holds
+   * one): `skip`, or under `runOnce` a later due fire `by` that runs for it.
+   */
+  private async skipMissed(scheduleId: string, fireTime: Date, claimed: boolean, by?: Date): Promise<FireOutcome> {
+    const skipped: FireOutcome = by === undefined ? { kind: 'skipped', scheduleId, fireTime, reason: 'missed' } : { kind: 'skipped', scheduleId, fireTime, reason: 'superseded', by };
+    await this.recordFired(scheduleId, fireTime);
+    if (claimed) await this.repo.settleFire?.(scheduleId, fireTime);
+    this.emit(skipped);
+    return skipped;
+  }
+
+  /**
+   * Takes over the fire claims whose run was never recorded and queues each fire again
+   * behind its schedule's other fires. Through runFire like any fire, so the run id keeps it
+   * exactly-once; how late it is decides as for any fire: within the misfire grace it is
+   * launched, beyond it the missedRunPolicy decides (`runOnce` launches it unless a later
+   * fire is due: that one is the single run for the stretch missed, as after downtime).
+   */
+  private async recoverFires(atBoot: boolean): Promise<void> {
+    if (this.repo.takeStalledFires === undefined || !this.running) return;
+    for (const claim of await this.repo.takeStalledFires(this.recoveryGraceMs, atBoot)) {
+      this.emit({ kind: 'recovering', ...claim });
+      const entry = this.entries.get(claim.scheduleId);
+      if (entry === undefined) {
+        await this.repo.settleFire?.(claim.scheduleId, claim.fireTime);
+        this.emit({ kind: 'error', scheduleId: claim.scheduleId, error: new Error(`the fire at ${claim.fireTime.toISOString()} is not fired again: the schedule was deleted or no longer parses`) });
+        continue;
+      }
+      void this.track(entry, () => {
+        const now = this.clock.now();
+        if (now.getTime() - claim.fireTime.getTime() <= this.graceMs) return this.runFire(entry.schedule, claim.fireTime, false, true);
+        const later = entry.cron.latestAtOrBefore(now);
+        const superseded = later !== undefined && later > claim.fireTime ? later : undefined;
+        if (entry.schedule.missedRunPolicy === 'runOnce' && superseded === undefined) return this.runFire(entry.schedule, claim.fireTime, true, true);
+        return this.skipMissed(claim.scheduleId, claim.fireTime, true, entry.schedule.missedRunPolicy === 'runOnce' ? superseded : undefined);
+      });
+    }
   }
 
   /** Queues one fire behind the schedule's earlier fires. */
@@ -359,18 +419,23 @@ export class Scheduler {
     return task;
   }
 
-  /** Dedupe, apply the concurrency policy, launch, record. Never rejects. */
-  private async runFire(schedule: Schedule, fireTime: Date, missed: boolean): Promise<FireOutcome> {
+  /**
+   * Dedupe, apply the concurrency policy, launch, record. Never rejects. `recovered`: this
+   * process took over the fire's claim from a replica that stopped (the claim is held).
+   */
+  private async runFire(schedule: Schedule, fireTime: Date, missed: boolean, recovered = false): Promise<FireOutcome> {
     const scheduleId = schedule.id;
     let runId: RunId | undefined;
     let outcome: FireOutcome;
+    let claimed = recovered;
     try {
       runId = scheduledRunId(scheduleId, fireTime);
       // How late this fire is handled (load, a stall, a restart): recorded with the claim and the run.
       const lateMs = Math.max(0, this.clock.now().getTime() - fireTime.getTime());
-      if (this.recent.has(runId) || (await this.runs.runExists(runId))) {
+      // A recovered fire may be remembered as another replica's: only the database says whether its run exists.
+      if ((!recovered && this.recent.has(runId)) || (await this.runs.runExists(runId))) {
         outcome = { kind: 'duplicate', scheduleId, fireTime, runId };
-      } else if (this.repo.claimFire !== undefined && !(await this.repo.claimFire(scheduleId, fireTime, lateMs))) {
+      } else if (!recovered && this.repo.claimFire !== undefined && !(claimed = await this.repo.claimFire(scheduleId, fireTime, lateMs))) {
         // Another replica claimed this instant: it launches the run.
         this.remember(runId);
         outcome = { kind: 'duplicate', scheduleId, fireTime, runId };
@@ -400,13 +465,24 @@ export class Scheduler {
     }
     // Recorded after the launch: a crash in between replays this fire, and the replay finds the run.
     try {
-      const last = await this.repo.getLastFiredAt(scheduleId);
-      if (this.entries.has(scheduleId) && (last === undefined || last < fireTime)) await this.repo.setLastFiredAt(scheduleId, fireTime);
+      await this.recordFired(scheduleId, fireTime);
+      // A claim with no run to show for it is settled here, or it would be recovered. A
+      // conflict means another replica is starting the run right now: left to it (if it
+      // stops, the claim is recovered).
+      if (claimed && (outcome.kind === 'skipped' || (outcome.kind === 'failed' && !(outcome.error instanceof ConflictError)))) {
+        await this.repo.settleFire?.(scheduleId, fireTime);
+      }
     } catch (e) {
       this.emit({ kind: 'error', scheduleId, error: asError(e) });
     }
     this.emit(outcome);
     return outcome;
+  }
+
+  /** Moves lastFiredAt to `fireTime` unless a later fire was handled (replicas finish fires in any order) or the schedule is gone. */
+  private async recordFired(scheduleId: string, fireTime: Date): Promise<void> {
+    const last = await this.repo.getLastFiredAt(scheduleId);
+    if (this.entries.has(scheduleId) && (last === undefined || last < fireTime)) await this.repo.setLastFiredAt(scheduleId, fireTime);
   }
 
   /** Sets the one timer to the earliest next fire of any active schedule. */

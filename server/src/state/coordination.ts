@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FireClaim } from '../scheduler/repository';
 import type { SqlRunner } from './sql-runner';
 
 /**
@@ -23,8 +24,22 @@ export interface Coordination {
    * Returns the run ids taken, oldest first. Replicas claiming at once never take the same run.
    */
   claimUnownedRuns(owner: string, ttlMs: number, options?: ClaimOptions): Promise<string[]>;
-  /** True for exactly one caller per schedule and fire instant, whichever replica asks. */
-  claimFire(scheduleId: string, fireTime: Date, owner: string, lateMs: number): Promise<boolean>;
+  /**
+   * True for exactly one caller per schedule and fire instant, whichever replica asks. The
+   * claim keeps who made it, when, and the run it stands for, so it can be recovered.
+   */
+  claimFire(scheduleId: string, fireTime: Date, owner: string, lateMs: number, runId: string): Promise<boolean>;
+  /**
+   * Takes over for `owner` the unsettled claims whose run does not exist: claimed more than
+   * `graceMs` ago and with no live lease on the run (its claimant stopped between claim and
+   * record); with `ownToo` also `owner`'s own (at boot), with `takeOver: 'any'` every one
+   * (one process owns the database). A claim whose run exists is settled, never taken.
+   * Returns the claims taken as they were before (who claimed them, when), oldest fire first.
+   * Replicas taking at once never take the same claim.
+   */
+  takeStalledFires(owner: string, graceMs: number, options?: ClaimOptions): Promise<FireClaim[]>;
+  /** Marks a claimed fire dealt with although no run came of it. */
+  settleFire(scheduleId: string, fireTime: Date): Promise<void>;
   /** Asks whichever replica runs `runId` to cancel it (it looks on its next heartbeat). */
   requestCancel(runId: string): Promise<void>;
   /** The cancellations asked of runs `owner` holds, each handed out once. */
@@ -36,7 +51,7 @@ export interface Coordination {
   forgetRun(runId: string): Promise<void>;
 }
 
-/** Which unfinished runs claimUnownedRuns may take. */
+/** Which unfinished runs claimUnownedRuns may take (and which stalled fire claims takeStalledFires may). */
 export interface ClaimOptions {
   limit?: number;
   takeOver?: 'expired' | 'any';
@@ -44,6 +59,7 @@ export interface ClaimOptions {
 }
 
 const RunIdRow = z.object({ run_id: z.string() });
+const FireClaimRow = z.object({ schedule_id: z.string(), fire_time: z.string(), run_id: z.string(), owner: z.string(), claimed_at: z.string() });
 
 /** Coordination in the state database's own tables (migration 4). */
 export class SqlCoordination implements Coordination {
@@ -103,13 +119,59 @@ export class SqlCoordination implements Coordination {
     });
   }
 
-  async claimFire(scheduleId: string, fireTime: Date, owner: string, lateMs: number): Promise<boolean> {
+  async claimFire(scheduleId: string, fireTime: Date, owner: string, lateMs: number, runId: string): Promise<boolean> {
     const rows = await this.db.all(
-      `INSERT INTO schedule_fires (schedule_id, fire_time, owner, claimed_at, late_ms) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO schedule_fires (schedule_id, fire_time, owner, claimed_at, late_ms, run_id) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (schedule_id, fire_time) DO NOTHING RETURNING schedule_id`,
-      [scheduleId, fireTime.toISOString(), owner, new Date().toISOString(), Math.max(0, Math.round(lateMs))]
+      [scheduleId, fireTime.toISOString(), owner, new Date().toISOString(), Math.max(0, Math.round(lateMs)), runId]
     );
     return rows.length === 1;
+  }
+
+  async takeStalledFires(owner: string, graceMs: number, options: ClaimOptions = {}): Promise<FireClaim[]> {
+    // Claims whose run was recorded are done with, whoever recorded it. A statement of its
+    // own (not in the transaction below), so replicas doing this at once never deadlock.
+    await this.db.all(
+      'UPDATE schedule_fires SET settled_at = ? WHERE settled_at IS NULL AND EXISTS (SELECT 1 FROM runs r WHERE r.id = schedule_fires.run_id)',
+      [new Date().toISOString()]
+    );
+    const lock = this.db.dialect === 'postgres' ? 'FOR UPDATE OF f SKIP LOCKED' : '';
+    return this.db.transaction(async (tx) => {
+      const now = Date.now();
+      // A live lease on the run means its claimant is starting it (preparing an image can
+      // take minutes): only a claim past the grace with nobody on its run is stalled.
+      const candidates = await tx.all(
+        `SELECT f.schedule_id, f.fire_time, f.run_id, f.owner, f.claimed_at FROM schedule_fires f
+         WHERE f.settled_at IS NULL AND f.run_id IS NOT NULL
+           AND (? OR (? AND f.owner = ?)
+                OR (f.claimed_at < ? AND NOT EXISTS (SELECT 1 FROM run_leases l WHERE l.run_id = f.run_id AND l.expires_at >= ?)))
+         ORDER BY f.fire_time, f.schedule_id LIMIT ? ${lock}`,
+        [options.takeOver === 'any', options.ownToo === true, owner, new Date(now - graceMs).toISOString(), now, options.limit ?? 100]
+      );
+      const taken: FireClaim[] = [];
+      for (const row of candidates) {
+        const c = FireClaimRow.parse(row);
+        const fireTime = new Date(c.fire_time);
+        // Compare-and-set on the claim as read: of replicas taking it at once, one wins.
+        const won = await tx.all(
+          `UPDATE schedule_fires SET owner = ?, claimed_at = ?, late_ms = ?
+           WHERE schedule_id = ? AND fire_time = ? AND owner = ? AND claimed_at = ? AND settled_at IS NULL RETURNING schedule_id`,
+          [owner, new Date(now).toISOString(), Math.max(0, now - fireTime.getTime()), c.schedule_id, c.fire_time, c.owner, c.claimed_at]
+        );
+        if (won.length === 1) {
+          taken.push({ scheduleId: c.schedule_id, fireTime, runId: c.run_id, claimedBy: c.owner, claimedAt: new Date(c.claimed_at) });
+        }
+      }
+      return taken;
+    });
+  }
+
+  async settleFire(scheduleId: string, fireTime: Date): Promise<void> {
+    await this.db.all('UPDATE schedule_fires SET settled_at = ? WHERE schedule_id = ? AND fire_time = ? AND settled_at IS NULL', [
+      new Date().toISOString(),
+      scheduleId,
+      fireTime.toISOString()
+    ]);
   }
 
   async requestCancel(runId: string): Promise<void> {

@@ -179,5 +179,18 @@ export const MIGRATIONS: readonly Migration[] = [
         requested_at TEXT NOT NULL
       );
     `
+  },
+  {
+    // Recoverable fire claims: the run a claim stands for, and when its fire was settled
+    // (its run recorded, or the fire skipped or failed). A claim left unsettled past a grace
+    // period lost its replica between claim and record, and is fired again. Claims made
+    // before this step are taken as settled: nothing old is replayed by the upgrade.
+    version: 5,
+    sql: () => `
+      ALTER TABLE schedule_fires ADD COLUMN run_id TEXT;
+      ALTER TABLE schedule_fires ADD COLUMN settled_at TEXT;
+      UPDATE schedule_fires SET settled_at = claimed_at;
+      CREATE INDEX schedule_fires_unsettled ON schedule_fires(claimed_at) WHERE settled_at IS NULL;
+    `
   }
 ];

@@ -1,5 +1,6 @@
 import type { Schedule } from '@cellgraph/schema';
 import type { ScheduleRepository } from '../scheduler/repository';
+import { scheduledRunId } from '../scheduler/run-ids';
 import type { Coordination } from './coordination';
 
 /**
@@ -22,14 +23,25 @@ export interface ScheduleStore {
 
 /**
  * The scheduler's port over a ScheduleStore: the scheduler's short method names mapped
- * onto the store's prefixed ones (a state store has runs and versions too). On a database
- * replicas share, each fire is claimed first, so replicas fire it once.
+ * onto the store's prefixed ones (a state store has runs and versions too). With
+ * coordination, each fire is claimed first (so replicas on one database fire it once) and
+ * claims whose run was never recorded are taken back and fired again: on a shared database
+ * once they are past the grace period with nobody on their run (and at boot, this replica's
+ * own); on a database one process owns, all of them at boot (they are its previous life's).
  */
-export function scheduleRepository(store: ScheduleStore, shared?: { coordination: Coordination; owner: string }): ScheduleRepository {
+export function scheduleRepository(store: ScheduleStore, coordinated?: { coordination: Coordination; owner: string }): ScheduleRepository {
+  const claims: Pick<ScheduleRepository, 'claimFire' | 'takeStalledFires' | 'settleFire'> = {};
+  if (coordinated !== undefined) {
+    const { coordination, owner } = coordinated;
+    claims.claimFire = (id, t, lateMs) => coordination.claimFire(id, t, owner, lateMs, scheduledRunId(id, t));
+    claims.takeStalledFires = async (graceMs, atBoot) => {
+      if (coordination.shared) return coordination.takeStalledFires(owner, graceMs, { ownToo: atBoot });
+      return coordination.takeStalledFires(owner, graceMs, atBoot ? { takeOver: 'any' } : {});
+    };
+    claims.settleFire = (id, t) => coordination.settleFire(id, t);
+  }
   return {
-    ...(shared !== undefined && shared.coordination.shared
-      ? { claimFire: (id: string, t: Date, lateMs: number) => shared.coordination.claimFire(id, t, shared.owner, lateMs) }
-      : {}),
+    ...claims,
     list: () => store.listSchedules(),
     get: (id) => store.getSchedule(id),
     save: (s) => store.saveSchedule(s),

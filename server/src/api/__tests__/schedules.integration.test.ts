@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import {
   ApiError,
   HealthResponse,
@@ -420,4 +421,56 @@ describe('missed fires across a restart (waits for a minute boundary, up to ~60 
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 150_000);
+});
+
+describe('a fire whose server was killed between claim and record', () => {
+  it('is fired on the next start, once, with its lateness recorded and a log line saying so', async () => {
+    const dir = tempWorkDir('cg-api-lost-');
+    try {
+      const s1 = await startServerProcess(dir, { token: TOKEN });
+      const v = await promote(s1, 'lost');
+      // Yearly: it never fires by itself during the test.
+      const body = { id: 'lost', workflow: 'lost', version: v.version.version, cron: '0 3 1 1 *', params: { n: 4 } };
+      await json(await s1.api('/api/v1/schedules', { method: 'POST', json: body }), ScheduleView, 201);
+      s1.child.kill('SIGKILL');
+      await s1.exited;
+      // What the killed process left: the fire instant claimed, its run never recorded.
+      const fireTime = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
+      const runId = scheduledRunId('lost', fireTime);
+      const db = new Database(path.join(dir, '.cellgraph', 'state.db'), { fileMustExist: true });
+      db.prepare('INSERT INTO schedule_fires (schedule_id, fire_time, owner, claimed_at, late_ms, run_id) VALUES (?, ?, ?, ?, ?, ?)').run(
+        'lost',
+        fireTime.toISOString(),
+        'killed-server',
+        new Date().toISOString(),
+        0,
+        runId
+      );
+      db.close();
+
+      const s2 = await startServerProcess(dir, { token: TOKEN });
+      const recovering = `schedule lost: recovering the fire at ${fireTime.toISOString()}: claimed by killed-server`;
+      await waitFor(async () => (s2.stderr().includes(recovering) ? true : undefined), 10_000, 'recovery log line');
+      const run = await waitForRun(s2, runId);
+      expect(run).toMatchObject({ status: 'succeeded', params: { n: 4 }, options: { scheduledFor: fireTime.toISOString() } });
+      expect(run.options?.firedLateMs).toBeGreaterThan(0);
+      const runs = (await json(await s2.api('/api/v1/runs?limit=100'), ListRunsResponse)).runs.map((r) => r.id);
+      expect(runs.filter((id) => id === runId)).toHaveLength(1);
+      s2.child.kill('SIGTERM');
+      expect(await s2.exited).toBe(0);
+
+      // Recovered once: a third start finds the run and leaves the claim alone.
+      const s3 = await startServerProcess(dir, { token: TOKEN });
+      expect(s3.stderr()).not.toContain('recovering the fire');
+      s3.child.kill('SIGTERM');
+      expect(await s3.exited).toBe(0);
+      const after = new Database(path.join(dir, '.cellgraph', 'state.db'), { readonly: true, fileMustExist: true });
+      const claim = after.prepare("SELECT owner, settled_at FROM schedule_fires WHERE schedule_id = 'lost'").get() as { owner: string; settled_at: string | null };
+      after.close();
+      expect(claim.owner).not.toBe('killed-server');
+      expect(claim.settled_at).not.toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

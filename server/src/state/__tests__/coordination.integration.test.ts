@@ -58,10 +58,31 @@ describe.each(STATE_STORES)('coordination on %s', (_dialect, database) => {
   it('gives each schedule fire instant to exactly one claimant', async () => {
     const c = state.coordination;
     const at = new Date('2026-11-24T10:00:00Z');
-    const claims = await Promise.all(['a', 'b', 'c', 'd'].map((owner) => c.claimFire('nightly', at, owner, 5)));
+    const claims = await Promise.all(['a', 'b', 'c', 'd'].map((owner) => c.claimFire('nightly', at, owner, 5, 'r-1')));
     expect(claims.filter(Boolean)).toHaveLength(1);
-    expect(await c.claimFire('nightly', new Date('2026-11-24T10:01:00Z'), 'b', 0)).toBe(true);
-    expect(await c.claimFire('other', at, 'b', 0)).toBe(true);
+    expect(await c.claimFire('nightly', new Date('2026-11-24T10:01:00Z'), 'b', 0, 'r-2')).toBe(true);
+    expect(await c.claimFire('other', at, 'b', 0, 'r-3')).toBe(true);
+  });
+
+  it('hands out a stalled fire claim (past the grace, no run, nobody on its run) once, and settles one whose run exists', async () => {
+    const c = state.coordination;
+    const at = (m: number) => new Date(Date.UTC(2026, 10, 24, 10, m));
+    await c.claimFire('s', at(1), 'dead', 0, 'r-1'); // stalled
+    await c.claimFire('s', at(2), 'dead', 0, 'r-2'); // its run exists
+    await c.claimFire('s', at(3), 'slow', 0, 'r-3'); // its claimant leases the run: still starting it
+    await c.claimFire('s', at(4), 'dead', 0, 'r-4'); // skipped by its claimant
+    await state.createRun(run('r-2'), []);
+    await c.acquireLease('r-3', 'slow', 60_000);
+    await c.settleFire('s', at(4));
+    expect(await c.takeStalledFires('b', 60_000)).toEqual([]); // not past the grace yet
+    await new Promise((r) => setTimeout(r, 600));
+    const taken = await c.takeStalledFires('b', 500);
+    expect(taken).toEqual([{ scheduleId: 's', fireTime: at(1), runId: 'r-1', claimedBy: 'dead', claimedAt: expect.any(Date) }]);
+    // Taken over: the claim is b's, claimed now, so nobody else takes it within the grace.
+    expect(await c.takeStalledFires('c', 500)).toEqual([]);
+    // At boot a replica restarted under its own id takes its claims back; 'any' takes every claim without a run.
+    expect((await c.takeStalledFires('b', 60_000, { ownToo: true })).map((f) => f.runId)).toEqual(['r-1']);
+    expect((await c.takeStalledFires('solo', 60_000, { takeOver: 'any' })).map((f) => f.runId)).toEqual(['r-1', 'r-3']);
   });
 
   it('shares the output of running attempts until the run is forgotten', async () => {
@@ -100,6 +121,12 @@ describe('PostgreSQL replicas', () => {
       const all = claimed.flat();
       expect(all).toHaveLength(40);
       expect(new Set(all).size).toBe(40);
+      // Stalled fire claims likewise: each taken over by exactly one replica.
+      for (let i = 0; i < 40; i++) await stores[0].coordination.claimFire('s', new Date(Date.UTC(2026, 10, 24, 10, i)), 'dead', 0, `f-${i}`);
+      await new Promise((r) => setTimeout(r, 1100));
+      const fires = (await Promise.all(stores.map((s, i) => s.coordination.takeStalledFires(`replica-${i}`, 1000, { limit: 40 })))).flat();
+      expect(fires).toHaveLength(40);
+      expect(new Set(fires.map((f) => f.runId)).size).toBe(40);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allowedMethods, type ApiError } from '@cellgraph/schema';
+import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../errors';
 import { HttpError, sendError } from './http-errors';
 
 /**
@@ -25,7 +26,7 @@ export function frameworkErrors(authenticate: Authenticate): (error: FastifyErro
     if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
       void sendError(reply, new HttpError(414, 'bad-request', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`, 'path'));
     } else if (error.code === 'FST_ERR_BAD_URL') {
-      void sendError(reply, new HttpError(400, 'bad-request', 'the URL is not valid percent-encoding (UTF-8)', 'path'));
+      void sendError(reply, new BadRequestError('the URL is not valid percent-encoding (UTF-8)', 'path'));
     } else void sendError(reply, error);
   };
 }
@@ -39,9 +40,9 @@ export function notFound(request: FastifyRequest, reply: FastifyReply): FastifyR
   const allowed = allowedMethods(pathname);
   if (allowed.length > 0) {
     reply.header('allow', allowed.join(', '));
-    return sendError(reply, new HttpError(405, 'method-not-allowed', `${request.method} is not allowed on ${pathname}; allowed: ${allowed.join(', ')}`));
+    return sendError(reply, new MethodNotAllowedError(`${request.method} is not allowed on ${pathname}; allowed: ${allowed.join(', ')}`));
   }
-  return sendError(reply, new HttpError(404, 'not-found', `no route ${request.method} ${pathname}`));
+  return sendError(reply, new NotFoundError(`no route ${request.method} ${pathname}`));
 }
 
 /**
@@ -71,7 +72,7 @@ export function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-      done(new HttpError(400, 'bad-request', `malformed JSON: nested deeper than ${MAX_JSON_DEPTH} levels`, 'body'), undefined);
+      done(new BadRequestError(`malformed JSON: nested deeper than ${MAX_JSON_DEPTH} levels`, 'body'), undefined);
       return;
     }
     parse(request, text, done);

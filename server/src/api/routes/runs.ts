@@ -1,6 +1,6 @@
 import { EventsHeaders, apiRoutes, isFinalRunEvent, type RunEvent } from '@cellgraph/schema';
 import type { ApiContext } from '../context';
-import { HttpError } from '../http-errors';
+import { UnavailableError } from '../../errors';
 import { compileSubmitted, readSubmittedNotebook } from '../notebook-source';
 import { jsonRoute, streamRoute, type ApiRoute } from '../route';
 import { assertNoParamConflict, runWebhooks } from '../run-service';
@@ -13,7 +13,7 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
   const { runs } = ctx;
   return [
     jsonRoute(apiRoutes.createRun, async ({ body }) => {
-      if (runs.isDraining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
+      if (runs.isDraining) throw new UnavailableError('the server is shutting down; no new runs');
       assertNoParamConflict(body.params, body.paramAssignments);
       const nb = readSubmittedNotebook(body, ctx.config.workDir);
       if (body.webhookUrl !== undefined) await ctx.notifier.guard.check(body.webhookUrl, 'body.webhookUrl');

@@ -1,6 +1,6 @@
 import { apiRoutes } from '@cellgraph/schema';
 import type { ApiContext } from '../context';
-import { HttpError } from '../http-errors';
+import { UnavailableError } from '../../errors';
 import { jsonRoute, type ApiRoute } from '../route';
 import { assertNoParamConflict, runWebhooks } from '../run-service';
 
@@ -9,7 +9,7 @@ export function workflowRoutes(ctx: ApiContext): ApiRoute[] {
   const { workflows } = ctx;
   return [
     jsonRoute(apiRoutes.promote, async ({ body }) => {
-      if (body.run && ctx.runs.isDraining) throw new HttpError(503, 'unavailable', 'the server is shutting down; no new runs');
+      if (body.run && ctx.runs.isDraining) throw new UnavailableError('the server is shutting down; no new runs');
       return workflows.promote(body);
     }),
     jsonRoute(apiRoutes.listWorkflows, async () => ({ workflows: await workflows.list() })),

@@ -94,8 +94,11 @@ test('promote goes to the configured production server; the run shows where it r
   await page.locator('.jp-Dialog-footer button', { hasText: 'Save' }).click();
   await expect(dialog).toHaveCount(0, { timeout: 15000 });
   // The browser never sees the token again: the settings answer says only that there is one.
-  const settings = await (await page.request.get('/cellgraph-targets/production')).json();
-  expect(settings).toEqual({ configured: true, url: `${prodUrl}/`, hasToken: true, source: 'file' });
+  // JupyterLab closes the dialog on the click; the save (checked by the Jupyter server against
+  // production first) ends a moment later, so wait for the settings to say so.
+  await expect
+    .poll(async () => (await page.request.get('/cellgraph-targets/production')).json(), { timeout: 15000 })
+    .toEqual({ configured: true, url: `${prodUrl}/`, hasToken: true, source: 'file' });
 
   await cg.openNotebook('hello.ipynb');
   await cg.exec('cellgraph:open-dag');

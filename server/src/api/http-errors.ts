@@ -19,7 +19,7 @@ import { zodToValidationError } from '../zod-issue';
 
 /**
  * An answer only the HTTP edge knows by its status (a Fastify framing error such as 414).
- * Its kind is its code's, so the CLI and logs treat it as any error of that kind; the
+ * Its kind is its code's, so the CLI and logs treat it like every error of that kind; the
  * answer keeps the given status. Everything else throws the domain classes of errors.ts
  * (ValidationError, UnavailableError, ...), whose status comes from the table.
  */

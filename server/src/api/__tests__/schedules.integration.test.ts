@@ -25,6 +25,7 @@ import {
 import { HookServer, startHookServer } from '@cellgraph/dev/test-support/hook-server';
 import { scheduledRunId } from '../../scheduler';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
+import { expectError } from './expect-error';
 import { CLI, ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
@@ -42,16 +43,6 @@ async function json<T>(res: Response, schema: { parse(v: unknown): T }, status =
   const text = await res.text();
   expect({ status: res.status, text }).toMatchObject({ status });
   return schema.parse(JSON.parse(text));
-}
-
-async function expectError(res: Response, status: number, code: string, field?: string): Promise<ApiError> {
-  const text = await res.text();
-  expect({ status: res.status, text }).toMatchObject({ status });
-  const body = ApiError.parse(JSON.parse(text));
-  expect(body.error.code).toBe(code);
-  if (field !== undefined) expect(body.error.field).toBe(field);
-  expect(text).not.toMatch(/at .*\.js:\d+/);
-  return body;
 }
 
 async function promote(s: ServerProcess, name: string, c: TestCell[] = cells()): Promise<PromoteResponse> {

@@ -23,6 +23,7 @@ import {
   VersionDiffResponse
 } from '@cellgraph/schema';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
+import { expectError } from './expect-error';
 import { CLI, ServerProcess, readEvents, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
@@ -54,16 +55,6 @@ const nbJson = (cells: TestCell[]) => JSON.parse(notebookText(cells)) as Record<
 
 async function json<T>(res: Response, schema: { parse(v: unknown): T }): Promise<T> {
   return schema.parse(await res.json());
-}
-
-async function expectError(res: Response, status: number, code: string, field?: string): Promise<ApiError> {
-  const text = await res.text();
-  expect({ status: res.status, text }).toMatchObject({ status });
-  const body = ApiError.parse(JSON.parse(text));
-  expect(body.error.code).toBe(code);
-  if (field !== undefined) expect(body.error.field).toBe(field);
-  expect(text).not.toMatch(/at .*\.js:\d+/); // never a stack
-  return body;
 }
 
 function marks(dir: string): string[] {

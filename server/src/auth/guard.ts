@@ -71,7 +71,8 @@ export class AccessGuard {
   }
 
   async after(def: AnyRoute, input: GuardInput, result: unknown): Promise<void> {
-    const project = this.projects.get(input.request) ?? null;
+    // Project creation has no project to authorize in, but its entry belongs to the new project.
+    const project = this.projects.get(input.request) ?? (def.name === 'createProject' ? (field(result, 'name') ?? null) : null);
     if (def.name === 'createSchedule' && project !== null) {
       const id = field(result, 'id');
       if (id !== undefined) await this.identity.setProjectOf('schedule', id, project);

@@ -2,6 +2,7 @@
  * The identity store (users, tokens, projects, members, resource projects, the audit trail,
  * secret references) on SQLite and PostgreSQL alike, through migration 6.
  */
+import { createAuth, scheduledRunAudit } from '../../auth';
 import { newToken } from '../../auth/api-tokens';
 import { admitRun, projectOfRun, projectsOfRuns } from '../../auth/projects';
 import type { ServerStateStore } from '../open-state-store';
@@ -99,5 +100,23 @@ describe.each(STATE_STORES)('identity store on %s', (_dialect, database) => {
     expect(await actions({ since: '2026-01-02T00:00:00Z', limit: 10 })).toEqual(['token.create', 'run.cancel']);
     expect(await actions({ limit: 1 })).toEqual(['token.create']);
     expect((await state.identity.listAudit({ limit: 1 }))[0]).toMatchObject({ actor: 'bob', actorKind: 'user', detail: { n: 1 }, project: null });
+  });
+});
+
+describe.each(STATE_STORES)('scheduled runs in the audit trail on %s', (_dialect, database) => {
+  it("records a fire as the schedule's project service, not as the person who created the schedule", async () => {
+    const db = await database('identity-fires');
+    const state = await db.open();
+    try {
+      await state.identity.init();
+      await state.identity.setProjectOf('schedule', 'nightly', 'ml');
+      const auth = createAuth({ identity: state.identity, lookup: { identity: state.identity, state }, serverToken: 'server-token-0123456789' });
+      await scheduledRunAudit(auth, state, 'nightly', 's-nightly-20260101t000000z');
+      const [entry] = await state.identity.listAudit({ limit: 1 });
+      expect(entry).toMatchObject({ actor: 'project:ml', actorKind: 'service', action: 'run.scheduled', project: 'ml', target: 's-nightly-20260101t000000z', detail: { schedule: 'nightly', via: 'scheduler' } });
+    } finally {
+      await state.close();
+      db.dispose();
+    }
   });
 });

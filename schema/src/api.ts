@@ -148,7 +148,9 @@ export const TaskPathParams = z.object({ id: RunId, task: TaskName }).strict();
 export const ListRunsQuery = z
   .object({
     limit: queryInteger(z.number().int().min(1).max(1000)).optional(),
-    status: RunStatus.optional()
+    status: RunStatus.optional(),
+    /** Only runs of this project (one the caller can see; another lists nothing). */
+    project: ProjectName.optional()
   })
   .strict();
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
@@ -156,7 +158,9 @@ export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
 /** A run in a listing: its record plus task progress (what `cellgraph runs --json` prints per row). */
 export const RunListItem = RunRecord.extend({
   done: z.number().int().min(0),
-  total: z.number().int().min(0)
+  total: z.number().int().min(0),
+  /** The run's project (servers before projects answer without it). */
+  project: z.string().optional()
 });
 export type RunListItem = z.infer<typeof RunListItem>;
 
@@ -327,7 +331,9 @@ export type PromoteResponse = z.infer<typeof PromoteResponse>;
 export const WorkflowListItem = z.object({
   workflow: TaskName,
   versions: z.number().int().min(1),
-  latest: WorkflowVersion
+  latest: WorkflowVersion,
+  /** The workflow's project (servers before projects answer without it). */
+  project: z.string().optional()
 });
 export const ListWorkflowsResponse = z.object({ workflows: z.array(WorkflowListItem) });
 export type ListWorkflowsResponse = z.infer<typeof ListWorkflowsResponse>;

@@ -1,4 +1,4 @@
-import { EventsHeaders, apiRoutes, isFinalRunEvent, type RunEvent } from '@cellgraph/schema';
+import { DEFAULT_PROJECT, EventsHeaders, apiRoutes, isFinalRunEvent, type RunEvent } from '@cellgraph/schema';
 import { canSee, principalOf, projectsOfRuns } from '../../auth';
 import type { ApiContext } from '../context';
 import { UnavailableError } from '../../errors';
@@ -32,11 +32,15 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
     }),
     jsonRoute(apiRoutes.listRuns, async ({ query, request }) => {
       const p = principalOf(request);
-      if (p.superuser) return { runs: await runs.list(query) };
-      // Only runs of projects the caller sees: among the latest 1000, then the limit.
-      const all = await runs.list({ ...query, limit: 1000 });
+      const limit = query.limit ?? 50;
+      // Filtered by project (what the caller sees, or the one asked for): among the latest 1000, then the limit.
+      const filtered = !p.superuser || query.project !== undefined;
+      const all = await runs.list({ status: query.status, limit: filtered ? 1000 : limit });
       const projects = await projectsOfRuns({ identity: ctx.auth.identity, state: ctx.state }, all);
-      return { runs: all.filter((r) => canSee(p, projects.get(r.id) ?? '')).slice(0, query.limit ?? 50) };
+      const visible = all
+        .map((r) => ({ ...r, project: projects.get(r.id) ?? DEFAULT_PROJECT }))
+        .filter((r) => canSee(p, r.project) && (query.project === undefined || r.project === query.project));
+      return { runs: visible.slice(0, limit) };
     }),
     jsonRoute(apiRoutes.getRun, async ({ params }) => runs.detail(params.id)),
     jsonRoute(apiRoutes.cancelRun, async ({ params }) => runs.cancel(params.id)),

@@ -32,13 +32,16 @@ export const TaskInvocation = z.object({
   /** TypeScript type text of each output the task must produce (from the IR), recorded on its OutputRef. */
   outputTypes: z.record(z.string()),
   params: z.record(JsonValue),
-  store: StoreConfig
+  store: StoreConfig,
+  /** For one element of a foreach task: its index (its value arrives as the `as` input). */
+  element: z.number().int().min(0).optional()
 });
 export type TaskInvocation = z.infer<typeof TaskInvocation>;
 
 /** What a task attempt reports back, written to the store by the task process. */
 export const TaskResult = z.object({
-  status: z.enum(['succeeded', 'failed']),
+  /** `skipped`: the task's `when` condition was false (no outputs). */
+  status: z.enum(['succeeded', 'failed', 'skipped']),
   outputs: z.array(OutputRef),
   metrics: Metrics,
   cells: z.array(CellRun),
@@ -48,9 +51,9 @@ export const TaskResult = z.object({
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
-/** Store keys of one attempt's files, shared by every writer and reader. */
-export function attemptKey(runId: string, task: string, attempt: number, file: 'result.json' | 'log.txt' | 'invocation.json'): string {
-  return `runs/${runId}/tasks/${task}/attempt-${attempt}/${file}`;
+/** Store keys of one attempt's files, shared by every writer and reader. A foreach element's attempts live under `element-<i>/`. */
+export function attemptKey(runId: string, task: string, attempt: number, file: 'result.json' | 'log.txt' | 'invocation.json', element?: number): string {
+  return `runs/${runId}/tasks/${task}/${element !== undefined ? `element-${element}/` : ''}attempt-${attempt}/${file}`;
 }
 
 /**

@@ -18,7 +18,7 @@ import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV, ArgoTask, INVOCATION_ENV, PARAMS_CHECK
 async function runAttempt(raw: string): Promise<number> {
   const inv = TaskInvocation.parse(JSON.parse(raw));
   const store = openStore(inv.store);
-  const archive = process.env[ARCHIVE_LOGS_ENV] === '1' ? new LogArchive(store, attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt')) : undefined;
+  const archive = process.env[ARCHIVE_LOGS_ENV] === '1' ? new LogArchive(store, attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt', inv.element)) : undefined;
   archive?.start();
   try {
     return await runAndFile(inv, store);
@@ -46,8 +46,8 @@ async function runAndFile(inv: TaskInvocation, store: ReturnType<typeof openStor
   } finally {
     fs.rmSync(attemptDir, { recursive: true, force: true });
   }
-  await store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'result.json'), JSON.stringify(result));
-  return result.status === 'succeeded' ? 0 : 1;
+  await store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'result.json', inv.element), JSON.stringify(result));
+  return result.status === 'failed' ? 1 : 0;
 }
 
 async function checkParams(raw: string, resultFile: string): Promise<number> {

@@ -192,5 +192,12 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE schedule_fires SET settled_at = claimed_at;
       CREATE INDEX schedule_fires_unsettled ON schedule_fires(claimed_at) WHERE settled_at IS NULL;
     `
+  },
+  {
+    // A foreach task's element counts by state (JSON), shown by the CLI, the API and the DAG panel.
+    version: 6,
+    sql: () => `
+      ALTER TABLE task_runs ADD COLUMN elements TEXT;
+    `
   }
 ];

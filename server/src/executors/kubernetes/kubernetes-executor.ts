@@ -188,7 +188,7 @@ class PodAttempt {
 
   private key(file: 'result.json' | 'log.txt'): string {
     const inv = this.spec.invocation;
-    return attemptKey(inv.runId, inv.task, inv.attempt, file);
+    return attemptKey(inv.runId, inv.task, inv.attempt, file, inv.element);
   }
 
   async startPod(systemRetry: number): Promise<void> {

@@ -32,6 +32,11 @@ export const Port = z.object({
 });
 export type Port = z.infer<typeof Port>;
 
+/** The type text of a list of `type`: `U[]`, or `(U | V)[]` when `U` is not a simple name. */
+export function listTypeText(type: string): string {
+  return /^[\w$.]+(<.*>)?$/.test(type) && !type.includes('|') && !type.includes('=>') ? `${type}[]` : `(${type})[]`;
+}
+
 /**
  * An input port and the task that produces it. `elementOf` marks a foreach task's element
  * binding: the value is one element of the producer's array output of that name.

@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { Diagnostic, TaskAnnotation } from '@cellgraph/schema';
+import { Diagnostic, TaskAnnotation, listTypeText } from '@cellgraph/schema';
 import type { Partition, TaskPlan } from './partition';
 
 /**
@@ -68,9 +68,7 @@ export function conditionNames(text: string): string[] {
 }
 
 /** `U` -> `U[]`, parenthesised when `U` is not a simple type name. */
-export function arrayOf(type: string): string {
-  return /^[\w$.]+(<.*>)?$/.test(type) && !type.includes('|') && !type.includes('=>') ? `${type}[]` : `(${type})[]`;
-}
+export const arrayOf = listTypeText;
 
 /** `T` -> `T | undefined` (unchanged when it already admits undefined). */
 export function orUndefined(type: string): string {

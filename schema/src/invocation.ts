@@ -58,10 +58,11 @@ export function attemptKey(runId: string, task: string, attempt: number, file: '
 
 /**
  * Store key of a task's final result in a run without cellgraph's engine (Argo Workflows):
- * the succeeded attempt's TaskResult, which downstream tasks read their inputs from.
+ * the succeeded attempt's TaskResult, which downstream tasks read their inputs from (a
+ * foreach element's under `element-<i>/`; a skipped task's has status `skipped`).
  */
-export function taskFinalResultKey(runId: string, task: string): string {
-  return `runs/${runId}/tasks/${task}/final.json`;
+export function taskFinalResultKey(runId: string, task: string, element?: number): string {
+  return `runs/${runId}/tasks/${task}/${element !== undefined ? `element-${element}/` : ''}final.json`;
 }
 
 /** Store key of a workflow's generated task module. */

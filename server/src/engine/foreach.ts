@@ -3,6 +3,7 @@ import type { AttemptHandle, AttemptSpec, LogListener } from '../executors/execu
 import { type BackoffPolicy, backoffDelay } from '../retry';
 import type { CacheEntry } from '../state/state-store';
 import type { ArtifactStore } from '../stores';
+import { ENCODED_UNDEFINED, joinEncodedList, splitEncodedList } from './encoded-list';
 import { Slots } from './slots';
 
 /**
@@ -10,14 +11,8 @@ import { Slots } from './slots';
  * content-addressed value per element, runs one attempt per element (cached, retried and
  * timed out per element, at most `maxParallel` at once within the engine's slots), and
  * collects each output into a list in element order.
- *
- * Values are encoded by kernel-lib's value codec, which writes an array as a JSON array of
- * its elements' encodings: splitting and joining is plain JSON at the top level, so the
- * engine never decodes user values (and never runs user codecs).
+ * Lists are split and joined by encoded-list.ts, without decoding user values.
  */
-
-/** The encoding of `undefined`: what a failed element reads as when `minSuccessRatio` < 1. */
-export const ENCODED_UNDEFINED = '{"$cg":"undef","v":null}';
 
 /** What the foreach runner needs from the engine. */
 export interface ForeachHost {
@@ -46,19 +41,6 @@ export type ForeachOutcome =
   | { status: 'cancelled'; counts: ElementCounts; cells: CellRun[]; attempts: number };
 
 type ElementState = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed';
-
-/** Splits an encoded list into its elements' encodings (each a valid encoded value). */
-export function splitEncodedList(bytes: Buffer, name: string): string[] {
-  const parsed: unknown = JSON.parse(bytes.toString('utf8'));
-  if (!Array.isArray(parsed)) throw new Error(`the foreach list "${name}" is not an array at run time`);
-  return parsed.map((element) => JSON.stringify(element));
-}
-
-/** Joins element encodings into the encoding of the list of them. */
-export function joinEncodedList(elements: string[]): Buffer {
-  return Buffer.from(`[${elements.join(',')}]`, 'utf8');
-}
-
 
 /** One foreach task in one run. */
 export class ForeachRun {

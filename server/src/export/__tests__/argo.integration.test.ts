@@ -176,12 +176,16 @@ describe('cellgraph export argo', () => {
 });
 
 describe('argo mode of the task entry', () => {
-  it("runs the exported templates' commands the way Argo's executor would (no Argo controller in tests): values flow through S3", async () => {
-    // A project directory stands in for the image's work directory.
-    const dir = path.join(work, 'project');
+  /** A project directory standing in for the image's work directory. */
+  function projectDir(name: string): { dir: string; file: string } {
+    const dir = path.join(work, name);
     fs.mkdirSync(dir);
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-    const file = path.join(dir, 'flow.ipynb');
+    return { dir, file: path.join(dir, `${name}.ipynb`) };
+  }
+
+  it("runs the exported templates' commands the way Argo's executor would (no Argo controller in tests): values flow through S3", async () => {
+    const { dir, file } = projectDir('flow');
     const text = notebookText([
       code('const factor = 3;', { role: 'parameters' }),
       code('const base = [1, 2, 3];', { task: 'load' }),
@@ -221,10 +225,7 @@ describe('argo mode of the task entry', () => {
   });
 
   it('runs a foreach (one process per {{item}}), a tolerated element failure, and a false condition the way Argo would', async () => {
-    const dir = path.join(work, 'dynamic');
-    fs.mkdirSync(dir);
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-    const file = path.join(dir, 'dynamic.ipynb');
+    const { dir, file } = projectDir('dynamic');
     const text = notebookText([
       code('const ids = [0, 1, 2, 3];', { task: 'make' }),
       code('if (id === 2) throw new Error("bad element");\nconst squared = id * id;', { task: 'square', foreach: 'ids', as: 'id', minSuccessRatio: 0.5 }),

@@ -11,12 +11,11 @@ import { bindImage } from '@cellgraph/server/dist/runtime/kubernetes';
 import { compileNotebook } from '@cellgraph/server/dist/compiler';
 import { Engine } from '@cellgraph/server/dist/engine/engine';
 import type { AttemptHandle, AttemptSpec, Executor } from '@cellgraph/server/dist/executors/executor';
-import { KubernetesExecutor, PodTiming } from '@cellgraph/server/dist/executors/kubernetes/kubernetes-executor';
-import { KubernetesTarget } from '@cellgraph/server/dist/executors/kubernetes/pod-spec';
 import { LocalExecutor } from '@cellgraph/server/dist/executors/local/local-executor';
 import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-store';
-import { FilesystemStore, openStore } from '@cellgraph/server/dist/stores';
+import { FilesystemStore } from '@cellgraph/server/dist/stores';
 import { startTestCluster } from '../services/test-cluster';
+import { benchExecutor } from './kubernetes';
 import { foreachNotebook } from './notebooks';
 
 type Report = (name: string, value: number, unit: string, target?: string) => void;
@@ -114,16 +113,7 @@ export async function benchForeachKubernetes(root: string, report: Report): Prom
   try {
     const p = project(root, 'kube', n);
     const ir = await bindImage({ ir: p.ir, notebookPath: p.file, notebookText: p.text, home: path.join(p.dir, '.cellgraph'), flags: { push: `${cluster.registry.host}/bench/foreach`, base: cluster.baseImage } });
-    const storeConfig = cluster.storeConfig('foreach');
-    const store = openStore(storeConfig);
-    const timings: PodTiming[] = [];
-    const executor = new KubernetesExecutor({
-      kubeConfig: cluster.kc,
-      target: KubernetesTarget.parse({ namespace: cluster.namespace, env: cluster.s3.env, podGC: 'always' }),
-      store,
-      onPodFinished: (t) => timings.push(t)
-    });
-    await executor.start();
+    const { storeConfig, store, timings, executor } = await benchExecutor(cluster, 'foreach');
     const state = SqliteStateStore.open(path.join(p.dir, 'state.db'));
     const engine = new Engine({ store, storeConfig, state, executor, concurrency: 64 });
     const t0 = performance.now();

@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import ts from 'typescript';
 import { Diagnostic, DiagnosticCode } from '@cellgraph/schema';
-import { DeclarationKind, TopLevelName, declaredNames } from './declarations';
-import { conditionNames, elementDeclaration } from './dynamic';
+import { keepStatements } from './cell-text';
+import { DeclarationKind, TopLevelName, declaredNames, isHoisted } from './declarations';
+import { arrayOf, conditionNames, elementDeclaration, orUndefined } from './dynamic';
 import { type Partition, runnableCells } from './partition';
 import { SegmentedSource } from './segments';
 import { whyNotSerializable } from './serializable';
@@ -131,12 +132,7 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
 
   const typeTexts = new Map<Declared, string>();
   const typeOf = (d: Declared): { text: string; type: ts.Type } => {
-    const symbol = checker.getSymbolAtLocation(d.node);
-    let type = symbol ? checker.getTypeOfSymbolAtLocation(symbol, d.node) : checker.getTypeAtLocation(d.node);
-    const annotated = ts.isVariableDeclaration(d.node.parent) && d.node.parent.type !== undefined;
-    if (!annotated && type.flags & (ts.TypeFlags.StringLiteral | ts.TypeFlags.NumberLiteral | ts.TypeFlags.BooleanLiteral | ts.TypeFlags.BigIntLiteral)) {
-      type = checker.getBaseTypeOfLiteralType(type);
-    }
+    const type = declaredType(checker, d.node);
     if (!typeTexts.has(d)) typeTexts.set(d, checker.typeToString(type, sf, ts.TypeFormatFlags.NoTruncation));
     return { text: typeTexts.get(d) ?? 'unknown', type };
   };
@@ -255,6 +251,14 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   const paramTypes = new Map<string, string>();
   for (const d of declared.values()) if (d.owner.kind === 'parameters' && d.kind === 'value') paramTypes.set(d.name, typeOf(d).text);
 
+  // Below a foreach task its outputs are lists: type what other tasks declare from them again, seeing the lists.
+  const foreachTasks = new Set(part.tasks.filter((t) => t.annotation.foreach !== undefined && t.annotation.as !== undefined).map((t) => t.name));
+  if (foreachTasks.size > 0) {
+    const retyped = typesSeeingLists({ dir, fileName, options, program, part, owners, outputs, foreachTasks });
+    for (const [task, outs] of outputs) if (!foreachTasks.has(task)) for (const o of outs) o.type = retyped.get(o.name) ?? o.type;
+    for (const e of edges.values()) if (!foreachTasks.has(e.from)) e.type = retyped.get(e.name) ?? e.type;
+  }
+
   return { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, diagnostics };
 }
 
@@ -371,4 +375,59 @@ function resolveDynamicNames(c: DynamicContext): void {
 function elementType(checker: ts.TypeChecker, type: ts.Type): ts.Type | undefined {
   if (!checker.isArrayType(type)) return undefined;
   return checker.getTypeArguments(type as ts.TypeReference)[0];
+}
+
+/** A declared name's type, literals widened unless annotated (`const n = 3` is `number`). */
+function declaredType(checker: ts.TypeChecker, node: ts.Node): ts.Type {
+  const symbol = checker.getSymbolAtLocation(node);
+  const type = symbol ? checker.getTypeOfSymbolAtLocation(symbol, node) : checker.getTypeAtLocation(node);
+  const annotated = ts.isVariableDeclaration(node.parent) && node.parent.type !== undefined;
+  const literal = ts.TypeFlags.StringLiteral | ts.TypeFlags.NumberLiteral | ts.TypeFlags.BooleanLiteral | ts.TypeFlags.BigIntLiteral;
+  return !annotated && type.flags & literal ? checker.getBaseTypeOfLiteralType(type) : type;
+}
+
+/**
+ * The whole-notebook file sees a foreach task's outputs as one element's values (that is how
+ * its cells read). A second program replaces each foreach task's cells by declarations of
+ * its outputs as lists, as tasks below it receive them, and gives the type text of every
+ * value other tasks declare, by name (names are unique across tasks).
+ */
+function typesSeeingLists(input: {
+  dir: string;
+  fileName: string;
+  options: ts.CompilerOptions;
+  program: ts.Program;
+  part: Partition;
+  owners: Map<number, CellOwner>;
+  outputs: Map<string, { name: string; type: string }[]>;
+  foreachTasks: Set<string>;
+}): Map<string, string> {
+  const src = new SegmentedSource();
+  for (const c of runnableCells(input.part)) {
+    const owner = input.owners.get(c.index);
+    const task = owner?.kind === 'task' && input.foreachTasks.has(owner.task) ? input.part.tasks.find((t) => t.name === owner.task) : undefined;
+    if (task === undefined) {
+      src.cell(c.index, c.source);
+      continue;
+    }
+    if (task.cells[0].index === c.index) {
+      const tolerant = (task.annotation.minSuccessRatio ?? 1) < 1;
+      for (const o of input.outputs.get(task.name) ?? []) src.glue(`declare const ${o.name}: ${arrayOf(tolerant ? orUndefined(o.type) : o.type)};\n`);
+    }
+    src.glue(`${keepStatements(c.source, (s) => isHoisted(s) !== undefined)}\n`);
+  }
+  src.glue('\nexport {};\n');
+  const program = ts.createProgram([input.fileName], input.options, virtualHost(input.options, new Map([[input.fileName, src.source]])), input.program);
+  const checker = program.getTypeChecker();
+  const sf = program.getSourceFile(input.fileName);
+  const out = new Map<string, string>();
+  for (const statement of sf?.statements ?? []) {
+    const loc = src.locate(statement.getStart(sf));
+    const owner = loc ? input.owners.get(loc.cell) : undefined;
+    if (owner?.kind !== 'task') continue;
+    for (const d of declaredNames(statement)) {
+      if (d.kind === 'value') out.set(d.name, checker.typeToString(declaredType(checker, d.node), sf, ts.TypeFormatFlags.NoTruncation));
+    }
+  }
+  return out;
 }

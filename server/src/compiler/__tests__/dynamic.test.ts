@@ -31,6 +31,23 @@ describe('foreach', () => {
     expect(ir.edges.find((e) => e.to === 'train')?.values).toEqual([{ name: 'configs', type: 'Config[]' }]);
   });
 
+  it('records the types of values computed below a foreach from its lists (not from one element)', () => {
+    const { ir } = compileOk([
+      configs,
+      code('const score = config.lr * 2;', { task: 'train', foreach: 'configs', as: 'config' }),
+      code('const ranked = score.map((s, i) => ({ s: s, i: i }));\nconst top = Math.max(...score);', { task: 'rank' }),
+      code('const firstRank = ranked[0].i + top;', { task: 'report' })
+    ]);
+    expect(ir.tasks.find((t) => t.name === 'rank')?.outputs).toEqual([
+      { name: 'ranked', type: '{ s: number; i: number; }[]' },
+      { name: 'top', type: 'number' }
+    ]);
+    expect(ir.tasks.find((t) => t.name === 'report')?.inputs).toEqual([
+      { name: 'ranked', type: '{ s: number; i: number; }[]', from: 'rank' },
+      { name: 'top', type: 'number', from: 'rank' }
+    ]);
+  });
+
   it('accepts a readonly array and reads the element type through it', () => {
     const { ir } = compileOk([
       code('const sizes: readonly number[] = [1, 2, 3];', { task: 'make' }),

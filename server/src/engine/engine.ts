@@ -501,6 +501,7 @@ class RunExecution {
         launch: (spec, onLog) => this.options.executor.launch(spec, onLog),
         logListener: (attempt) => this.logListener(t.ir.name, attempt),
         runId: this.run.id,
+        stopped: () => this.failed || this.cancelled,
         onProgress: (elements) => {
           const now = Date.now();
           if (now - lastWrite < 1000 && elements.running + elements.pending > 0) return;

@@ -30,6 +30,8 @@ export interface ForeachHost {
   launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle;
   logListener(attempt: number): LogListener;
   runId: string;
+  /** True once the run starts nothing new (another task failed): elements not started stay pending. */
+  stopped(): boolean;
   /** Element counts changed (the caller throttles what it persists). */
   onProgress(counts: ElementCounts): void;
 }
@@ -84,7 +86,7 @@ export class ForeachRun {
       elements.map(async (encoded, i) => {
         const release = await parallel.acquire();
         try {
-          if (this.cancelled || this.stopLaunching) return;
+          if (this.cancelled || this.stopLaunching || this.host.stopped()) return;
           const ref = await this.host.store.putBlob(Buffer.from(encoded, 'utf8'));
           await this.runElement(i, { ...common, [this.spec.as]: ref });
           if (this.counts().failed > allowedFailures) this.stopLaunching = true;
@@ -96,7 +98,11 @@ export class ForeachRun {
     const counts = this.counts();
     const cells = this.summaryCells(counts);
     if (this.cancelled) return { status: 'cancelled', counts, cells, attempts: this.attempts };
-    if (counts.failed > allowedFailures || counts.failed + counts.succeeded + counts.cached < counts.total) {
+    if (counts.failed <= allowedFailures && counts.pending > 0) {
+      const error: TaskError = { name: 'ForeachError', message: `the run stopped (another task failed) with ${counts.pending} of ${counts.total} elements not run`, kind: 'error' };
+      return { status: 'failed', error, counts, cells, attempts: this.attempts };
+    }
+    if (counts.failed > allowedFailures) {
       const error: TaskError = {
         name: 'ForeachError',
         message: `${counts.failed} of ${counts.total} elements failed (at most ${allowedFailures} may, minSuccessRatio ${this.spec.minSuccessRatio})${this.firstError ? `; first: ${this.firstError.message}` : ''}`,
@@ -121,11 +127,11 @@ export class ForeachRun {
       }
     }
     for (let attempt = 1; ; attempt++) {
-      if (this.cancelled) return;
+      if (this.cancelled || this.host.stopped()) return;
       const release = await this.host.slots.acquire();
       let outcome;
       try {
-        if (this.cancelled) return;
+        if (this.cancelled || this.host.stopped()) return;
         this.attempts += 1;
         this.set(i, 'running');
         const handle = this.host.launch(this.host.attemptSpec(inputs, attempt, i), this.host.logListener(attempt));

@@ -123,6 +123,20 @@ it('retries a failing element on its own and keeps the others', async () => {
   expect(fs.existsSync(path.join(store.root, 'runs', summary.runId, 'tasks', 'double', 'element-1', 'attempt-2', 'result.json'))).toBe(true);
 });
 
+it('starts no more elements once another task failed, and says how many did not run', async () => {
+  const cells: TestCell[] = [
+    code('const ids = Array.from({ length: 12 }, (_, i) => i);', { task: 'make' }),
+    code('await new Promise((r) => setTimeout(r, 300));\nconst slow = id;', { task: 'slow', foreach: 'ids', as: 'id', maxParallel: 1 }),
+    code('await new Promise((r) => setTimeout(r, 200));\nthrow new Error("boom");', { task: 'bad' })
+  ];
+  const summary = await run(cells);
+  expect(summary.status).toBe('failed');
+  const slow = task(summary, 'slow');
+  expect(slow?.status).toBe('failed');
+  expect(slow?.error).toMatch(/the run stopped \(another task failed\) with \d+ of 12 elements not run/);
+  expect(slow?.elements?.pending).toBeGreaterThan(0);
+});
+
 describe('partial failure', () => {
   const failing = (ratio?: number): TestCell[] => [
     code('const ids = [0, 1, 2, 3];', { task: 'make' }),

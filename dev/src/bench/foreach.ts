@@ -125,6 +125,10 @@ export async function benchForeachKubernetes(root: string, report: Report): Prom
     const created = timings.filter((t) => t.createdAt !== undefined).map((t) => t.createdAt as number).sort((x, y) => x - y);
     const spanS = (created[created.length - 1] - created[0]) / 1000;
     report(`${n}-element foreach on the test cluster: pods created per second (first to last create)`, (created.length - 1) / spanS, 'pods/s');
+    // The engine starts 64 elements at once: their creates show the pacing (default 20/s), not the node's speed.
+    const byRequest = [...timings].sort((x, y) => x.createRequestedAt - y.createRequestedAt).slice(0, 64).filter((t) => t.createdAt !== undefined);
+    const burstS = (Math.max(...byRequest.map((t) => t.createdAt as number)) - byRequest[0].createRequestedAt) / 1000;
+    report(`${n}-element foreach: the first 64 creates (one burst), pods created per second`, byRequest.length / burstS, 'pods/s');
     report(`${n}-element foreach on the test cluster: wall time (one test node)`, wallMs / 1000, 's');
     report(`${n}-element foreach on the test cluster: API calls retried (throttling / 5xx / connection)`, executor.stats.apiRetries, 'calls');
     report(`${n}-element foreach on the test cluster: system retries`, executor.stats.systemRetries, 'pods');

@@ -14,6 +14,9 @@ import { Slots } from './slots';
  * Lists are split and joined by encoded-list.ts, without decoding user values.
  */
 
+/** Elements prepared (value stored, cache checked) at once when the task sets no maxParallel. */
+const UNBOUNDED_WINDOW = 256;
+
 /** What the foreach runner needs from the engine. */
 export interface ForeachHost {
   store: ArtifactStore;
@@ -80,7 +83,9 @@ export class ForeachRun {
     const elements = splitEncodedList(await this.host.store.getBlob(list), this.spec.over);
     for (let i = 0; i < elements.length; i++) this.states.push('pending');
     const allowedFailures = Math.floor(elements.length * (1 - this.spec.minSuccessRatio) + 1e-9);
-    const parallel = new Slots(this.spec.maxParallel ?? Math.max(1, elements.length));
+    // Without maxParallel the engine's slots bound what runs; this window only keeps a
+    // 10,000-element list from opening 10,000 store writes and cache reads at once.
+    const parallel = new Slots(this.spec.maxParallel ?? UNBOUNDED_WINDOW);
     this.host.onProgress(this.counts());
     await Promise.all(
       elements.map(async (encoded, i) => {

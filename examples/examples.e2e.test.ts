@@ -126,6 +126,29 @@ describe('iris', () => {
   });
 });
 
+describe('sweep', () => {
+  it('trains 20 configurations as one foreach task, picks the best, publishes it only when good enough, and caches per element', async () => {
+    copyExample('sweep');
+    const first = await runJson('sweep.ipynb');
+    expect(first.status).toBe('succeeded');
+    expect(task(first, 'train')).toMatchObject({ status: 'succeeded', elements: { total: 20, succeeded: 20, cached: 0, failed: 0 } });
+    expect(task(first, 'train').outputs).toEqual([{ name: 'evaluation', type: 'Evaluation[]' }]);
+    expect(task(first, 'pick').metrics.best_accuracy).toBeGreaterThan(0.9);
+    expect(task(first, 'publish').status).toBe('succeeded');
+    expect(fs.existsSync(path.join(dir, 'out', 'best-model.json'))).toBe(true);
+    const trainCell = executedCells(first).filter((c) => c.cell_type === 'code')[6];
+    expect(JSON.stringify(trainCell.outputs)).toContain('foreach config of configs: 20 elements, 20 succeeded');
+
+    // Nothing changed: no element runs again. A bar the best model misses: publish is skipped.
+    fs.rmSync(path.join(dir, 'out'), { recursive: true });
+    const strict = await runJson('sweep.ipynb', '-p', 'minAccuracy=0.999');
+    expect(strict.status).toBe('succeeded');
+    expect(task(strict, 'train')).toMatchObject({ status: 'cached', elements: { total: 20, cached: 20 } });
+    expect(task(strict, 'publish').status).toBe('skipped');
+    expect(fs.existsSync(path.join(dir, 'out', 'best-model.json'))).toBe(false);
+  });
+});
+
 describe('data-processing', () => {
   let server: http.Server;
   let received: unknown[];
@@ -182,7 +205,7 @@ describe('data-processing', () => {
 });
 
 it('every example validates with the CLI (the synchronous path the README shows)', () => {
-  for (const name of ['hello', 'iris', 'data-processing']) {
+  for (const name of ['hello', 'iris', 'data-processing', 'sweep']) {
     const r = spawnSync(process.execPath, [CLI, 'validate', path.join(__dirname, name, `${name}.ipynb`)], { encoding: 'utf8' });
     expect({ name, code: r.status, stderr: r.stderr }).toEqual({ name, code: 0, stderr: '' });
   }

@@ -70,3 +70,11 @@ it('data-processing runs in tslab', () => {
   expect(all).toContain('3 new file(s)');
   expect(all).toMatch(/done: 3 file\(s\), \d+ new rows/);
 });
+
+it('sweep runs in tslab: the skip cells stand in for the foreach', () => {
+  const cells = executeInTslab('sweep');
+  expect(errorsOf(cells)).toEqual([]);
+  const all = cells.flat().map(text).join('\n');
+  expect(all).toContain('20 configurations');
+  expect(all).toMatch(/best of 20: lr=\S+ epochs=\d+, accuracy 0\.9\d\d/);
+});

@@ -41,6 +41,17 @@ export const SecretRef = z
   .strict();
 export type SecretRef = z.infer<typeof SecretRef>;
 
+/** A TypeScript identifier: the name of an upstream output, or the element binding of a foreach task. */
+const Identifier = z.string().max(128).regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'must be a TypeScript identifier');
+
+/**
+ * What a task needs of its upstream tasks before it runs (Airflow's trigger rules, kept to two).
+ * `all-succeeded` (default): every upstream task succeeded; a skipped upstream skips this task too.
+ * `none-failed`: skipped upstream tasks are fine; their outputs read as `undefined` here.
+ */
+export const TriggerRule = z.enum(['all-succeeded', 'none-failed']);
+export type TriggerRule = z.infer<typeof TriggerRule>;
+
 /** `{"task": "train", ...}`: this cell starts a task; unannotated cells after it belong to it. */
 export const TaskAnnotation = z
   .object({
@@ -53,7 +64,18 @@ export const TaskAnnotation = z
     resources: Resources.optional(),
     image: z.string().min(1).max(512).optional(),
     env: z.record(EnvVarName, z.string().max(32768)).optional(),
-    secrets: z.array(SecretRef).max(64).optional()
+    secrets: z.array(SecretRef).max(64).optional(),
+    /** Run the task once per element of this upstream array output (see docs/dynamic-workflows.md). */
+    foreach: Identifier.optional(),
+    /** The name the element is bound to inside a foreach task. */
+    as: Identifier.optional(),
+    /** At most this many elements of a foreach task run at once (default: the engine's slots). */
+    maxParallel: z.number().int().min(1).max(100_000).optional(),
+    /** Share of a foreach task's elements that must succeed (default 1); failed ones read as `undefined` downstream. */
+    minSuccessRatio: z.number().min(0).max(1).optional(),
+    /** A TypeScript boolean expression over upstream outputs and parameters; false: the task is skipped. */
+    when: z.string().min(1).max(4096).optional(),
+    trigger: TriggerRule.optional()
   })
   .strict();
 export type TaskAnnotation = z.infer<typeof TaskAnnotation>;

@@ -17,6 +17,8 @@ export const DiagnosticCode = z.enum([
   'type-error', // the TypeScript checker rejects a task as it will run in isolation
   'parameter', // a parameters cell that is not literal consts / param() calls
   'no-tasks', // nothing to run
+  'foreach', // a foreach target that is unknown, not an array, or only in a skipped cell; `as` shadowing a name
+  'condition', // a `when` that is not a boolean expression over upstream outputs and parameters
   'tslab-shorthand' // warning: `{ a }` naming an earlier cell's binding fails in tslab 1.0.22
 ]);
 export type DiagnosticCode = z.infer<typeof DiagnosticCode>;

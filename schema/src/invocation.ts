@@ -32,13 +32,16 @@ export const TaskInvocation = z.object({
   /** TypeScript type text of each output the task must produce (from the IR), recorded on its OutputRef. */
   outputTypes: z.record(z.string()),
   params: z.record(JsonValue),
-  store: StoreConfig
+  store: StoreConfig,
+  /** For one element of a foreach task: its index (its value arrives as the `as` input). */
+  element: z.number().int().min(0).optional()
 });
 export type TaskInvocation = z.infer<typeof TaskInvocation>;
 
 /** What a task attempt reports back, written to the store by the task process. */
 export const TaskResult = z.object({
-  status: z.enum(['succeeded', 'failed']),
+  /** `skipped`: the task's `when` condition was false (no outputs). */
+  status: z.enum(['succeeded', 'failed', 'skipped']),
   outputs: z.array(OutputRef),
   metrics: Metrics,
   cells: z.array(CellRun),
@@ -48,17 +51,18 @@ export const TaskResult = z.object({
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
-/** Store keys of one attempt's files, shared by every writer and reader. */
-export function attemptKey(runId: string, task: string, attempt: number, file: 'result.json' | 'log.txt' | 'invocation.json'): string {
-  return `runs/${runId}/tasks/${task}/attempt-${attempt}/${file}`;
+/** Store keys of one attempt's files, shared by every writer and reader. A foreach element's attempts live under `element-<i>/`. */
+export function attemptKey(runId: string, task: string, attempt: number, file: 'result.json' | 'log.txt' | 'invocation.json', element?: number): string {
+  return `runs/${runId}/tasks/${task}/${element !== undefined ? `element-${element}/` : ''}attempt-${attempt}/${file}`;
 }
 
 /**
  * Store key of a task's final result in a run without cellgraph's engine (Argo Workflows):
- * the succeeded attempt's TaskResult, which downstream tasks read their inputs from.
+ * the succeeded attempt's TaskResult, which downstream tasks read their inputs from (a
+ * foreach element's under `element-<i>/`; a skipped task's has status `skipped`).
  */
-export function taskFinalResultKey(runId: string, task: string): string {
-  return `runs/${runId}/tasks/${task}/final.json`;
+export function taskFinalResultKey(runId: string, task: string, element?: number): string {
+  return `runs/${runId}/tasks/${task}/${element !== undefined ? `element-${element}/` : ''}final.json`;
 }
 
 /** Store key of a workflow's generated task module. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Resources, SecretRef } from './annotations';
+import { Resources, SecretRef, TriggerRule } from './annotations';
 import { ContentHash, EnvVarName, ParamName, TaskName } from './names';
 import { JsonValue } from './notebook';
 
@@ -32,8 +32,16 @@ export const Port = z.object({
 });
 export type Port = z.infer<typeof Port>;
 
-/** An input port and the task that produces it. */
-export const InputPort = Port.extend({ from: TaskName });
+/** The type text of a list of `type`: `U[]`, or `(U | V)[]` when `U` is not a simple name. */
+export function listTypeText(type: string): string {
+  return /^[\w$.]+(<.*>)?$/.test(type) && !type.includes('|') && !type.includes('=>') ? `${type}[]` : `(${type})[]`;
+}
+
+/**
+ * An input port and the task that produces it. `elementOf` marks a foreach task's element
+ * binding: the value is one element of the producer's array output of that name.
+ */
+export const InputPort = Port.extend({ from: TaskName, elementOf: z.string().optional() });
 export type InputPort = z.infer<typeof InputPort>;
 
 /** Per-task execution policy, resolved from the annotation with defaults applied. */
@@ -47,6 +55,21 @@ export const TaskPolicy = z.object({
   secrets: z.array(SecretRef)
 });
 export type TaskPolicy = z.infer<typeof TaskPolicy>;
+
+/**
+ * A foreach task's expansion: one attempt per element of the upstream array `over`, bound
+ * to `as` inside. Each output `x: U` reaches downstream tasks as `x: U[]` in element order
+ * (`(U | undefined)[]` when `minSuccessRatio` < 1: a failed element is `undefined`).
+ */
+export const ForeachSpec = z.object({
+  over: z.string(),
+  as: z.string(),
+  /** The task producing `over`. */
+  from: TaskName,
+  maxParallel: z.number().int().min(1).optional(),
+  minSuccessRatio: z.number().min(0).max(1)
+});
+export type ForeachSpec = z.infer<typeof ForeachSpec>;
 
 /**
  * One task: the cells it runs, its typed ports and policy, and its generated module.
@@ -72,7 +95,12 @@ export const TaskIR = z.object({
   policy: TaskPolicy,
   module: z.string(),
   /** sha256 of the normalized module (comments and formatting do not count). */
-  codeHash: ContentHash
+  codeHash: ContentHash,
+  foreach: ForeachSpec.optional(),
+  /** The task's condition as written; the module evaluates it and reports `skipped` when false. */
+  when: z.string().optional(),
+  /** Absent means `all-succeeded`. */
+  trigger: TriggerRule.optional()
 });
 export type TaskIR = z.infer<typeof TaskIR>;
 

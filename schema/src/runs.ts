@@ -8,7 +8,8 @@ export type RunStatus = z.infer<typeof RunStatus>;
 /**
  * A task's state within a run. `pending`: waiting on upstream tasks; `queued`: ready, waiting
  * for a slot; `retrying`: an attempt failed and the next waits out its backoff; `skipped`:
- * never started because an upstream task failed or the run was cancelled first.
+ * never started because an upstream task failed or the run was cancelled first, or its
+ * `when` condition was false, or (trigger `all-succeeded`) an upstream task was skipped.
  */
 export const TaskStatus = z.enum(['pending', 'queued', 'running', 'retrying', 'succeeded', 'cached', 'failed', 'cancelled', 'skipped']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
@@ -54,6 +55,17 @@ export const CellRun = z.object({
 });
 export type CellRun = z.infer<typeof CellRun>;
 
+/** How many elements of a foreach task are in each state. */
+export const ElementCounts = z.object({
+  total: z.number().int().min(0),
+  succeeded: z.number().int().min(0),
+  cached: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  running: z.number().int().min(0),
+  pending: z.number().int().min(0)
+});
+export type ElementCounts = z.infer<typeof ElementCounts>;
+
 /** The durable record of one task in one run. */
 export const TaskRunRecord = z.object({
   runId: RunId,
@@ -67,7 +79,9 @@ export const TaskRunRecord = z.object({
   durationMs: z.number().min(0).optional(),
   outputs: z.array(OutputRef),
   metrics: Metrics,
-  error: TaskError.optional()
+  error: TaskError.optional(),
+  /** A foreach task's element counts (absent for other tasks). */
+  elements: ElementCounts.optional()
 });
 export type TaskRunRecord = z.infer<typeof TaskRunRecord>;
 
@@ -111,7 +125,8 @@ export const TaskSummary = z.object({
   durationMs: z.number().min(0).optional(),
   outputs: z.array(z.object({ name: z.string(), type: z.string() })),
   metrics: Metrics,
-  error: z.string().optional()
+  error: z.string().optional(),
+  elements: ElementCounts.optional()
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
 

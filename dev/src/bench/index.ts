@@ -19,6 +19,7 @@ import { benchReplicas } from './replicas';
 import { benchServer } from './server';
 import { benchCompilePool } from './compile-pool';
 import { benchKubernetes } from './kubernetes';
+import { benchForeach, benchForeachKubernetes } from './foreach';
 import { benchSqlite } from './sqlite';
 import { median } from './median';
 import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
@@ -187,7 +188,9 @@ async function main(): Promise<void> {
       ['server', (dir: string) => benchServer(dir, report)],
       ['compile-pool', (dir: string) => benchCompilePool(dir, report)],
       ['kubernetes', (dir: string) => benchKubernetes(dir, report)],
-      ['replicas', (dir: string) => benchReplicas(dir, report)]
+      ['replicas', (dir: string) => benchReplicas(dir, report)],
+      ['foreach', (dir: string) => benchForeach(dir, report)],
+      ['foreach-kubernetes', (dir: string) => benchForeachKubernetes(dir, report)]
     ];
     const only = process.argv.slice(2);
     for (const [name, fn] of sections) {

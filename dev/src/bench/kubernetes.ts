@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { WorkflowIR } from '@cellgraph/schema';
 import { bindImage } from '@cellgraph/server/dist/runtime/kubernetes';
 import { compileNotebook } from '@cellgraph/server/dist/compiler';
-import { startTestCluster } from '../services/test-cluster';
+import { TestCluster, startTestCluster } from '../services/test-cluster';
 import { Engine } from '@cellgraph/server/dist/engine/engine';
 import { KubernetesExecutor, PodTiming } from '@cellgraph/server/dist/executors/kubernetes/kubernetes-executor';
 import { KubernetesTarget } from '@cellgraph/server/dist/executors/kubernetes/pod-spec';
@@ -30,6 +30,21 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** A started Kubernetes executor on the test cluster over the S3 store under `prefix`, recording pod timings. */
+export async function benchExecutor(cluster: TestCluster, prefix: string) {
+  const storeConfig = cluster.storeConfig(prefix);
+  const store = openStore(storeConfig);
+  const timings: PodTiming[] = [];
+  const executor = new KubernetesExecutor({
+    kubeConfig: cluster.kc,
+    target: KubernetesTarget.parse({ namespace: cluster.namespace, env: cluster.s3.env, podGC: 'always' }),
+    store,
+    onPodFinished: (t) => timings.push(t)
+  });
+  await executor.start();
+  return { storeConfig, store, timings, executor };
 }
 
 export async function benchKubernetes(root: string, report: Report): Promise<void> {
@@ -47,16 +62,7 @@ export async function benchKubernetes(root: string, report: Report): Promise<voi
       const compiled = compileNotebook({ path: file, text });
       if (!compiled.ok) throw new Error(JSON.stringify(compiled.diagnostics));
       const ir: WorkflowIR = await bindImage({ ir: compiled.ir, notebookPath: file, notebookText: text, home: path.join(dir, '.cellgraph'), flags: { push: `${cluster.registry.host}/bench/${name}`, base: cluster.baseImage } });
-      const storeConfig = cluster.storeConfig(name);
-      const store = openStore(storeConfig);
-      const timings: PodTiming[] = [];
-      const executor = new KubernetesExecutor({
-        kubeConfig: cluster.kc,
-        target: KubernetesTarget.parse({ namespace: cluster.namespace, env: cluster.s3.env, podGC: 'always' }),
-        store,
-        onPodFinished: (t) => timings.push(t)
-      });
-      await executor.start();
+      const { storeConfig, store, timings, executor } = await benchExecutor(cluster, name);
       const state = SqliteStateStore.open(path.join(dir, 'state.db'));
       const engine = new Engine({ store, storeConfig, state, executor, concurrency });
       const t0 = performance.now();

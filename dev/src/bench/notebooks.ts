@@ -76,3 +76,13 @@ export function typeBombNotebook(tasks = 12): string {
   }
   return notebook(cells);
 }
+
+/** A foreach over `n` numbers of a trivial task, then a join reading the collected list. */
+export function foreachNotebook(n: number): string {
+  return notebook([
+    { cell_type: 'code', source: `const n = ${n};`, metadata: { cellgraph: { role: 'parameters' } } },
+    task('make', 'const items = Array.from({ length: n }, (_, i) => i);'),
+    { cell_type: 'code', source: 'const doubled = item * 2;', metadata: { cellgraph: { task: 'double', foreach: 'items', as: 'item' } } },
+    task('join', 'const total = doubled.reduce((a, b) => a + b, 0);')
+  ]);
+}

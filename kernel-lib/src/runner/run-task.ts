@@ -3,7 +3,7 @@ import { RunContext, setCurrentRun } from '../runtime';
 import { artifactCollector, uploadArtifacts } from './artifact-transfer';
 import { CellRecorder } from './cell-recorder';
 import { loadModule } from './load-module';
-import type { TaskContext } from './task-context';
+import { SKIPPED, type TaskContext } from './task-context';
 import type { RunTaskOptions, TaskRunResult } from './types';
 
 type TaskFunction = (cg: TaskContext) => Promise<Record<string, unknown>>;
@@ -74,7 +74,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     },
     param: <T>(name: string, defaultValue: T): T =>
       (Object.prototype.hasOwnProperty.call(options.params, name) ? options.params[name] : defaultValue) as T,
-    loadInputs: () => loadInputs(options)
+    loadInputs: () => loadInputs(options),
+    skip: () => SKIPPED
   };
   setCurrentRun(ctx);
   const restore = captureOutput(recorder);
@@ -94,7 +95,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   const failedCell = recorder.currentCell;
   const cells = recorder.results();
   const outputs: TaskRunResult['outputs'] = [];
-  if (failure === undefined) {
+  const skipped = failure === undefined && returned === SKIPPED;
+  if (failure === undefined && !skipped) {
     try {
       for (const [name, type] of Object.entries(options.outputTypes)) {
         if (returned === undefined || !(name in returned)) throw new CodecError(`outputs.${name}`, 'the task finished without declaring this output');
@@ -110,7 +112,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     }
   }
   setCurrentRun(undefined);
-  const result: TaskRunResult = { status: failure === undefined ? 'succeeded' : 'failed', outputs, metrics: ctx.metrics, cells, startedAt, durationMs: performance.now() - t0 };
+  const result: TaskRunResult = { status: failure !== undefined ? 'failed' : skipped ? 'skipped' : 'succeeded', outputs, metrics: ctx.metrics, cells, startedAt, durationMs: performance.now() - t0 };
   if (failure !== undefined) {
     const e = failure instanceof Error ? failure : new Error(String(failure));
     result.outputs = [];
@@ -152,7 +154,8 @@ export async function runParamsModule(options: RunParamsOptions): Promise<Record
       result: () => undefined,
       param: <T>(name: string, defaultValue: T): T =>
         (Object.prototype.hasOwnProperty.call(options.overrides, name) ? options.overrides[name] : defaultValue) as T,
-      loadInputs: () => Promise.reject(new Error('the parameters module cannot read task inputs'))
+      loadInputs: () => Promise.reject(new Error('the parameters module cannot read task inputs')),
+      skip: () => SKIPPED
     };
     const values = await fn(cg);
     const out: Record<string, JsonValue> = {};

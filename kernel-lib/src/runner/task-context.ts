@@ -33,4 +33,12 @@ export interface TaskContext {
   param<T>(name: string, defaultValue: T): T;
   /** Decodes the task's inputs from the artifact store. Called once, after setup cells ran (codecs are registered there). */
   loadInputs(): Promise<Record<string, unknown>>;
+  /**
+   * Ends the attempt as `skipped` (a task whose `when` was false): the module returns what
+   * this returns, `if (!(condition)) return __cg.skip();`, right after loading its inputs.
+   */
+  skip(): Record<string, unknown>;
 }
+
+/** What {@link TaskContext.skip} returns: recognised by identity, so no output name can collide with it. */
+export const SKIPPED: Record<string, unknown> = Object.freeze({});

@@ -34,7 +34,8 @@ export interface CellRunResult {
 
 /** What a task attempt produced. */
 export interface TaskRunResult {
-  status: 'succeeded' | 'failed';
+  /** `skipped`: the task's `when` condition was false; it produced no outputs. */
+  status: 'succeeded' | 'failed' | 'skipped';
   outputs: (ArtifactRef & { name: string; type: string })[];
   metrics: Record<string, number | string | boolean>;
   cells: CellRunResult[];

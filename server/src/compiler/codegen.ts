@@ -75,6 +75,8 @@ export function taskModule(input: {
   outputs: string[];
   /** Type declarations of other tasks (interfaces, enums) this task may use. */
   ownerOf: (cell: number) => string | undefined;
+  /** The task's condition: evaluated once inputs are loaded; false ends the attempt as skipped. */
+  when?: string;
 }): string {
   const { part } = input;
   const allCells = runnableCells(part);
@@ -96,6 +98,7 @@ export function taskModule(input: {
   }
   if (input.inputs.length > 0) body += `const { ${input.inputs.map((n) => `${n}: ${n}`).join(', ')} } = await __cg.loadInputs();\n`;
   else body += 'await __cg.loadInputs();\n';
+  if (input.when !== undefined) body += `if (!(${input.when}\n)) return __cg.skip();\n`;
   for (const c of task.cells) body += `__cg.enterCell(${c.index});\n${withoutImports(c.source, resultEdit(c.source))}\n`;
   body += `return { ${input.outputs.map((n) => `${n}: ${n}`).join(', ')} };\n`;
   return transpile(`${hoistedImports(allCells)}\n${HEADER}${body}};\n`);

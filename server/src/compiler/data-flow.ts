@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import ts from 'typescript';
 import { Diagnostic, DiagnosticCode } from '@cellgraph/schema';
-import { DeclarationKind, TopLevelName, declaredNames } from './declarations';
+import { keepStatements } from './cell-text';
+import { DeclarationKind, TopLevelName, declaredNames, isHoisted } from './declarations';
+import { arrayOf, conditionNames, elementDeclaration, orUndefined } from './dynamic';
 import { type Partition, runnableCells } from './partition';
 import { SegmentedSource } from './segments';
 import { whyNotSerializable } from './serializable';
@@ -16,6 +18,8 @@ export interface FlowEdge {
   to: string;
   name: string;
   type: string;
+  /** A foreach task's element binding: `name` is one element of the producer's array `elementOf`. */
+  elementOf?: string;
 }
 
 /** Everything the data-flow pass learns about the notebook. */
@@ -46,7 +50,14 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   const dir = path.dirname(path.resolve(notebookPath));
   const src = new SegmentedSource();
   const cells = runnableCells(part);
-  for (const c of cells) src.cell(c.index, c.source);
+  const firstCellOf = new Map(part.tasks.map((t) => [t.cells[0].index, t]));
+  for (const c of cells) {
+    // A foreach task's element is declared where the task starts, typed from its list.
+    const element = firstCellOf.get(c.index);
+    const declaration = element ? elementDeclaration(element.annotation) : undefined;
+    if (declaration !== undefined) src.glue(declaration);
+    src.cell(c.index, c.source);
+  }
   src.glue('\nexport {};\n');
   const fileName = virtualPath(dir, 'notebook');
   const options = checkerOptions(dir);
@@ -121,12 +132,7 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
 
   const typeTexts = new Map<Declared, string>();
   const typeOf = (d: Declared): { text: string; type: ts.Type } => {
-    const symbol = checker.getSymbolAtLocation(d.node);
-    let type = symbol ? checker.getTypeOfSymbolAtLocation(symbol, d.node) : checker.getTypeAtLocation(d.node);
-    const annotated = ts.isVariableDeclaration(d.node.parent) && d.node.parent.type !== undefined;
-    if (!annotated && type.flags & (ts.TypeFlags.StringLiteral | ts.TypeFlags.NumberLiteral | ts.TypeFlags.BooleanLiteral | ts.TypeFlags.BigIntLiteral)) {
-      type = checker.getBaseTypeOfLiteralType(type);
-    }
+    const type = declaredType(checker, d.node);
     if (!typeTexts.has(d)) typeTexts.set(d, checker.typeToString(type, sf, ts.TypeFormatFlags.NoTruncation));
     return { text: typeTexts.get(d) ?? 'unknown', type };
   };
@@ -196,6 +202,8 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   // Names that resolve nowhere: missing producers, or producers only a skipped cell has.
   for (const d of program.getSemanticDiagnostics(sf)) {
     if ((d.code !== 2304 && d.code !== 2552) || d.start === undefined) continue;
+    // A foreach list named nowhere: resolveDynamicNames reports it against the annotation.
+    if (src.locate(d.start) === undefined) continue;
     const name = /Cannot find name '([^']+)'/.exec(ts.flattenDiagnosticMessageText(d.messageText, '\n'))?.[1];
     if (!name) continue;
     const loc = src.locate(d.start);
@@ -214,6 +222,26 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
     });
   }
 
+  const addEdge = (d: Declared, to: string, name: string, type: ts.Type, text: string, elementOf?: string): string | undefined => {
+    const why = whyNotSerializable(checker, type, registered);
+    if (why) return why;
+    const key = `${d.owner.kind === 'task' ? d.owner.task : ''}->${to}:${name}`;
+    if (d.owner.kind === 'task' && !edges.has(key)) edges.set(key, { from: d.owner.task, to, name, type: text, ...(elementOf !== undefined ? { elementOf } : {}) });
+    return undefined;
+  };
+  resolveDynamicNames({
+    notebookPath,
+    part,
+    checker,
+    firstByName,
+    valueNamesOf: (name) => [...declared.values()].filter((d) => d.name === name && d.kind !== 'type'),
+    skipNames,
+    typeOf,
+    addEdge,
+    paramsRead,
+    diagnostics
+  });
+
   const outputs = new Map<string, { name: string; type: string }[]>(part.tasks.map((t) => [t.name, []]));
   for (const d of declared.values()) {
     if (d.owner.kind !== 'task' || d.kind !== 'value') continue;
@@ -222,6 +250,14 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   }
   const paramTypes = new Map<string, string>();
   for (const d of declared.values()) if (d.owner.kind === 'parameters' && d.kind === 'value') paramTypes.set(d.name, typeOf(d).text);
+
+  // Below a foreach task its outputs are lists: type what other tasks declare from them again, seeing the lists.
+  const foreachTasks = new Set(part.tasks.filter((t) => t.annotation.foreach !== undefined && t.annotation.as !== undefined).map((t) => t.name));
+  if (foreachTasks.size > 0) {
+    const retyped = typesSeeingLists({ dir, fileName, options, program, part, owners, outputs, foreachTasks });
+    for (const [task, outs] of outputs) if (!foreachTasks.has(task)) for (const o of outs) o.type = retyped.get(o.name) ?? o.type;
+    for (const e of edges.values()) if (!foreachTasks.has(e.from)) e.type = retyped.get(e.name) ?? e.type;
+  }
 
   return { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, diagnostics };
 }
@@ -245,3 +281,153 @@ function registeredCodecClasses(sf: ts.SourceFile, isSetup: (s: ts.Statement) =>
 
 /** The kind of a declared name, for callers that only need the table. */
 export type { DeclarationKind };
+
+/** What {@link resolveDynamicNames} needs from the data-flow pass. */
+interface DynamicContext {
+  notebookPath: string;
+  part: Partition;
+  checker: ts.TypeChecker;
+  firstByName: Map<string, Declared>;
+  valueNamesOf(name: string): Declared[];
+  skipNames: Map<string, number>;
+  typeOf(d: Declared): { text: string; type: ts.Type };
+  addEdge(d: Declared, to: string, name: string, type: ts.Type, text: string, elementOf?: string): string | undefined;
+  paramsRead: Map<string, Set<string>>;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Resolves the names dynamic tasks carry in their annotations: a foreach list must be an
+ * array output of a task above (its element becomes the `as` input, typed as the element),
+ * `as` must not shadow a notebook name, and a `when` condition may read only upstream
+ * outputs, parameters and setup code (what it reads becomes inputs, like code does).
+ */
+function resolveDynamicNames(c: DynamicContext): void {
+  for (const t of c.part.tasks) {
+    const a = t.annotation;
+    const first = t.cells[0].index;
+    const report = (code: DiagnosticCode, field: string, message: string) =>
+      c.diagnostics.push({ severity: 'error', code, message, notebook: c.notebookPath, cell: first, task: t.name, field: `cellgraph.${field}` });
+    /** Where a name comes from, or why it cannot be read from this task. */
+    const upstreamValue = (name: string, what: string, code: DiagnosticCode, field: string): Declared | 'param' | 'setup' | undefined => {
+      const d = c.firstByName.get(name);
+      if (d === undefined) {
+        const skipCell = c.skipNames.get(name);
+        if (skipCell !== undefined) report(code, field, `${what} "${name}" is declared only in cell ${skipCell}, which is skipped (role skip); move it into a task`);
+        else if (c.valueNamesOf(name).some((x) => x.kind === 'import')) return 'setup';
+        else report(code, field, `${what} "${name}" is not declared by any task, setup or parameters cell`);
+        return undefined;
+      }
+      if (d.owner.kind === 'parameters') return 'param';
+      if (d.owner.kind === 'setup') return 'setup';
+      if (d.owner.kind === 'task' && d.owner.task === t.name) {
+        report(code, field, `${what} "${name}" is declared by task ${t.name} itself; it must come from a task above`);
+        return undefined;
+      }
+      if (d.cell > first) {
+        report(code, field, `${what} "${name}" is declared later, in task ${d.owner.kind === 'task' ? d.owner.task : '?'} (cell ${d.cell}); it must come from a task above`);
+        return undefined;
+      }
+      if (d.kind === 'function' || d.kind === 'class') {
+        report(code, field, `${what} "${name}" is a ${d.kind}; it cannot cross a process boundary`);
+        return undefined;
+      }
+      return d;
+    };
+
+    if (a.foreach !== undefined && a.as !== undefined) {
+      const shadowed = c.valueNamesOf(a.as)[0];
+      if (shadowed !== undefined) {
+        const where = shadowed.owner.kind === 'task' ? `task ${shadowed.owner.task}` : `the ${shadowed.owner.kind} cell`;
+        report('foreach', 'as', `"as": "${a.as}" shadows "${a.as}" declared by ${where} (cell ${shadowed.cell}); pick a name the notebook does not use`);
+      }
+      const d = upstreamValue(a.foreach, 'the foreach list', 'foreach', 'foreach');
+      if (d === 'param' || d === 'setup') {
+        report('foreach', 'foreach', `the foreach list "${a.foreach}" is declared in the ${d === 'param' ? 'parameters' : 'setup'} cell; it must be an output of a task above (compute it in a task)`);
+      } else if (d !== undefined) {
+        const { text, type } = c.typeOf(d);
+        const element = elementType(c.checker, type);
+        if (element === undefined) {
+          report('foreach', 'foreach', `the foreach list "${a.foreach}" is ${text}, not an array; foreach needs T[] or readonly T[]`);
+        } else {
+          const elementText = c.checker.typeToString(element, undefined, ts.TypeFormatFlags.NoTruncation);
+          const why = c.addEdge(d, t.name, a.as, element, elementText, a.foreach);
+          if (why) report('not-serializable', 'foreach', `an element of "${a.foreach}" (${elementText}) is ${why}; it cannot cross a process boundary`);
+        }
+      }
+    }
+
+    if (a.when !== undefined) {
+      for (const name of conditionNames(a.when)) {
+        const d = upstreamValue(name, '"when" reads', 'condition', 'when');
+        if (d === 'param') c.paramsRead.get(t.name)?.add(name);
+        else if (d !== undefined && d !== 'setup') {
+          const { text, type } = c.typeOf(d);
+          const why = c.addEdge(d, t.name, d.name, type, text);
+          if (why) report('condition', 'when', `"when" reads "${name}" (${text}), which is ${why}`);
+        }
+      }
+    }
+  }
+}
+
+/** The element type of an array or readonly array type, else undefined. */
+function elementType(checker: ts.TypeChecker, type: ts.Type): ts.Type | undefined {
+  if (!checker.isArrayType(type)) return undefined;
+  return checker.getTypeArguments(type as ts.TypeReference)[0];
+}
+
+/** A declared name's type, literals widened unless annotated (`const n = 3` is `number`). */
+function declaredType(checker: ts.TypeChecker, node: ts.Node): ts.Type {
+  const symbol = checker.getSymbolAtLocation(node);
+  const type = symbol ? checker.getTypeOfSymbolAtLocation(symbol, node) : checker.getTypeAtLocation(node);
+  const annotated = ts.isVariableDeclaration(node.parent) && node.parent.type !== undefined;
+  const literal = ts.TypeFlags.StringLiteral | ts.TypeFlags.NumberLiteral | ts.TypeFlags.BooleanLiteral | ts.TypeFlags.BigIntLiteral;
+  return !annotated && type.flags & literal ? checker.getBaseTypeOfLiteralType(type) : type;
+}
+
+/**
+ * The whole-notebook file sees a foreach task's outputs as one element's values (that is how
+ * its cells read). A second program replaces each foreach task's cells by declarations of
+ * its outputs as lists, as tasks below it receive them, and gives the type text of every
+ * value other tasks declare, by name (names are unique across tasks).
+ */
+function typesSeeingLists(input: {
+  dir: string;
+  fileName: string;
+  options: ts.CompilerOptions;
+  program: ts.Program;
+  part: Partition;
+  owners: Map<number, CellOwner>;
+  outputs: Map<string, { name: string; type: string }[]>;
+  foreachTasks: Set<string>;
+}): Map<string, string> {
+  const src = new SegmentedSource();
+  for (const c of runnableCells(input.part)) {
+    const owner = input.owners.get(c.index);
+    const task = owner?.kind === 'task' && input.foreachTasks.has(owner.task) ? input.part.tasks.find((t) => t.name === owner.task) : undefined;
+    if (task === undefined) {
+      src.cell(c.index, c.source);
+      continue;
+    }
+    if (task.cells[0].index === c.index) {
+      const tolerant = (task.annotation.minSuccessRatio ?? 1) < 1;
+      for (const o of input.outputs.get(task.name) ?? []) src.glue(`declare const ${o.name}: ${arrayOf(tolerant ? orUndefined(o.type) : o.type)};\n`);
+    }
+    src.glue(`${keepStatements(c.source, (s) => isHoisted(s) !== undefined)}\n`);
+  }
+  src.glue('\nexport {};\n');
+  const program = ts.createProgram([input.fileName], input.options, virtualHost(input.options, new Map([[input.fileName, src.source]])), input.program);
+  const checker = program.getTypeChecker();
+  const sf = program.getSourceFile(input.fileName);
+  const out = new Map<string, string>();
+  for (const statement of sf?.statements ?? []) {
+    const loc = src.locate(statement.getStart(sf));
+    const owner = loc ? input.owners.get(loc.cell) : undefined;
+    if (owner?.kind !== 'task') continue;
+    for (const d of declaredNames(statement)) {
+      if (d.kind === 'value') out.set(d.name, checker.typeToString(declaredType(checker, d.node), sf, ts.TypeFormatFlags.NoTruncation));
+    }
+  }
+  return out;
+}

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Diagnostic, Edge, IR_VERSION, Notebook, TaskIR, WorkflowIR, sourceText } from '@cellgraph/schema';
 import { hashableModule, taskModule, paramsModule } from './codegen';
 import { CellOwner, analyzeDataFlow } from './data-flow';
+import { arrayOf, checkDynamicAnnotations, maySkip, typeSeenDownstream } from './dynamic';
 import { findCycle } from './graph';
 import { checkTasksInIsolation } from './isolation';
 import { isVirtualPath } from './typescript-host';
@@ -77,6 +78,7 @@ export function compileNotebook(input: { path: string; text: string }): CompileR
     diagnostics.push(...read.diagnostics);
   }
 
+  diagnostics.push(...checkDynamicAnnotations(part, input.path));
   const flow = analyzeDataFlow(input.path, part, owners);
   diagnostics.push(...flow.diagnostics);
 
@@ -84,6 +86,15 @@ export function compileNotebook(input: { path: string; text: string }): CompileR
   for (const t of part.tasks) {
     const producers = flow.edges.filter((e) => e.to === t.name).map((e) => e.from);
     upstream.set(t.name, [...new Set([...producers, ...(t.annotation.after ?? []).filter((a) => part.tasks.some((x) => x.name === a))])].sort());
+  }
+  // Downstream of a foreach task a value is the list of its elements' values; a none-failed
+  // task sees what a skipped upstream did not produce as undefined.
+  const annotationOf = new Map(part.tasks.map((t) => [t.name, t.annotation]));
+  const skippable = maySkip(part.tasks, upstream);
+  for (const e of flow.edges) {
+    const producer = annotationOf.get(e.from);
+    const consumer = annotationOf.get(e.to);
+    if (e.elementOf === undefined && producer && consumer) e.type = typeSeenDownstream(e.type, producer, consumer, skippable.has(e.from));
   }
   const cycle = findCycle(upstream);
   if (cycle) {
@@ -110,12 +121,13 @@ export function compileNotebook(input: { path: string; text: string }): CompileR
   const tasks: TaskIR[] = part.tasks.map((t) => {
     const inputs = flow.edges.filter((e) => e.to === t.name);
     const outputs = flow.outputs.get(t.name) ?? [];
-    const module = taskModule({ part, task: t.name, params, inputs: inputs.map((i) => i.name), outputs: outputs.map((o) => o.name), ownerOf });
     const a = t.annotation;
+    const module = taskModule({ part, task: t.name, params, inputs: inputs.map((i) => i.name), outputs: outputs.map((o) => o.name), ownerOf, when: a.when });
+    const producerOfList = inputs.find((i) => i.elementOf !== undefined);
     return {
       name: t.name,
       cells: t.cells.map((c) => c.index),
-      inputs: inputs.map((e) => ({ name: e.name, type: e.type, from: e.from })),
+      inputs: inputs.map((e) => ({ name: e.name, type: e.type, from: e.from, ...(e.elementOf !== undefined ? { elementOf: e.elementOf } : {}) })),
       outputs,
       params: [...(flow.paramsRead.get(t.name) ?? [])].sort(),
       after: a.after ?? [],
@@ -130,14 +142,29 @@ export function compileNotebook(input: { path: string; text: string }): CompileR
         secrets: a.secrets ?? []
       },
       module,
-      codeHash: sha256(hashableModule(module))
+      codeHash: sha256(hashableModule(module)),
+      ...(a.foreach !== undefined && a.as !== undefined && producerOfList !== undefined
+        ? {
+            foreach: {
+              over: a.foreach,
+              as: a.as,
+              from: producerOfList.from,
+              ...(a.maxParallel !== undefined ? { maxParallel: a.maxParallel } : {}),
+              minSuccessRatio: a.minSuccessRatio ?? 1
+            }
+          }
+        : {}),
+      ...(a.when !== undefined ? { when: a.when } : {}),
+      ...(a.trigger !== undefined ? { trigger: a.trigger } : {})
     };
   });
 
   const edges: Edge[] = [];
   for (const t of tasks) {
     for (const from of t.upstream) {
-      const values = t.inputs.filter((i) => i.from === from).map((i) => ({ name: i.name, type: i.type }));
+      // A foreach element travels as its list: the edge shows what the producer hands over.
+      const carried = t.inputs.filter((i) => i.from === from).map((i) => (i.elementOf !== undefined ? { name: i.elementOf, type: arrayOf(i.type) } : { name: i.name, type: i.type }));
+      const values = carried.filter((v, i) => carried.findIndex((w) => w.name === v.name) === i);
       edges.push({ from, to: t.name, kind: values.length > 0 ? 'data' : 'order', values });
     }
   }

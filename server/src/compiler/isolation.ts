@@ -57,7 +57,7 @@ function exportInserts(source: string): { at: number; text: string }[] {
 export function checkTasksInIsolation(notebookPath: string, part: Partition, owners: Map<number, CellOwner>, flow: DataFlow): Diagnostic[] {
   const dir = path.dirname(path.resolve(notebookPath));
   const files = new Map<string, string>();
-  const sources = new Map<string, { task: string; src: SegmentedSource }>();
+  const sources = new Map<string, { task: string; src: SegmentedSource; whenAt?: number }>();
   const codeCells = runnableCells(part);
   for (const task of part.tasks) {
     const src = new SegmentedSource();
@@ -68,22 +68,32 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
       if (own) src.cell(c.index, c.source, exportInserts(c.source));
       else src.cell(c.index, keepStatements(c.source, (s) => isHoisted(s) !== undefined));
     }
+    // The condition is checked where the module evaluates it: after the task's inputs, setup and parameters.
+    const when = task.annotation.when;
+    const whenAt = when !== undefined ? src.source.length + 1 : undefined;
+    if (when !== undefined) src.glue(`\nconst __cellgraph_when: boolean = (${when}\n);\n`);
     src.glue('\nexport {};\n');
     const fileName = virtualPath(dir, `task_${task.name}`);
     files.set(fileName, src.source);
-    sources.set(fileName, { task: task.name, src });
+    sources.set(fileName, { task: task.name, src, whenAt });
   }
   const options = checkerOptions(dir);
   const program = ts.createProgram([...files.keys()], options, virtualHost(options, files), flow.program);
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
-  for (const [fileName, { task, src }] of sources) {
+  for (const [fileName, { task, src, whenAt }] of sources) {
     const sf = program.getSourceFile(fileName);
     if (!sf) continue;
     for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf), ...program.getDeclarationDiagnostics(sf)]) {
       if (REPORTED_ELSEWHERE.has(d.code) || d.start === undefined) continue;
       const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
       const loc = src.locate(d.start);
+      if (!loc && whenAt !== undefined && d.start >= whenAt) {
+        const first = part.tasks.find((t) => t.name === task)?.cells[0].index;
+        const notBoolean = d.code === 2322 ? `"when" must be a boolean expression: ${message}` : `"when" does not type-check: TS${d.code}: ${message}`;
+        out.push({ severity: 'error', code: 'condition', message: notBoolean, notebook: notebookPath, cell: first, task, field: 'cellgraph.when' });
+        continue;
+      }
       if (!loc) {
         // An error in the glue: an input's recorded type does not mean the same outside its producer.
         const line = sf.getLineAndCharacterOfPosition(d.start).line;

@@ -25,6 +25,8 @@ import type { StateStore } from '../state/state-store';
 import type { ArtifactStore } from '../stores';
 import { taskCacheKey } from './cache-key';
 import { buildExecutedNotebook } from './executed-notebook';
+import { ENCODED_UNDEFINED } from './encoded-list';
+import { ForeachRun } from './foreach';
 import { resolveParams } from './params';
 import { newRunId } from './run-id';
 import { Slots } from './slots';
@@ -218,6 +220,8 @@ interface TaskState {
   startedAtMs?: number;
   cancelAttempt?: () => void;
   cancelBackoff?: () => void;
+  /** A foreach task's running elements. */
+  foreach?: ForeachRun;
   /** An attempt still alive after a restart, re-attached by the executor: followed before anything new starts. */
   recovered?: { handle: AttemptHandle; inputs: Record<string, ArtifactRef>; cacheKey: string };
 }
@@ -232,6 +236,8 @@ class RunExecution {
   private finish!: () => void;
   /** Task records of a run being resumed after a restart (undefined for a fresh run). */
   private readonly resumed?: TaskRunRecord[];
+  /** The stored encoding of `undefined`: what a none-failed task reads for a skipped upstream's outputs. */
+  private undefinedRef?: ArtifactRef;
 
   constructor(
     private readonly engine: Engine,
@@ -300,7 +306,9 @@ class RunExecution {
           break;
         case 'running':
         case 'retrying':
-          lost.push(r);
+          // A foreach task starts over: elements that finished are found in the cache.
+          if (t.ir.foreach !== undefined) t.status = 'pending';
+          else lost.push(r);
           break;
         default:
           t.status = 'pending';
@@ -404,12 +412,13 @@ class RunExecution {
         if (t.status !== 'pending') continue;
         const ready = t.ir.upstream.every((u) => {
           const s = this.tasks.get(u)?.status;
-          return s === 'succeeded' || s === 'cached';
+          return s === 'succeeded' || s === 'cached' || s === 'skipped';
         });
         if (!ready) continue;
         t.status = 'queued';
         this.active += 1;
-        void this.runTask(t)
+        const skippedBy = this.skippedUpstream(t);
+        void (skippedBy !== undefined ? this.skipTask(t, skippedBy) : this.runTask(t))
           .catch((err: Error) => this.recordInfrastructureFailure(t, err))
           .finally(() => {
             this.active -= 1;
@@ -420,7 +429,25 @@ class RunExecution {
     if (this.active === 0) this.finish?.();
   }
 
+  /**
+   * The skipped upstream task that skips this one too (trigger `all-succeeded`, or the
+   * upstream holding a foreach list), or undefined when the task runs.
+   */
+  private skippedUpstream(t: TaskState): string | undefined {
+    const skipped = t.ir.upstream.filter((u) => this.tasks.get(u)?.status === 'skipped');
+    if ((t.ir.trigger ?? 'all-succeeded') === 'all-succeeded') return skipped[0];
+    return skipped.find((u) => u === t.ir.foreach?.from);
+  }
+
+  private async skipTask(t: TaskState, upstream: string): Promise<void> {
+    await this.setTask(t, 'skipped', this.finishedFields(t), `upstream task ${upstream} was skipped`);
+  }
+
   private async runTask(t: TaskState): Promise<void> {
+    if (t.ir.upstream.some((u) => this.tasks.get(u)?.status === 'skipped')) {
+      this.undefinedRef ??= await this.options.store.putBlob(Buffer.from(ENCODED_UNDEFINED, 'utf8'));
+    }
+    if (t.ir.foreach !== undefined) return this.runForeachTask(t);
     const inputs = this.inputsOf(t.ir);
     const cacheKey = taskCacheKey(this.request.ir, t.ir, inputs, this.run.params);
     await this.setTask(t, 'queued', { cacheKey });
@@ -441,6 +468,69 @@ class RunExecution {
       await this.attemptUntilDone(t, recovered.inputs, recovered.cacheKey, recovered.handle);
     } finally {
       release();
+    }
+  }
+
+  /**
+   * A foreach task: one attempt per element of its list (see foreach.ts), element counts
+   * persisted with the task record at most once a second.
+   */
+  private async runForeachTask(t: TaskState): Promise<void> {
+    const spec = t.ir.foreach;
+    if (spec === undefined) throw new Error(`internal: task ${t.ir.name} is not a foreach task`);
+    const list = this.tasks.get(spec.from)?.outputs.find((o) => o.name === spec.over);
+    if (list === undefined) throw new Error(`task ${spec.from} finished without its output ${spec.over}, which foreach task ${t.ir.name} needs`);
+    const common = this.inputsOf({ ...t.ir, inputs: t.ir.inputs.filter((p) => p.elementOf === undefined) });
+    const useCache = t.ir.policy.cache;
+    let lastWrite = 0;
+    let pending: Promise<void> = Promise.resolve();
+    const run = new ForeachRun(
+      {
+        store: this.options.store,
+        slots: this.slots,
+        backoff: this.options.backoff ?? DEFAULT_TASK_BACKOFF,
+        readCache: useCache && !this.request.noCache,
+        writeCache: useCache,
+        cacheKey: (inputs) => taskCacheKey(this.request.ir, t.ir, inputs, this.run.params),
+        getCacheEntry: (key) => this.options.state.getCacheEntry(key),
+        putCacheEntry: (entry) => this.options.state.putCacheEntry(entry),
+        attemptSpec: (inputs, attempt, element) => {
+          const spec = this.attemptSpec(t.ir, inputs, attempt);
+          return { ...spec, invocation: { ...spec.invocation, element } };
+        },
+        launch: (spec, onLog) => this.options.executor.launch(spec, onLog),
+        logListener: (attempt) => this.logListener(t.ir.name, attempt),
+        runId: this.run.id,
+        stopped: () => this.failed || this.cancelled,
+        onProgress: (elements) => {
+          const now = Date.now();
+          if (now - lastWrite < 1000 && elements.running + elements.pending > 0) return;
+          lastWrite = now;
+          pending = pending.then(() => this.options.state.updateTaskRun(this.run.id, t.ir.name, { elements })).catch(() => undefined);
+        }
+      },
+      t.ir,
+      spec
+    );
+    t.foreach = run;
+    t.cancelAttempt = () => run.cancel();
+    t.attempts = 1;
+    t.startedAtMs ??= Date.now();
+    await this.setTask(t, 'running', { attempts: 1, startedAt: new Date(t.startedAtMs).toISOString() });
+    const outcome = await run.run(list, common);
+    t.cancelAttempt = undefined;
+    await pending;
+    this.keepCells(t.ir.name, outcome.cells);
+    const elements = outcome.counts;
+    if (outcome.status === 'failed') {
+      this.failed = true;
+      await this.setTask(t, 'failed', { error: outcome.error, elements, ...this.finishedFields(t) }, outcome.error.message);
+    } else if (outcome.status === 'cancelled') {
+      await this.setTask(t, 'cancelled', { elements, ...this.finishedFields(t) });
+    } else {
+      t.outputs = outcome.outputs;
+      const message = `${elements.total} elements: ${elements.succeeded} succeeded, ${elements.cached} cached, ${elements.failed} failed`;
+      await this.setTask(t, outcome.status, { outputs: outcome.outputs, cached: outcome.status === 'cached', elements, error: undefined, ...this.finishedFields(t) }, message);
     }
   }
 
@@ -474,7 +564,12 @@ class RunExecution {
   private inputsOf(task: TaskIR): Record<string, ArtifactRef> {
     const inputs: Record<string, ArtifactRef> = {};
     for (const port of task.inputs) {
-      const ref = this.tasks.get(port.from)?.outputs.find((o) => o.name === port.name);
+      const producer = this.tasks.get(port.from);
+      if (producer?.status === 'skipped' && this.undefinedRef !== undefined) {
+        inputs[port.name] = this.undefinedRef;
+        continue;
+      }
+      const ref = producer?.outputs.find((o) => o.name === port.name);
       if (ref === undefined) throw new Error(`task ${port.from} finished without its output ${port.name}, which ${task.name} needs`);
       inputs[port.name] = { hash: ref.hash, size: ref.size };
     }
@@ -522,6 +617,10 @@ class RunExecution {
       if (result) this.keepCells(ir.name, result.cells);
       if (result?.status === 'succeeded') {
         await this.succeed(t, result, cacheKey);
+        return;
+      }
+      if (result?.status === 'skipped') {
+        await this.setTask(t, 'skipped', { error: undefined, ...this.finishedFields(t) }, `condition false: ${ir.when ?? ''}`);
         return;
       }
       const error: TaskError = result?.error ?? (outcome.kind === 'lost' ? outcome.error : { name: 'Error', message: 'task failed', kind: 'error' });
@@ -689,7 +788,8 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
         durationMs: t.durationMs,
         outputs: t.outputs.length > 0 ? t.outputs.map((o) => ({ name: o.name, type: o.type })) : declared,
         metrics: t.metrics,
-        error: t.error?.message
+        error: t.error?.message,
+        ...(t.elements !== undefined ? { elements: t.elements } : {})
       };
     })
   });

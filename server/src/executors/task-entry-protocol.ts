@@ -57,7 +57,16 @@ export const ArgoTask = z
     /** Parameter overrides (the workflow's parameters, each passed as JSON). */
     params: z.record(JsonValue),
     workDir: z.string(),
-    store: StoreConfig
+    store: StoreConfig,
+    /** `{{item}}`: the element of a foreach task this pod runs (Argo's withParam). */
+    element: z.number().int().min(0).optional(),
+    /** Outputs of this task that foreach tasks iterate: their element indices are written to {@link argoElementsPath} for withParam. */
+    elementLists: z.array(z.string()).optional()
   })
   .strict();
 export type ArgoTask = z.infer<typeof ArgoTask>;
+
+/** Where an Argo task writes the element indices of a list a foreach task iterates (an Argo output parameter). */
+export function argoElementsPath(list: string): string {
+  return `/tmp/cellgraph-elements-${list.replace(/[^A-Za-z0-9_-]/g, '_')}.json`;
+}

@@ -10,15 +10,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runParamsModule, runTask } from '@cellgraph/kernel';
-import { ArtifactRef, TaskInvocation, TaskResult, WorkflowIR, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema';
+import { ArtifactRef, TaskIR, TaskInvocation, TaskResult, WorkflowIR, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema';
 import { openStore } from '../stores';
 import { LogArchive } from './log-archive';
-import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV, ArgoTask, INVOCATION_ENV, PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from './task-entry-protocol';
+import { ENCODED_UNDEFINED, joinEncodedList, splitEncodedList } from '../engine/encoded-list';
+import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV, ArgoTask, argoElementsPath, INVOCATION_ENV, PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from './task-entry-protocol';
 
 async function runAttempt(raw: string): Promise<number> {
   const inv = TaskInvocation.parse(JSON.parse(raw));
   const store = openStore(inv.store);
-  const archive = process.env[ARCHIVE_LOGS_ENV] === '1' ? new LogArchive(store, attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt')) : undefined;
+  const archive = process.env[ARCHIVE_LOGS_ENV] === '1' ? new LogArchive(store, attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt', inv.element)) : undefined;
   archive?.start();
   try {
     return await runAndFile(inv, store);
@@ -46,8 +47,8 @@ async function runAndFile(inv: TaskInvocation, store: ReturnType<typeof openStor
   } finally {
     fs.rmSync(attemptDir, { recursive: true, force: true });
   }
-  await store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'result.json'), JSON.stringify(result));
-  return result.status === 'succeeded' ? 0 : 1;
+  await store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'result.json', inv.element), JSON.stringify(result));
+  return result.status === 'failed' ? 1 : 0;
 }
 
 async function checkParams(raw: string, resultFile: string): Promise<number> {
@@ -88,13 +89,16 @@ async function runArgoTask(raw: string): Promise<number> {
     workDir: argo.workDir,
     overrides: argo.params
   });
-  const inputs: Record<string, ArtifactRef> = {};
-  for (const port of task.inputs) {
-    const upstream = TaskResult.parse(JSON.parse((await store.getFile(taskFinalResultKey(argo.runId, port.from))).toString('utf8')));
-    const ref = upstream.outputs.find((o) => o.name === port.name);
-    if (ref === undefined) throw new Error(`task ${port.from} finished without its output ${port.name}, which ${task.name} needs`);
-    inputs[port.name] = { hash: ref.hash, size: ref.size };
+  const resolved = await argoInputs(argo, ir, task, store);
+  if (typeof resolved === 'string') {
+    // Skipped because an upstream task was (trigger all-succeeded): filed so tasks below can tell.
+    const skipped: TaskResult = { status: 'skipped', outputs: [], metrics: {}, cells: [], startedAt: new Date().toISOString(), durationMs: 0 };
+    await store.putFile(taskFinalResultKey(argo.runId, task.name, argo.element), JSON.stringify(skipped));
+    process.stderr.write(`cellgraph: task ${task.name} skipped: ${resolved}\n`);
+    await writeElementLists(argo, skipped, store);
+    return 0;
   }
+  const inputs = resolved;
   const invocation: TaskInvocation = {
     runId: argo.runId,
     task: task.name,
@@ -104,14 +108,85 @@ async function runArgoTask(raw: string): Promise<number> {
     inputs,
     outputTypes: Object.fromEntries(task.outputs.map((o) => [o.name, o.type])),
     params,
-    store: argo.store
+    store: argo.store,
+    ...(argo.element !== undefined ? { element: argo.element } : {})
   };
   const code = await runAttempt(JSON.stringify(invocation));
   if (code === 0) {
-    const result = await store.getFile(attemptKey(invocation.runId, invocation.task, invocation.attempt, 'result.json'));
-    await store.putFile(taskFinalResultKey(invocation.runId, invocation.task), result);
+    const result = await store.getFile(attemptKey(invocation.runId, invocation.task, invocation.attempt, 'result.json', argo.element));
+    await store.putFile(taskFinalResultKey(invocation.runId, invocation.task, argo.element), result);
+    await writeElementLists(argo, TaskResult.parse(JSON.parse(result.toString('utf8'))), store);
   }
   return code;
+}
+
+/**
+ * What the engine would have handed an Argo task: its upstream outputs from their final
+ * results (a foreach task's collected in element order, a foreach element's value cut
+ * from its list), or why the task is skipped (an upstream task was, under `all-succeeded`).
+ */
+async function argoInputs(argo: ArgoTask, ir: WorkflowIR, task: TaskIR, store: ReturnType<typeof openStore>): Promise<Record<string, ArtifactRef> | string> {
+  const finalOf = async (name: string, element?: number): Promise<TaskResult | undefined> => {
+    const key = taskFinalResultKey(argo.runId, name, element);
+    if (!(await store.hasFile(key))) return undefined;
+    return TaskResult.parse(JSON.parse((await store.getFile(key)).toString('utf8')));
+  };
+  const output = async (from: string, name: string): Promise<ArtifactRef | 'skipped'> => {
+    const producer = ir.tasks.find((x) => x.name === from);
+    if (producer?.foreach !== undefined) return collect(producer, name);
+    const result = await finalOf(from);
+    if (result === undefined) throw new Error(`task ${from} filed no final result; ${task.name} needs its output ${name}`);
+    if (result.status === 'skipped') return 'skipped';
+    const ref = result.outputs.find((o) => o.name === name);
+    if (ref === undefined) throw new Error(`task ${from} finished without its output ${name}, which ${task.name} needs`);
+    return { hash: ref.hash, size: ref.size };
+  };
+  const collect = async (producer: TaskIR, name: string): Promise<ArtifactRef | 'skipped'> => {
+    const spec = producer.foreach as NonNullable<TaskIR['foreach']>;
+    const list = await output(spec.from, spec.over);
+    if (list === 'skipped') return 'skipped';
+    const n = splitEncodedList(await store.getBlob(list), spec.over).length;
+    const parts: string[] = [];
+    let failed = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = (await finalOf(producer.name, i))?.outputs.find((o) => o.name === name);
+      if (ref === undefined) failed += 1;
+      parts.push(ref === undefined ? ENCODED_UNDEFINED : (await store.getBlob(ref)).toString('utf8'));
+    }
+    const allowed = Math.floor(n * (1 - spec.minSuccessRatio) + 1e-9);
+    if (failed > allowed) throw new Error(`${failed} of ${n} elements of foreach task ${producer.name} failed (at most ${allowed} may, minSuccessRatio ${spec.minSuccessRatio})`);
+    return store.putBlob(joinEncodedList(parts));
+  };
+  const allSucceeded = (task.trigger ?? 'all-succeeded') === 'all-succeeded';
+  const inputs: Record<string, ArtifactRef> = {};
+  for (const port of task.inputs) {
+    if (port.elementOf !== undefined) {
+      const list = await output(port.from, port.elementOf);
+      if (list === 'skipped') return `the list ${port.elementOf} of task ${port.from} was skipped`;
+      const elements = splitEncodedList(await store.getBlob(list), port.elementOf);
+      const encoded = argo.element === undefined ? undefined : elements[argo.element];
+      if (encoded === undefined) throw new Error(`foreach task ${task.name} has no element ${String(argo.element)} (its list has ${elements.length})`);
+      inputs[port.name] = await store.putBlob(Buffer.from(encoded, 'utf8'));
+      continue;
+    }
+    const ref = await output(port.from, port.name);
+    if (ref !== 'skipped') inputs[port.name] = ref;
+    else if (allSucceeded) return `upstream task ${port.from} was skipped`;
+    else inputs[port.name] = await store.putBlob(Buffer.from(ENCODED_UNDEFINED, 'utf8'));
+  }
+  if (allSucceeded) {
+    for (const up of task.upstream) if ((await finalOf(up))?.status === 'skipped') return `upstream task ${up} was skipped`;
+  }
+  return inputs;
+}
+
+/** For withParam: the element indices of each list a foreach task iterates (none when this task was skipped). */
+async function writeElementLists(argo: ArgoTask, result: TaskResult, store: ReturnType<typeof openStore>): Promise<void> {
+  for (const list of argo.elementLists ?? []) {
+    const ref = result.outputs.find((o) => o.name === list);
+    const n = ref === undefined ? 0 : splitEncodedList(await store.getBlob(ref), list).length;
+    fs.writeFileSync(argoElementsPath(list), JSON.stringify(Array.from({ length: n }, (_, i) => i)));
+  }
 }
 
 async function main(): Promise<number> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ImageRef, JsonValue, StoreConfig, WorkflowIR } from '@cellgraph/schema';
 import { z } from 'zod';
 import { KubernetesTarget, PodEnv, PodLabels, imageByDigest, labelValue, taskEnv, taskResources } from '../executors/kubernetes/pod-spec';
-import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV } from '../executors/task-entry-protocol';
+import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV, argoElementsPath } from '../executors/task-entry-protocol';
 
 /**
  * A workflow as Argo Workflows documents, for teams that already run Argo: one container
@@ -14,6 +14,14 @@ import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV } from '../executors/task-entry-protoco
  *
  * Argo mode has no cellgraph engine: no task cache, no executed notebook; each Argo
  * workflow is one run, named by Argo (`{{workflow.name}}`).
+ *
+ * Dynamic tasks (docs/dynamic-workflows.md): a foreach task is one DAG task with
+ * `withParam` over an output parameter of the task producing its list (the element
+ * indices, written by the task entry), one pod per element with `{{item}}`; with
+ * `minSuccessRatio` < 1 it gets `continueOn: {failed: true}` and the task entry downstream
+ * applies the ratio when it collects the elements. A `when` condition is evaluated by the
+ * task's own pod, which files a `skipped` final result; tasks below read it and skip or
+ * run per their trigger rule.
  */
 
 /** What an export needs besides the IR, validated at the CLI's edge. */
@@ -66,6 +74,7 @@ interface ArgoMetadata {
 interface ArgoContainerTemplate {
   name: string;
   metadata: { labels: Record<string, string> };
+  outputs?: { parameters: { name: string; valueFrom: { path: string } }[] };
   retryStrategy?: { limit: string; retryPolicy: 'OnFailure'; backoff: { duration: string; factor: string; maxDuration: string } };
   activeDeadlineSeconds?: string;
   container: { image: string; env: PodEnv; resources: ReturnType<typeof taskResources> };
@@ -73,7 +82,7 @@ interface ArgoContainerTemplate {
 
 interface ArgoDagTemplate {
   name: string;
-  dag: { tasks: { name: string; template: string; dependencies?: string[] }[] };
+  dag: { tasks: { name: string; template: string; dependencies?: string[]; withParam?: string; continueOn?: { failed: boolean } }[] };
 }
 
 interface ArgoWorkflowSpec {
@@ -121,7 +130,9 @@ function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowS
       tasks: ir.tasks.map((t) => ({
         name: names.get(t.name) as string,
         template: names.get(t.name) as string,
-        ...(t.upstream.length > 0 ? { dependencies: t.upstream.map((u) => names.get(u) as string) } : {})
+        ...(t.upstream.length > 0 ? { dependencies: t.upstream.map((u) => names.get(u) as string) } : {}),
+        ...(t.foreach !== undefined ? { withParam: `{{tasks.${names.get(t.foreach.from)}.outputs.parameters.${elementsParameter(t.foreach.over)}}}` } : {}),
+        ...(t.foreach !== undefined && t.foreach.minSuccessRatio < 1 ? { continueOn: { failed: true } } : {})
       }))
     }
   };
@@ -130,10 +141,13 @@ function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowS
     // as the task entry's ArgoTask (parameters are passed as JSON text).
     const params = ir.params.map((p) => `${JSON.stringify(p.name)}:{{workflow.parameters.${p.name}}}`).join(',');
     const fixed = JSON.stringify({ task: t.name, workflowVersion: ir.version, workDir: options.workDir, store: options.store });
-    const argoTask = `${fixed.slice(0, -1)},"runId":"{{workflow.name}}"${t.policy.retries > 0 ? ',"retry":{{retries}}' : ''},"params":{${params}}}`;
+    const lists = ir.tasks.filter((x) => x.foreach?.from === t.name).map((x) => x.foreach?.over as string);
+    const dynamic = `${t.foreach !== undefined ? ',"element":{{item}}' : ''}${lists.length > 0 ? `,"elementLists":${JSON.stringify([...new Set(lists)])}` : ''}`;
+    const argoTask = `${fixed.slice(0, -1)},"runId":"{{workflow.name}}"${t.policy.retries > 0 ? ',"retry":{{retries}}' : ''}${dynamic},"params":{${params}}}`;
     return {
       name: names.get(t.name) as string,
       metadata: { labels: { [PodLabels.managedBy]: 'cellgraph', [PodLabels.workflow]: labelValue(ir.name), [PodLabels.task]: labelValue(t.name) } },
+      ...(lists.length > 0 ? { outputs: { parameters: [...new Set(lists)].map((list) => ({ name: elementsParameter(list), valueFrom: { path: argoElementsPath(list) } })) } } : {}),
       // OnFailure: the task's retries are for its own failures, as in cellgraph's engine.
       ...(t.policy.retries > 0 ? { retryStrategy: { limit: String(t.policy.retries), retryPolicy: 'OnFailure' as const, backoff: { duration: '1s', factor: '2', maxDuration: '1m' } } } : {}),
       ...(t.policy.timeoutSeconds !== undefined ? { activeDeadlineSeconds: String(Math.ceil(t.policy.timeoutSeconds)) } : {}),
@@ -179,6 +193,11 @@ export function argoCronWorkflow(ir: WorkflowIR, options: ArgoExportOptions, cro
     metadata: { name: argoResourceName(ir.name), ...metadata(ir, options) },
     spec: { ...cron, workflowMetadata: { labels: { [PodLabels.managedBy]: 'cellgraph', [PodLabels.workflow]: labelValue(ir.name) } }, workflowSpec: workflowSpec(ir, options) }
   };
+}
+
+/** The Argo output parameter holding a foreach list's element indices. */
+function elementsParameter(list: string): string {
+  return `elements-${list.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
 /** A DNS-1123 resource name from a workflow name. */

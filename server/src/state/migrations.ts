@@ -260,5 +260,12 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (project, name)
       );
     `
+  },
+  {
+    // A foreach task's element counts by state (JSON), shown by the CLI, the API and the DAG panel.
+    version: 7,
+    sql: () => `
+      ALTER TABLE task_runs ADD COLUMN elements TEXT;
+    `
   }
 ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   DeliveryStatus,
+  ElementCounts,
   JsonValue,
   Metrics,
   OutputRef,
@@ -47,7 +48,8 @@ export const TASK_PATCH_COLUMNS: Record<keyof TaskRunPatch, string> = {
   durationMs: 'duration_ms',
   outputs: 'outputs',
   metrics: 'metrics',
-  error: 'error'
+  error: 'error',
+  elements: 'elements'
 };
 
 /** Columns of a webhook delivery's changing fields. */
@@ -63,7 +65,7 @@ export const DELIVERY_PATCH_COLUMNS: Record<keyof DeliveryPatch | 'updatedAt', s
 export function encodeTaskPatch(patch: TaskRunPatch): Record<string, unknown> {
   const encoded: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(patch)) {
-    encoded[k] = k === 'outputs' || k === 'metrics' || k === 'error' ? (v === undefined ? null : JSON.stringify(v)) : k === 'cached' ? (v ? 1 : 0) : v;
+    encoded[k] = k === 'outputs' || k === 'metrics' || k === 'error' || k === 'elements' ? (v === undefined ? null : JSON.stringify(v)) : k === 'cached' ? (v ? 1 : 0) : v;
   }
   return encoded;
 }
@@ -153,7 +155,8 @@ const TaskRow = z.object({
   duration_ms: z.number().nullable(),
   outputs: z.string(),
   metrics: z.string(),
-  error: nullableString
+  error: nullableString,
+  elements: nullableString.optional()
 });
 
 export function parseTaskRow(row: unknown): TaskRunRecord {
@@ -170,7 +173,8 @@ export function parseTaskRow(row: unknown): TaskRunRecord {
     durationMs: r.duration_ms ?? undefined,
     outputs: JSON.parse(r.outputs),
     metrics: JSON.parse(r.metrics),
-    error: r.error === null ? undefined : TaskError.parse(JSON.parse(r.error))
+    error: r.error === null ? undefined : TaskError.parse(JSON.parse(r.error)),
+    elements: r.elements === null || r.elements === undefined ? undefined : ElementCounts.parse(JSON.parse(r.elements))
   });
 }
 

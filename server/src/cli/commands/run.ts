@@ -153,6 +153,8 @@ export function printSummary(s: RunSummary, json: boolean): void {
   for (const t of s.tasks) {
     const metrics = Object.entries(t.metrics);
     if (metrics.length > 0) out(`metrics ${t.name}: ${metrics.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    const e = t.elements;
+    if (e) out(`elements ${t.name}: ${e.total} total, ${e.succeeded} succeeded, ${e.cached} cached, ${e.failed} failed`);
     if (t.error) out(`error ${t.name}: ${t.error}`);
   }
   if (s.executedNotebook) out(`executed notebook: ${s.executedNotebook}`);

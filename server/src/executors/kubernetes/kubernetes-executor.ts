@@ -4,6 +4,7 @@ import { type RetryOptions, retry } from '../../retry';
 import type { ArtifactStore } from '../../stores';
 import type { AttemptHandle, AttemptOutcome, AttemptSpec, Executor, LogListener } from '../executor';
 import { logTail } from '../log-tail';
+import { CreateThrottle } from './create-throttle';
 import { KubernetesApiError, toKubeError } from './kube-errors';
 import { PodInformer } from './pod-informer';
 import { podProgress } from './pod-progress';
@@ -23,6 +24,8 @@ export interface KubernetesExecutorOptions {
   onWarning?: (message: string) => void;
   /** Timings of every pod that finished, for benchmarks (control-plane overhead). */
   onPodFinished?: (timing: PodTiming) => void;
+  /** Pod creations per second at most (default 20; a foreach of thousands of elements is paced, not refused). */
+  podCreatesPerSecond?: number;
 }
 
 /** When the executor asked for a pod and when it saw the pod run and finish (epoch ms). */
@@ -38,6 +41,7 @@ export interface PodTiming {
 }
 
 const DEFAULT_API_RETRY = { attempts: 7, baseMs: 500, maxMs: 16_000 };
+const DEFAULT_POD_CREATES_PER_SECOND = 20;
 /** How long a cancelled pod gets to stop before the kubelet kills it. */
 const CANCEL_GRACE_SECONDS = 5;
 /** How long cancel waits to see the pod gone before reporting the attempt cancelled anyway. */
@@ -61,8 +65,11 @@ export class KubernetesExecutor implements Executor {
   /** Attempts being followed, so stop() can let go of them. */
   readonly attempts = new Set<PodAttempt>();
 
+  private readonly createThrottle: CreateThrottle;
+
   constructor(readonly options: KubernetesExecutorOptions) {
     this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.createThrottle = new CreateThrottle(options.podCreatesPerSecond ?? DEFAULT_POD_CREATES_PER_SECOND);
     this.informer = new PodInformer(options.kubeConfig, options.target.namespace, `${PodLabels.managedBy}=cellgraph`, options.onWarning);
   }
 
@@ -95,7 +102,12 @@ export class KubernetesExecutor implements Executor {
     await this.start();
     const inv = spec.invocation;
     const pods = this.informer
-      .find({ [PodLabels.run]: labelValue(inv.runId), [PodLabels.task]: labelValue(inv.task), [PodLabels.attempt]: String(inv.attempt) })
+      .find({
+        [PodLabels.run]: labelValue(inv.runId),
+        [PodLabels.task]: labelValue(inv.task),
+        [PodLabels.attempt]: String(inv.attempt),
+        ...(inv.element !== undefined ? { [PodLabels.element]: String(inv.element) } : {})
+      })
       // Labels are truncated; the annotation holds the exact run id.
       .filter((p) => p.metadata?.annotations?.['cellgraph.dev/run-id'] === inv.runId)
       .sort((a, b) => Number(b.metadata?.labels?.[PodLabels.systemRetry] ?? 0) - Number(a.metadata?.labels?.[PodLabels.systemRetry] ?? 0));
@@ -127,7 +139,8 @@ export class KubernetesExecutor implements Executor {
     );
   }
 
-  createPod(manifest: k8s.V1Pod): Promise<k8s.V1Pod> {
+  async createPod(manifest: k8s.V1Pod): Promise<k8s.V1Pod> {
+    await this.createThrottle.take();
     this.stats.podsCreated += 1;
     return this.api(() => this.core.createNamespacedPod({ namespace: this.options.target.namespace, body: manifest }));
   }
@@ -188,7 +201,7 @@ class PodAttempt {
 
   private key(file: 'result.json' | 'log.txt'): string {
     const inv = this.spec.invocation;
-    return attemptKey(inv.runId, inv.task, inv.attempt, file);
+    return attemptKey(inv.runId, inv.task, inv.attempt, file, inv.element);
   }
 
   async startPod(systemRetry: number): Promise<void> {

@@ -110,7 +110,9 @@ export const PodLabels = {
   task: 'cellgraph.dev/task',
   attempt: 'cellgraph.dev/attempt',
   workflow: 'cellgraph.dev/workflow',
-  systemRetry: 'cellgraph.dev/system-retry'
+  systemRetry: 'cellgraph.dev/system-retry',
+  /** A foreach element's index (absent on other tasks' pods). */
+  element: 'cellgraph.dev/element'
 } as const;
 
 /** A label value: at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */
@@ -122,14 +124,15 @@ export function labelValue(text: string): string {
 }
 
 /**
- * A DNS-1123 pod name from run, task and attempt, unique per attempt and at most 63
- * characters (a hash keeps long names distinct).
+ * A DNS-1123 pod name from run, task, foreach element and attempt, unique per attempt and
+ * at most 63 characters (a hash keeps long names distinct).
  */
-export function podName(runId: string, task: string, attempt: number, systemRetry = 0): string {
+export function podName(runId: string, task: string, attempt: number, systemRetry = 0, element?: number): string {
   const suffix = systemRetry > 0 ? `-s${systemRetry}` : '';
-  const base = `cg-${runId}-${task}-${attempt}${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
+  const at = element !== undefined ? `e${element}-${attempt}` : `${attempt}`;
+  const base = `cg-${runId}-${task}-${at}${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-');
   if (base.length <= 63) return base.replace(/-$/, '');
-  const hash = createHash('sha256').update(`${runId}/${task}/${attempt}${suffix}`).digest('hex').slice(0, 10);
+  const hash = createHash('sha256').update(`${runId}/${task}/${element !== undefined ? `e${element}/` : ''}${attempt}${suffix}`).digest('hex').slice(0, 10);
   return `${base.slice(0, 52).replace(/-+$/, '')}-${hash}`;
 }
 
@@ -164,13 +167,14 @@ export function podForAttempt(input: {
     [PodLabels.task]: labelValue(invocation.task),
     [PodLabels.attempt]: String(invocation.attempt),
     [PodLabels.workflow]: labelValue(input.workflow),
-    [PodLabels.systemRetry]: String(systemRetry)
+    [PodLabels.systemRetry]: String(systemRetry),
+    ...(invocation.element !== undefined ? { [PodLabels.element]: String(invocation.element) } : {})
   };
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: podName(invocation.runId, invocation.task, invocation.attempt, systemRetry),
+      name: podName(invocation.runId, invocation.task, invocation.attempt, systemRetry, invocation.element),
       namespace: target.namespace,
       labels,
       // Labels are truncated; annotations keep the exact ids.

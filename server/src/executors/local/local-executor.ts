@@ -70,7 +70,7 @@ export class LocalExecutor implements Executor {
         if (timer) clearTimeout(timer);
         // The task process may have left children behind in its group; end them too.
         killGroup(child.pid, 'SIGKILL');
-        await this.store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt'), log).catch(() => undefined);
+        await this.store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt', inv.element), log).catch(() => undefined);
         if (stopReason !== undefined) {
           const message =
             stopReason === 'timeout' ? `task exceeded its timeout of ${(spec.timeoutMs ?? 0) / 1000} s and was stopped` : 'task was cancelled';
@@ -102,7 +102,7 @@ export class LocalExecutor implements Executor {
 
   private async readResult(spec: AttemptSpec): Promise<TaskResult | undefined> {
     const inv = spec.invocation;
-    const key = attemptKey(inv.runId, inv.task, inv.attempt, 'result.json');
+    const key = attemptKey(inv.runId, inv.task, inv.attempt, 'result.json', inv.element);
     if (!(await this.store.hasFile(key))) return undefined;
     return TaskResult.parse(JSON.parse((await this.store.getFile(key)).toString('utf8')));
   }

@@ -106,6 +106,21 @@ describe('documents', () => {
     expect(validate(wf)).toEqual({ code: 0, output: 'ok Workflow\n' });
   });
 
+  it('a foreach task is one DAG task with withParam over its producer\'s element indices; the sweep example validates', () => {
+    const sweep = example('sweep');
+    const wf = argoWorkflow(sweep, options());
+    const dag = wf.spec.templates.find((t) => 'dag' in t);
+    const train = (dag && 'dag' in dag ? dag.dag.tasks : []).find((t) => t.name === 'train');
+    expect(train).toMatchObject({ dependencies: expect.arrayContaining(['configs', 'split']), withParam: '{{tasks.configs.outputs.parameters.elements-configs}}' });
+    expect(train?.continueOn).toBeUndefined();
+    const producer = wf.spec.templates.find((t) => t.name === 'configs');
+    expect(producer && 'container' in producer ? producer.outputs : undefined).toEqual({ parameters: [{ name: 'elements-configs', valueFrom: { path: '/tmp/cellgraph-elements-configs.json' } }] });
+    const trainTemplate = wf.spec.templates.find((t) => t.name === 'train');
+    const env = trainTemplate && 'container' in trainTemplate ? trainTemplate.container.env : [];
+    expect(JSON.stringify(env)).toContain('\\"element\\":{{item}}');
+    expect(validate(wf)).toEqual({ code: 0, output: 'ok Workflow\n' });
+  });
+
   it('a CronWorkflow carries the schedule, time zone and concurrency policy', () => {
     const cron = argoCronWorkflow(example('hello'), options(), { schedule: '30 6 * * 1-5', timezone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 300 });
     expect(cron.spec).toMatchObject({ schedule: '30 6 * * 1-5', timezone: 'Europe/Berlin', concurrencyPolicy: 'Forbid' });
@@ -161,12 +176,16 @@ describe('cellgraph export argo', () => {
 });
 
 describe('argo mode of the task entry', () => {
-  it("runs the exported templates' commands the way Argo's executor would (no Argo controller in tests): values flow through S3", async () => {
-    // A project directory stands in for the image's work directory.
-    const dir = path.join(work, 'project');
+  /** A project directory standing in for the image's work directory. */
+  function projectDir(name: string): { dir: string; file: string } {
+    const dir = path.join(work, name);
     fs.mkdirSync(dir);
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-    const file = path.join(dir, 'flow.ipynb');
+    return { dir, file: path.join(dir, `${name}.ipynb`) };
+  }
+
+  it("runs the exported templates' commands the way Argo's executor would (no Argo controller in tests): values flow through S3", async () => {
+    const { dir, file } = projectDir('flow');
     const text = notebookText([
       code('const factor = 3;', { role: 'parameters' }),
       code('const base = [1, 2, 3];', { task: 'load' }),
@@ -203,5 +222,47 @@ describe('argo mode of the task entry', () => {
     expect(sum.status).toBe('succeeded');
     const total = sum.outputs.find((o) => o.name === 'total');
     expect(JSON.parse((await store.getBlob({ hash: total?.hash as string })).toString('utf8'))).toBe(60);
+  });
+
+  it('runs a foreach (one process per {{item}}), a tolerated element failure, and a false condition the way Argo would', async () => {
+    const { dir, file } = projectDir('dynamic');
+    const text = notebookText([
+      code('const ids = [0, 1, 2, 3];', { task: 'make' }),
+      code('if (id === 2) throw new Error("bad element");\nconst squared = id * id;', { task: 'square', foreach: 'ids', as: 'id', minSuccessRatio: 0.5 }),
+      code('const total = squared.reduce((a, b) => a + (b ?? 0), 0);', { task: 'sum' }),
+      code('const published = true;', { task: 'publish', when: 'total > 100' }),
+      code('const after = published;', { task: 'announce' })
+    ]);
+    fs.writeFileSync(file, text);
+    const ir = compile(file, text);
+    const opts = options({ workDir: dir });
+    const store = openStore(opts.store);
+    await publishWorkflow(store, ir, text);
+    const wf = argoWorkflow(ir, opts);
+    const workflowName = 'dynamic-q1w2e';
+    const dagTemplate = wf.spec.templates.find((t) => 'dag' in t);
+    const order = dagTemplate && 'dag' in dagTemplate ? dagTemplate.dag.tasks : [];
+    expect(order.find((t) => t.name === 'square')?.continueOn).toEqual({ failed: true });
+    const outputsOf = new Map<string, string>();
+    for (const step of order) {
+      const template = wf.spec.templates.find((t) => t.name === step.template);
+      if (!template || !('container' in template)) throw new Error(`no container template ${step.template}`);
+      // Argo's withParam: the producer's output parameter, read from the file its pod wrote.
+      const items: (number | undefined)[] = step.withParam ? (JSON.parse(outputsOf.get(step.withParam) ?? 'null') as number[]) : [undefined];
+      const codes: number[] = [];
+      for (const item of items) {
+        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...s3.env };
+        for (const e of template.container.env) if ('value' in e) env[e.name] = e.value.replace(/\{\{workflow\.name\}\}/g, workflowName).replace(/\{\{item\}\}/g, String(item));
+        codes.push(await new Promise<number>((resolve) => spawn(process.execPath, [TASK_ENTRY], { cwd: dir, env, stdio: 'ignore' }).on('close', (c) => resolve(c ?? -1))));
+      }
+      for (const out of template.outputs?.parameters ?? []) outputsOf.set(`{{tasks.${step.name}.outputs.parameters.${out.name}}}`, fs.readFileSync(out.valueFrom.path, 'utf8'));
+      expect({ step: step.name, codes }).toEqual({ step: step.name, codes: step.name === 'square' ? [0, 0, 1, 0] : [0] });
+    }
+    const final = async (task: string) => TaskResult.parse(JSON.parse((await store.getFile(taskFinalResultKey(workflowName, task))).toString('utf8')));
+    const sum = await final('sum');
+    const total = sum.outputs.find((o) => o.name === 'total');
+    expect(JSON.parse((await store.getBlob({ hash: total?.hash as string })).toString('utf8'))).toBe(0 + 1 + 9);
+    expect((await final('publish')).status).toBe('skipped');
+    expect((await final('announce')).status).toBe('skipped');
   });
 });

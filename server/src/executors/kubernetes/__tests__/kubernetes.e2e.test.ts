@@ -403,6 +403,35 @@ describe('faults', () => {
   });
 });
 
+describe('foreach on Kubernetes', () => {
+  it('runs 50 elements as 50 pods (one per element attempt), collects them in order, and caches per element', async () => {
+    const p = project(
+      'fifty',
+      notebookText([
+        code('const items = Array.from({ length: 50 }, (_, i) => i);', { task: 'make' }),
+        code('const square = item * item;', { task: 'square', foreach: 'items', as: 'item', maxParallel: 16 }),
+        code('const total = square.reduce((s, v) => s + v, 0);\nconst ordered = square.every((v, i) => v === i * i);', { task: 'sum' })
+      ])
+    );
+    const env = cluster.cliEnv('fifty', 'e2e/fifty');
+    const r = await cli(p.dir, env, 'run', 'fifty.ipynb', '--executor', 'kubernetes', '--json');
+    if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}`);
+    const summary = RunSummary.parse(JSON.parse(r.stdout));
+    expect(summary.status).toBe('succeeded');
+    expect(summary.tasks.find((t) => t.name === 'square')).toMatchObject({ status: 'succeeded', elements: { total: 50, succeeded: 50, failed: 0 } });
+    const elementPods = cluster.agent.history.filter((h) => h.name.startsWith(`cg-${summary.runId}-square-e`));
+    expect(new Set(elementPods.map((h) => h.name)).size).toBe(50);
+    const outputs = await cli(p.dir, env, 'outputs', summary.runId, 'sum', '--json');
+    const values = Object.fromEntries((JSON.parse(outputs.stdout) as { outputs: { name: string; value: unknown }[] }).outputs.map((o) => [o.name, o.value]));
+    expect(values).toEqual({ total: 40425, ordered: true });
+    // Nothing changed: no element pod starts again.
+    const again = await cli(p.dir, env, 'run', 'fifty.ipynb', '--executor', 'kubernetes', '--json');
+    const cached = RunSummary.parse(JSON.parse(again.stdout));
+    expect(cached.tasks.find((t) => t.name === 'square')).toMatchObject({ status: 'cached', elements: { total: 50, cached: 50 } });
+    expect(cluster.agent.history.filter((h) => h.name.startsWith(`cg-${cached.runId}-square-e`))).toEqual([]);
+  });
+});
+
 /** POST a pod as raw JSON with dryRun=All and fieldValidation=Strict; the API server's answer. */
 function dryRunCreate(manifest: unknown): Promise<{ status: number; body: unknown }> {
   return strictDryRunCreate(cluster.kube, `/api/v1/namespaces/${cluster.namespace}/pods`, manifest);

@@ -74,3 +74,12 @@ it('refuses a bad target configuration naming the field', () => {
   expect(() => KubernetesTarget.parse({ namespace: 'ok', tolerations: [{ operator: 'Maybe' }] })).toThrow(/operator/);
   expect(() => KubernetesTarget.parse({ namespace: 'ok', unknown: 1 })).toThrow(/unknown/);
 });
+
+it('gives each foreach element attempt its own pod, labelled with the element', () => {
+  const pods = [0, 1].map((element) => podForAttempt({ workflow: 'iris', policy: policy(), invocation: { ...invocation, element }, image, target: target() }));
+  expect(pods.map((p) => p.metadata.name)).toEqual([`cg-${invocation.runId}-train-e0-2`, `cg-${invocation.runId}-train-e1-2`]);
+  expect(pods[1].metadata.labels[PodLabels.element]).toBe('1');
+  expect(podForAttempt({ workflow: 'iris', policy: policy(), invocation, image, target: target() }).metadata.labels[PodLabels.element]).toBeUndefined();
+  const long = 'r-' + 'x'.repeat(80);
+  expect(podName(long, 'train', 1, 0, 7)).not.toBe(podName(long, 'train', 1, 0, 8));
+});

@@ -106,12 +106,14 @@ export interface TaskLog {
 export class Engine {
   private readonly options: EngineOptions;
   private readonly slots: Slots;
+  private readonly concurrency: number;
   private readonly eventListeners = new Set<(e: RunEvent) => void>();
   private readonly logListeners = new Set<(l: TaskLog) => void>();
 
   constructor(options: EngineOptions) {
     this.options = options;
-    this.slots = new Slots(options.concurrency ?? os.cpus().length);
+    this.concurrency = options.concurrency ?? os.cpus().length;
+    this.slots = new Slots(this.concurrency);
   }
 
   /** Subscribes to run and task events; returns the unsubscribe function. */
@@ -131,14 +133,17 @@ export class Engine {
    * Bad parameters reject here, before any run is recorded or any task starts.
    */
   async startRun(request: StartRunOptions): Promise<RunHandle> {
-    const { store, storeConfig, state } = this.options;
+    const { store, storeConfig, state, executor } = this.options;
+    // Task processes start loading now, while the workflow is filed and the run recorded.
+    executor.warm?.(storeConfig, this.concurrency);
     await publishWorkflow(store, request.ir, request.notebookText);
     const params = await resolveParams({
       ir: request.ir,
       overrides: request.params ?? {},
       store: storeConfig,
       workDir: request.workDir,
-      taskEntry: this.options.taskEntry
+      taskEntry: this.options.taskEntry,
+      check: executor.checkParams?.bind(executor)
     });
     await state.saveWorkflow({ version: request.ir.version, name: request.ir.name, notebookPath: request.notebookPath });
     const runId = request.runId ?? newRunId();

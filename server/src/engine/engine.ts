@@ -235,6 +235,12 @@ class RunExecution {
   private failed = false;
   private active = 0;
   private finish!: () => void;
+  /** Each task's upstream tasks not yet succeeded: built at the first pump, then kept by setTask, so scheduling costs O(edges), not O(tasks) per event. */
+  private unmet?: Map<TaskState, number>;
+  /** Tasks by the name of each task they depend on. */
+  private readonly downstream = new Map<string, TaskState[]>();
+  /** Pending tasks whose upstream tasks have all succeeded, in the order they became ready. */
+  private ready: TaskState[] = [];
   /** Task records of a run being resumed after a restart (undefined for a fresh run). */
   private readonly resumed?: TaskRunRecord[];
 
@@ -248,6 +254,13 @@ class RunExecution {
   ) {
     this.resumed = resumed;
     for (const t of request.ir.tasks) this.tasks.set(t.name, { ir: t, status: 'pending', attempts: 0, outputs: [] });
+    for (const t of this.tasks.values()) {
+      for (const u of t.ir.upstream) {
+        const list = this.downstream.get(u);
+        if (list === undefined) this.downstream.set(u, [t]);
+        else list.push(t);
+      }
+    }
   }
 
   async execute(): Promise<RunSummary> {
@@ -404,14 +417,12 @@ class RunExecution {
           this.pump();
         });
     }
+    if (this.unmet === undefined) this.countUnmet();
     if (!this.cancelled && !this.failed) {
-      for (const t of this.tasks.values()) {
+      const ready = this.ready;
+      this.ready = [];
+      for (const t of ready) {
         if (t.status !== 'pending') continue;
-        const ready = t.ir.upstream.every((u) => {
-          const s = this.tasks.get(u)?.status;
-          return s === 'succeeded' || s === 'cached';
-        });
-        if (!ready) continue;
         t.status = 'queued';
         this.active += 1;
         void this.runTask(t)
@@ -423,6 +434,28 @@ class RunExecution {
       }
     }
     if (this.active === 0) this.finish?.();
+  }
+
+  /** Counts each task's unfinished upstream tasks from the statuses as they are (fresh, or restored after a restart). */
+  private countUnmet(): void {
+    const unmet = new Map<TaskState, number>();
+    for (const t of this.tasks.values()) {
+      const n = t.ir.upstream.filter((u) => !succeeded(this.tasks.get(u)?.status)).length;
+      unmet.set(t, n);
+      if (n === 0 && t.status === 'pending') this.ready.push(t);
+    }
+    this.unmet = unmet;
+  }
+
+  /** A task succeeded (or was cached): its downstream tasks have one upstream less to wait for. */
+  private release(t: TaskState): void {
+    const unmet = this.unmet;
+    if (unmet === undefined) return;
+    for (const d of this.downstream.get(t.ir.name) ?? []) {
+      const n = (unmet.get(d) ?? 1) - 1;
+      unmet.set(d, n);
+      if (n === 0 && d.status === 'pending') this.ready.push(d);
+    }
   }
 
   private async runTask(t: TaskState): Promise<void> {
@@ -621,6 +654,10 @@ class RunExecution {
 
   private async setTask(t: TaskState, status: TaskStatus, patch: Partial<TaskRunRecord>, message?: string): Promise<void> {
     const changed = t.status !== status || status === 'running';
+    if (succeeded(status) && !succeeded(t.status)) {
+      t.status = status;
+      this.release(t);
+    }
     t.status = status;
     await this.options.state.updateTaskRun(this.run.id, t.ir.name, { ...patch, status });
     if (changed || status === 'queued') {
@@ -676,6 +713,7 @@ class RunExecution {
 export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: WorkflowIR, executedNotebook?: string): RunSummary {
   const started = run.startedAt ? Date.parse(run.startedAt) : undefined;
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : undefined;
+  const declaredOutputs = new Map(ir.tasks.map((t) => [t.name, t.outputs]));
   return RunSummary.parse({
     runId: run.id,
     workflow: run.workflow,
@@ -685,7 +723,7 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
     durationMs: started !== undefined && finished !== undefined ? finished - started : undefined,
     executedNotebook,
     tasks: tasks.map((t) => {
-      const declared = ir.tasks.find((x) => x.name === t.task)?.outputs ?? [];
+      const declared = declaredOutputs.get(t.task) ?? [];
       return {
         name: t.task,
         status: t.status,
@@ -698,4 +736,8 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
       };
     })
   });
+}
+
+function succeeded(status: TaskStatus | undefined): boolean {
+  return status === 'succeeded' || status === 'cached';
 }

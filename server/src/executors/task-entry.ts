@@ -182,8 +182,38 @@ async function runAssignment(assignment: PoolAssignment): Promise<number> {
   return runAttempt(assignment.invocation);
 }
 
+/**
+ * Runs a no-op task through the runner once, in memory and before any assignment, so the
+ * code every attempt runs (module loading, recording, encoding) is compiled by the time
+ * the attempt arrives. It touches no store and prints nothing.
+ */
+async function warmUp(): Promise<void> {
+  const blobs = new Map<string, Buffer>();
+  await runTask({
+    moduleSource: 'module.exports = async function (__cg) { __cg.enterCell(0); return { warm: 1 }; };',
+    filename: path.join(process.cwd(), 'warm-up.cellgraph-task.js'),
+    workDir: process.cwd(),
+    params: {},
+    inputs: {},
+    outputTypes: { warm: 'number' },
+    io: {
+      getBlob: async (ref) => blobs.get(ref.hash) ?? Buffer.alloc(0),
+      putBlob: async (bytes) => {
+        blobs.set('warm', bytes);
+        return { hash: 'warm', size: bytes.length };
+      }
+    },
+    info: { runId: 'warm-up', task: 'warm-up', attempt: 0 },
+    attemptDir: os.tmpdir()
+  });
+}
+
 async function main(): Promise<number> {
-  if (process.env[POOL_ENV] === '1') return runAssignment(await nextAssignment());
+  if (process.env[POOL_ENV] === '1') {
+    const assignment = nextAssignment();
+    await warmUp().catch(() => undefined);
+    return runAssignment(await assignment);
+  }
   const invocation = process.env[INVOCATION_ENV];
   if (invocation !== undefined) return runAttempt(invocation);
   const argo = process.env[ARGO_TASK_ENV];

@@ -109,14 +109,17 @@ export class LocalExecutor implements Executor {
         if (timer) clearTimeout(timer);
         // The task process may have left children behind in its group; end them too.
         killGroup(child.pid, 'SIGKILL');
-        await this.store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt'), log).catch(() => undefined);
+        // The log is filed while the result is read: both are on the critical path of the next task.
+        const [, reported] = await Promise.all([
+          this.store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt'), log).catch(() => undefined),
+          stopReason === undefined ? this.readResult(spec).catch((err: Error) => err) : undefined
+        ]);
         if (stopReason !== undefined) {
           const message =
             stopReason === 'timeout' ? `task exceeded its timeout of ${(spec.timeoutMs ?? 0) / 1000} s and was stopped` : 'task was cancelled';
           resolve({ kind: 'lost', log, error: { name: stopReason === 'timeout' ? 'TimeoutError' : 'CancelledError', message, kind: stopReason } });
           return;
         }
-        const reported = await this.readResult(spec).catch((err: Error) => err);
         if (reported !== undefined && !(reported instanceof Error)) {
           resolve({ kind: 'reported', result: reported, log });
           return;

@@ -144,7 +144,7 @@ it('checks parameters in a warm process', async () => {
   for (const pid of ready) expect(alive(pid)).toBe(false);
 });
 
-it('ends warm processes, idle or running a task, when the server process dies (SIGKILL)', async () => {
+it('ends warm processes, idle or running a task that blocks its event loop, when the server process dies (SIGKILL)', async () => {
   const script = `
     const { LocalExecutor } = require(${JSON.stringify(path.join(path.dirname(defaultTaskEntry()), 'local', 'local-executor.js'))});
     const { FilesystemStore } = require(${JSON.stringify(path.join(path.dirname(defaultTaskEntry()), '..', 'stores', 'index.js'))});
@@ -159,7 +159,11 @@ it('ends warm processes, idle or running a task, when the server process dies (S
       process.stdout.write('idle=' + idle.join(',') + '\\n');
     }, 1500);
     setInterval(() => undefined, 1000);`;
-  await store.putFile(taskModuleKey(VERSION, 'sleep'), 'module.exports = async function (__cg) { console.log("running=" + process.pid); await new Promise((r) => setTimeout(r, 60000)); return {}; };');
+  // The running task blocks its event loop, so it cannot notice its stdin closing: the watchdog thread must end it.
+  await store.putFile(
+    taskModuleKey(VERSION, 'sleep'),
+    'module.exports = async function (__cg) { console.log("running=" + process.pid); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000); return {}; };'
+  );
   const server = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   server.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -21,6 +21,7 @@ import { benchServer } from './server';
 import { benchCompilePool } from './compile-pool';
 import { benchKubernetes } from './kubernetes';
 import { benchSqlite } from './sqlite';
+import { cpuSeconds } from './cpu';
 import { median } from './median';
 import { chainNotebook, fanNotebook, typedNotebook } from './notebooks';
 
@@ -106,6 +107,7 @@ async function chainRun(root: string, warmPool: boolean): Promise<void> {
   fs.mkdirSync(root, { recursive: true });
   const { engine, store, state } = localEngine(root, 2, warmPool);
   const how = warmPool ? 'warm pool' : 'cold process per attempt (before)';
+  const cpu0 = cpuSeconds();
   const { summary, ms } = await runOnce(engine, ir, text, root, true);
   // Per task: wall time from its upstream's end to its own end, minus its own time inside the runner.
   const overheads: number[] = [];
@@ -126,6 +128,7 @@ async function chainRun(root: string, warmPool: boolean): Promise<void> {
   report(`chain, ${how}: per-task overhead, median (wall - task time)`, median(overheads), 'ms', warmPool ? '<= 30 ms' : undefined);
   report(`chain, ${how}: per task, median (wall incl. task time)`, median(overheads.map((o, i) => o + ownTimes[i])), 'ms', warmPool ? '<= 30 ms' : undefined);
   report(`chain, ${how}: per-task overhead, mean incl. run set-up`, (ms - ownTotal) / n, 'ms');
+  report(`chain, ${how}: CPU per task (engine + task processes, incl. warm-up)`, ((cpuSeconds() - cpu0) * 1000) / n, 'ms');
   await state.close();
 }
 
@@ -134,9 +137,13 @@ async function benchFan(root: string): Promise<void> {
   const text = fanNotebook(width);
   const ir = compile(text, 'fan');
   const { engine, state } = localEngine(root, 2);
+  const cpu0 = cpuSeconds();
   const { ms } = await runOnce(engine, ir, text, root, true);
+  const cpuMs = ((cpuSeconds() - cpu0) * 1000) / (width + 2);
   report(`fan-out/fan-in of ${width} tasks (+2): wall time, concurrency 2, warm pool`, ms, 'ms');
   report('fan-out/fan-in: throughput', ((width + 2) / ms) * 1000, 'tasks/s', '>= 60 tasks/s');
+  report('fan-out/fan-in: CPU per task (engine + task processes)', cpuMs, 'ms');
+  report(`fan-out/fan-in: throughput the CPU allows on ${os.cpus().length} idle cores (cores / CPU per task)`, (os.cpus().length * 1000) / cpuMs, 'tasks/s');
   await state.close();
 }
 

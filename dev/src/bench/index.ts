@@ -15,6 +15,7 @@ import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-stor
 import { FilesystemStore } from '@cellgraph/server/dist/stores';
 import { benchImages } from './images';
 import { benchCompare } from './compare';
+import { InstantExecutor, generatedIR } from './instant';
 import { benchLargeDag } from './large-dag';
 import { benchReplicas } from './replicas';
 import { benchServer } from './server';
@@ -98,6 +99,23 @@ function cli(cwd: string, ...args: string[]): number {
 async function benchChain(root: string): Promise<void> {
   await chainRun(path.join(root, 'warm'), true);
   await chainRun(path.join(root, 'cold'), false);
+  await engineChain(path.join(root, 'engine'));
+}
+
+/** The engine's own share of a chain's per-task time: the same 50-task chain, every attempt done at once in process. */
+async function engineChain(root: string): Promise<void> {
+  const n = 50;
+  const store = new FilesystemStore(path.join(root, '.cellgraph'));
+  const state = SqliteStateStore.open(path.join(root, '.cellgraph', 'state.db'));
+  const engine = new Engine({ store, storeConfig: { kind: 'filesystem', root: store.root }, state, executor: new InstantExecutor(), concurrency: 2 });
+  const notebook = JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] });
+  const ir = generatedIR(n, 1);
+  const t0 = performance.now();
+  const summary = await (await engine.startRun({ ir, notebookText: notebook, notebookPath: path.join(root, 'chain.ipynb'), workDir: root, noCache: true })).done;
+  const ms = performance.now() - t0;
+  if (summary.status !== 'succeeded') throw new Error(`engine chain ${summary.status}`);
+  report(`chain of ${n}, engine alone (instant executor: state writes, events, scheduling): per task`, ms / n, 'ms');
+  await state.close();
 }
 
 async function chainRun(root: string, warmPool: boolean): Promise<void> {

@@ -9,7 +9,7 @@ import { logTail } from '../log-tail';
 import { stopLostAttempts } from './lost-attempts';
 import { runParamsCheck } from './params-check';
 import { taskEnvironment } from './task-env';
-import { WarmPool } from './warm-pool';
+import { WarmPool, poolMarkersDir } from './warm-pool';
 
 /** How long a process gets between SIGTERM and SIGKILL when stopped. */
 const KILL_GRACE_MS = 2000;
@@ -109,6 +109,8 @@ export class LocalExecutor implements Executor {
         if (timer) clearTimeout(timer);
         // The task process may have left children behind in its group; end them too.
         killGroup(child.pid, 'SIGKILL');
+        // A warm process killed (timeout, cancel, crash) could not remove its attempt marker.
+        if (warm !== undefined && child.pid !== undefined) fs.rmSync(path.join(poolMarkersDir(), `${child.pid}.json`), { force: true });
         // The log is filed while the result is read: both are on the critical path of the next task.
         const [, reported] = await Promise.all([
           this.store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt'), log).catch(() => undefined),

@@ -13,6 +13,7 @@ import { FilesystemStore } from '../../../stores';
 import type { AttemptOutcome } from '../../executor';
 import { LocalExecutor, defaultTaskEntry } from '../local-executor';
 import { stopLostAttempts } from '../lost-attempts';
+import { poolMarkersDir } from '../warm-pool';
 
 jest.setTimeout(60_000);
 
@@ -119,6 +120,7 @@ it('cancels and times out a task running in a warm process, with everything it s
   expect(outcome.kind === 'lost' && outcome.error.kind).toBe('cancelled');
   expect(alive(Number(pid))).toBe(false);
   expect(alive(child)).toBe(false);
+  expect(fs.existsSync(path.join(poolMarkersDir(), `${pid}.json`))).toBe(false);
 
   const timedOut = await (await launch('slow', 'await new Promise((r) => setTimeout(r, 60000)); return {};', { timeoutMs: 300 })).done;
   expect(timedOut.kind === 'lost' && timedOut.error.kind).toBe('timeout');

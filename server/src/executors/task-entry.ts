@@ -9,7 +9,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { runParamsModule, runTask } from '@cellgraph/kernel';
 import { ArtifactRef, TaskInvocation, TaskResult, WorkflowIR, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema';
 import { openStore } from '../stores';
@@ -155,21 +154,6 @@ function nextAssignment(): Promise<PoolAssignment> {
   });
 }
 
-/**
- * A thread that ends the process group once the server is gone (this process re-parented),
- * within 100 ms, even while the task blocks the main thread (a busy loop, Atomics.wait)
- * and so cannot see its stdin close: a warm process never outlives its server.
- */
-function watchServer(): void {
-  const source = `
-    const { workerData } = require('node:worker_threads');
-    setInterval(() => {
-      if (process.ppid === workerData.parent) return;
-      try { process.kill(-workerData.pid, 'SIGKILL'); } catch { process.kill(workerData.pid, 'SIGKILL'); }
-    }, 100);`;
-  new Worker(source, { eval: true, workerData: { parent: process.ppid, pid: process.pid } }).unref();
-}
-
 function endGroup(): void {
   try {
     process.kill(-process.pid, 'SIGKILL');
@@ -227,7 +211,6 @@ async function warmUp(): Promise<void> {
 async function main(): Promise<number> {
   if (process.env[POOL_ENV] === '1') {
     const assignment = nextAssignment();
-    watchServer();
     await warmUp().catch(() => undefined);
     return runAssignment(await assignment);
   }

@@ -1,7 +1,16 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { POOL_ENV, POOL_MARKERS_ENV, type PoolAssignment } from '../task-entry-protocol';
+
+/**
+ * util-linux's `setpriv`, when the machine has it: warm processes start through it with a
+ * parent-death signal (prctl PR_SET_PDEATHSIG), so the kernel SIGKILLs one the moment the
+ * server dies, even while its task blocks the event loop and cannot see its stdin close.
+ * It then execs node: same pid, same command line.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
 
 /** Warm processes that die before they are used, in a row, after which the pool stops starting more (cold starts still work). */
 const MAX_IDLE_DEATHS = 3;
@@ -105,7 +114,8 @@ export class WarmPool {
   }
 
   private start(env: Record<string, string>): ChildProcessWithoutNullStreams {
-    const child = spawn(process.execPath, [this.entry], {
+    const [command, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', process.execPath, this.entry]] : [process.execPath, [this.entry]];
+    const child = spawn(command, args, {
       env: { ...env, [POOL_ENV]: '1', [POOL_MARKERS_ENV]: poolMarkersDir() },
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group, as a cold task process: a stop ends everything the task started.

@@ -108,12 +108,14 @@ export interface TaskLog {
 export class Engine {
   private readonly options: EngineOptions;
   private readonly slots: Slots;
+  private readonly concurrency: number;
   private readonly eventListeners = new Set<(e: RunEvent) => void>();
   private readonly logListeners = new Set<(l: TaskLog) => void>();
 
   constructor(options: EngineOptions) {
     this.options = options;
-    this.slots = new Slots(options.concurrency ?? os.cpus().length);
+    this.concurrency = options.concurrency ?? os.cpus().length;
+    this.slots = new Slots(this.concurrency);
   }
 
   /** Subscribes to run and task events; returns the unsubscribe function. */
@@ -133,14 +135,17 @@ export class Engine {
    * Bad parameters reject here, before any run is recorded or any task starts.
    */
   async startRun(request: StartRunOptions): Promise<RunHandle> {
-    const { store, storeConfig, state } = this.options;
+    const { store, storeConfig, state, executor } = this.options;
+    // Task processes start loading now, while the workflow is filed and the run recorded.
+    executor.warm?.(storeConfig, this.concurrency);
     await publishWorkflow(store, request.ir, request.notebookText);
     const params = await resolveParams({
       ir: request.ir,
       overrides: request.params ?? {},
       store: storeConfig,
       workDir: request.workDir,
-      taskEntry: this.options.taskEntry
+      taskEntry: this.options.taskEntry,
+      check: executor.checkParams?.bind(executor)
     });
     await state.saveWorkflow({ version: request.ir.version, name: request.ir.name, notebookPath: request.notebookPath });
     const runId = request.runId ?? newRunId();
@@ -234,6 +239,12 @@ class RunExecution {
   private failed = false;
   private active = 0;
   private finish!: () => void;
+  /** Each task's upstream tasks not yet succeeded: built at the first pump, then kept by setTask, so scheduling costs O(edges), not O(tasks) per event. */
+  private unmet?: Map<TaskState, number>;
+  /** Tasks by the name of each task they depend on. */
+  private readonly downstream = new Map<string, TaskState[]>();
+  /** Pending tasks whose upstream tasks have all succeeded, in the order they became ready. */
+  private ready: TaskState[] = [];
   /** Task records of a run being resumed after a restart (undefined for a fresh run). */
   private readonly resumed?: TaskRunRecord[];
   /** The stored encoding of `undefined`: what a none-failed task reads for a skipped upstream's outputs. */
@@ -249,6 +260,13 @@ class RunExecution {
   ) {
     this.resumed = resumed;
     for (const t of request.ir.tasks) this.tasks.set(t.name, { ir: t, status: 'pending', attempts: 0, outputs: [] });
+    for (const t of this.tasks.values()) {
+      for (const u of t.ir.upstream) {
+        const list = this.downstream.get(u);
+        if (list === undefined) this.downstream.set(u, [t]);
+        else list.push(t);
+      }
+    }
   }
 
   async execute(): Promise<RunSummary> {
@@ -407,14 +425,12 @@ class RunExecution {
           this.pump();
         });
     }
+    if (this.unmet === undefined) this.countUnmet();
     if (!this.cancelled && !this.failed) {
-      for (const t of this.tasks.values()) {
+      const ready = this.ready;
+      this.ready = [];
+      for (const t of ready) {
         if (t.status !== 'pending') continue;
-        const ready = t.ir.upstream.every((u) => {
-          const s = this.tasks.get(u)?.status;
-          return s === 'succeeded' || s === 'cached' || s === 'skipped';
-        });
-        if (!ready) continue;
         t.status = 'queued';
         this.active += 1;
         const skippedBy = this.skippedUpstream(t);
@@ -441,6 +457,28 @@ class RunExecution {
 
   private async skipTask(t: TaskState, upstream: string): Promise<void> {
     await this.setTask(t, 'skipped', this.finishedFields(t), `upstream task ${upstream} was skipped`);
+  }
+
+  /** Counts each task's unfinished upstream tasks from the statuses as they are (fresh, or restored after a restart). */
+  private countUnmet(): void {
+    const unmet = new Map<TaskState, number>();
+    for (const t of this.tasks.values()) {
+      const n = t.ir.upstream.filter((u) => !releasesDownstream(this.tasks.get(u)?.status)).length;
+      unmet.set(t, n);
+      if (n === 0 && t.status === 'pending') this.ready.push(t);
+    }
+    this.unmet = unmet;
+  }
+
+  /** A task succeeded, was cached or was skipped: its downstream tasks have one upstream less to wait for. */
+  private release(t: TaskState): void {
+    const unmet = this.unmet;
+    if (unmet === undefined) return;
+    for (const d of this.downstream.get(t.ir.name) ?? []) {
+      const n = (unmet.get(d) ?? 1) - 1;
+      unmet.set(d, n);
+      if (n === 0 && d.status === 'pending') this.ready.push(d);
+    }
   }
 
   private async runTask(t: TaskState): Promise<void> {
@@ -715,6 +753,10 @@ class RunExecution {
 
   private async setTask(t: TaskState, status: TaskStatus, patch: Partial<TaskRunRecord>, message?: string): Promise<void> {
     const changed = t.status !== status || status === 'running';
+    if (releasesDownstream(status) && !releasesDownstream(t.status)) {
+      t.status = status;
+      this.release(t);
+    }
     t.status = status;
     await this.options.state.updateTaskRun(this.run.id, t.ir.name, { ...patch, status });
     if (changed || status === 'queued') {
@@ -770,6 +812,7 @@ class RunExecution {
 export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: WorkflowIR, executedNotebook?: string): RunSummary {
   const started = run.startedAt ? Date.parse(run.startedAt) : undefined;
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : undefined;
+  const declaredOutputs = new Map(ir.tasks.map((t) => [t.name, t.outputs]));
   return RunSummary.parse({
     runId: run.id,
     workflow: run.workflow,
@@ -779,7 +822,7 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
     durationMs: started !== undefined && finished !== undefined ? finished - started : undefined,
     executedNotebook,
     tasks: tasks.map((t) => {
-      const declared = ir.tasks.find((x) => x.name === t.task)?.outputs ?? [];
+      const declared = declaredOutputs.get(t.task) ?? [];
       return {
         name: t.task,
         status: t.status,
@@ -793,4 +836,9 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
       };
     })
   });
+}
+
+/** A task in this status no longer holds its downstream tasks back (a skipped one's decide by their trigger rule). */
+function releasesDownstream(status: TaskStatus | undefined): boolean {
+  return status === 'succeeded' || status === 'cached' || status === 'skipped';
 }

@@ -1,6 +1,7 @@
 import { type JsonValue, type ParamKindInfo, type ParamSpec, type StoreConfig, type WorkflowIR, readParamAssignments, unknownParam } from '@cellgraph/schema';
 import { ValidationError } from '../errors';
 import { runParamsCheck } from '../executors/local/params-check';
+import type { ParamsCheck, ParamsCheckAnswer } from '../executors/task-entry-protocol';
 
 /**
  * Parses `-p name=value` assignments by each parameter's declared kind (the one parser,
@@ -46,15 +47,15 @@ export async function resolveParams(options: {
   store: StoreConfig;
   workDir: string;
   taskEntry?: string;
+  /** Runs the check (the executor's warm process); default: a fresh local process. */
+  check?: (check: ParamsCheck) => Promise<ParamsCheckAnswer>;
 }): Promise<Record<string, JsonValue>> {
   const overrides = checkParamKinds(options.ir.params, options.overrides);
   const values: Record<string, JsonValue> = {};
   for (const spec of options.ir.params) values[spec.name] = spec.name in overrides ? overrides[spec.name] : spec.default;
   if (!options.ir.params.some((p) => p.constrained)) return values;
-  const answer = await runParamsCheck(
-    { workflowVersion: options.ir.version, workDir: options.workDir, overrides, store: options.store },
-    options.taskEntry
-  );
+  const check: ParamsCheck = { workflowVersion: options.ir.version, workDir: options.workDir, overrides, store: options.store };
+  const answer = await (options.check ? options.check(check) : runParamsCheck(check, options.taskEntry));
   if (!answer.ok) throw new ValidationError(answer.message, answer.name ? `params.${answer.name}` : 'params');
   return { ...values, ...answer.values };
 }

@@ -1,6 +1,9 @@
 import { WorkflowIR, irKey, paramsModuleKey, taskModuleKey } from '@cellgraph/schema';
 import type { ArtifactStore } from '../stores';
 
+/** Task modules written at once when a workflow version is filed. */
+const PUBLISH_WRITERS = 16;
+
 /** Store key of the notebook a workflow version was compiled from. */
 export function notebookKey(version: string): string {
   return `workflows/${version.replace(/^sha256:/, '')}/notebook.ipynb`;
@@ -14,7 +17,12 @@ export function notebookKey(version: string): string {
 export async function publishWorkflow(store: ArtifactStore, ir: WorkflowIR, notebookText: string): Promise<void> {
   const key = irKey(ir.version);
   if (await store.hasFile(key)) return;
-  await Promise.all(ir.tasks.map((t) => store.putFile(taskModuleKey(ir.version, t.name), t.module)));
+  // A few writes at a time: 10,000 at once would hold 10,000 buffers and file handles.
+  let next = 0;
+  const writer = async () => {
+    for (let i = next++; i < ir.tasks.length; i = next++) await store.putFile(taskModuleKey(ir.version, ir.tasks[i].name), ir.tasks[i].module);
+  };
+  await Promise.all(Array.from({ length: Math.min(PUBLISH_WRITERS, ir.tasks.length) }, writer));
   await store.putFile(paramsModuleKey(ir.version), ir.paramsModule);
   await store.putFile(notebookKey(ir.version), notebookText);
   // The IR goes last: its presence marks the version complete.

@@ -1,4 +1,5 @@
-import type { ImageRef, Resources, TaskError, TaskInvocation, TaskPolicy, TaskResult } from '@cellgraph/schema';
+import type { ImageRef, Resources, StoreConfig, TaskError, TaskInvocation, TaskPolicy, TaskResult } from '@cellgraph/schema';
+import type { ParamsCheck, ParamsCheckAnswer } from './task-entry-protocol';
 
 /** Everything an executor needs to start one task attempt. */
 export interface AttemptSpec {
@@ -47,4 +48,8 @@ export interface Executor {
    * processes are stopped: their output pipes died with the old process).
    */
   recoverAttempt(spec: AttemptSpec, onLog: LogListener): Promise<AttemptHandle | undefined>;
+  /** Optional: a run is about to start with up to `slots` attempts at once: get that many ready ahead of need. */
+  warm?(store: StoreConfig, slots: number): void;
+  /** Optional: evaluates a workflow's parameters module (else the engine starts a local process for it). */
+  checkParams?(check: ParamsCheck): Promise<ParamsCheckAnswer>;
 }

@@ -70,3 +70,31 @@ export type ArgoTask = z.infer<typeof ArgoTask>;
 export function argoElementsPath(list: string): string {
   return `/tmp/cellgraph-elements-${list.replace(/[^A-Za-z0-9_-]/g, '_')}.json`;
 }
+
+/**
+ * Set to `1` on a pre-started (warm) task process: it loads the runtime, then waits for
+ * exactly one PoolAssignment as a JSON line on stdin, runs it, and exits. Its stdin stays
+ * open while the server lives: end of input means the server is gone, and the process
+ * ends its process group (see executors/local/warm-pool.ts).
+ */
+export const POOL_ENV = 'CELLGRAPH_POOL';
+
+/**
+ * Where a warm process that took an attempt records which one (`<pid>.json`): its
+ * environment was fixed before the attempt was known, so the orphan scan of a restarted
+ * server (lost-attempts.ts) reads the attempt from here instead.
+ */
+export const POOL_MARKERS_ENV = 'CELLGRAPH_POOL_MARKERS';
+
+/** What a warm process is handed: one task attempt, or one parameters check. */
+export const PoolAssignment = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('attempt'),
+    /** The TaskInvocation as JSON, exactly as a cold process gets it in INVOCATION_ENV. */
+    invocation: z.string(),
+    /** The task's own variables (declared env, secrets), added to the clean environment the process started with. */
+    env: z.record(z.string())
+  }),
+  z.object({ kind: z.literal('params'), check: z.string(), resultFile: z.string() })
+]);
+export type PoolAssignment = z.infer<typeof PoolAssignment>;

@@ -14,7 +14,20 @@ import { ArtifactRef, TaskIR, TaskInvocation, TaskResult, WorkflowIR, attemptKey
 import { openStore } from '../stores';
 import { LogArchive } from './log-archive';
 import { ENCODED_UNDEFINED, joinEncodedList, splitEncodedList } from '../engine/encoded-list';
-import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV, ArgoTask, argoElementsPath, INVOCATION_ENV, PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from './task-entry-protocol';
+import {
+  ARCHIVE_LOGS_ENV,
+  ARGO_TASK_ENV,
+  ArgoTask,
+  argoElementsPath,
+  INVOCATION_ENV,
+  PARAMS_CHECK_ENV,
+  POOL_ENV,
+  POOL_MARKERS_ENV,
+  ParamsCheck,
+  ParamsCheckAnswer,
+  PoolAssignment,
+  RESULT_FILE_ENV
+} from './task-entry-protocol';
 
 async function runAttempt(raw: string): Promise<number> {
   const inv = TaskInvocation.parse(JSON.parse(raw));
@@ -189,7 +202,94 @@ async function writeElementLists(argo: ArgoTask, result: TaskResult, store: Retu
   }
 }
 
+/**
+ * A warm process: everything above is loaded already; wait for the one assignment on
+ * stdin. From then on stdin only tells whether the server lives: at its end (the server
+ * exited or was killed) the process ends its whole group, so warm processes and what their
+ * task started never outlive the server.
+ */
+function nextAssignment(): Promise<PoolAssignment> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let assigned = false;
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk: string) => {
+      if (assigned) return;
+      buffered += chunk;
+      const end = buffered.indexOf('\n');
+      if (end < 0) return;
+      assigned = true;
+      try {
+        resolve(PoolAssignment.parse(JSON.parse(buffered.slice(0, end))));
+      } catch (err) {
+        reject(err);
+      }
+    });
+    process.stdin.on('end', () => endGroup());
+    process.stdin.on('error', () => endGroup());
+  });
+}
+
+function endGroup(): void {
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {
+    process.exit(137);
+  }
+}
+
+/** Runs a warm process's assignment as a cold process would run it from its environment. */
+async function runAssignment(assignment: PoolAssignment): Promise<number> {
+  delete process.env[POOL_ENV];
+  if (assignment.kind === 'params') {
+    process.chdir(ParamsCheck.parse(JSON.parse(assignment.check)).workDir);
+    return checkParams(assignment.check, assignment.resultFile);
+  }
+  Object.assign(process.env, assignment.env);
+  const inv = TaskInvocation.parse(JSON.parse(assignment.invocation));
+  process.chdir(inv.workDir);
+  const markers = process.env[POOL_MARKERS_ENV];
+  if (markers !== undefined && markers !== '') {
+    const marker = path.join(markers, `${process.pid}.json`);
+    fs.mkdirSync(markers, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(marker, JSON.stringify({ runId: inv.runId, task: inv.task }));
+    process.on('exit', () => fs.rmSync(marker, { force: true }));
+  }
+  return runAttempt(assignment.invocation);
+}
+
+/**
+ * Runs a no-op task through the runner once, in memory and before any assignment, so the
+ * code every attempt runs (module loading, recording, encoding) is compiled by the time
+ * the attempt arrives. It touches no store and prints nothing.
+ */
+async function warmUp(): Promise<void> {
+  const blobs = new Map<string, Buffer>();
+  await runTask({
+    moduleSource: 'module.exports = async function (__cg) { __cg.enterCell(0); return { warm: 1 }; };',
+    filename: path.join(process.cwd(), 'warm-up.cellgraph-task.js'),
+    workDir: process.cwd(),
+    params: {},
+    inputs: {},
+    outputTypes: { warm: 'number' },
+    io: {
+      getBlob: async (ref) => blobs.get(ref.hash) ?? Buffer.alloc(0),
+      putBlob: async (bytes) => {
+        blobs.set('warm', bytes);
+        return { hash: 'warm', size: bytes.length };
+      }
+    },
+    info: { runId: 'warm-up', task: 'warm-up', attempt: 0 },
+    attemptDir: os.tmpdir()
+  });
+}
+
 async function main(): Promise<number> {
+  if (process.env[POOL_ENV] === '1') {
+    const assignment = nextAssignment();
+    await warmUp().catch(() => undefined);
+    return runAssignment(await assignment);
+  }
   const invocation = process.env[INVOCATION_ENV];
   if (invocation !== undefined) return runAttempt(invocation);
   const argo = process.env[ARGO_TASK_ENV];

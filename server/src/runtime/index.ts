@@ -104,7 +104,9 @@ interface OpenedExecutor {
 /** The executor the options ask for. Kubernetes is loaded only then: its client costs a local run ~0.3 s of start-up. */
 async function openExecutor(options: RuntimeOptions, home: HomeSession, env: NodeJS.ProcessEnv): Promise<OpenedExecutor> {
   if (options.executor === 'local') {
-    return { executor: new LocalExecutor({ store: home.store, taskEntry: options.taskEntry }), where: 'local processes', prepare: async (input) => input.ir, stop: () => undefined };
+    // CELLGRAPH_WARM_POOL=0 starts every attempt in a fresh process, as before the pool (docs/warm-pool.md).
+    const executor = new LocalExecutor({ store: home.store, taskEntry: options.taskEntry, warmPool: env.CELLGRAPH_WARM_POOL !== '0' });
+    return { executor, where: 'local processes', prepare: async (input) => input.ir, stop: () => executor.close() };
   }
   const { bindImage, openKubernetesExecutor } = await import('./kubernetes');
   const settings = options.kubernetes ?? {};

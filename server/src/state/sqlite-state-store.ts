@@ -29,6 +29,9 @@ import {
 } from './rows';
 import type { SqlRunner } from './sql-runner';
 
+/** The next event number of a run. */
+const NextSeq = z.object({ seq: z.number() });
+
 /**
  * The embedded state store: one SQLite file (WAL mode) opened with better-sqlite3.
  * Rows are parsed with the schema's zod types on the way out; a row that does not parse
@@ -36,6 +39,8 @@ import type { SqlRunner } from './sql-runner';
  */
 export class SqliteStateStore implements StateStore, WorkflowVersionStore, ScheduleStore, NotificationStore {
   private readonly db: Database.Database;
+  /** Statements of the per-task write path, prepared once (preparing per write costs time and native memory per task). */
+  private readonly statements = new Map<string, Database.Statement>();
   /** Leases, fire claims and live logs; one process owns a SQLite file, so nothing is shared. */
   readonly coordination: Coordination;
   /** Users, tokens, projects, members, the audit trail and secret references (issue 14). */
@@ -118,13 +123,13 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async appendEvent(event: Omit<RunEvent, 'seq'>): Promise<RunEvent> {
-    const next = this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM events WHERE run_id = ?');
-    const insert = this.db.prepare(
+    const next = this.prepared('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM events WHERE run_id = ?');
+    const insert = this.prepared(
       'INSERT INTO events (run_id, seq, time, kind, status, task, attempt, message) VALUES (@runId, @seq, @time, @kind, @status, @task, @attempt, @message)'
     );
     return this.write(
       this.db.transaction(() => {
-        const { seq } = z.object({ seq: z.number() }).parse(next.get(event.runId));
+        const { seq } = NextSeq.parse(next.get(event.runId));
         const full: RunEvent = { ...event, seq };
         insert.run({
           runId: full.runId,
@@ -146,7 +151,7 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async getCacheEntry(key: string): Promise<CacheEntry | undefined> {
-    const row = this.db.prepare('SELECT * FROM cache_entries WHERE key = ?').get(key);
+    const row = this.prepared('SELECT * FROM cache_entries WHERE key = ?').get(key);
     return row === undefined ? undefined : parseCacheRow(row);
   }
 
@@ -311,7 +316,14 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
       values[`p_${field}`] = value === undefined ? null : value;
     }
     if (sets.length === 0) return;
-    this.write(() => this.db.prepare(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values));
+    this.write(() => this.prepared(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values));
+  }
+
+  /** A statement prepared once per database (the update statements vary only by which columns a patch sets: a few dozen). */
+  private prepared(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
   }
 
   private write<T>(fn: () => T): T {

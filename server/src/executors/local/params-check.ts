@@ -5,23 +5,32 @@ import * as path from 'node:path';
 import { PARAMS_CHECK_ENV, ParamsCheck, ParamsCheckAnswer, RESULT_FILE_ENV } from '../task-entry-protocol';
 import { defaultTaskEntry } from './local-executor';
 import { taskEnvironment } from './task-env';
+import type { WarmProcess } from './warm-pool';
 
 /**
  * Evaluates a workflow's parameters module in a child process (user code never runs in
  * the engine), so `param(name, schema, default)` constraints are checked before any task
- * starts.
+ * starts. `warm`: a pre-started task process to run it in (its environment is `env`, the
+ * same clean one), else one is started.
  */
-export async function runParamsCheck(check: ParamsCheck, taskEntry: string = defaultTaskEntry()): Promise<ParamsCheckAnswer> {
+export async function runParamsCheck(
+  check: ParamsCheck,
+  taskEntry: string = defaultTaskEntry(),
+  options: { env?: Record<string, string>; warm?: WarmProcess } = {}
+): Promise<ParamsCheckAnswer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellgraph-params-'));
   const resultFile = path.join(dir, 'answer.json');
   try {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [taskEntry], {
-        cwd: check.workDir,
-        // The parameters cell is user code: the same clean environment as a task.
-        env: { ...taskEnvironment({ serverEnv: process.env, store: check.store }), [PARAMS_CHECK_ENV]: JSON.stringify(check), [RESULT_FILE_ENV]: resultFile },
-        stdio: ['ignore', 'pipe', 'pipe']
-      });
+      options.warm?.assign({ kind: 'params', check: JSON.stringify(check), resultFile });
+      const child =
+        options.warm?.child ??
+        spawn(process.execPath, [taskEntry], {
+          cwd: check.workDir,
+          // The parameters cell is user code: the same clean environment as a task.
+          env: { ...(options.env ?? taskEnvironment({ serverEnv: process.env, store: check.store })), [PARAMS_CHECK_ENV]: JSON.stringify(check), [RESULT_FILE_ENV]: resultFile },
+          stdio: ['ignore', 'pipe', 'pipe']
+        });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));

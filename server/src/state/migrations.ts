@@ -192,5 +192,14 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE schedule_fires SET settled_at = claimed_at;
       CREATE INDEX schedule_fires_unsettled ON schedule_fires(claimed_at) WHERE settled_at IS NULL;
     `
+  },
+  {
+    // Fencing of run ownership: each time a run's lease changes hands (adopted, or claimed
+    // anew after a restart) its epoch goes up, and a run's state writes name the owner and
+    // epoch they were made under, so a replica that stalled past its lease writes nothing.
+    version: 6,
+    sql: () => `
+      ALTER TABLE run_leases ADD COLUMN epoch BIGINT NOT NULL DEFAULT 1;
+    `
   }
 ];

@@ -118,7 +118,7 @@ export class RunLeases {
       if (!this.adopting) return;
       const adopted = await this.options.coordination.claimUnownedRuns(this.owner, this.ttlMs);
       if (adopted.length > 0) {
-        this.options.log(`cellgraph server: adopting ${adopted.length} run(s) of a replica that stopped: ${adopted.join(', ')}`);
+        this.options.log(`cellgraph server: adopting ${adopted.length} run(s) of a replica that stopped: ${adopted.map((c) => c.runId).join(', ')}`);
         await this.options.adopt(adopted);
       }
     } catch (err) {
@@ -137,7 +137,8 @@ export class RunLeases {
     const active = [...this.options.active()];
     let held: Set<string>;
     try {
-      held = new Set(await this.options.coordination.renewLeases(this.owner, this.ttlMs, active));
+      // A database that does not answer (a partition without a reset) counts as a failure after a heartbeat.
+      held = new Set(await withinMs(this.options.coordination.renewLeases(this.owner, this.ttlMs, active), this.heartbeatMs, 'renewing the leases'));
     } catch (err) {
       const silentMs = Date.now() - this.renewedAt;
       if (active.length > 0 && silentMs + this.heartbeatMs >= this.ttlMs) {
@@ -150,4 +151,13 @@ export class RunLeases {
     const lost = active.filter((c) => !held.has(c.runId)).map((c) => c.runId);
     if (lost.length > 0) this.options.giveUp(lost, 'another replica holds its lease now (this one stalled past the lease)');
   }
+}
+
+/** `promise`, or a rejection once `ms` passed without an answer. */
+function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -10,6 +10,8 @@ import {
   ListRunsQuery,
   ListRunsResponse,
   ListVersionsResponse,
+  WorkflowTypesQuery,
+  WorkflowTypesResponse,
   ListWorkflowsResponse,
   LogsQuery,
   PromoteRequest,
@@ -366,6 +368,16 @@ export const apiRoutes = {
     params: SchedulePathParams,
     response: ScheduleDeleted,
     errors: unknownSchedule
+  }),
+  workflowTypes: route('workflowTypes', {
+    method: 'GET',
+    path: '/api/v1/workflows/:name/types',
+    summary: "TypeScript declarations of a workflow's task outputs (for the notebook client); its latest run's version unless one is named",
+    tag: 'workflows',
+    params: WorkflowPathParams,
+    query: WorkflowTypesQuery,
+    response: WorkflowTypesResponse,
+    errors: { 404: 'no run of this workflow, or no such version of it' }
   })
 };
 

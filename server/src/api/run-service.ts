@@ -261,8 +261,8 @@ export class RunService {
     });
   }
 
-  async list(options: { limit?: number; status?: RunStatus }): Promise<RunListItem[]> {
-    const runs = await this.state.listRuns({ limit: options.limit ?? 50, status: options.status });
+  async list(options: { limit?: number; status?: RunStatus; workflow?: string }): Promise<RunListItem[]> {
+    const runs = await this.state.listRuns({ limit: options.limit ?? 50, status: options.status, workflow: options.workflow });
     const items: RunListItem[] = [];
     for (const run of runs) {
       const tasks = await this.state.getTaskRuns(run.id);

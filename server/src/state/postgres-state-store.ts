@@ -17,6 +17,7 @@ import {
   parseTaskRow,
   parseVersionRow,
   RUN_PATCH_COLUMNS,
+  runFilter,
   runRow,
   TASK_PATCH_COLUMNS,
   taskRow
@@ -112,12 +113,9 @@ export class PostgresStateStore implements StateStore, WorkflowVersionStore, Sch
     return parseRunRow(rows[0]);
   }
 
-  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunRecord[]> {
-    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
-    const rows = options.status
-      ? await this.db.all('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?', [options.status, limit])
-      : await this.db.all('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?', [limit]);
-    return rows.map(parseRunRow);
+  async listRuns(options: { limit?: number; status?: RunRecord['status']; workflow?: string } = {}): Promise<RunRecord[]> {
+    const { where, params } = runFilter(options);
+    return (await this.db.all(`SELECT * FROM runs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`, params)).map(parseRunRow);
   }
 
   async getTaskRuns(runId: string): Promise<TaskRunRecord[]> {

@@ -23,6 +23,7 @@ import {
   parseTaskRow,
   parseVersionRow,
   RUN_PATCH_COLUMNS,
+  runFilter,
   runRow,
   TASK_PATCH_COLUMNS,
   taskRow
@@ -105,12 +106,9 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
     return parseRunRow(row);
   }
 
-  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunRecord[]> {
-    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
-    const rows = options.status
-      ? this.db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(options.status, limit)
-      : this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit);
-    return rows.map(parseRunRow);
+  async listRuns(options: { limit?: number; status?: RunRecord['status']; workflow?: string } = {}): Promise<RunRecord[]> {
+    const { where, params } = runFilter(options);
+    return this.db.prepare(`SELECT * FROM runs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...params).map(parseRunRow);
   }
 
   async getTaskRuns(runId: string): Promise<TaskRunRecord[]> {

@@ -47,7 +47,8 @@ export interface StateStore {
   assertFence(runId: string, fence: RunFence): Promise<void>;
   /** Throws NotFoundError for an unknown id. */
   getRun(id: string): Promise<RunRecord>;
-  listRuns(options?: { limit?: number; status?: RunRecord['status'] }): Promise<RunRecord[]>;
+  /** Newest first; `workflow` keeps the runs of one workflow. */
+  listRuns(options?: { limit?: number; status?: RunRecord['status']; workflow?: string }): Promise<RunRecord[]>;
   /** Task records in the workflow's task order. */
   getTaskRuns(runId: string): Promise<TaskRunRecord[]>;
   /** Appends an event, assigning the next `seq` for its run; fenced like updateRun. */

@@ -9,8 +9,10 @@ import {
   RunStatus,
   TaskOutputsResponse,
   WorkflowIR,
+  WorkflowTypesResponse,
   attemptKey
 } from '@cellgraph/schema';
+import { outputDeclarations } from '../compiler/output-types';
 import { Engine, RunHandle, StartRunOptions, summarizeRun } from '../engine/engine';
 import { parseParamAssignments } from '../engine/params';
 import { newRunId } from '../engine/run-id';
@@ -348,6 +350,23 @@ export class RunService {
     const outputs = [];
     for (const o of record.outputs) outputs.push({ ...o, value: JSON.parse((await this.store.getBlob(o)).toString('utf8')) as unknown });
     return { runId: id, task, status: record.status, outputs, metrics: record.metrics };
+  }
+
+  /**
+   * TypeScript declarations of a workflow version's task outputs, for the notebook client:
+   * the version of the workflow's latest run unless one is named.
+   */
+  async outputTypes(workflow: string, version?: string): Promise<WorkflowTypesResponse> {
+    let chosen = version;
+    if (chosen === undefined) {
+      const [latest] = await this.state.listRuns({ workflow, limit: 1 });
+      if (latest === undefined) throw new NotFoundError(`workflow ${JSON.stringify(workflow)} has no runs`);
+      chosen = latest.version;
+    }
+    const ir = await this.irs.get(chosen);
+    if (ir.name !== workflow) throw new NotFoundError(`version ${chosen} is not a version of workflow ${JSON.stringify(workflow)}`);
+    const notebookText = (await this.store.getFile(notebookKey(chosen))).toString('utf8');
+    return { workflow, version: chosen, declarations: outputDeclarations(ir, notebookText) };
   }
 
   /** The executed notebook, once the run has finished and written it. */

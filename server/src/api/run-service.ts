@@ -408,9 +408,15 @@ export class RunService {
         this.track(handle, fence);
         resumed.push(run.id);
       } catch (err) {
+        if (err instanceof LeaseLostError) continue; // taken over meanwhile: the new owner resumes it
         const message = `could not resume after a restart: ${(err as Error).message}`;
-        await this.state.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString(), error: message }, fence);
-        await this.engine.publish({ runId: run.id, kind: 'run', status: 'failed', time: new Date().toISOString(), message }, fence);
+        try {
+          await this.state.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString(), error: message }, fence);
+          await this.engine.publish({ runId: run.id, kind: 'run', status: 'failed', time: new Date().toISOString(), message }, fence);
+        } catch (lost) {
+          if (!(lost instanceof LeaseLostError)) throw lost;
+          continue;
+        }
         await this.leases.release(run.id);
       }
     }

@@ -77,8 +77,8 @@ export class Runs {
   /**
    * Writes the TypeScript declarations of a workflow's outputs (its latest run's version)
    * to `file` (default `cellgraph-types/<workflow>.d.ts` in the current directory) and
-   * returns the path. Load it in a later cell with
-   * `/// <reference path="cellgraph-types/iris.d.ts" />` (tslab) or list it in a tsconfig.
+   * returns the path. Load it in a later cell with a type-only namespace import, which
+   * tslab carries to every later cell: `import type * as irisTypes from "./cellgraph-types/iris"`.
    */
   async types(workflow: string, file?: string): Promise<string> {
     const answer = await this.routes().call(apiRoutes.workflowTypes, { params: { name: workflow }, query: {} });

@@ -74,7 +74,7 @@ describe('the runs client against a real server', () => {
     fs.writeFileSync(
       path.join(dir, 'explore.ts'),
       [
-        'import type {} from "./cellgraph-types/stats";',
+        'import type * as statsTypes from "./cellgraph-types/stats";',
         'import { runs } from "@cellgraph/kernel";',
         'export async function explore(): Promise<number> {',
         '  const run = await runs.latest("stats");',

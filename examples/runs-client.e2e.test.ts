@@ -9,9 +9,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunDetail } from '@cellgraph/schema';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
+import { ServerProcess, runToEnd, startServerProcess, stopAllServers, tempWorkDir } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(300_000);
 
@@ -53,13 +52,7 @@ it('reads a run’s outputs back in tslab, decoded and typed', async () => {
   const dir = tempWorkDir('cg-tslab-client-');
   try {
     const s: ServerProcess = await startServerProcess(dir, { token: TOKEN });
-    const res = await s.api('/api/v1/runs', { method: 'POST', json: { notebook: JSON.parse(workflow), notebookName: 'stats.ipynb' } });
-    expect(res.status).toBe(201);
-    const { runId } = RunDetail.parse(await res.json());
-    await waitFor(async () => {
-      const r = RunDetail.parse(await (await s.api(`/api/v1/runs/${runId}`)).json());
-      return r.status === 'running' || r.status === 'queued' ? undefined : r;
-    }, 60_000, `run ${runId}`);
+    expect((await runToEnd(s, { notebook: JSON.parse(workflow), notebookName: 'stats.ipynb' })).status).toBe('succeeded');
 
     fs.writeFileSync(path.join(dir, 'explore.ipynb'), explore);
     const r = spawnSync(

@@ -9,10 +9,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
-import { RunDetail } from '@cellgraph/schema';
 import { connect } from '@cellgraph/kernel';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, startServerProcess, stopAllServers, tempWorkDir, waitFor } from '@cellgraph/dev/test-support/server-process';
+import { ServerProcess, runToEnd, startServerProcess, stopAllServers, tempWorkDir } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 
@@ -40,15 +39,7 @@ describe('the runs client against a real server', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('reads the latest run’s outputs back, decoded, and types them from generated declarations', async () => {
-    for (const n of [3, 4]) {
-      const res = await s.api('/api/v1/runs', { method: 'POST', json: { notebook: JSON.parse(notebook), notebookName: 'stats.ipynb', params: { n } } });
-      expect(res.status).toBe(201);
-      const { runId } = RunDetail.parse(await res.json());
-      await waitFor(async () => {
-        const r = RunDetail.parse(await (await s.api(`/api/v1/runs/${runId}`)).json());
-        return r.status === 'running' || r.status === 'queued' ? undefined : r;
-      }, 60_000, `run ${runId}`);
-    }
+    for (const n of [3, 4]) expect((await runToEnd(s, { notebook: JSON.parse(notebook), notebookName: 'stats.ipynb', params: { n } })).status).toBe('succeeded');
 
     const runs = connect({ url: s.url, token: TOKEN });
     const run = await runs.latest('stats');

@@ -6,12 +6,13 @@
  * them, checked with TypeScript 5.0 (tslab's) against the built @cellgraph/kernel: right
  * names and types compile, a wrong output or task name does not. The server is stopped by PID.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { connect } from '@cellgraph/kernel';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ServerProcess, runToEnd, startServerProcess, stopAllServers, tempWorkDir } from '@cellgraph/dev/test-support/server-process';
+import { CLI, ServerProcess, runToEnd, startServerProcess, stopAllServers, tempWorkDir } from '@cellgraph/dev/test-support/server-process';
 
 jest.setTimeout(120_000);
 
@@ -62,6 +63,10 @@ describe('the runs client against a real server', () => {
     const declarations = fs.readFileSync(file, 'utf8');
     expect(declarations).toContain('interface Summary');
     expect(declarations).toContain('"stats": { "summary": Summary; "count": number; };');
+    // The CLI's remote mode prints the same file.
+    const cli = spawnSync(process.execPath, [CLI, '--server', s.url, 'types', 'stats'], { encoding: 'utf8', env: { ...process.env, CELLGRAPH_TOKEN: TOKEN } });
+    expect({ status: cli.status, stderr: cli.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(cli.stdout).toBe(declarations);
     fs.writeFileSync(
       path.join(dir, 'explore.ts'),
       [

@@ -4,6 +4,7 @@
  *
  * ```ts
  * import { param, metric, display, artifact } from "@cellgraph/kernel";
+ * import { runs } from "@cellgraph/kernel"; // results of runs, back in a notebook
  * ```
  */
 export { param, ParamError } from './params';
@@ -16,6 +17,10 @@ export { artifact, FileArtifact, DirArtifact } from './artifacts';
 export type { BlobRef, DirEntry } from './artifacts';
 export { encodeValue, decodeValue, registerCodec, contentHash, CodecError } from './codecs/value-codec';
 export type { ClassCodec, JsonValue } from './codecs/value-codec';
+export { runs, connect, Runs, Run, Task, CellgraphApiError } from './client/runs';
+export type { WorkflowOutputs, KnownWorkflow, TaskOf, OutputsOf, RunSummaryRow } from './client/runs';
+export { serverConfigFromEnv } from './client/server-config';
+export type { ServerConfig } from './client/server-config';
 export { runInfo } from './runtime';
 export type { RunInfo } from './runtime';
 export { runTask, runParamsModule } from './runner/run-task';

@@ -150,7 +150,9 @@ export const ListRunsQuery = z
     limit: queryInteger(z.number().int().min(1).max(1000)).optional(),
     status: RunStatus.optional(),
     /** Only runs of this project (one the caller can see; another lists nothing). */
-    project: ProjectName.optional()
+    project: ProjectName.optional(),
+    /** Only runs of this workflow (the notebook client's `runs.latest("iris")`). */
+    workflow: TaskName.optional()
   })
   .strict();
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
@@ -345,6 +347,22 @@ export type ListVersionsResponse = z.infer<typeof ListVersionsResponse>;
 export const VersionRef = z.union([z.string().regex(/^[1-9][0-9]{0,8}$/, 'a version number'), ContentHash]);
 
 export const WorkflowPathParams = z.object({ name: TaskName }).strict();
+
+/** GET /api/v1/workflows/:name/types query: the version to describe (default: that of the workflow's latest run). */
+export const WorkflowTypesQuery = z.object({ version: ContentHash.optional() }).strict();
+export type WorkflowTypesQuery = z.infer<typeof WorkflowTypesQuery>;
+
+/**
+ * TypeScript declarations of a workflow version's task outputs, for the notebook client:
+ * saved as a `.d.ts` beside the notebook, they type `runs.latest("iris")`'s tasks and outputs.
+ */
+export const WorkflowTypesResponse = z.object({
+  workflow: TaskName,
+  version: ContentHash,
+  /** The declaration file's text. */
+  declarations: z.string()
+});
+export type WorkflowTypesResponse = z.infer<typeof WorkflowTypesResponse>;
 export const VersionPathParams = z.object({ name: TaskName, v: VersionRef }).strict();
 export const DiffPathParams = z.object({ name: TaskName, a: VersionRef, b: VersionRef }).strict();
 

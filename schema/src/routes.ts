@@ -10,6 +10,8 @@ import {
   ListRunsQuery,
   ListRunsResponse,
   ListVersionsResponse,
+  WorkflowTypesQuery,
+  WorkflowTypesResponse,
   ListWorkflowsResponse,
   LogsQuery,
   PromoteRequest,
@@ -586,6 +588,17 @@ export const apiRoutes = {
     params: SecretPathParams,
     response: SecretDeleted,
     errors: { 404: 'no such project you can see, or no such secret in it' }
+  }),
+  workflowTypes: route('workflowTypes', {
+    access: inProject('read', 'workflow'),
+    method: 'GET',
+    path: '/api/v1/workflows/:name/types',
+    summary: "TypeScript declarations of a workflow's task outputs (for the notebook client); its latest run's version unless one is named",
+    tag: 'workflows',
+    params: WorkflowPathParams,
+    query: WorkflowTypesQuery,
+    response: WorkflowTypesResponse,
+    errors: { 404: 'no run of this workflow, or no such version of it' }
   })
 };
 

@@ -139,6 +139,13 @@ export class ConflictError extends CellgraphError {
   readonly kind = 'conflict';
 }
 
+/**
+ * A write for a run this process no longer owns: its lease went to another replica (this
+ * one stalled past the lease) and the store dropped the write. The run is given up here,
+ * recording nothing: the new owner owns its record.
+ */
+export class LeaseLostError extends ConflictError {}
+
 /** A notebook that does not compile, with every diagnostic, cell by cell. */
 export class CompileError extends CellgraphError {
   readonly kind = 'compile';

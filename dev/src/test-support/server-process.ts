@@ -2,9 +2,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readRunEvents, type RunEvent } from '@cellgraph/schema';
+import { RunDetail, readRunEvents, type RunEvent } from '@cellgraph/schema';
 import { textChunks } from '@cellgraph/server/dist/api/client';
 import { linkNodeModules } from './notebooks';
+import { waitFor } from './wait-for';
 
 /** The built CLI: tests run the real `cellgraph server` process. */
 export const CLI = path.resolve(__dirname, '..', '..', '..', 'server', 'dist', 'cli', 'main.js');
@@ -100,6 +101,17 @@ export async function readEvents(res: Response, until?: (e: RunEvent) => boolean
     if (until?.(event)) break;
   }
   return out;
+}
+
+/** Submits a run (`POST /api/v1/runs` with `body`) and waits for its end; returns the run as it ended. */
+export async function runToEnd(s: ServerProcess, body: unknown, timeoutMs = 60_000): Promise<RunDetail> {
+  const res = await s.api('/api/v1/runs', { method: 'POST', json: body });
+  if (res.status !== 201) throw new Error(`POST /api/v1/runs answered ${res.status}: ${await res.text()}`);
+  const { runId } = RunDetail.parse(await res.json());
+  return waitFor(async () => {
+    const r = RunDetail.parse(await (await s.api(`/api/v1/runs/${runId}`)).json());
+    return r.status === 'running' || r.status === 'queued' ? undefined : r;
+  }, timeoutMs, `run ${runId}`);
 }
 
 // Tests of the server import it from here too.

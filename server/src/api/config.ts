@@ -47,7 +47,7 @@ export const ServerConfig = z.object({
   webhookTimeoutSeconds: z.coerce.number().min(0.1).max(300).optional(),
   /** Where tasks run: child processes of the server, or one pod per attempt. */
   executor: z.enum(['local', 'kubernetes']),
-  /** Worker threads compiling notebooks at once (default min(2, cores)). */
+  /** Worker threads compiling notebooks at once (default cores - 1, at least 1, at most 2). */
   compileWorkers: z.coerce.number().int().min(1).max(64).optional(),
   /** How long one compile may take before its worker is stopped (default 60). */
   compileTimeoutSeconds: z.coerce.number().min(0.1).max(3600).optional(),

@@ -9,14 +9,18 @@ import {
   RunStatus,
   TaskOutputsResponse,
   WorkflowIR,
+  WorkflowTypesResponse,
   attemptKey
 } from '@cellgraph/schema';
+import { outputDeclarations } from '../compiler/output-types';
 import { Engine, RunHandle, StartRunOptions, summarizeRun } from '../engine/engine';
 import { parseParamAssignments } from '../engine/params';
 import { newRunId } from '../engine/run-id';
 import { notebookKey } from '../engine/workflow-files';
 import { admitRun } from '../auth/projects';
-import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import { ConflictError, LeaseLostError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import type { LeaseClaim } from '../state/coordination';
+import type { RunFence } from '../state/state-store';
 import type { RunWebhook } from '../state/notification-store';
 import type { ServerStateStore } from '../state/open-state-store';
 import type { ArtifactStore } from '../stores';
@@ -59,11 +63,14 @@ const CANCEL_WAIT_MS = 10_000;
  */
 export class RunService {
   private readonly active = new Map<string, RunHandle>();
+  /** The lease of each run executing or being started here, which its writes are fenced by. */
+  private readonly fences = new Map<string, RunFence>();
   private readonly liveLogs = new LiveLogs();
   private draining = false;
   /** Who runs what among replicas: each run in flight here is leased to this process. */
   readonly leases: RunLeases;
   private logFlush: NodeJS.Timeout | undefined;
+  private readonly log: (line: string) => void;
 
   constructor(
     private readonly engine: Engine,
@@ -76,13 +83,15 @@ export class RunService {
   ) {
     engine.onLog(this.liveLogs.listener);
     const log = replica.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    this.log = log;
     this.leases = new RunLeases({
       coordination: state.coordination,
       owner: replica.owner,
       ttlMs: replica.ttlMs,
       heartbeatMs: replica.heartbeatMs,
-      active: () => this.active.keys(),
-      adopt: async (ids) => void (await this.resume(ids)),
+      active: () => [...this.fences].map(([runId, f]) => ({ runId, epoch: f.epoch })),
+      adopt: async (claims) => void (await this.resume(claims)),
+      giveUp: (ids, reason) => ids.forEach((id) => this.giveUp(id, reason)),
       cancel: (ids) => ids.forEach((id) => this.requestCancel(id)),
       log
     });
@@ -109,14 +118,18 @@ export class RunService {
     const params = { ...parseParamAssignments(req.ir.params, req.paramAssignments ?? []), ...(req.params ?? {}) };
     const runId = req.runId ?? newRunId();
     // Leased before the run is recorded: no other replica may take it for an orphan.
-    if (!(await this.leases.acquire(runId))) throw new ConflictError(`run ${runId} is being started by another replica`);
-    // Recorded before the run exists, so it is never visible in another project.
-    await admitRun({ identity: this.state.identity, state: this.state }, { runId, workflow: req.ir.name, tasks: req.ir.tasks }, { project: req.project, retryOf: extra.retryOf });
+    const fence = await this.leases.acquire(runId);
+    if (fence === undefined) throw new ConflictError(`run ${runId} is being started by another replica`);
+    // Renewed by the heartbeat while it starts (preparing an image can take minutes).
+    const starting = !this.fences.has(runId);
+    if (starting) this.fences.set(runId, fence);
     const webhooks = req.webhooks ?? [];
     // Recorded first: a run that finishes at once must still find whom to notify.
     if (webhooks.length > 0) await this.state.addRunWebhooks(runId, webhooks);
     let handle: RunHandle;
     try {
+      // Recorded before the run exists, so it is never visible in another project.
+      await admitRun({ identity: this.state.identity, state: this.state }, { runId, workflow: req.ir.name, tasks: req.ir.tasks }, { project: req.project, retryOf: extra.retryOf });
       const ir = await this.prepare(req);
       handle = await this.engine.startRun({
         ir,
@@ -127,9 +140,11 @@ export class RunService {
         noCache: req.noCache,
         scheduled: req.scheduled,
         reuse: extra.reuse,
-        runId
+        runId,
+        fence
       });
     } catch (err) {
+      if (starting) this.fences.delete(runId);
       // Nothing started; keep the lease and URLs only if the id belongs to a run that exists already.
       if (!(await this.exists(runId))) {
         await this.leases.release(runId);
@@ -137,8 +152,8 @@ export class RunService {
       }
       throw err;
     }
+    this.track(handle, fence);
     if (extra.retryOf !== undefined) await this.state.setRetryOf(handle.runId, extra.retryOf);
-    this.track(handle);
     return this.detail(handle.runId);
   }
 
@@ -174,15 +189,45 @@ export class RunService {
     await this.state.coordination.requestCancel(id);
   }
 
-  private track(handle: RunHandle): void {
+  private track(handle: RunHandle, fence: RunFence): void {
     this.active.set(handle.runId, handle);
+    this.fences.set(handle.runId, fence);
+    let lost = false;
     handle.done
-      .catch((err: Error) => process.stderr.write(`cellgraph server: run ${handle.runId} stopped on an infrastructure error: ${err.stack ?? err.message}\n`))
+      .catch((err: Error) => {
+        if (!(err instanceof LeaseLostError)) {
+          process.stderr.write(`cellgraph server: run ${handle.runId} stopped on an infrastructure error: ${err.stack ?? err.message}\n`);
+          return;
+        }
+        lost = true;
+        this.log(`cellgraph server: gave up run ${handle.runId}: ${err.message}; stopped here without recording anything (the replica holding its lease runs it)`);
+      })
       .finally(() => {
+        // A run given up and adopted back by this process runs under a new handle: leave that one be.
+        if (this.active.get(handle.runId) !== handle) return;
         this.active.delete(handle.runId);
+        this.fences.delete(handle.runId);
         this.liveLogs.dropRun(handle.runId);
-        void this.forgetRun(handle.runId);
+        // The lease and the shared live output are the new owner's now.
+        if (!lost) void this.forgetRun(handle.runId);
       });
+  }
+
+  /**
+   * Stops a run here that another replica owns now (this process stalled past its lease,
+   * or could not renew it): its attempts are stopped or let go, nothing is recorded, and it
+   * no longer counts as running here, so this process may adopt it again later.
+   */
+  private giveUp(runId: string, reason: string): void {
+    const handle = this.active.get(runId);
+    this.fences.delete(runId);
+    if (handle === undefined) {
+      this.log(`cellgraph server: gave up starting run ${runId}: ${reason}`);
+      return;
+    }
+    this.active.delete(runId);
+    this.liveLogs.dropRun(runId);
+    handle.abandon(reason);
   }
 
   /** A run ended here: its lease and its shared live output go (the store has every log). */
@@ -223,8 +268,8 @@ export class RunService {
     });
   }
 
-  async list(options: { limit?: number; status?: RunStatus }): Promise<RunListItem[]> {
-    const runs = await this.state.listRuns({ limit: options.limit ?? 50, status: options.status });
+  async list(options: { limit?: number; status?: RunStatus; workflow?: string }): Promise<RunListItem[]> {
+    const runs = await this.state.listRuns({ limit: options.limit ?? 50, status: options.status, workflow: options.workflow });
     const items: RunListItem[] = [];
     for (const run of runs) {
       const tasks = await this.state.getTaskRuns(run.id);
@@ -312,6 +357,23 @@ export class RunService {
     return { runId: id, task, status: record.status, outputs, metrics: record.metrics };
   }
 
+  /**
+   * TypeScript declarations of a workflow version's task outputs, for the notebook client:
+   * the version of the workflow's latest run unless one is named.
+   */
+  async outputTypes(workflow: string, version?: string): Promise<WorkflowTypesResponse> {
+    let chosen = version;
+    if (chosen === undefined) {
+      const [latest] = await this.state.listRuns({ workflow, limit: 1 });
+      if (latest === undefined) throw new NotFoundError(`workflow ${JSON.stringify(workflow)} has no runs`);
+      chosen = latest.version;
+    }
+    const ir = await this.irs.get(chosen);
+    if (ir.name !== workflow) throw new NotFoundError(`version ${chosen} is not a version of workflow ${JSON.stringify(workflow)}`);
+    const notebookText = (await this.store.getFile(notebookKey(chosen))).toString('utf8');
+    return { workflow, version: chosen, declarations: outputDeclarations(ir, notebookText) };
+  }
+
   /** The executed notebook, once the run has finished and written it. */
   async executedNotebook(id: string): Promise<Notebook> {
     const run = await this.state.getRun(id);
@@ -336,24 +398,30 @@ export class RunService {
    * attempts adopted or restarted. A run whose workflow files are gone is recorded as
    * failed rather than left running forever.
    */
-  private async resume(runIds: string[]): Promise<string[]> {
-    const runs: RunRecord[] = [];
-    for (const id of runIds) if (!this.active.has(id)) runs.push(await this.state.getRun(id));
+  private async resume(claims: LeaseClaim[]): Promise<string[]> {
+    const runs: { run: RunRecord; fence: RunFence }[] = [];
+    for (const c of claims) if (!this.active.has(c.runId)) runs.push({ run: await this.state.getRun(c.runId), fence: this.leases.fence(c.epoch) });
     const resumed: string[] = [];
-    for (const run of runs.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+    for (const { run, fence } of runs.sort((a, b) => a.run.createdAt.localeCompare(b.run.createdAt))) {
       if (this.active.has(run.id)) continue;
       try {
         const notebookText = (await this.store.getFile(notebookKey(run.version))).toString('utf8');
         // Bound again (Kubernetes: the image, found unchanged in the registry by its content tag) for the tasks still to start.
         const ir = await this.prepare({ ir: await this.irs.get(run.version), notebookText, notebookPath: run.notebookPath });
         const tasks = await this.state.getTaskRuns(run.id);
-        const handle = await this.engine.resumeRun({ ir, notebookText, workDir: path.dirname(run.notebookPath), run, tasks });
-        this.track(handle);
+        const handle = await this.engine.resumeRun({ ir, notebookText, workDir: path.dirname(run.notebookPath), run, tasks, fence });
+        this.track(handle, fence);
         resumed.push(run.id);
       } catch (err) {
+        if (err instanceof LeaseLostError) continue; // taken over meanwhile: the new owner resumes it
         const message = `could not resume after a restart: ${(err as Error).message}`;
-        await this.state.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString(), error: message });
-        await this.engine.publish({ runId: run.id, kind: 'run', status: 'failed', time: new Date().toISOString(), message });
+        try {
+          await this.state.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString(), error: message }, fence);
+          await this.engine.publish({ runId: run.id, kind: 'run', status: 'failed', time: new Date().toISOString(), message }, fence);
+        } catch (lost) {
+          if (!(lost instanceof LeaseLostError)) throw lost;
+          continue;
+        }
         await this.leases.release(run.id);
       }
     }

@@ -52,12 +52,19 @@ export function stamp(file: string): InputStamp | undefined {
   }
 }
 
-/** Whether every file still has the size and mtime it had when stamped. */
-export function unchanged(inputs: InputStamp[]): boolean {
-  return inputs.every((i) => {
-    const now = stamp(i.path);
-    return now !== undefined && now.size === i.size && now.mtimeMs === i.mtimeMs;
-  });
+/**
+ * Whether every file still has the size and mtime it had when stamped. Asynchronous: a
+ * compile reads a hundred files or more (TypeScript's libraries, @types/node), and the
+ * server's event loop must not wait on a hundred synchronous stats per cache hit.
+ */
+export async function unchanged(inputs: InputStamp[]): Promise<boolean> {
+  const same = await Promise.all(
+    inputs.map(async (i) => {
+      const now = await fs.promises.stat(i.path).catch(() => undefined);
+      return now !== undefined && now.size === i.size && now.mtimeMs === i.mtimeMs;
+    })
+  );
+  return same.every(Boolean);
 }
 
 async function lookup(store: ArtifactStore, key: string): Promise<{ ir: WorkflowIR; warnings: Diagnostic[] } | undefined> {
@@ -68,7 +75,7 @@ async function lookup(store: ArtifactStore, key: string): Promise<{ ir: Workflow
   } catch {
     return undefined; // A damaged entry is only a cache miss.
   }
-  if (!unchanged(entry.inputs)) return undefined;
+  if (!(await unchanged(entry.inputs))) return undefined;
   try {
     // Runs publish the IR bound to their image; a compile result is never bound to one.
     const { image: _bound, ...ir } = await loadWorkflow(store, entry.version);

@@ -18,10 +18,10 @@ import {
   attemptKey,
   executedNotebookKey
 } from '@cellgraph/schema';
-import { StateError } from '../errors';
+import { LeaseLostError, StateError } from '../errors';
 import type { AttemptHandle, AttemptSpec, Executor } from '../executors/executor';
 import { type BackoffPolicy, backoffDelay, retry } from '../retry';
-import type { StateStore } from '../state/state-store';
+import type { RunFence, StateStore } from '../state/state-store';
 import type { ArtifactStore } from '../stores';
 import { taskCacheKey } from './cache-key';
 import { buildExecutedNotebook } from './executed-notebook';
@@ -67,6 +67,12 @@ export interface StartRunOptions {
    * when every output it recorded is still in the store; otherwise it runs.
    */
   reuse?: { fromRunId: string; tasks: TaskRunRecord[] };
+  /**
+   * The lease the run executes under (a server sharing its database with other replicas):
+   * every state write of the run is fenced by it, and the first write the store drops
+   * (another replica took the run over) gives the run up here, as RunHandle.abandon does.
+   */
+  fence?: RunFence;
 }
 
 /**
@@ -80,6 +86,8 @@ export interface ResumeRunOptions {
   workDir: string;
   run: RunRecord;
   tasks: TaskRunRecord[];
+  /** The lease the run is resumed under (see StartRunOptions.fence). */
+  fence?: RunFence;
 }
 
 /** A started run. */
@@ -89,6 +97,13 @@ export interface RunHandle {
   readonly done: Promise<RunSummary>;
   /** Stops running attempts, starts nothing new, and records the run as cancelled. */
   cancel(): void;
+  /**
+   * Gives the run up here because another replica owns it now: records nothing (no state,
+   * no events, no executed notebook: the new owner owns the record), stops this process's
+   * attempts (local processes are killed; pods are let go for the new owner to follow),
+   * starts nothing new, and `done` rejects with a LeaseLostError carrying `reason`.
+   */
+  abandon(reason: string): void;
 }
 
 /** A line of task output, tagged with where it came from. */
@@ -173,9 +188,9 @@ export class Engine {
     }));
     await state.createRun(run, tasks);
     const execution = new RunExecution(this, this.options, this.slots, request, run);
-    await this.publish({ runId, kind: 'run', status: 'queued', time: now });
+    await this.publish({ runId, kind: 'run', status: 'queued', time: now }, request.fence);
     const done = execution.execute();
-    return { runId, done, cancel: () => execution.cancel() };
+    return { runId, done, cancel: () => execution.cancel(), abandon: (reason) => execution.abandon(reason) };
   }
 
   /**
@@ -191,16 +206,17 @@ export class Engine {
       workDir: options.workDir,
       params: options.run.params,
       noCache: options.run.options?.noCache,
-      runId: options.run.id
+      runId: options.run.id,
+      fence: options.fence
     };
     const execution = new RunExecution(this, this.options, this.slots, request, { ...options.run }, options.tasks);
     const done = execution.execute();
-    return { runId: options.run.id, done, cancel: () => execution.cancel() };
+    return { runId: options.run.id, done, cancel: () => execution.cancel(), abandon: (reason) => execution.abandon(reason) };
   }
 
-  /** Records an event durably, then tells listeners. */
-  async publish(event: Omit<RunEvent, 'seq'>): Promise<void> {
-    const full = await this.options.state.appendEvent(event);
+  /** Records an event durably (fenced by the run's lease when given), then tells listeners. */
+  async publish(event: Omit<RunEvent, 'seq'>, fence?: RunFence): Promise<void> {
+    const full = await this.options.state.appendEvent(event, fence);
     for (const l of this.eventListeners) l(full);
   }
 
@@ -224,6 +240,8 @@ interface TaskState {
   outputs: OutputRef[];
   startedAtMs?: number;
   cancelAttempt?: () => void;
+  /** Lets go of the running attempt when the run is given up (AttemptHandle.detach, else cancel). */
+  releaseAttempt?: () => void;
   cancelBackoff?: () => void;
   /** A foreach task's running elements. */
   foreach?: ForeachRun;
@@ -237,6 +255,8 @@ class RunExecution {
   private readonly cellRuns: { task: string; cached: boolean; cells: CellRun[] }[] = [];
   private cancelled = false;
   private failed = false;
+  /** Set when the run is given up here (its lease went to another replica): nothing more is written or started. */
+  private lost: LeaseLostError | undefined;
   private active = 0;
   private finish!: () => void;
   /** Each task's upstream tasks not yet succeeded: built at the first pump, then kept by setTask, so scheduling costs O(edges), not O(tasks) per event. */
@@ -274,9 +294,9 @@ class RunExecution {
       await this.restore(this.resumed);
     } else {
       const startedAt = new Date().toISOString();
-      await this.options.state.updateRun(this.run.id, { status: 'running', startedAt });
+      await this.updateRun({ status: 'running', startedAt });
       this.run.startedAt = startedAt;
-      await this.engine.publish({ runId: this.run.id, kind: 'run', status: 'running', time: startedAt });
+      await this.publish({ runId: this.run.id, kind: 'run', status: 'running', time: startedAt });
     }
     await new Promise<void>((resolve) => {
       this.finish = resolve;
@@ -297,8 +317,8 @@ class RunExecution {
     const startedAt = this.run.startedAt ?? now;
     this.run.startedAt = startedAt;
     this.run.status = 'running';
-    await this.options.state.updateRun(this.run.id, { status: 'running', startedAt });
-    await this.engine.publish({ runId: this.run.id, kind: 'run', status: 'running', time: now, message: 'resumed after a server restart' });
+    await this.updateRun({ status: 'running', startedAt });
+    await this.publish({ runId: this.run.id, kind: 'run', status: 'running', time: now, message: 'resumed after a server restart' });
     for (const r of records) {
       const t = this.tasks.get(r.task);
       if (t === undefined) continue;
@@ -401,8 +421,48 @@ class RunExecution {
     return true;
   }
 
+  /** See RunHandle.abandon. */
+  abandon(reason: string): void {
+    this.giveUp(new LeaseLostError(`run ${this.run.id} given up: ${reason}`));
+  }
+
+  private giveUp(lost: LeaseLostError): void {
+    if (this.lost !== undefined) return;
+    this.lost = lost;
+    for (const t of this.tasks.values()) {
+      t.releaseAttempt?.();
+      t.recovered?.handle.detach?.();
+      t.recovered = undefined;
+      t.cancelBackoff?.();
+    }
+    // Ends the run here now: attempts let go of may never report (a pod another replica follows).
+    this.finish?.();
+  }
+
+  /**
+   * Every durable write of the run goes through here: none once the run is given up, and a
+   * write the store refused for the lease (another replica holds it now) gives it up.
+   */
+  private async owned<T>(write: () => Promise<T>): Promise<T> {
+    if (this.lost !== undefined) throw this.lost;
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof LeaseLostError) this.giveUp(err);
+      throw err;
+    }
+  }
+
+  private updateRun(patch: Parameters<StateStore['updateRun']>[1]): Promise<void> {
+    return this.owned(() => this.options.state.updateRun(this.run.id, patch, this.request.fence));
+  }
+
+  private publish(event: Omit<RunEvent, 'seq'>): Promise<void> {
+    return this.owned(() => this.engine.publish(event, this.request.fence));
+  }
+
   cancel(): void {
-    if (this.cancelled) return;
+    if (this.cancelled || this.lost !== undefined) return;
     this.cancelled = true;
     for (const t of this.tasks.values()) {
       t.cancelAttempt?.();
@@ -413,6 +473,7 @@ class RunExecution {
 
   /** Starts every task whose upstream tasks all finished well; ends the run when nothing is left to do. */
   private pump(): void {
+    if (this.lost !== undefined) return;
     for (const t of this.tasks.values()) {
       const recovered = t.recovered;
       if (recovered === undefined) continue;
@@ -639,6 +700,7 @@ class RunExecution {
         if (this.cancelled) handle.cancel();
       } else {
         // After a cancel or another task's failure nothing new starts (a retry counts as new).
+        if (this.lost !== undefined) throw this.lost;
         if (this.cancelled || this.failed) {
           await this.setTask(t, t.attempts > 0 ? (this.cancelled ? 'cancelled' : 'failed') : 'skipped', this.finishedFields(t));
           return;
@@ -646,11 +708,15 @@ class RunExecution {
         t.attempts += 1;
         t.startedAtMs ??= Date.now();
         await this.setTask(t, 'running', { attempts: t.attempts, startedAt: new Date(t.startedAtMs).toISOString() });
+        // Given up while the write went through: start nothing.
+        if (this.lost !== undefined) throw this.lost;
         handle = this.options.executor.launch(this.attemptSpec(ir, inputs, t.attempts), this.logListener(ir.name, t.attempts));
       }
       t.cancelAttempt = handle.cancel;
+      t.releaseAttempt = handle.detach ?? handle.cancel;
       const outcome = await handle.done;
       t.cancelAttempt = undefined;
+      t.releaseAttempt = undefined;
       const result: TaskResult | undefined = outcome.kind === 'reported' ? outcome.result : undefined;
       if (result) this.keepCells(ir.name, result.cells);
       if (result?.status === 'succeeded') {
@@ -680,7 +746,9 @@ class RunExecution {
   private async succeed(t: TaskState, result: TaskResult, cacheKey: string): Promise<void> {
     t.outputs = result.outputs;
     if (t.ir.policy.cache) {
-      await this.options.state.putCacheEntry({
+      // Not fenced in the database (an entry is a content-addressed result, true whoever
+      // files it), but never written once the run is given up.
+      await this.owned(() => this.options.state.putCacheEntry({
         key: cacheKey,
         task: t.ir.name,
         outputs: result.outputs,
@@ -688,7 +756,7 @@ class RunExecution {
         runId: this.run.id,
         attempt: t.attempts,
         createdAt: new Date().toISOString()
-      });
+      }));
     }
     await this.setTask(t, 'succeeded', { outputs: result.outputs, metrics: result.metrics, error: undefined, ...this.finishedFields(t) });
   }
@@ -725,6 +793,8 @@ class RunExecution {
   }
 
   private async recordInfrastructureFailure(t: TaskState, err: Error): Promise<void> {
+    // A run given up here is not failed: its new owner carries on.
+    if (this.lost !== undefined || err instanceof LeaseLostError) return;
     this.failed = true;
     const error: TaskError = { name: err.name, message: err.message, kind: 'infrastructure', stack: err.stack };
     await this.persistently(() => this.setTask(t, 'failed', { error, ...this.finishedFields(t) }, err.message)).catch(() => undefined);
@@ -745,7 +815,7 @@ class RunExecution {
       maxMs: 5000,
       retryable: (err) => {
         const code = (err as NodeJS.ErrnoException).code;
-        return !this.cancelled && (err instanceof StateError || code === 'ENOSPC' || code === 'EDQUOT');
+        return !this.cancelled && this.lost === undefined && (err instanceof StateError || code === 'ENOSPC' || code === 'EDQUOT');
       }
     });
   }
@@ -758,9 +828,9 @@ class RunExecution {
       this.release(t);
     }
     t.status = status;
-    await this.options.state.updateTaskRun(this.run.id, t.ir.name, { ...patch, status });
+    await this.owned(() => this.options.state.updateTaskRun(this.run.id, t.ir.name, { ...patch, status }, this.request.fence));
     if (changed || status === 'queued') {
-      await this.engine.publish({
+      await this.publish({
         runId: this.run.id,
         kind: 'task',
         task: t.ir.name,
@@ -773,6 +843,7 @@ class RunExecution {
   }
 
   private async finalize(): Promise<RunSummary> {
+    if (this.lost !== undefined) throw this.lost;
     for (const t of this.tasks.values()) {
       if (t.status === 'pending' || t.status === 'queued') await this.persistently(() => this.setTask(t, 'skipped', {}));
     }
@@ -795,15 +866,19 @@ class RunExecution {
     // executed notebook is missing then, and the run's error says why.
     let executedKey: string | undefined = key;
     let runError = error;
+    // The executed notebook is not in the database: check the lease just before writing it,
+    // so a replica given up meanwhile does not overwrite the new owner's.
+    const fence = this.request.fence;
+    if (fence !== undefined) await this.owned(() => state.assertFence(this.run.id, fence));
     try {
-      await this.persistently(() => store.putFile(key, JSON.stringify(executed, null, 1)));
+      await this.persistently(() => this.owned(() => store.putFile(key, JSON.stringify(executed, null, 1))));
     } catch (err) {
       executedKey = undefined;
       runError = [error, `the executed notebook could not be written: ${(err as Error).message}`].filter(Boolean).join('; ');
       Object.assign(this.run, { error: runError, executedNotebook: undefined });
     }
-    await this.persistently(() => state.updateRun(this.run.id, { status, finishedAt, error: runError, executedNotebook: executedKey }));
-    await this.persistently(() => this.engine.publish({ runId: this.run.id, kind: 'run', status, time: finishedAt, message: runError }));
+    await this.persistently(() => this.updateRun({ status, finishedAt, error: runError, executedNotebook: executedKey }));
+    await this.persistently(() => this.publish({ runId: this.run.id, kind: 'run', status, time: finishedAt, message: runError }));
     return summarizeRun(this.run, taskRecords, this.request.ir, executedKey === undefined ? undefined : (store.localPath(executedKey) ?? executedKey));
   }
 }

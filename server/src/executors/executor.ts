@@ -29,6 +29,13 @@ export interface AttemptHandle {
   readonly done: Promise<AttemptOutcome>;
   /** Stops the attempt; `done` then resolves with a `cancelled` error. */
   cancel(): void;
+  /**
+   * Lets go of the attempt without stopping it, for executors whose attempts another
+   * server process can follow (a pod: the replica that adopted the run re-attaches to it);
+   * `done` never resolves then. Executors whose attempts cannot be handed over (local
+   * processes, whose pipes die with their server) leave it out: the attempt is cancelled.
+   */
+  detach?(): void;
 }
 
 /** Receives a task attempt's output as it is produced (live progress and logs). */

@@ -2,6 +2,12 @@ import { z } from 'zod';
 import type { FireClaim } from '../scheduler/repository';
 import type { SqlRunner } from './sql-runner';
 
+/** A run leased to this process, with the epoch its state writes are fenced by. */
+export interface LeaseClaim {
+  runId: string;
+  epoch: number;
+}
+
 /**
  * What replicas of the server sharing one database agree through: who owns each
  * unfinished run (a lease renewed by heartbeat), who fired each schedule instant (a claim
@@ -11,19 +17,28 @@ import type { SqlRunner } from './sql-runner';
 export interface Coordination {
   /** True when several server processes may share the database (PostgreSQL). */
   readonly shared: boolean;
-  /** Leases `runId` to `owner` unless another owner holds an unexpired lease; true when `owner` holds it now. */
-  acquireLease(runId: string, owner: string, ttlMs: number): Promise<boolean>;
-  /** Extends every lease `owner` still holds; returns their run ids (a lease another replica took is gone). */
-  renewLeases(owner: string, ttlMs: number): Promise<string[]>;
+  /**
+   * Leases `runId` to `owner` unless another owner holds an unexpired lease. Returns the
+   * lease's epoch when `owner` holds it now (kept when `owner` held it already, one more
+   * when it changes hands), undefined when another owner does.
+   */
+  acquireLease(runId: string, owner: string, ttlMs: number): Promise<number | undefined>;
+  /**
+   * Extends the leases of `runs` that `owner` still holds at the epoch given (the runs it
+   * executes); returns the run ids extended. A run missing from the answer was taken by
+   * another replica meanwhile: its owner must stop it. Leases of `owner` not named expire.
+   */
+  renewLeases(owner: string, ttlMs: number, runs: readonly LeaseClaim[]): Promise<string[]>;
   releaseLease(runId: string, owner: string): Promise<void>;
   /**
    * Leases to `owner` the unfinished (queued or running) runs nobody holds: no lease or an
    * expired one; with `ownToo` (at boot only) also those leased to `owner` itself (a replica
    * restarted under the same id); with `takeOver: 'any'`, every unfinished run (one process
    * owns the database, so whoever held them before is this process's previous life).
-   * Returns the run ids taken, oldest first. Replicas claiming at once never take the same run.
+   * Returns the runs taken with their new epochs, oldest first. Replicas claiming at once
+   * never take the same run.
    */
-  claimUnownedRuns(owner: string, ttlMs: number, options?: ClaimOptions): Promise<string[]>;
+  claimUnownedRuns(owner: string, ttlMs: number, options?: ClaimOptions): Promise<LeaseClaim[]>;
   /**
    * True for exactly one caller per schedule and fire instant, whichever replica asks. The
    * claim keeps who made it, when, and the run it stands for, so it can be recovered.
@@ -59,6 +74,7 @@ export interface ClaimOptions {
 }
 
 const RunIdRow = z.object({ run_id: z.string() });
+const EpochRow = z.object({ run_id: z.string(), epoch: z.number() });
 const FireClaimRow = z.object({ schedule_id: z.string(), fire_time: z.string(), run_id: z.string(), owner: z.string(), claimed_at: z.string() });
 
 /** Coordination in the state database's own tables (migration 4). */
@@ -68,28 +84,35 @@ export class SqlCoordination implements Coordination {
     readonly shared: boolean
   ) {}
 
-  async acquireLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
+  async acquireLease(runId: string, owner: string, ttlMs: number): Promise<number | undefined> {
     const now = Date.now();
     const rows = await this.db.all(
-      `INSERT INTO run_leases (run_id, owner, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+      `INSERT INTO run_leases (run_id, owner, expires_at, epoch) VALUES (?, ?, ?, 1)
+       ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
+         epoch = CASE WHEN run_leases.owner = excluded.owner THEN run_leases.epoch ELSE run_leases.epoch + 1 END
        WHERE run_leases.owner = excluded.owner OR run_leases.expires_at < ?
-       RETURNING run_id`,
+       RETURNING run_id, epoch`,
       [runId, owner, now + ttlMs, now]
     );
-    return rows.length === 1;
+    return rows.length === 1 ? EpochRow.parse(rows[0]).epoch : undefined;
   }
 
-  async renewLeases(owner: string, ttlMs: number): Promise<string[]> {
-    const rows = await this.db.all('UPDATE run_leases SET expires_at = ? WHERE owner = ? RETURNING run_id', [Date.now() + ttlMs, owner]);
-    return rows.map((r) => RunIdRow.parse(r).run_id);
+  async renewLeases(owner: string, ttlMs: number, runs: readonly LeaseClaim[]): Promise<string[]> {
+    if (runs.length === 0) return [];
+    const epochs = new Map(runs.map((r) => [r.runId, r.epoch]));
+    const rows = await this.db.all(
+      `UPDATE run_leases SET expires_at = ? WHERE owner = ? AND run_id IN (${runs.map(() => '?').join(', ')}) RETURNING run_id, epoch`,
+      [Date.now() + ttlMs, owner, ...runs.map((r) => r.runId)]
+    );
+    // A lease of `owner` at another epoch is a later claim of this process, not this execution's.
+    return rows.map((r) => EpochRow.parse(r)).filter((r) => epochs.get(r.run_id) === r.epoch).map((r) => r.run_id);
   }
 
   async releaseLease(runId: string, owner: string): Promise<void> {
     await this.db.all('DELETE FROM run_leases WHERE run_id = ? AND owner = ?', [runId, owner]);
   }
 
-  async claimUnownedRuns(owner: string, ttlMs: number, options: ClaimOptions = {}): Promise<string[]> {
+  async claimUnownedRuns(owner: string, ttlMs: number, options: ClaimOptions = {}): Promise<LeaseClaim[]> {
     const any = options.takeOver === 'any';
     // Airflow 2's scheduler HA: candidates are locked with SKIP LOCKED, so a replica claiming
     // at the same moment passes over them instead of waiting; the conditional upsert is the
@@ -103,17 +126,19 @@ export class SqlCoordination implements Coordination {
          ORDER BY r.created_at, r.id LIMIT ? ${lock}`,
         [any, now, options.ownToo === true, owner, options.limit ?? 1000]
       );
-      const taken: string[] = [];
+      const taken: LeaseClaim[] = [];
       for (const row of candidates) {
         const runId = RunIdRow.parse(row).run_id;
+        // A claim is a new life of the run, even by the same owner (a restart): the epoch
+        // goes up, so writes of any earlier execution are fenced out.
         const won = await tx.all(
-          `INSERT INTO run_leases (run_id, owner, expires_at) VALUES (?, ?, ?)
-           ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+          `INSERT INTO run_leases (run_id, owner, expires_at, epoch) VALUES (?, ?, ?, 1)
+           ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, epoch = run_leases.epoch + 1
            WHERE ? OR run_leases.owner = excluded.owner OR run_leases.expires_at < ?
-           RETURNING run_id`,
+           RETURNING run_id, epoch`,
           [runId, owner, now + ttlMs, any, now]
         );
-        if (won.length === 1) taken.push(runId);
+        if (won.length === 1) taken.push({ runId, epoch: EpochRow.parse(won[0]).epoch });
       }
       return taken;
     });

@@ -267,5 +267,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: () => `
       ALTER TABLE task_runs ADD COLUMN elements TEXT;
     `
+  },
+  {
+    // Fencing of run ownership: each time a run's lease changes hands (adopted, or claimed
+    // anew after a restart) its epoch goes up, and a run's state writes name the owner and
+    // epoch they were made under, so a replica that stalled past its lease writes nothing.
+    version: 8,
+    sql: () => `
+      ALTER TABLE run_leases ADD COLUMN epoch BIGINT NOT NULL DEFAULT 1;
+    `
   }
 ];

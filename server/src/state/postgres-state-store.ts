@@ -17,6 +17,7 @@ import {
   parseTaskRow,
   parseVersionRow,
   RUN_PATCH_COLUMNS,
+  runFilter,
   runRow,
   TASK_PATCH_COLUMNS,
   taskRow
@@ -24,7 +25,8 @@ import {
 import type { ScheduleStore } from './schedule-store';
 import { numberPlaceholders, type SqlRunner } from './sql-runner';
 import { SqlIdentityStore } from '../auth/sql-identity-store';
-import type { CacheEntry, RunPatch, StateStore, TaskRunPatch } from './state-store';
+import type { CacheEntry, RunFence, RunPatch, StateStore, TaskRunPatch } from './state-store';
+import { checkFence, fenceCondition, fenceParams, leaseLost } from './fence';
 import type { VersionRecord, VersionSelector, WorkflowVersionStore } from './version-store';
 
 /** Key of the advisory lock replicas take to migrate one at a time ("cellgraph" in ASCII, as a bigint). */
@@ -97,12 +99,16 @@ export class PostgresStateStore implements StateStore, WorkflowVersionStore, Sch
     });
   }
 
-  async updateRun(id: string, patch: RunPatch): Promise<void> {
-    await this.update('runs', 'id = ?', [id], RUN_PATCH_COLUMNS, patch);
+  async updateRun(id: string, patch: RunPatch, fence?: RunFence): Promise<void> {
+    await this.fencedUpdate('runs', 'id = ?', [id], RUN_PATCH_COLUMNS, patch, id, fence);
   }
 
-  async updateTaskRun(runId: string, task: string, patch: TaskRunPatch): Promise<void> {
-    await this.update('task_runs', 'run_id = ? AND task = ?', [runId, task], TASK_PATCH_COLUMNS, encodeTaskPatch(patch));
+  async updateTaskRun(runId: string, task: string, patch: TaskRunPatch, fence?: RunFence): Promise<void> {
+    await this.fencedUpdate('task_runs', 'run_id = ? AND task = ?', [runId, task], TASK_PATCH_COLUMNS, encodeTaskPatch(patch), runId, fence);
+  }
+
+  async assertFence(runId: string, fence: RunFence): Promise<void> {
+    await checkFence(this.db, runId, fence);
   }
 
   async getRun(id: string): Promise<RunRecord> {
@@ -111,22 +117,21 @@ export class PostgresStateStore implements StateStore, WorkflowVersionStore, Sch
     return parseRunRow(rows[0]);
   }
 
-  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunRecord[]> {
-    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
-    const rows = options.status
-      ? await this.db.all('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?', [options.status, limit])
-      : await this.db.all('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?', [limit]);
-    return rows.map(parseRunRow);
+  async listRuns(options: { limit?: number; status?: RunRecord['status']; workflow?: string } = {}): Promise<RunRecord[]> {
+    const { where, params } = runFilter(options);
+    return (await this.db.all(`SELECT * FROM runs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`, params)).map(parseRunRow);
   }
 
   async getTaskRuns(runId: string): Promise<TaskRunRecord[]> {
     return (await this.db.all('SELECT * FROM task_runs WHERE run_id = ? ORDER BY position', [runId])).map(parseTaskRow);
   }
 
-  async appendEvent(event: Omit<RunEvent, 'seq'>): Promise<RunEvent> {
+  async appendEvent(event: Omit<RunEvent, 'seq'>, fence?: RunFence): Promise<RunEvent> {
     return this.db.transaction(async (tx) => {
       // Tasks of one run publish concurrently: numbering is serialized per run.
       await tx.all("SELECT pg_advisory_xact_lock(hashtext('events:' || ?))", [event.runId]);
+      // The lease row stays share-locked until the event is committed.
+      if (fence !== undefined) await checkFence(tx, event.runId, fence);
       const [next] = await tx.all('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM events WHERE run_id = ?', [event.runId]);
       const { seq } = z.object({ seq: z.number() }).parse(next);
       const full: RunEvent = { ...event, seq };
@@ -302,7 +307,28 @@ export class PostgresStateStore implements StateStore, WorkflowVersionStore, Sch
     return (await this.db.all("SELECT * FROM webhook_deliveries WHERE status = 'pending' ORDER BY id")).map(parseDeliveryRow);
   }
 
-  private async update(table: string, where: string, keys: unknown[], columns: Record<string, string>, patch: Record<string, unknown>): Promise<void> {
+  /** An update of a run's row (or its task's), made only while the run's lease is the fence's, when one is given. */
+  private async fencedUpdate(
+    table: string,
+    where: string,
+    keys: unknown[],
+    columns: Record<string, string>,
+    patch: Record<string, unknown>,
+    runId: string,
+    fence: RunFence | undefined
+  ): Promise<void> {
+    if (fence === undefined) {
+      await this.update(table, where, keys, columns, patch);
+      return;
+    }
+    const written = await this.update(table, `${where} AND ${fenceCondition('postgres')}`, [...keys, ...fenceParams(runId, fence)], columns, patch);
+    // No row written: the lease moved (the row itself exists, the run is running).
+    if (written === 0) throw leaseLost(runId, fence);
+    if (written === undefined) await checkFence(this.db, runId, fence);
+  }
+
+  /** Rows updated; undefined when the patch names no column (nothing to do). */
+  private async update(table: string, where: string, keys: unknown[], columns: Record<string, string>, patch: Record<string, unknown>): Promise<number | undefined> {
     const sets: string[] = [];
     const values: unknown[] = [];
     for (const [field, value] of Object.entries(patch)) {
@@ -311,8 +337,8 @@ export class PostgresStateStore implements StateStore, WorkflowVersionStore, Sch
       sets.push(`${column} = ?`);
       values.push(value === undefined ? null : value);
     }
-    if (sets.length === 0) return;
-    await this.db.all(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`, [...values, ...keys]);
+    if (sets.length === 0) return undefined;
+    return (await this.db.all(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where} RETURNING 1 AS updated`, [...values, ...keys])).length;
   }
 }
 

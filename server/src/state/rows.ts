@@ -61,6 +61,25 @@ export const DELIVERY_PATCH_COLUMNS: Record<keyof DeliveryPatch | 'updatedAt', s
   updatedAt: 'updated_at'
 };
 
+/**
+ * The WHERE clause and parameters (`?`, the limit last) of a run listing: by status and
+ * workflow when given, at most 1000 rows.
+ */
+export function runFilter(options: { limit?: number; status?: RunRecord['status']; workflow?: string }): { where: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (options.status !== undefined) {
+    conditions.push('status = ?');
+    params.push(options.status);
+  }
+  if (options.workflow !== undefined) {
+    conditions.push('workflow = ?');
+    params.push(options.workflow);
+  }
+  params.push(Math.max(1, Math.min(options.limit ?? 50, 1000)));
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
+}
+
 /** A task-run patch encoded as its columns store it (JSON text, 0/1), fields it does not name left out. */
 export function encodeTaskPatch(patch: TaskRunPatch): Record<string, unknown> {
   const encoded: Record<string, unknown> = {};

@@ -9,7 +9,8 @@ import { MIGRATIONS } from './migrations';
 import { SqlIdentityStore } from '../auth/sql-identity-store';
 import type { DeliveryPatch, NotificationStore, PendingDelivery, RunWebhook } from './notification-store';
 import type { ScheduleStore } from './schedule-store';
-import type { CacheEntry, RunPatch, StateStore, TaskRunPatch } from './state-store';
+import type { CacheEntry, RunFence, RunPatch, StateStore, TaskRunPatch } from './state-store';
+import { fenceCondition, fenceParams, leaseLost, namedFenceParams } from './fence';
 import type { VersionRecord, VersionSelector, WorkflowVersionStore } from './version-store';
 import {
   DELIVERY_PATCH_COLUMNS,
@@ -23,6 +24,7 @@ import {
   parseTaskRow,
   parseVersionRow,
   RUN_PATCH_COLUMNS,
+  runFilter,
   runRow,
   TASK_PATCH_COLUMNS,
   taskRow
@@ -95,12 +97,16 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
     );
   }
 
-  async updateRun(id: string, patch: RunPatch): Promise<void> {
-    this.update('runs', 'id = @id', { id }, RUN_PATCH_COLUMNS, patch as Record<string, unknown>);
+  async updateRun(id: string, patch: RunPatch, fence?: RunFence): Promise<void> {
+    this.fencedUpdate('runs', 'id = @id', { id }, RUN_PATCH_COLUMNS, patch as Record<string, unknown>, id, fence);
   }
 
-  async updateTaskRun(runId: string, task: string, patch: TaskRunPatch): Promise<void> {
-    this.update('task_runs', 'run_id = @runId AND task = @task', { runId, task }, TASK_PATCH_COLUMNS, encodeTaskPatch(patch));
+  async updateTaskRun(runId: string, task: string, patch: TaskRunPatch, fence?: RunFence): Promise<void> {
+    this.fencedUpdate('task_runs', 'run_id = @runId AND task = @task', { runId, task }, TASK_PATCH_COLUMNS, encodeTaskPatch(patch), runId, fence);
+  }
+
+  async assertFence(runId: string, fence: RunFence): Promise<void> {
+    this.checkFence(runId, fence);
   }
 
   async getRun(id: string): Promise<RunRecord> {
@@ -109,12 +115,9 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
     return parseRunRow(row);
   }
 
-  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunRecord[]> {
-    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
-    const rows = options.status
-      ? this.db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(options.status, limit)
-      : this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit);
-    return rows.map(parseRunRow);
+  async listRuns(options: { limit?: number; status?: RunRecord['status']; workflow?: string } = {}): Promise<RunRecord[]> {
+    const { where, params } = runFilter(options);
+    return this.db.prepare(`SELECT * FROM runs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...params).map(parseRunRow);
   }
 
   async getTaskRuns(runId: string): Promise<TaskRunRecord[]> {
@@ -122,13 +125,14 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
     return rows.map(parseTaskRow);
   }
 
-  async appendEvent(event: Omit<RunEvent, 'seq'>): Promise<RunEvent> {
+  async appendEvent(event: Omit<RunEvent, 'seq'>, fence?: RunFence): Promise<RunEvent> {
     const next = this.prepared('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM events WHERE run_id = ?');
     const insert = this.prepared(
       'INSERT INTO events (run_id, seq, time, kind, status, task, attempt, message) VALUES (@runId, @seq, @time, @kind, @status, @task, @attempt, @message)'
     );
     return this.write(
       this.db.transaction(() => {
+        if (fence !== undefined) this.checkFence(event.runId, fence);
         const { seq } = NextSeq.parse(next.get(event.runId));
         const full: RunEvent = { ...event, seq };
         insert.run({
@@ -306,7 +310,32 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
     return this.db.prepare("SELECT * FROM webhook_deliveries WHERE status = 'pending' ORDER BY id").all().map(parseDeliveryRow);
   }
 
-  private update(table: string, where: string, keys: Record<string, unknown>, columns: Record<string, string>, patch: Record<string, unknown>): void {
+  /** An update of a run's row (or its task's), made only while the run's lease is the fence's, when one is given. */
+  private fencedUpdate(
+    table: string,
+    where: string,
+    keys: Record<string, unknown>,
+    columns: Record<string, string>,
+    patch: Record<string, unknown>,
+    runId: string,
+    fence: RunFence | undefined
+  ): void {
+    if (fence === undefined) {
+      this.update(table, where, keys, columns, patch);
+      return;
+    }
+    const written = this.update(table, `${where} AND ${fenceCondition('sqlite', true)}`, { ...keys, ...namedFenceParams(runId, fence) }, columns, patch);
+    // No row written: the lease moved (the row itself exists, the run is running).
+    if (written === 0) throw leaseLost(runId, fence);
+    if (written === undefined) this.checkFence(runId, fence);
+  }
+
+  private checkFence(runId: string, fence: RunFence): void {
+    if (this.db.prepare(`SELECT 1 WHERE ${fenceCondition('sqlite')}`).get(...fenceParams(runId, fence)) === undefined) throw leaseLost(runId, fence);
+  }
+
+  /** Rows updated; undefined when the patch names no column (nothing to do). */
+  private update(table: string, where: string, keys: Record<string, unknown>, columns: Record<string, string>, patch: Record<string, unknown>): number | undefined {
     const sets: string[] = [];
     const values: Record<string, unknown> = { ...keys };
     for (const [field, value] of Object.entries(patch)) {
@@ -315,8 +344,8 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
       sets.push(`${column} = @p_${field}`);
       values[`p_${field}`] = value === undefined ? null : value;
     }
-    if (sets.length === 0) return;
-    this.write(() => this.prepared(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values));
+    if (sets.length === 0) return undefined;
+    return this.write(() => this.prepared(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values).changes);
   }
 
   /** A statement prepared once per database (the update statements vary only by which columns a patch sets: a few dozen). */

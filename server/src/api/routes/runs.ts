@@ -35,7 +35,7 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
       const limit = query.limit ?? 50;
       // Filtered by project (what the caller sees, or the one asked for): among the latest 1000, then the limit.
       const filtered = !p.superuser || query.project !== undefined;
-      const all = await runs.list({ status: query.status, limit: filtered ? 1000 : limit });
+      const all = await runs.list({ status: query.status, workflow: query.workflow, limit: filtered ? 1000 : limit });
       const projects = await projectsOfRuns({ identity: ctx.auth.identity, state: ctx.state }, all);
       const visible = all
         .map((r) => ({ ...r, project: projects.get(r.id) ?? DEFAULT_PROJECT }))

@@ -22,6 +22,7 @@ export function workflowRoutes(ctx: ApiContext): ApiRoute[] {
     }),
     jsonRoute(apiRoutes.listVersions, async ({ params }) => ({ workflow: params.name, versions: await workflows.versions(params.name) })),
     jsonRoute(apiRoutes.diffVersions, async ({ params }) => workflows.diff(params.name, params.a, params.b)),
+    jsonRoute(apiRoutes.workflowTypes, async ({ params, query }) => ctx.runs.outputTypes(params.name, query.version)),
     jsonRoute(apiRoutes.runVersion, async ({ params, body }) => {
       assertNoParamConflict(body.params, body.paramAssignments);
       const { webhookUrl, ...options } = body;

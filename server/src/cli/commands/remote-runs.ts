@@ -7,7 +7,7 @@ import { followToEnd, projectOption, requireRemote, runExitCode } from '../remot
 import { printSummary } from './run';
 
 /**
- * Commands that act on a companion server only: cancel, retry, promote, versions.
+ * Commands that act on a companion server only: cancel, retry, types, promote, versions.
  * (`run`, `runs` and `logs` take `--server` too and otherwise work locally.)
  */
 export function registerRemoteCommands(program: Command): void {
@@ -39,6 +39,16 @@ export function registerRemoteCommands(program: Command): void {
       const summary = await followToEnd(client, started);
       printSummary(summary, opts.json === true);
       process.exitCode = runExitCode(summary);
+    });
+
+  program
+    .command('types')
+    .description("print the TypeScript declarations of a workflow's task outputs, for the notebook's runs client (docs/notebook-client.md) (--server)")
+    .argument('<workflow>', 'workflow name')
+    .option('--version <hash>', 'the version to describe (default: that of the workflow\'s latest run)')
+    .action(async (workflow: string, opts: { version?: string }, cmd: Command) => {
+      const answer = await requireRemote(cmd).call(apiRoutes.workflowTypes, { params: { name: workflow }, query: { version: opts.version } });
+      out(answer.declarations.replace(/\n$/, ''));
     });
 
   program

@@ -24,7 +24,7 @@ export function registerServer(program: Command): void {
     .option('--webhook-attempts <n>', 'attempts per webhook delivery, with exponential backoff between them (default 4)')
     .option('--webhook-timeout-seconds <s>', 'how long one webhook attempt may take (default 10)')
     .option('--executor <name>', 'where tasks run: local or kubernetes (env CELLGRAPH_EXECUTOR; default local)')
-    .option('--compile-workers <n>', 'worker threads compiling notebooks at once (env CELLGRAPH_COMPILE_WORKERS; default min(2, cores))')
+    .option('--compile-workers <n>', 'worker threads compiling notebooks at once (env CELLGRAPH_COMPILE_WORKERS; default cores - 1, at least 1, at most 2)')
     .option('--compile-timeout-seconds <s>', 'time limit of one compile; past it the compile is a 422 compile-limit (env CELLGRAPH_COMPILE_TIMEOUT_SECONDS; default 60)')
     .option('--compile-memory-mb <mb>', 'heap limit of a compile worker (env CELLGRAPH_COMPILE_MEMORY_MB; default 1024)')
     .option(

@@ -16,7 +16,7 @@ export interface CompileInput {
 
 /** Sizes and limits of a compile pool. */
 export interface CompilePoolOptions {
-  /** Worker threads compiling at once (default min(2, cores)). */
+  /** Worker threads compiling at once (default: cores - 1, at least 1, at most 2; see defaultWorkers). */
   workers?: number;
   /** Wall-clock limit of one compile, from the moment a worker takes it (default 60 s). */
   timeoutMs?: number;
@@ -98,7 +98,7 @@ export class CompilePool {
   readonly stats: CompilePoolStats = { compiled: 0, cacheHits: 0, joined: 0, limited: 0 };
 
   constructor(options: CompilePoolOptions = {}) {
-    this.size = Math.max(1, options.workers ?? Math.min(2, os.availableParallelism()));
+    this.size = Math.max(1, options.workers ?? defaultWorkers(os.availableParallelism()));
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
     this.cacheEntries = options.cacheEntries ?? DEFAULT_CACHE_ENTRIES;
@@ -114,30 +114,40 @@ export class CompilePool {
   compile(input: CompileInput): Promise<CompileResult> {
     if (this.closed) return Promise.reject(new CompileUnavailableError(CLOSED));
     const key = contentKey(input);
-    const hit = this.cache.get(key);
-    if (hit !== undefined && unchanged(hit.stamps)) {
-      this.cache.delete(key);
-      this.cache.set(key, hit); // most recently used goes last
-      this.stats.cacheHits++;
-      return Promise.resolve(hit.result);
-    }
-    if (hit !== undefined) this.cache.delete(key);
     const flying = this.inflight.get(key);
     if (flying !== undefined) {
       this.stats.joined++;
       return flying;
     }
-    if (this.queue.length >= this.maxQueue) {
+    const hit = this.cache.get(key);
+    if (hit === undefined && this.queue.length >= this.maxQueue) {
       return Promise.reject(new CompileUnavailableError(`${this.queue.length} compiles are already waiting for the compile pool; try again shortly`));
     }
-    const flight = this.enqueue(input).then((answer) => {
-      if (answer.result.ok) this.remember(key, answer);
-      return answer.result;
-    });
+    // The cache check is part of the flight (its file stats are asynchronous), so identical
+    // compiles asked meanwhile join it instead of checking again.
+    const flight = this.fly(key, input, hit);
     this.inflight.set(key, flight);
     const land = () => this.inflight.delete(key);
     flight.then(land, land);
     return flight;
+  }
+
+  /** Answers from the cache entry while every file it read is unchanged, else compiles in a worker. */
+  private async fly(key: string, input: CompileInput, hit: Answer | undefined): Promise<CompileResult> {
+    if (hit !== undefined) {
+      if (await unchanged(hit.stamps)) {
+        if (this.cache.get(key) === hit) {
+          this.cache.delete(key);
+          this.cache.set(key, hit); // most recently used goes last
+        }
+        this.stats.cacheHits++;
+        return hit.result;
+      }
+      if (this.cache.get(key) === hit) this.cache.delete(key);
+    }
+    const answer = await this.enqueue(input);
+    if (answer.result.ok) this.remember(key, answer);
+    return answer.result;
   }
 
   /** Stops every worker; compiles waiting or running are rejected. */
@@ -233,6 +243,15 @@ export class CompilePool {
     void slot.worker.terminate();
     this.pump();
   }
+}
+
+/**
+ * Workers compiling at once by default: one core is left to the server's event loop (on 2
+ * cores, one worker: a storm of compiles then never holds every core while /health and
+ * schedules wait for one), and at most 2 (each may use its heap limit, 1 GB by default).
+ */
+export function defaultWorkers(cores: number): number {
+  return Math.max(1, Math.min(2, cores - 1));
 }
 
 /** The cache and single-flight key: a hash of where the notebook is and what it says. */

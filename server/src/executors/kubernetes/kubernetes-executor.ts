@@ -91,7 +91,7 @@ export class KubernetesExecutor implements Executor {
   launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle {
     const attempt = new PodAttempt(this, spec, onLog);
     void attempt.startPod(0);
-    return { done: attempt.done, cancel: () => attempt.cancel() };
+    return { done: attempt.done, cancel: () => attempt.cancel(), detach: () => attempt.detach() };
   }
 
   /**
@@ -116,7 +116,7 @@ export class KubernetesExecutor implements Executor {
     const attempt = new PodAttempt(this, spec, onLog);
     attempt.followPod(newest.metadata.name, Number(newest.metadata.labels?.[PodLabels.systemRetry] ?? 0), Date.now());
     onLog('stderr', `[cellgraph] re-attached to pod ${newest.metadata.name}\n`);
-    return { done: attempt.done, cancel: () => attempt.cancel() };
+    return { done: attempt.done, cancel: () => attempt.cancel(), detach: () => attempt.detach() };
   }
 
   /** Calls the API, retrying transient failures with backoff; other failures throw a KubernetesApiError. */
@@ -185,10 +185,11 @@ class PodAttempt {
     void this.done.then(() => executor.attempts.delete(this));
   }
 
-  /** Stops following the pod without an outcome (the executor is shutting down). */
+  /** Stops following the pod without an outcome (the executor is shutting down, or another replica took the run over). */
   detach(): void {
     this.finished = true;
     this.stopFollowing();
+    this.executor.attempts.delete(this);
   }
 
   private get target(): KubernetesTarget {

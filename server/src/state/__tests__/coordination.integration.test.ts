@@ -4,6 +4,7 @@ import type { ServerStateStore } from '../open-state-store';
 import { PostgresStateStore } from '../postgres-state-store';
 import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
 import { STATE_STORES, TestDatabase } from './state-stores';
+import { LeaseLostError } from '../../errors';
 
 const version = `sha256:${'a'.repeat(64)}`;
 
@@ -24,19 +25,59 @@ describe.each(STATE_STORES)('coordination on %s', (_dialect, database) => {
     db.dispose();
   });
 
-  it('leases a run to one owner until the lease expires; renewing keeps it', async () => {
+  it('leases a run to one owner until the lease expires; renewing keeps it; the epoch counts changes of hands', async () => {
     const c = state.coordination;
-    expect(await c.acquireLease('r-1', 'a', 60_000)).toBe(true);
-    expect(await c.acquireLease('r-1', 'b', 60_000)).toBe(false);
-    expect(await c.acquireLease('r-1', 'a', 60_000)).toBe(true);
-    expect(await c.renewLeases('a', 60_000)).toEqual(['r-1']);
-    expect(await c.renewLeases('b', 60_000)).toEqual([]);
-    expect(await c.acquireLease('r-2', 'a', -1)).toBe(true); // born expired
-    expect(await c.acquireLease('r-2', 'b', 60_000)).toBe(true);
+    expect(await c.acquireLease('r-1', 'a', 60_000)).toBe(1);
+    expect(await c.acquireLease('r-1', 'b', 60_000)).toBeUndefined();
+    expect(await c.acquireLease('r-1', 'a', 60_000)).toBe(1);
+    expect(await c.renewLeases('a', 60_000, [{ runId: 'r-1', epoch: 1 }])).toEqual(['r-1']);
+    expect(await c.renewLeases('b', 60_000, [{ runId: 'r-1', epoch: 1 }])).toEqual([]);
+    expect(await c.acquireLease('r-2', 'a', -1)).toBe(1); // born expired
+    expect(await c.acquireLease('r-2', 'b', 60_000)).toBe(2);
+    // a lost r-2: renewing it says so (and extends nothing of b's).
+    expect(await c.renewLeases('a', 60_000, [{ runId: 'r-1', epoch: 1 }, { runId: 'r-2', epoch: 1 }])).toEqual(['r-1']);
     await c.releaseLease('r-1', 'b'); // not b's: kept
-    expect(await c.acquireLease('r-1', 'b', 60_000)).toBe(false);
+    expect(await c.acquireLease('r-1', 'b', 60_000)).toBeUndefined();
     await c.releaseLease('r-1', 'a');
-    expect(await c.acquireLease('r-1', 'b', 60_000)).toBe(true);
+    expect(await c.acquireLease('r-1', 'b', 60_000)).toBe(1);
+  });
+
+  it('fences a run’s state writes by its lease: a stale owner’s write changes nothing and throws LeaseLostError', async () => {
+    const c = state.coordination;
+    await state.createRun(run('r-1'), [{ runId: 'r-1', task: 't', status: 'running', attempts: 1, cached: false, outputs: [], metrics: {} }]);
+    const epochA = await c.acquireLease('r-1', 'a', -1); // a stalls: its lease expires
+    expect(epochA).toBe(1);
+    const a = { owner: 'a', epoch: 1 };
+    await state.updateTaskRun('r-1', 't', { attempts: 1 }, a); // still a's until someone takes it
+    const [taken] = await c.claimUnownedRuns('b', 60_000);
+    expect(taken).toEqual({ runId: 'r-1', epoch: 2 });
+    const b = { owner: 'b', epoch: 2 };
+    await state.updateTaskRun('r-1', 't', { status: 'succeeded', attempts: 2 }, b);
+    await state.updateRun('r-1', { status: 'succeeded' }, b);
+    await state.appendEvent({ runId: 'r-1', kind: 'run', status: 'succeeded', time: new Date().toISOString() }, b);
+
+    // a comes back: every write it tries is dropped.
+    await expect(state.updateTaskRun('r-1', 't', { status: 'failed', attempts: 1 }, a)).rejects.toThrow(LeaseLostError);
+    await expect(state.updateRun('r-1', { status: 'cancelled', error: 'stale' }, a)).rejects.toThrow(LeaseLostError);
+    await expect(state.updateRun('r-1', {}, a)).rejects.toThrow(LeaseLostError);
+    await expect(state.appendEvent({ runId: 'r-1', kind: 'run', status: 'cancelled', time: new Date().toISOString() }, a)).rejects.toThrow(LeaseLostError);
+    await expect(state.assertFence('r-1', a)).rejects.toThrow(/no longer leased to a \(epoch 1\)/);
+    await state.assertFence('r-1', b);
+    // The same owner at an older epoch is stale too (a replica that adopted its own run back after losing it).
+    await state.createRun(run('r-2'), []);
+    expect(await c.acquireLease('r-2', 'a', -1)).toBe(1);
+    expect(await c.claimUnownedRuns('a', 60_000)).toEqual([{ runId: 'r-2', epoch: 2 }]);
+    await expect(state.updateRun('r-2', { error: 'old life' }, a)).rejects.toThrow(LeaseLostError);
+    await state.updateRun('r-2', { error: 'new life' }, { owner: 'a', epoch: 2 });
+    expect((await state.getRun('r-2')).error).toBe('new life');
+
+    expect((await state.getRun('r-1')).status).toBe('succeeded');
+    expect((await state.getRun('r-1')).error).toBeUndefined();
+    expect((await state.getTaskRuns('r-1'))[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect((await state.listEvents('r-1')).map((e) => e.status)).toEqual(['succeeded']);
+    // Unfenced writes (a single process, the CLI) are unaffected.
+    await state.updateRun('r-1', { error: 'unfenced' });
+    expect((await state.getRun('r-1')).error).toBe('unfenced');
   });
 
   it('claims unfinished runs with no live lease, oldest first, and never a finished one or one held', async () => {
@@ -48,11 +89,16 @@ describe.each(STATE_STORES)('coordination on %s', (_dialect, database) => {
     await state.createRun(run('r-5'), []);
     await c.acquireLease('r-4', 'alive', 60_000);
     await c.acquireLease('r-5', 'dead', -1);
-    expect(await c.claimUnownedRuns('b', 60_000)).toEqual(['r-1', 'r-2', 'r-5']);
+    const ids = (claims: { runId: string }[]) => claims.map((x) => x.runId);
+    expect(await c.claimUnownedRuns('b', 60_000)).toEqual([
+      { runId: 'r-1', epoch: 1 },
+      { runId: 'r-2', epoch: 1 },
+      { runId: 'r-5', epoch: 2 }
+    ]);
     expect(await c.claimUnownedRuns('c', 60_000)).toEqual([]);
-    // At boot a replica restarted under its own id takes its runs back; 'any' takes everything unfinished.
-    expect(await c.claimUnownedRuns('alive', 60_000, { ownToo: true })).toEqual(['r-4']);
-    expect(await c.claimUnownedRuns('solo', 60_000, { takeOver: 'any' })).toEqual(['r-1', 'r-2', 'r-4', 'r-5']);
+    // At boot a replica restarted under its own id takes its runs back (a new life: a new epoch); 'any' takes everything unfinished.
+    expect(await c.claimUnownedRuns('alive', 60_000, { ownToo: true })).toEqual([{ runId: 'r-4', epoch: 2 }]);
+    expect(ids(await c.claimUnownedRuns('solo', 60_000, { takeOver: 'any' }))).toEqual(['r-1', 'r-2', 'r-4', 'r-5']);
   });
 
   it('gives each schedule fire instant to exactly one claimant', async () => {
@@ -118,7 +164,7 @@ describe('PostgreSQL replicas', () => {
       await stores[0].saveWorkflow({ version, name: 'wf', notebookPath: '/nb.ipynb' });
       for (let i = 0; i < 40; i++) await stores[0].createRun({ ...run(`r-${i}`), createdAt: new Date(Date.UTC(2026, 10, 24, 10, 0, i)).toISOString() }, []);
       const claimed = await Promise.all(stores.map((s, i) => s.coordination.claimUnownedRuns(`replica-${i}`, 60_000)));
-      const all = claimed.flat();
+      const all = claimed.flat().map((x) => x.runId);
       expect(all).toHaveLength(40);
       expect(new Set(all).size).toBe(40);
       // Stalled fire claims likewise: each taken over by exactly one replica.

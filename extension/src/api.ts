@@ -114,7 +114,11 @@ export const ProductionSettings = z.object({
   url: z.string().nullable(),
   hasToken: z.boolean(),
   /** `environment`: set by CELLGRAPH_PRODUCTION_URL for the Jupyter server, not changeable here. */
-  source: z.enum(['environment', 'file', 'none'])
+  source: z.enum(['environment', 'file', 'none']),
+  /** Who production calls are made as: the user's own JupyterHub identity, a configured API token, or no one. */
+  identity: z.enum(['jupyterhub', 'token', 'none']).optional(),
+  /** The JupyterHub user name, when `identity` is `jupyterhub`. */
+  hubUser: z.string().nullable().optional()
 });
 export type ProductionSettings = z.infer<typeof ProductionSettings>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Diagnostic } from './diagnostics';
 import { ParamKind, WorkflowIR } from './ir';
+import { ProjectName } from './identity';
 import { ContentHash, RunId, TaskName } from './names';
 import { documented } from './documented';
 import { JsonValue } from './notebook';
@@ -19,6 +20,7 @@ export const ApiErrorCode = z.enum([
   'bad-request', // malformed JSON, wrong content type
   'invalid', // a field has the wrong type or value (see `field`)
   'unauthorized', // missing or wrong bearer token
+  'forbidden', // the caller's role or token scopes do not allow this action
   'not-found', // unknown run, task, workflow or version, or a path the API does not have
   'method-not-allowed', // the path exists, the method does not (see the Allow header)
   'conflict', // the request does not fit the resource's state (retry a running run)
@@ -97,7 +99,9 @@ const NotebookSourceFields = {
    * notebook's folder). Ignored when the server has no such folder: the content runs in the
    * work directory, as without it.
    */
-  notebookDir: NotebookDir.optional()
+  notebookDir: NotebookDir.optional(),
+  /** The project the run or workflow belongs to (default `default`); the caller's role there decides. */
+  project: ProjectName.optional()
 };
 
 /** "Exactly one of notebookPath and notebook", as the OpenAPI document states it. */

@@ -14,7 +14,7 @@ import { SseReader } from './sse';
 export interface PreparedRequest {
   method: HttpMethod;
   path: string;
-  /** JSON text; present for every POST and PATCH (`{}` when the route takes no body). */
+  /** JSON text; present for every POST, PUT and PATCH (`{}` when the route takes no body). */
   body?: string;
 }
 
@@ -34,7 +34,7 @@ export type ToError = (status: number, error: ApiError['error'] | undefined, tex
 export function prepareRequest<D extends AnyRoute>(def: D, input: RouteInput<D>): PreparedRequest {
   const { params, query, body } = input as { params?: unknown; query?: unknown; body?: unknown };
   const path = routeUrl(def, params, query);
-  const sendsBody = def.method === 'POST' || def.method === 'PATCH';
+  const sendsBody = def.method === 'POST' || def.method === 'PUT' || def.method === 'PATCH';
   return { method: def.method, path, ...(sendsBody ? { body: JSON.stringify(body ?? {}) } : {}) };
 }
 

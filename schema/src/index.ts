@@ -11,6 +11,7 @@ export * from './runs';
 export * from './invocation';
 export * from './api';
 export * from './schedules';
+export * from './identity';
 export * from './params';
 export * from './routes';
 export * from './sse';

@@ -26,6 +26,31 @@ import {
   VersionRunRequest,
   WorkflowPathParams
 } from './api';
+import {
+  AuditQuery,
+  ListAuditResponse,
+  ListMembersResponse,
+  ListProjectsResponse,
+  ListSecretsResponse,
+  ListTokensResponse,
+  MemberInfo,
+  MemberPathParams,
+  MemberRemoved,
+  MemberSetRequest,
+  ProjectCreateRequest,
+  ProjectInfo,
+  ProjectPathParams,
+  SecretDeleted,
+  SecretInfo,
+  SecretPathParams,
+  SecretSetRequest,
+  TokenCreateRequest,
+  TokenCreated,
+  TokenInfo,
+  TokenPathParams,
+  WhoAmIResponse,
+  type RouteAccess
+} from './identity';
 import { Notebook } from './notebook';
 import { RunEvent } from './runs';
 import {
@@ -48,10 +73,10 @@ import {
  */
 
 /** Methods the API uses. */
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Error statuses a route may declare beyond the shared ones. */
-export type RouteErrorStatus = 404 | 409 | 422 | 503;
+export type RouteErrorStatus = 403 | 404 | 409 | 422 | 503;
 
 /** One route of the API; the type parameters are the zod schemas of its parts. */
 export interface RouteDef<
@@ -66,9 +91,18 @@ export interface RouteDef<
   /** Path with `:name` parameters, e.g. `/api/v1/runs/:id`. */
   readonly path: string;
   readonly summary: string;
-  readonly tag: 'server' | 'runs' | 'workflows' | 'schedules';
+  readonly tag: 'server' | 'runs' | 'workflows' | 'schedules' | 'identity';
   /** False only for health: every other route needs the bearer token. */
   readonly auth: boolean;
+  /**
+   * Who may call it (docs/identity.md): the server checks this before the handler runs, and
+   * a route without it is refused to everyone but the server's own token (a unit test fails
+   * on such a route). Optional in the type only so a route added on another branch still
+   * compiles until it declares one.
+   */
+  readonly access?: RouteAccess;
+  /** The audit trail's action for a successful call (`run.cancel`); routes that change nothing have none. */
+  readonly audit?: string;
   readonly params?: P;
   readonly query?: Q;
   /** The JSON request body; a POST without one accepts `{}` or nothing. */
@@ -107,8 +141,25 @@ function route<P extends z.ZodTypeAny = z.ZodUndefined, Q extends z.ZodTypeAny =
   name: string,
   d: Declared<P, Q, B, R>
 ): RouteDef<P, Q, B, R> {
-  return { name, auth: true, status: 200, contentType: 'application/json', errors: {}, ...d };
+  const def: RouteDef<P, Q, B, R> = { name, auth: true, status: 200, contentType: 'application/json', errors: {}, ...d };
+  return { ...def, errors: { ...accessErrors(def.access), ...def.errors } };
 }
+
+/** The statuses authorization adds to a route (its own 404 text, if any, wins). */
+function accessErrors(access: RouteAccess | undefined): Partial<Record<RouteErrorStatus, string>> {
+  if (access?.kind === 'project') {
+    return { 403: `your role in the project, or your token's scopes, do not allow ${access.permission}`, 404: 'no such project, or one you cannot see' };
+  }
+  if (access?.kind === 'superuser') return { 403: "only the server's own token may do this" };
+  return {};
+}
+
+const signedIn: RouteAccess = { kind: 'signed-in' };
+const inProject = (permission: Extract<RouteAccess, { kind: 'project' }>['permission'], project: Extract<RouteAccess, { kind: 'project' }>['project']): RouteAccess => ({
+  kind: 'project',
+  permission,
+  project
+});
 
 const unknownRun = { 404: 'no run with this id' } as const;
 const unknownSchedule = { 404: 'no schedule with this id' } as const;
@@ -121,6 +172,7 @@ const paramsRefused = { 422: 'a parameter value does not fit the kind the workfl
 /** Every route of the API, by name. */
 export const apiRoutes = {
   health: route('health', {
+    access: { kind: 'public' },
     method: 'GET',
     path: '/api/v1/health',
     summary: 'liveness; "draining" once shutdown began',
@@ -129,6 +181,7 @@ export const apiRoutes = {
     response: HealthResponse
   }),
   openapi: route('openapi', {
+    access: signedIn,
     method: 'GET',
     path: '/api/v1/openapi.json',
     summary: 'this document',
@@ -136,6 +189,8 @@ export const apiRoutes = {
     response: z.record(z.unknown())
   }),
   createRun: route('createRun', {
+    audit: 'run.create',
+    access: inProject('run', 'body'),
     method: 'POST',
     path: '/api/v1/runs',
     summary: 'compile a notebook (a path on the server or its content) and start a run',
@@ -146,6 +201,7 @@ export const apiRoutes = {
     errors: { ...compileFailed, ...draining }
   }),
   listRuns: route('listRuns', {
+    access: signedIn,
     method: 'GET',
     path: '/api/v1/runs',
     summary: 'recent runs, newest first',
@@ -154,6 +210,7 @@ export const apiRoutes = {
     response: ListRunsResponse
   }),
   getRun: route('getRun', {
+    access: inProject('read', 'run'),
     method: 'GET',
     path: '/api/v1/runs/:id',
     summary: 'a run with per-task state',
@@ -163,6 +220,8 @@ export const apiRoutes = {
     errors: unknownRun
   }),
   cancelRun: route('cancelRun', {
+    audit: 'run.cancel',
+    access: inProject('run', 'run'),
     method: 'POST',
     path: '/api/v1/runs/:id/cancel',
     summary: 'cancel a queued or running run',
@@ -172,6 +231,8 @@ export const apiRoutes = {
     errors: { ...unknownRun, 409: 'the run already ended' }
   }),
   retryRun: route('retryRun', {
+    audit: 'run.retry',
+    access: inProject('run', 'run'),
     method: 'POST',
     path: '/api/v1/runs/:id/retry',
     summary: 'start a new run from the failed tasks of a failed or cancelled run, reusing what succeeded',
@@ -183,6 +244,7 @@ export const apiRoutes = {
     errors: { ...unknownRun, 409: 'the run has not failed or been cancelled', ...draining }
   }),
   runLogs: route('runLogs', {
+    access: inProject('read', 'run'),
     method: 'GET',
     path: '/api/v1/runs/:id/logs',
     summary: "every attempt's output per task; attempts still running are marked live",
@@ -193,6 +255,7 @@ export const apiRoutes = {
     errors: { 404: 'no run with this id, or no such task in it' }
   }),
   taskOutputs: route('taskOutputs', {
+    access: inProject('read', 'run'),
     method: 'GET',
     path: '/api/v1/runs/:id/tasks/:task/outputs',
     summary: "a task's outputs (encoded values with TypeScript types) and metrics",
@@ -202,6 +265,7 @@ export const apiRoutes = {
     errors: { 404: 'no run with this id, or no such task in it' }
   }),
   executedNotebook: route('executedNotebook', {
+    access: inProject('read', 'run'),
     method: 'GET',
     path: '/api/v1/runs/:id/notebook',
     summary: 'the executed notebook (nbformat 4), once the run ended',
@@ -212,6 +276,7 @@ export const apiRoutes = {
     errors: { 404: 'no run with this id', 409: 'the run has not ended yet' }
   }),
   runEvents: route('runEvents', {
+    access: inProject('read', 'run'),
     method: 'GET',
     path: '/api/v1/runs/:id/events',
     summary:
@@ -225,6 +290,7 @@ export const apiRoutes = {
     errors: unknownRun
   }),
   runNotifications: route('runNotifications', {
+    access: inProject('read', 'run'),
     method: 'GET',
     path: '/api/v1/runs/:id/notifications',
     summary: "the run's webhook deliveries: pending, delivered or failed, with attempts and the last status or error",
@@ -234,6 +300,7 @@ export const apiRoutes = {
     errors: unknownRun
   }),
   compile: route('compile', {
+    access: inProject('read', 'body'),
     method: 'POST',
     path: '/api/v1/compile',
     summary: 'compile a notebook to its workflow IR and diagnostics (200 either way); nothing is stored or run',
@@ -243,6 +310,8 @@ export const apiRoutes = {
     errors: { 422: '`notebookPath` names no file on the server, or compiling ran past its time or memory limit (`compile-limit`); a notebook that does not compile is a 200 with `ok: false`' }
   }),
   promote: route('promote', {
+    audit: 'workflow.promote',
+    access: inProject('promote', 'body'),
     method: 'POST',
     path: '/api/v1/workflows/promote',
     summary: 'compile and freeze a notebook as a workflow version (the same content twice is one version); optionally run it',
@@ -253,6 +322,7 @@ export const apiRoutes = {
     errors: { ...compileFailed, ...draining }
   }),
   listWorkflows: route('listWorkflows', {
+    access: signedIn,
     method: 'GET',
     path: '/api/v1/workflows',
     summary: 'promoted workflows with their latest version',
@@ -260,6 +330,7 @@ export const apiRoutes = {
     response: ListWorkflowsResponse
   }),
   listVersions: route('listVersions', {
+    access: inProject('read', 'workflow'),
     method: 'GET',
     path: '/api/v1/workflows/:name/versions',
     summary: "a workflow's promoted versions, oldest first",
@@ -269,6 +340,7 @@ export const apiRoutes = {
     errors: { 404: 'no workflow with this name was promoted' }
   }),
   diffVersions: route('diffVersions', {
+    access: inProject('read', 'workflow'),
     method: 'GET',
     path: '/api/v1/workflows/:name/versions/:a/diff/:b',
     summary: 'what changed from version a to version b, task by task (versions by number or content hash)',
@@ -278,6 +350,8 @@ export const apiRoutes = {
     errors: { 404: 'no such workflow or version' }
   }),
   runVersion: route('runVersion', {
+    audit: 'run.create',
+    access: inProject('run', 'workflow'),
     method: 'POST',
     path: '/api/v1/workflows/:name/versions/:v/runs',
     summary: 'run a promoted version exactly as frozen',
@@ -289,6 +363,7 @@ export const apiRoutes = {
     errors: { 404: 'no such workflow or version', ...paramsRefused, ...draining }
   }),
   previewCron: route('previewCron', {
+    access: signedIn,
     method: 'POST',
     path: '/api/v1/schedules/preview',
     summary: 'what a cron expression in a time zone means: a sentence and its next fire times (nothing is saved)',
@@ -298,6 +373,8 @@ export const apiRoutes = {
     errors: { 422: 'the expression matches the pattern but croner refuses it (a range that runs backwards) or it never fires' }
   }),
   createSchedule: route('createSchedule', {
+    audit: 'schedule.create',
+    access: inProject('schedule', 'body-workflow'),
     method: 'POST',
     path: '/api/v1/schedules',
     summary: 'schedule a promoted version: 5-field cron in an IANA time zone, parameters, concurrency and missed-run policies, optional webhook',
@@ -312,6 +389,7 @@ export const apiRoutes = {
     }
   }),
   listSchedules: route('listSchedules', {
+    access: signedIn,
     method: 'GET',
     path: '/api/v1/schedules',
     summary: 'every schedule with its next fire times and a description of its cron expression',
@@ -319,6 +397,7 @@ export const apiRoutes = {
     response: ListSchedulesResponse
   }),
   getSchedule: route('getSchedule', {
+    access: inProject('read', 'schedule'),
     method: 'GET',
     path: '/api/v1/schedules/:id',
     summary: 'one schedule with its next fire times, description and last handled fire',
@@ -328,6 +407,8 @@ export const apiRoutes = {
     errors: unknownSchedule
   }),
   updateSchedule: route('updateSchedule', {
+    audit: 'schedule.update',
+    access: inProject('schedule', 'schedule'),
     method: 'PATCH',
     path: '/api/v1/schedules/:id',
     summary: 'change a schedule (fires count from now; `webhookUrl: null` removes the webhook)',
@@ -341,6 +422,8 @@ export const apiRoutes = {
     }
   }),
   pauseSchedule: route('pauseSchedule', {
+    audit: 'schedule.pause',
+    access: inProject('schedule', 'schedule'),
     method: 'POST',
     path: '/api/v1/schedules/:id/pause',
     summary: 'stop a schedule firing; fires while paused are never replayed',
@@ -350,6 +433,8 @@ export const apiRoutes = {
     errors: unknownSchedule
   }),
   resumeSchedule: route('resumeSchedule', {
+    audit: 'schedule.resume',
+    access: inProject('schedule', 'schedule'),
     method: 'POST',
     path: '/api/v1/schedules/:id/resume',
     summary: 'resume a paused schedule from its next fire after now',
@@ -359,6 +444,8 @@ export const apiRoutes = {
     errors: unknownSchedule
   }),
   deleteSchedule: route('deleteSchedule', {
+    audit: 'schedule.delete',
+    access: inProject('delete', 'schedule'),
     method: 'DELETE',
     path: '/api/v1/schedules/:id',
     summary: 'delete a schedule (runs it started are kept)',
@@ -366,6 +453,139 @@ export const apiRoutes = {
     params: SchedulePathParams,
     response: ScheduleDeleted,
     errors: unknownSchedule
+  }),
+  whoami: route('whoami', {
+    access: signedIn,
+    method: 'GET',
+    path: '/api/v1/whoami',
+    summary: 'who the token belongs to: name, groups, scopes and role per project',
+    tag: 'identity',
+    response: WhoAmIResponse
+  }),
+  createToken: route('createToken', {
+    audit: 'token.create',
+    access: signedIn,
+    method: 'POST',
+    path: '/api/v1/tokens',
+    summary: 'create a personal API token (`cgt_...`): the secret is in this answer only; the server keeps its hash',
+    tag: 'identity',
+    body: TokenCreateRequest,
+    status: 201,
+    response: TokenCreated,
+    errors: {
+      403: "`user` names someone else (only the server's own token may), a service asked for a token, or the scopes exceed your credential's",
+      422: "the server's own token must name the `user` a token is for"
+    }
+  }),
+  listTokens: route('listTokens', {
+    access: signedIn,
+    method: 'GET',
+    path: '/api/v1/tokens',
+    summary: "your tokens (the server's own token: everyone's), ids and metadata only",
+    tag: 'identity',
+    response: ListTokensResponse
+  }),
+  revokeToken: route('revokeToken', {
+    audit: 'token.revoke',
+    access: signedIn,
+    method: 'DELETE',
+    path: '/api/v1/tokens/:id',
+    summary: 'revoke one of your tokens by id (the hash prefix lists show); it stops working at once',
+    tag: 'identity',
+    params: TokenPathParams,
+    response: TokenInfo,
+    errors: { 404: 'no token of yours with this id' }
+  }),
+  createProject: route('createProject', {
+    audit: 'project.create',
+    access: { kind: 'superuser' },
+    method: 'POST',
+    path: '/api/v1/projects',
+    summary: 'create a project (then add members)',
+    tag: 'identity',
+    body: ProjectCreateRequest,
+    status: 201,
+    response: ProjectInfo,
+    errors: { 409: 'a project with this name exists' }
+  }),
+  listProjects: route('listProjects', {
+    access: signedIn,
+    method: 'GET',
+    path: '/api/v1/projects',
+    summary: 'the projects you can see, with your role in each',
+    tag: 'identity',
+    response: ListProjectsResponse
+  }),
+  listMembers: route('listMembers', {
+    access: inProject('read', 'path'),
+    method: 'GET',
+    path: '/api/v1/projects/:project/members',
+    summary: "a project's members (users, and `group:<name>` for external groups) with their roles",
+    tag: 'identity',
+    params: ProjectPathParams,
+    response: ListMembersResponse
+  }),
+  setMember: route('setMember', {
+    audit: 'member.set',
+    access: inProject('manage', 'path'),
+    method: 'PUT',
+    path: '/api/v1/projects/:project/members/:member',
+    summary: 'add a member to a project or change their role (viewer, editor, admin)',
+    tag: 'identity',
+    params: MemberPathParams,
+    body: MemberSetRequest,
+    response: MemberInfo
+  }),
+  removeMember: route('removeMember', {
+    audit: 'member.remove',
+    access: inProject('manage', 'path'),
+    method: 'DELETE',
+    path: '/api/v1/projects/:project/members/:member',
+    summary: 'remove a member from a project',
+    tag: 'identity',
+    params: MemberPathParams,
+    response: MemberRemoved,
+    errors: { 404: 'no such project you can see, or no such member' }
+  }),
+  listAudit: route('listAudit', {
+    access: signedIn,
+    method: 'GET',
+    path: '/api/v1/audit',
+    summary: 'the audit trail, newest first: of the projects you administer, and what you did yourself (filters: project, actor, action, since)',
+    tag: 'identity',
+    query: AuditQuery,
+    response: ListAuditResponse
+  }),
+  listSecrets: route('listSecrets', {
+    access: inProject('read', 'path'),
+    method: 'GET',
+    path: '/api/v1/projects/:project/secrets',
+    summary: "the secret references of a project: names and keys, never values",
+    tag: 'identity',
+    params: ProjectPathParams,
+    response: ListSecretsResponse
+  }),
+  putSecret: route('putSecret', {
+    audit: 'secret.put',
+    access: inProject('manage', 'path'),
+    method: 'PUT',
+    path: '/api/v1/projects/:project/secrets/:name',
+    summary: "declare that tasks of the project may read keys of a Kubernetes Secret by this name (the value stays in Kubernetes)",
+    tag: 'identity',
+    params: SecretPathParams,
+    body: SecretSetRequest,
+    response: SecretInfo
+  }),
+  deleteSecret: route('deleteSecret', {
+    audit: 'secret.delete',
+    access: inProject('manage', 'path'),
+    method: 'DELETE',
+    path: '/api/v1/projects/:project/secrets/:name',
+    summary: 'withdraw a secret reference from a project',
+    tag: 'identity',
+    params: SecretPathParams,
+    response: SecretDeleted,
+    errors: { 404: 'no such project you can see, or no such secret in it' }
   })
 };
 
@@ -412,7 +632,7 @@ export const apiRouteList: readonly AnyRoute[] = Object.values(apiRoutes);
  */
 export const COMMON_ERRORS = {
   400: 'bad input: a path parameter, query field or body field does not match this document (`error.field` names it), the URL is not valid percent-encoding, or the body is malformed JSON or nested deeper than 64 levels',
-  401: 'missing or wrong bearer token (checked before anything else)',
+  401: 'missing, unknown, expired or revoked bearer token (checked before anything else)',
   413: 'request body too large',
   414: 'a path parameter longer than the server accepts',
   415: 'a request body that is not application/json',

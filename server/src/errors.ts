@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'validation'
   | 'bad-request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not-found'
   | 'method-not-allowed'
   | 'conflict'
@@ -52,6 +53,8 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, ErrorAnswer>> = {
   'bad-request': { status: 400, code: 'bad-request', exit: EXIT.usage, expose: true },
   /** Missing or wrong bearer token. */
   unauthorized: { status: 401, code: 'unauthorized', exit: EXIT.usage, expose: true },
+  /** The caller sees the project but their role or token scopes do not allow the action. */
+  forbidden: { status: 403, code: 'forbidden', exit: EXIT.usage, expose: true },
   /** Unknown run, task, workflow, version, schedule or stored file. */
   'not-found': { status: 404, code: 'not-found', exit: EXIT.usage, expose: true },
   /** A method the path does not have (the answer's Allow header lists those it has). */
@@ -114,6 +117,11 @@ export class UnsupportedMediaTypeError extends CellgraphError {
 /** Missing or wrong credentials for the cellgraph server. */
 export class UnauthorizedError extends CellgraphError {
   readonly kind = 'unauthorized';
+}
+
+/** The caller may see what the request names but not do this to it (role or token scope). */
+export class ForbiddenError extends CellgraphError {
+  readonly kind = 'forbidden';
 }
 
 /** A request names something that does not exist: a run, a task, a stored file. */
@@ -191,6 +199,7 @@ const KIND_OF_CODE: Readonly<Record<ApiErrorCode, ErrorKind>> = {
   invalid: 'validation',
   'bad-request': 'bad-request',
   unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
   'not-found': 'not-found',
   'method-not-allowed': 'method-not-allowed',
   conflict: 'conflict',
@@ -235,7 +244,9 @@ export function errorFromApi(status: number, error: ApiError['error'] | undefine
     case 'payload-too-large':
       return new PayloadTooLargeError(message, field);
     case 'unauthorized':
-      return new UnauthorizedError(`${message}; set CELLGRAPH_TOKEN to the server's token`, 'token');
+      return new UnauthorizedError(`${message}; set CELLGRAPH_TOKEN to the server's token or a personal API token`, 'token');
+    case 'forbidden':
+      return new ForbiddenError(message, field);
     case 'not-found':
       return new NotFoundError(message, field);
     case 'conflict':

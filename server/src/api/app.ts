@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { apiRoutes } from '@cellgraph/schema';
-import { tokenChecker } from './auth';
+import { authenticateRequest, challenge } from '../auth';
 import type { ApiContext } from './context';
 import { UnauthorizedError } from '../errors';
 import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrors, installJsonParser, notFound } from './framework-errors';
@@ -13,6 +13,7 @@ import { runRoutes } from './routes/runs';
 import { scheduleRoutes } from './routes/schedules';
 import { workflowRoutes } from './routes/workflows';
 import { compileRoutes } from './routes/compile';
+import { identityRoutes } from './routes/identity';
 
 /** The path of the generated OpenAPI document (stable: clients and docs link to it). */
 export const OPENAPI_PATH = apiRoutes.openapi.path;
@@ -30,23 +31,28 @@ export function apiRoutesFor(ctx: ApiContext): ApiRoute[] {
     ...workflowRoutes(ctx),
     ...scheduleRoutes(ctx),
     ...compileRoutes(ctx),
+    ...identityRoutes(ctx),
     jsonRoute(apiRoutes.openapi, async () => (openapi ??= buildOpenApi(ctx.version)))
   ];
 }
 
 /**
- * The HTTP application: bearer-token auth first on every route but health and the OpenAPI
+ * The HTTP application: authentication first (docs/identity.md), authorization per route from the route table on every route but health and the OpenAPI
  * document, zod-checked routes, and one error shape for everything, Fastify's and Node's
  * own errors included (bad URL encoding, over-long parameters, malformed or too deeply
  * nested JSON, body too large, unsupported media type, unknown paths and methods).
  */
-export function buildApp(ctx: ApiContext, token: string): FastifyInstance {
-  const authorized = tokenChecker(token);
-  const authenticate = (request: FastifyRequest, reply: FastifyReply): boolean => {
-    if (authorized(request.headers.authorization)) return true;
-    reply.header('www-authenticate', 'Bearer realm="cellgraph"');
-    void sendError(reply, new UnauthorizedError('missing or wrong bearer token (Authorization: Bearer <CELLGRAPH_TOKEN>)'));
-    return false;
+export function buildApp(ctx: ApiContext): FastifyInstance {
+  // The token chain (server token, personal API tokens, JupyterHub) and the caller's roles: docs/identity.md.
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
+    try {
+      await authenticateRequest(ctx.auth, request);
+      return true;
+    } catch (err) {
+      if (err instanceof UnauthorizedError) challenge(reply);
+      await sendError(reply, err);
+      return false;
+    }
   };
   const app = Fastify({
     logger: false,
@@ -61,7 +67,7 @@ export function buildApp(ctx: ApiContext, token: string): FastifyInstance {
   });
   app.addHook('onRequest', async (request, reply) => {
     const open = (request.routeOptions.config as { auth?: boolean } | undefined)?.auth === false;
-    if (open || authenticate(request, reply)) return;
+    if (open || (await authenticate(request, reply))) return;
     return reply;
   });
   installJsonParser(app);
@@ -70,6 +76,6 @@ export function buildApp(ctx: ApiContext, token: string): FastifyInstance {
   app.setErrorHandler((error, request, reply) => (request.is404 ? notFound(request, reply) : sendError(reply, error)));
   app.setNotFoundHandler(notFound);
   app.addHook('preClose', async () => ctx.streams.endAll());
-  mountRoutes(app, apiRoutesFor(ctx));
+  mountRoutes(app, apiRoutesFor(ctx), ctx.auth.guard);
   return app;
 }

@@ -1,4 +1,5 @@
 import type { StoreConfig } from '@cellgraph/schema';
+import type { AuthServices } from '../auth';
 import type { CompilePool } from '../compiler/pool/compile-pool';
 import type { Engine } from '../engine/engine';
 import type { RunNotifier } from '../notify';
@@ -31,4 +32,6 @@ export interface ApiContext {
   /** Webhook deliveries for finished runs. */
   notifier: RunNotifier;
   streams: SseStreams;
+  /** Who calls and what they may do: authenticators, roles, the per-route guard, the audit trail. */
+  auth: AuthServices;
 }

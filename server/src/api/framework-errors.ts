@@ -16,19 +16,21 @@ export const MAX_JSON_DEPTH = 64;
 /** The longest path parameter the router accepts; longer ones are a 414 (no schema allows anything near it). */
 export const MAX_PARAM_LENGTH = 1024;
 
-/** Sends a 401 unless the request carries the token; true when it did. */
-export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => boolean;
+/** Sends a 401 unless the request carries a valid token; true when it did. */
+export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<boolean>;
 
 /** Fastify's `frameworkErrors` option: a bad percent-encoding or an over-long path parameter, after the token check. */
 export function frameworkErrors(authenticate: Authenticate): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
-  return (error, request, reply) => {
-    if (!authenticate(request, reply)) return;
-    if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-      void sendError(reply, new HttpError(414, 'bad-request', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`, 'path'));
-    } else if (error.code === 'FST_ERR_BAD_URL') {
-      void sendError(reply, new BadRequestError('the URL is not valid percent-encoding (UTF-8)', 'path'));
-    } else void sendError(reply, error);
-  };
+  return (error, request, reply) => void frameworkError(authenticate, error, request, reply);
+}
+
+async function frameworkError(authenticate: Authenticate, error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (!(await authenticate(request, reply))) return;
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    await sendError(reply, new HttpError(414, 'bad-request', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`, 'path'));
+  } else if (error.code === 'FST_ERR_BAD_URL') {
+    await sendError(reply, new BadRequestError('the URL is not valid percent-encoding (UTF-8)', 'path'));
+  } else await sendError(reply, error);
 }
 
 /**

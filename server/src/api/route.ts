@@ -15,10 +15,19 @@ export interface RouteInput<P, Q, B> {
 /** The parsed input of a declared route. */
 type InputOf<D> = D extends RouteDef<infer P, infer Q, infer B, z.ZodTypeAny> ? RouteInput<z.output<P>, z.output<Q>, z.output<B>> : never;
 
+/**
+ * What runs around every handler (server/src/auth/guard.ts): authorization once the request
+ * parsed, and the audit trail once the handler succeeded (before the answer is sent).
+ */
+export interface RouteGuard {
+  authorize(def: AnyRoute, input: { params: unknown; query: unknown; body: unknown; request: FastifyRequest }): Promise<void>;
+  after(def: AnyRoute, input: { params: unknown; query: unknown; body: unknown; request: FastifyRequest }, result: unknown): Promise<void>;
+}
+
 /** A declared route bound to its handler, as routers hand them to the app. */
 export interface ApiRoute {
   def: AnyRoute;
-  run(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  run(request: FastifyRequest, reply: FastifyReply, guard?: RouteGuard): Promise<void>;
 }
 
 function parsePart(schema: z.ZodTypeAny | undefined, value: unknown, where: 'body' | 'query' | 'params'): unknown {
@@ -75,11 +84,13 @@ async function handle<T>(run: () => Promise<T>): Promise<T> {
 export function jsonRoute<D extends AnyRoute>(def: D, handler: (input: InputOf<D>) => Promise<z.input<D['response']>>): ApiRoute {
   return {
     def,
-    async run(request, reply) {
+    async run(request, reply, guard) {
       const input = parseInput(def, request, reply);
+      await guard?.authorize(def, input);
       const result = await handle(() => handler(input));
       // A response that does not match its schema is a server bug: a 500, never a malformed answer.
       const checked: unknown = def.response.parse(result);
+      await guard?.after(def, input, checked);
       await reply.status(def.status).type(def.contentType).send(checked);
     }
   };
@@ -89,22 +100,23 @@ export function jsonRoute<D extends AnyRoute>(def: D, handler: (input: InputOf<D
 export function streamRoute<D extends AnyRoute>(def: D, handler: (input: InputOf<D>) => Promise<void>): ApiRoute {
   return {
     def,
-    async run(request, reply) {
+    async run(request, reply, guard) {
       const input = parseInput(def, request, reply);
+      await guard?.authorize(def, input);
       await handle(() => handler(input));
     }
   };
 }
 
 /** Mounts routes on a Fastify instance. */
-export function mountRoutes(app: FastifyInstance, routes: readonly ApiRoute[]): void {
+export function mountRoutes(app: FastifyInstance, routes: readonly ApiRoute[], guard?: RouteGuard): void {
   for (const { def, run } of routes) {
     app.route({
       method: def.method,
       url: def.path,
       config: { auth: def.auth },
       handler: async (request, reply) => {
-        await run(request, reply);
+        await run(request, reply, guard);
         return reply;
       }
     });

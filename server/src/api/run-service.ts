@@ -15,6 +15,7 @@ import { Engine, RunHandle, StartRunOptions, summarizeRun } from '../engine/engi
 import { parseParamAssignments } from '../engine/params';
 import { newRunId } from '../engine/run-id';
 import { notebookKey } from '../engine/workflow-files';
+import { admitRun } from '../auth/projects';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import type { RunWebhook } from '../state/notification-store';
 import type { ServerStateStore } from '../state/open-state-store';
@@ -41,6 +42,8 @@ export interface LaunchRequest {
   webhooks?: RunWebhook[];
   /** A scheduled run's fire instant and lateness, recorded with the run. */
   scheduled?: StartRunOptions['scheduled'];
+  /** The run's project (default: a retry's original's, else its workflow's, else `default`). */
+  project?: string;
 }
 
 /** How often live output of running attempts is written for other replicas. */
@@ -107,6 +110,8 @@ export class RunService {
     const runId = req.runId ?? newRunId();
     // Leased before the run is recorded: no other replica may take it for an orphan.
     if (!(await this.leases.acquire(runId))) throw new ConflictError(`run ${runId} is being started by another replica`);
+    // Recorded before the run exists, so it is never visible in another project.
+    await admitRun({ identity: this.state.identity, state: this.state }, { runId, workflow: req.ir.name, tasks: req.ir.tasks }, { project: req.project, retryOf: extra.retryOf });
     const webhooks = req.webhooks ?? [];
     // Recorded first: a run that finishes at once must still find whom to notify.
     if (webhooks.length > 0) await this.state.addRunWebhooks(runId, webhooks);

@@ -5,6 +5,7 @@ import { RunNotifier, WebhookGuard } from '../notify';
 import { type KubernetesSettings, openRuntime } from '../runtime';
 import { Scheduler } from '../scheduler';
 import { scheduleRepository } from '../state/schedule-store';
+import { createAuth, groupRolesFromEnv, type Authenticator } from '../auth';
 import { buildApp } from './app';
 import { generateToken } from './auth';
 import type { ServerConfig } from './config';
@@ -62,8 +63,17 @@ export interface RunningServer {
  */
 export async function startServer(
   config: ServerConfig,
-  options: { version: string; taskEntry?: string; kubernetes?: KubernetesSettings; env?: NodeJS.ProcessEnv }
+  options: {
+    version: string;
+    taskEntry?: string;
+    kubernetes?: KubernetesSettings;
+    env?: NodeJS.ProcessEnv;
+    /** Authenticators tried after the server token and personal API tokens (JupyterHub's). */
+    authenticators?: readonly Authenticator[];
+  }
 ): Promise<RunningServer> {
+  // Checked before anything opens: a bad mapping stops the server naming the setting.
+  const groupRoles = groupRolesFromEnv(options.env ?? process.env);
   const runtime = await openRuntime({
     home: config.home,
     executor: config.executor,
@@ -103,6 +113,7 @@ export async function startServer(
     refreshMs: state.coordination.shared ? SCHEDULE_REFRESH_MS : undefined,
     ...schedulerLog(log)
   });
+  const token = config.token ?? generateToken();
   const schedules = new ScheduleService(scheduler, state, irs, notifier.guard);
   const context: ApiContext = {
     config,
@@ -116,10 +127,16 @@ export async function startServer(
     workflows,
     schedules,
     notifier,
-    streams: new SseStreams()
+    streams: new SseStreams(),
+    auth: createAuth({
+      identity: state.identity,
+      lookup: { identity: state.identity, state },
+      serverToken: token,
+      groupRoles,
+      extraAuthenticators: options.authenticators
+    })
   };
-  const token = config.token ?? generateToken();
-  const app = buildApp(context, token);
+  const app = buildApp(context);
   const t0 = Date.now();
   let runIds: string[];
   let resumedDeliveries: number;

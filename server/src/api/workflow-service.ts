@@ -24,9 +24,14 @@ export class WorkflowService {
     private readonly compiles: CompilePool
   ) {}
 
-  async promote(req: PromoteRequest): Promise<PromoteResponse> {
+  /**
+   * `claim` runs once the workflow's name is known, before anything is recorded: it may
+   * refuse the promotion (a workflow of another project).
+   */
+  async promote(req: PromoteRequest, claim?: (workflow: string) => Promise<void>): Promise<PromoteResponse> {
     const nb = readSubmittedNotebook(req, this.workDir);
     const { ir } = await compileSubmitted(this.compiles, this.store, nb);
+    await claim?.(ir.name);
     await publishWorkflow(this.store, ir, nb.text);
     await this.state.saveWorkflow({ version: ir.version, name: ir.name, notebookPath: nb.path });
     const { created, record } = await this.state.promoteVersion({

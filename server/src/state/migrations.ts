@@ -192,5 +192,73 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE schedule_fires SET settled_at = claimed_at;
       CREATE INDEX schedule_fires_unsettled ON schedule_fires(claimed_at) WHERE settled_at IS NULL;
     `
+  },
+  {
+    // Identity (issue 14): users, personal API tokens (SHA-256 hashes only, never the
+    // secret), projects and their members (users, or `group:<name>`), which project each
+    // run, promoted workflow and schedule is in (none recorded = `default`, so existing data
+    // and single-user mode need nothing), the audit trail, and per-project secret
+    // references (names and keys; values stay in Kubernetes).
+    version: 6,
+    sql: (d) => `
+      CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_used_at TEXT
+      );
+      CREATE INDEX api_tokens_by_user ON api_tokens(user_name);
+      CREATE TABLE projects (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+      );
+      CREATE TABLE project_members (
+        project TEXT NOT NULL REFERENCES projects(name) ON DELETE CASCADE,
+        member TEXT NOT NULL,
+        role TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (project, member)
+      );
+      CREATE INDEX project_members_by_member ON project_members(member);
+      CREATE TABLE resource_projects (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+      );
+      CREATE INDEX resource_projects_by_project ON resource_projects(project, kind);
+      CREATE TABLE audit_log (
+        id ${TYPES[d].autoId},
+        time TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_kind TEXT NOT NULL,
+        action TEXT NOT NULL,
+        project TEXT,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_by_project ON audit_log(project, id);
+      CREATE TABLE project_secrets (
+        project TEXT NOT NULL REFERENCES projects(name) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        keys TEXT NOT NULL,
+        description TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (project, name)
+      );
+    `
   }
 ];

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import type { SqlIdentityStore } from '../auth/sql-identity-store';
 import type { Coordination } from './coordination';
 import type { NotificationStore } from './notification-store';
 import type { ScheduleStore } from './schedule-store';
@@ -14,6 +15,8 @@ export type ServerStateStore = StateStore &
   NotificationStore & {
     /** How replicas sharing the database agree (leases, fire claims, live logs). */
     readonly coordination: Coordination;
+    /** Users, tokens, projects, members, the audit trail and secret references. */
+    readonly identity: SqlIdentityStore;
   };
 
 /** Where the state lives: a PostgreSQL URL, or (the zero-config default) SQLite in the home. */
@@ -41,7 +44,12 @@ export function databaseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
  * when asked for; SQLite stays the default.
  */
 export async function openStateStore(config: StateStoreConfig): Promise<ServerStateStore> {
-  if (config.databaseUrl === undefined) return SqliteStateStore.open(stateFile(config.home));
-  const { PostgresStateStore } = await import('./postgres-state-store');
-  return PostgresStateStore.open(config.databaseUrl);
+  let store: ServerStateStore;
+  if (config.databaseUrl === undefined) store = SqliteStateStore.open(stateFile(config.home));
+  else {
+    const { PostgresStateStore } = await import('./postgres-state-store');
+    store = await PostgresStateStore.open(config.databaseUrl);
+  }
+  await store.identity.init();
+  return store;
 }

@@ -23,6 +23,7 @@ import {
 } from './rows';
 import type { ScheduleStore } from './schedule-store';
 import { numberPlaceholders, type SqlRunner } from './sql-runner';
+import { SqlIdentityStore } from '../auth/sql-identity-store';
 import type { CacheEntry, RunPatch, StateStore, TaskRunPatch } from './state-store';
 import type { VersionRecord, VersionSelector, WorkflowVersionStore } from './version-store';
 
@@ -44,11 +45,14 @@ const TYPES = {
 export class PostgresStateStore implements StateStore, WorkflowVersionStore, ScheduleStore, NotificationStore {
   /** Leases, fire claims and live logs, shared by every replica on this database. */
   readonly coordination: Coordination;
+  /** Users, tokens, projects, members, the audit trail and secret references (issue 14). */
+  readonly identity: SqlIdentityStore;
   private readonly db: SqlRunner;
 
   private constructor(private readonly pool: Pool) {
     this.db = poolRunner(pool);
     this.coordination = new SqlCoordination(this.db, true);
+    this.identity = new SqlIdentityStore(this.db);
   }
 
   /** Connects and migrates (under an advisory lock: replicas starting together migrate once). */

@@ -6,6 +6,7 @@ import { RunEvent, RunNotification, RunRecord, Schedule, TaskRunRecord, WebhookD
 import { NotFoundError, StateError } from '../errors';
 import { Coordination, SqlCoordination } from './coordination';
 import { MIGRATIONS } from './migrations';
+import { SqlIdentityStore } from '../auth/sql-identity-store';
 import type { DeliveryPatch, NotificationStore, PendingDelivery, RunWebhook } from './notification-store';
 import type { ScheduleStore } from './schedule-store';
 import type { CacheEntry, RunPatch, StateStore, TaskRunPatch } from './state-store';
@@ -37,10 +38,13 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   private readonly db: Database.Database;
   /** Leases, fire claims and live logs; one process owns a SQLite file, so nothing is shared. */
   readonly coordination: Coordination;
+  /** Users, tokens, projects, members, the audit trail and secret references (issue 14). */
+  readonly identity: SqlIdentityStore;
 
   private constructor(db: Database.Database) {
     this.db = db;
     this.coordination = new SqlCoordination(sqliteRunner(db), false);
+    this.identity = new SqlIdentityStore(sqliteRunner(db));
   }
 
   /**

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ApiError, CreateRunRequest, WorkflowIR, apiRouteList } from '@cellgraph/schema';
 import { NotFoundError, StateError, ValidationError } from '../../errors';
-import { tokenChecker } from '../auth';
+import { bearerToken, serverTokenAuthenticator } from '../../auth';
 import { isLoopback, loadServerConfig } from '../config';
 import { HttpError, invalidInput, toApiError } from '../http-errors';
 import { buildOpenApi } from '../openapi';
@@ -49,14 +49,18 @@ describe('config', () => {
 });
 
 describe('auth', () => {
-  it('accepts only the exact bearer token', () => {
-    const ok = tokenChecker('s3cret-token-0123456789');
-    expect(ok('Bearer s3cret-token-0123456789')).toBe(true);
-    expect(ok('bearer s3cret-token-0123456789')).toBe(true);
-    expect(ok('Bearer s3cret-token-012345678')).toBe(false);
-    expect(ok('s3cret-token-0123456789')).toBe(false);
-    expect(ok(undefined)).toBe(false);
-    expect(ok('Bearer ')).toBe(false);
+  it('accepts only the exact bearer token', async () => {
+    const server = serverTokenAuthenticator('s3cret-token-0123456789');
+    const ok = async (header: string | undefined) => {
+      const token = bearerToken(header);
+      return token !== undefined && (await server.authenticate(token)) !== null;
+    };
+    expect(await ok('Bearer s3cret-token-0123456789')).toBe(true);
+    expect(await ok('bearer s3cret-token-0123456789')).toBe(true);
+    expect(await ok('Bearer s3cret-token-012345678')).toBe(false);
+    expect(await ok('s3cret-token-0123456789')).toBe(false);
+    expect(await ok(undefined)).toBe(false);
+    expect(await ok('Bearer ')).toBe(false);
   });
 });
 

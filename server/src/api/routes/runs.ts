@@ -1,4 +1,5 @@
 import { EventsHeaders, apiRoutes, isFinalRunEvent, type RunEvent } from '@cellgraph/schema';
+import { canSee, principalOf, projectsOfRuns } from '../../auth';
 import type { ApiContext } from '../context';
 import { UnavailableError } from '../../errors';
 import { compileSubmitted, readSubmittedNotebook } from '../notebook-source';
@@ -25,10 +26,18 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
         params: body.params,
         paramAssignments: body.paramAssignments,
         noCache: body.noCache,
-        webhooks: runWebhooks(body.webhookUrl)
+        webhooks: runWebhooks(body.webhookUrl),
+        project: body.project
       });
     }),
-    jsonRoute(apiRoutes.listRuns, async ({ query }) => ({ runs: await runs.list(query) })),
+    jsonRoute(apiRoutes.listRuns, async ({ query, request }) => {
+      const p = principalOf(request);
+      if (p.superuser) return { runs: await runs.list(query) };
+      // Only runs of projects the caller sees: among the latest 1000, then the limit.
+      const all = await runs.list({ ...query, limit: 1000 });
+      const projects = await projectsOfRuns({ identity: ctx.auth.identity, state: ctx.state }, all);
+      return { runs: all.filter((r) => canSee(p, projects.get(r.id) ?? '')).slice(0, query.limit ?? 50) };
+    }),
     jsonRoute(apiRoutes.getRun, async ({ params }) => runs.detail(params.id)),
     jsonRoute(apiRoutes.cancelRun, async ({ params }) => runs.cancel(params.id)),
     jsonRoute(apiRoutes.retryRun, async ({ params, body }) => runs.retry(params.id, body)),

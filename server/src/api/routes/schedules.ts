@@ -2,6 +2,7 @@ import { apiRoutes } from '@cellgraph/schema';
 import { ValidationError } from '../../errors';
 import { parseCron } from '../../scheduler/cron';
 import { describeCron } from '../../scheduler/describe';
+import { canSee, principalOf, projectOfSchedule } from '../../auth';
 import type { ApiContext } from '../context';
 import { jsonRoute, type ApiRoute } from '../route';
 
@@ -21,7 +22,14 @@ export function scheduleRoutes(ctx: ApiContext): ApiRoute[] {
       return { description: describeCron(body.cron, body.timezone), nextFires: cron.nextN(body.count, new Date()).map((d) => d.toISOString()) };
     }),
     jsonRoute(apiRoutes.createSchedule, async ({ body }) => schedules.create(body)),
-    jsonRoute(apiRoutes.listSchedules, async () => ({ schedules: await schedules.list() })),
+    jsonRoute(apiRoutes.listSchedules, async ({ request }) => {
+      const p = principalOf(request);
+      const all = await schedules.list();
+      if (p.superuser) return { schedules: all };
+      const lookup = { identity: ctx.auth.identity, state: ctx.state };
+      const visible = await Promise.all(all.map(async (s) => canSee(p, (await projectOfSchedule(lookup, s.id)) ?? '')));
+      return { schedules: all.filter((_, i) => visible[i]) };
+    }),
     jsonRoute(apiRoutes.getSchedule, async ({ params }) => schedules.get(params.id)),
     jsonRoute(apiRoutes.updateSchedule, async ({ params, body }) => schedules.update(params.id, body)),
     jsonRoute(apiRoutes.pauseSchedule, async ({ params }) => schedules.pause(params.id)),

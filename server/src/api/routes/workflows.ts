@@ -1,4 +1,7 @@
 import { apiRoutes } from '@cellgraph/schema';
+import { canSee, principalOf } from '../../auth';
+import { DEFAULT_PROJECT } from '@cellgraph/schema';
+import { ConflictError } from '../../errors';
 import type { ApiContext } from '../context';
 import { UnavailableError } from '../../errors';
 import { jsonRoute, type ApiRoute } from '../route';
@@ -7,12 +10,26 @@ import { assertNoParamConflict, runWebhooks } from '../run-service';
 /** Promotion and versions of workflows. */
 export function workflowRoutes(ctx: ApiContext): ApiRoute[] {
   const { workflows } = ctx;
+  const promoted = async (workflow: string) => (await ctx.state.listPromotedWorkflows()).some((w) => w.workflow === workflow);
   return [
     jsonRoute(apiRoutes.promote, async ({ body }) => {
       if (body.run && ctx.runs.isDraining) throw new UnavailableError('the server is shutting down; no new runs');
-      return workflows.promote(body);
+      const project = body.project ?? DEFAULT_PROJECT;
+      // A workflow stays in the project it was first promoted in: no other project's editor may add versions to it.
+      return workflows.promote(body, async (workflow) => {
+        const owner = await ctx.auth.identity.projectOf('workflow', workflow);
+        if (owner === undefined && project !== DEFAULT_PROJECT && !(await promoted(workflow))) await ctx.auth.identity.setProjectOf('workflow', workflow, project);
+        const now = (await ctx.auth.identity.projectOf('workflow', workflow)) ?? DEFAULT_PROJECT;
+        if (now !== project) throw new ConflictError(`workflow ${workflow} belongs to another project; promote it under another name`, 'body.project');
+      });
     }),
-    jsonRoute(apiRoutes.listWorkflows, async () => ({ workflows: await workflows.list() })),
+    jsonRoute(apiRoutes.listWorkflows, async ({ request }) => {
+      const p = principalOf(request);
+      const all = await workflows.list();
+      if (p.superuser) return { workflows: all };
+      const projects = await ctx.auth.identity.projectsOf('workflow', all.map((w) => w.workflow));
+      return { workflows: all.filter((w) => canSee(p, projects.get(w.workflow) ?? DEFAULT_PROJECT)) };
+    }),
     jsonRoute(apiRoutes.listVersions, async ({ params }) => ({ workflow: params.name, versions: await workflows.versions(params.name) })),
     jsonRoute(apiRoutes.diffVersions, async ({ params }) => workflows.diff(params.name, params.a, params.b)),
     jsonRoute(apiRoutes.runVersion, async ({ params, body }) => {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { Authenticator } from '../authenticator';
+import { ALL_SCOPES, type Identity } from '../principal';
 import { HubClient, type HubClientOptions } from './hub-client';
 
 /** The Hub sign-in's settings (see {@link hubSettingsFromEnv}). */
@@ -11,31 +13,21 @@ export interface HubAuthSettings extends HubClientOptions {
   cacheEntries?: number;
 }
 
-/** A Hub user as the Hub vouches for it: name and groups (project roles come from the group mapping). */
-export interface HubIdentity {
-  name: string;
-  kind: 'user';
-  groups: readonly string[];
-  /** Every scope: what a Hub user may do is decided by the project roles alone. */
-  scopes: readonly ('read' | 'run' | 'promote' | 'admin')[];
-  superuser: false;
-  via: 'jupyterhub';
-  /** `hub:<sha256 prefix>` of the token, for the audit trail; never the token. */
-  credential: string;
-}
 
 /**
  * Resolves a bearer token through the JupyterHub that issued it. The Hub says whose token it
  * is (the caller cannot claim a name) and whether it may be used at this service (its scopes);
- * a token the Hub refuses, or one not allowed to reach the service, is no one (null). Answers
+ * a token the Hub refuses, or one not allowed to reach the service, is no one (null: last in
+ * the chain, so a 401). The identity has every scope (what a Hub user may do is decided by
+ * the project roles alone) and its Hub groups, which the group mapping turns into roles. Answers
  * are cached by the token's hash (never the token) for `cacheSeconds`; refusals are not cached,
  * so a token created a moment ago works at once. A Hub that cannot be reached is a 503, never
  * a 401: the token may be fine.
  */
-export class HubAuthenticator {
+export class HubAuthenticator implements Authenticator {
   readonly name = 'jupyterhub';
   private readonly client: HubClient;
-  private readonly cache = new Map<string, { identity: HubIdentity; until: number }>();
+  private readonly cache = new Map<string, { identity: Identity; until: number }>();
 
   constructor(
     private readonly settings: HubAuthSettings,
@@ -44,7 +36,7 @@ export class HubAuthenticator {
     this.client = new HubClient(settings);
   }
 
-  async authenticate(token: string): Promise<HubIdentity | null> {
+  async authenticate(token: string): Promise<Identity | null> {
     const hash = createHash('sha256').update(token, 'utf8').digest('hex');
     const hit = this.cache.get(hash);
     if (hit !== undefined && hit.until > this.now()) return hit.identity;
@@ -52,15 +44,8 @@ export class HubAuthenticator {
     const owner = await this.client.tokenOwner(token);
     if (owner === undefined || owner.kind !== 'user' || !mayAccess(owner.scopes, this.settings.serviceName)) return null;
     const groups = await this.client.groupsOf(owner.name);
-    const identity: HubIdentity = {
-      name: owner.name,
-      kind: 'user',
-      groups,
-      scopes: ['read', 'run', 'promote', 'admin'],
-      superuser: false,
-      via: 'jupyterhub',
-      credential: `hub:${hash.slice(0, 12)}`
-    };
+    // The credential names the token by a hash prefix for the audit trail, never the token.
+    const identity: Identity = { name: owner.name, kind: 'user', groups, scopes: ALL_SCOPES, superuser: false, via: 'jupyterhub', credential: `hub:${hash.slice(0, 12)}` };
     if (this.settings.cacheSeconds > 0) {
       if (this.cache.size >= (this.settings.cacheEntries ?? 10_000)) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(hash, { identity, until: this.now() + this.settings.cacheSeconds * 1000 });

@@ -2,7 +2,10 @@
  * The Hub sign-in against a real JupyterHub (dev/src/services/jupyterhub.ts): the Hub says
  * whose a token is, which groups they are in, and refuses what it does not know.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { startJupyterHub, type TestJupyterHub } from '@cellgraph/dev/services/jupyterhub';
+import { startServerProcess, stopAllServers, tempWorkDir, type ServerProcess } from '@cellgraph/dev/test-support/server-process';
 import { UnavailableError } from '../../../errors';
 import { freePort } from '@cellgraph/dev/services/registry';
 import { HubAuthenticator } from '../hub-authenticator';
@@ -14,6 +17,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await stopAllServers();
   await hub?.stop();
 });
 
@@ -64,4 +68,58 @@ test('answers are cached briefly by hash: a revoked token stops working when its
 test('a Hub that cannot be reached is unavailable (503), not a refused token', async () => {
   const auth = new HubAuthenticator({ apiUrl: `http://127.0.0.1:${await freePort()}/hub/api`, serviceToken: 'x'.repeat(16), serviceName: 'cellgraph', cacheSeconds: 0 });
   await expect(auth.authenticate('some-token-0123456789')).rejects.toBeInstanceOf(UnavailableError);
+});
+
+describe('a real cellgraph server signing Hub users in', () => {
+  let server: ServerProcess;
+  const as = (token: string, pathname: string, init: RequestInit & { json?: unknown } = {}) =>
+    server.api(pathname, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const dir = tempWorkDir('cg-hub-server-');
+    fs.copyFileSync(path.resolve(__dirname, '..', '..', '..', '..', '..', 'examples', 'hello', 'hello.ipynb'), path.join(dir, 'hello.ipynb'));
+    server = await startServerProcess(dir, {
+      token: 'server-token-0123456789abcdef',
+      env: {
+        JUPYTERHUB_API_URL: hub.apiUrl,
+        JUPYTERHUB_API_TOKEN: hub.service.token,
+        JUPYTERHUB_SERVICE_NAME: hub.service.name,
+        CELLGRAPH_GROUP_ROLES: JSON.stringify({ 'ml-editors': { ml: 'editor' }, 'ml-viewers': { ml: 'viewer' } })
+      }
+    });
+    // Projects exist before anyone works in them: the admin (the server's own token) creates `ml`.
+    expect((await server.api('/api/v1/projects', { method: 'POST', json: { name: 'ml' } })).status).toBe(201);
+    for (const user of ['alice', 'bob', 'carol']) tokens[user] = (await hub.createToken(user)).token;
+  }, 60_000);
+
+  test('whoami: the Hub name and groups, and the project roles the groups map to', async () => {
+    const me = async (user: string) => (await (await as(tokens[user], '/api/v1/whoami')).json()) as { name: string; groups: string[]; projects: unknown[] };
+    expect(await me('alice')).toMatchObject({ name: 'alice', kind: 'user', groups: ['ml-editors'], superuser: false, projects: [{ project: 'ml', role: 'editor' }] });
+    expect(await me('bob')).toMatchObject({ name: 'bob', projects: [{ project: 'ml', role: 'viewer' }] });
+    expect(await me('carol')).toMatchObject({ name: 'carol', projects: [] });
+    expect(server.stderr()).toMatch(/sign-in: JupyterHub users through/);
+  });
+
+  test('an editor runs in ml; a viewer sees the run but may not run or cancel (403); a non-member sees nothing (404)', async () => {
+    const created = await as(tokens.alice, '/api/v1/runs', { method: 'POST', json: { notebookPath: 'hello.ipynb', project: 'ml' } });
+    expect(created.status).toBe(201);
+    const { runId: id } = (await created.json()) as { runId: string };
+    expect((await as(tokens.bob, `/api/v1/runs/${id}`)).status).toBe(200);
+    expect((await as(tokens.bob, '/api/v1/runs', { method: 'POST', json: { notebookPath: 'hello.ipynb', project: 'ml' } })).status).toBe(403);
+    expect((await as(tokens.bob, `/api/v1/runs/${id}/cancel`, { method: 'POST' })).status).toBe(403);
+    expect((await as(tokens.carol, `/api/v1/runs/${id}`)).status).toBe(404);
+    const listed = (await (await as(tokens.carol, '/api/v1/runs')).json()) as { runs: { id: string }[] };
+    expect(listed.runs.map((r) => r.id)).not.toContain(id);
+    const bobs = (await (await as(tokens.bob, '/api/v1/runs')).json()) as { runs: { id: string }[] };
+    expect(bobs.runs.map((r) => r.id)).toContain(id);
+  });
+
+  test('a token the Hub refuses is a 401, and the token never shows in the server log', async () => {
+    const { id, token } = await hub.createToken('alice');
+    await hub.revokeToken('alice', id);
+    expect((await as(token, '/api/v1/whoami')).status).toBe(401);
+    expect((await as('garbage-token-0123456789', '/api/v1/runs')).status).toBe(401);
+    for (const t of [...Object.values(tokens), token, hub.service.token]) expect(server.stderr()).not.toContain(t);
+  });
 });

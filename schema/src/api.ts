@@ -156,7 +156,9 @@ export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
 /** A run in a listing: its record plus task progress (what `cellgraph runs --json` prints per row). */
 export const RunListItem = RunRecord.extend({
   done: z.number().int().min(0),
-  total: z.number().int().min(0)
+  total: z.number().int().min(0),
+  /** The project the run belongs to (what the caller's role there allows decides what a client offers). */
+  project: ProjectName.optional()
 });
 export type RunListItem = z.infer<typeof RunListItem>;
 
@@ -327,7 +329,9 @@ export type PromoteResponse = z.infer<typeof PromoteResponse>;
 export const WorkflowListItem = z.object({
   workflow: TaskName,
   versions: z.number().int().min(1),
-  latest: WorkflowVersion
+  latest: WorkflowVersion,
+  /** The project the workflow belongs to. */
+  project: ProjectName.optional()
 });
 export const ListWorkflowsResponse = z.object({ workflows: z.array(WorkflowListItem) });
 export type ListWorkflowsResponse = z.infer<typeof ListWorkflowsResponse>;

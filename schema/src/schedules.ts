@@ -221,7 +221,9 @@ export const ScheduleView = Schedule.extend({
   /** e.g. "At 02:30, every day (Europe/Berlin)". */
   description: z.string(),
   /** The latest fire the scheduler handled (launched or skipped by policy), if any. */
-  lastFiredAt: IsoInstant.optional()
+  lastFiredAt: IsoInstant.optional(),
+  /** The project the schedule belongs to (in lists). */
+  project: z.string().optional()
 });
 export type ScheduleView = z.infer<typeof ScheduleView>;
 

@@ -25,10 +25,9 @@ export function scheduleRoutes(ctx: ApiContext): ApiRoute[] {
     jsonRoute(apiRoutes.listSchedules, async ({ request }) => {
       const p = principalOf(request);
       const all = await schedules.list();
-      if (p.superuser) return { schedules: all };
       const lookup = { identity: ctx.auth.identity, state: ctx.state };
-      const visible = await Promise.all(all.map(async (s) => canSee(p, (await projectOfSchedule(lookup, s.id)) ?? '')));
-      return { schedules: all.filter((_, i) => visible[i]) };
+      const listed = await Promise.all(all.map(async (s) => ({ ...s, project: (await projectOfSchedule(lookup, s.id)) ?? '' })));
+      return { schedules: p.superuser ? listed : listed.filter((s) => canSee(p, s.project)) };
     }),
     jsonRoute(apiRoutes.getSchedule, async ({ params }) => schedules.get(params.id)),
     jsonRoute(apiRoutes.updateSchedule, async ({ params, body }) => schedules.update(params.id, body)),

@@ -26,9 +26,9 @@ export function workflowRoutes(ctx: ApiContext): ApiRoute[] {
     jsonRoute(apiRoutes.listWorkflows, async ({ request }) => {
       const p = principalOf(request);
       const all = await workflows.list();
-      if (p.superuser) return { workflows: all };
       const projects = await ctx.auth.identity.projectsOf('workflow', all.map((w) => w.workflow));
-      return { workflows: all.filter((w) => canSee(p, projects.get(w.workflow) ?? DEFAULT_PROJECT)) };
+      const listed = all.map((w) => ({ ...w, project: projects.get(w.workflow) ?? DEFAULT_PROJECT }));
+      return { workflows: p.superuser ? listed : listed.filter((w) => canSee(p, w.project)) };
     }),
     jsonRoute(apiRoutes.listVersions, async ({ params }) => ({ workflow: params.name, versions: await workflows.versions(params.name) })),
     jsonRoute(apiRoutes.diffVersions, async ({ params }) => workflows.diff(params.name, params.a, params.b)),

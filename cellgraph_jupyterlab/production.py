@@ -4,7 +4,7 @@ Jupyter server so the browser never holds its token and no CORS is needed.
 Routes (under the Jupyter ``base_url``, behind Jupyter's own login and XSRF checks):
 
 - ``cellgraph-targets/production`` GET: ``{"configured": bool, "url": str|null, "source": ...}``
-  (never the token); PUT ``{"url", "token"}``: checked against the server (an authenticated ``GET /api/v1/runs``)
+  and, inside JupyterHub, ``"identity": "jupyterhub", "hubUser": <name>`` (never the token); PUT ``{"url", "token"}``: checked against the server (an authenticated ``GET /api/v1/runs``)
   and saved; DELETE: forgets it.
 - ``cellgraph-targets/production/api/...``: any method, forwarded to ``<url>/api/...`` with
   ``Authorization: Bearer <token>``; the answer is streamed back as it comes (run events are
@@ -103,11 +103,12 @@ def credentials() -> Tuple[Optional[str], Optional[str], str, str]:
 
 
 def describe() -> dict:
-    """What the browser may know of the production settings: never a token."""
+    """What the browser may know of the production settings: never a token. Inside JupyterHub
+    also whose identity production calls carry (`identity`, `hubUser`)."""
     url, token, source, identity = credentials()
-    model = {"configured": url is not None, "url": url, "hasToken": token is not None, "source": source, "identity": identity}
+    model = {"configured": url is not None, "url": url, "hasToken": token is not None, "source": source}
     if identity == "jupyterhub":
-        model["hubUser"] = os.environ.get("JUPYTERHUB_USER") or None
+        model.update(identity=identity, hubUser=os.environ.get("JUPYTERHUB_USER") or None)
     return model
 
 

@@ -115,8 +115,8 @@ export const ProductionSettings = z.object({
   hasToken: z.boolean(),
   /** `environment`: set by CELLGRAPH_PRODUCTION_URL for the Jupyter server, not changeable here. */
   source: z.enum(['environment', 'file', 'none']),
-  /** Who production calls are made as: the user's own JupyterHub identity, a configured API token, or no one. */
-  identity: z.enum(['jupyterhub', 'token', 'none']).optional(),
+  /** `jupyterhub`: production calls carry the user's own Hub identity (no token was pasted). */
+  identity: z.literal('jupyterhub').optional(),
   /** The JupyterHub user name, when `identity` is `jupyterhub`. */
   hubUser: z.string().nullable().optional()
 });

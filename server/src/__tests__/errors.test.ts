@@ -22,7 +22,8 @@ import {
   UpstreamError,
   ValidationError,
   errorFromApi,
-  exitCodeOf
+  exitCodeOf,
+  ForbiddenError
 } from '../errors';
 import { RegistryError } from '../images/registry-client';
 import { KubernetesApiError } from '../executors/kubernetes/kube-errors';
@@ -34,6 +35,7 @@ const samples: Record<ErrorKind, CellgraphError> = {
   validation: new ValidationError('params.lr: must be a number', 'params.lr'),
   'bad-request': new BadRequestError('malformed JSON', 'body'),
   unauthorized: new UnauthorizedError('missing or wrong bearer token'),
+  forbidden: new ForbiddenError('run in project "ml" needs the editor role; alice is viewer'),
   'not-found': new NotFoundError('run r-1 not found'),
   'method-not-allowed': new MethodNotAllowedError('PATCH is not allowed on /api/v1/runs'),
   conflict: new ConflictError('run r-1 is running'),
@@ -56,6 +58,7 @@ const expected: Record<ErrorKind, [number, ApiErrorCode, number]> = {
   validation: [400, 'invalid', 2],
   'bad-request': [400, 'bad-request', 2],
   unauthorized: [401, 'unauthorized', 2],
+  forbidden: [403, 'forbidden', 2],
   'not-found': [404, 'not-found', 2],
   'method-not-allowed': [405, 'method-not-allowed', 2],
   conflict: [409, 'conflict', 1],

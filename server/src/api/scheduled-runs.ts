@@ -16,7 +16,9 @@ export class ScheduledRuns implements RunPort {
   constructor(
     private readonly state: StateStore & WorkflowVersionStore,
     private readonly workflows: WorkflowService,
-    private readonly runs: RunService
+    private readonly runs: RunService,
+    /** Called once a fire started its run (the audit trail records it as the project's service). */
+    private readonly fired?: (schedule: Schedule, runId: RunId) => Promise<void>
   ) {}
 
   async launch(schedule: Schedule, fireTime: Date, runId: RunId, lateMs = 0): Promise<void> {
@@ -29,6 +31,7 @@ export class ScheduledRuns implements RunPort {
         scheduled: { scheduledFor: fireTime.toISOString(), firedLateMs: Math.round(lateMs) },
         webhooks: schedule.webhookUrl !== undefined ? [{ url: schedule.webhookUrl, source: 'schedule' }] : []
       });
+      await this.fired?.(schedule, runId);
     } catch (err) {
       // Another fire of the same second won the race and recorded the run: that is the run.
       if (await this.runs.exists(runId)) return;

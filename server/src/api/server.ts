@@ -5,7 +5,7 @@ import { RunNotifier, WebhookGuard } from '../notify';
 import { type KubernetesSettings, openRuntime } from '../runtime';
 import { Scheduler } from '../scheduler';
 import { scheduleRepository } from '../state/schedule-store';
-import { createAuth, groupRolesFromEnv, type Authenticator } from '../auth';
+import { createAuth, groupRolesFromEnv, scheduledRunAudit, type Authenticator } from '../auth';
 import { buildApp } from './app';
 import { generateToken } from './auth';
 import type { ServerConfig } from './config';
@@ -106,14 +106,22 @@ export async function startServer(
   });
   // Subscribed before runs resume: a resumed run that finishes still notifies.
   engine.onEvent(notifier.listener);
+  const token = config.token ?? generateToken();
+  const auth = createAuth({
+    identity: state.identity,
+    lookup: { identity: state.identity, state },
+    serverToken: token,
+    groupRoles,
+    extraAuthenticators: options.authenticators
+  });
   const scheduler = new Scheduler({
     repository: scheduleRepository(state, { coordination: state.coordination, owner }),
-    runs: new ScheduledRuns(state, workflows, runs),
+    // Fires run as their project's service identity (`project:<name>`), recorded in the audit trail.
+    runs: new ScheduledRuns(state, workflows, runs, (schedule, runId) => scheduledRunAudit(auth, state, schedule.id, runId)),
     // Replicas on one database see each other's schedule changes within this.
     refreshMs: state.coordination.shared ? SCHEDULE_REFRESH_MS : undefined,
     ...schedulerLog(log)
   });
-  const token = config.token ?? generateToken();
   const schedules = new ScheduleService(scheduler, state, irs, notifier.guard);
   const context: ApiContext = {
     config,
@@ -128,13 +136,7 @@ export async function startServer(
     schedules,
     notifier,
     streams: new SseStreams(),
-    auth: createAuth({
-      identity: state.identity,
-      lookup: { identity: state.identity, state },
-      serverToken: token,
-      groupRoles,
-      extraAuthenticators: options.authenticators
-    })
+    auth
   };
   const app = buildApp(context);
   const t0 = Date.now();

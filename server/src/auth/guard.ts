@@ -56,8 +56,9 @@ export class AccessGuard {
 
   async authorize(def: AnyRoute, input: GuardInput): Promise<void> {
     const access = def.access ?? UNDECLARED;
+    if (access.kind === 'public') return;
     const principal = principalOf(input.request);
-    if (access.kind === 'public' || access.kind === 'signed-in') return;
+    if (access.kind === 'signed-in') return;
     if (access.kind === 'superuser') {
       if (!principal.superuser) throw new ForbiddenError("only the server's own token may do this");
       return;
@@ -71,7 +72,9 @@ export class AccessGuard {
   }
 
   async after(def: AnyRoute, input: GuardInput, result: unknown): Promise<void> {
-    const project = this.projects.get(input.request) ?? null;
+    if (def.access?.kind === 'public') return;
+    // Project creation has no project to authorize in, but its entry belongs to the new project.
+    const project = this.projects.get(input.request) ?? (def.name === 'createProject' ? (field(result, 'name') ?? null) : null);
     if (def.name === 'createSchedule' && project !== null) {
       const id = field(result, 'id');
       if (id !== undefined) await this.identity.setProjectOf('schedule', id, project);

@@ -5,6 +5,7 @@
  * roles from memberships and the configured group mapping.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_PROJECT } from '@cellgraph/schema';
 import { UnauthorizedError } from '../errors';
 import { apiTokenAuthenticator } from './api-tokens';
 import { AuditTrail } from './audit';
@@ -12,7 +13,8 @@ import { AuthenticatorChain, bearerToken, type Authenticator } from './authentic
 import type { GroupRoleMap } from './group-roles';
 import { AccessGuard } from './guard';
 import type { IdentityStore } from './identity-store';
-import type { ProjectLookup } from './projects';
+import { projectOfSchedule, type ProjectLookup } from './projects';
+import { projectServicePrincipal } from './principal';
 import { setPrincipal } from './request-principal';
 import { RoleResolver } from './roles';
 import { serverTokenAuthenticator } from './server-token';
@@ -77,4 +79,18 @@ export async function authenticateRequest(auth: AuthServices, request: FastifyRe
 /** For the 401 answer. */
 export function challenge(reply: FastifyReply): void {
   reply.header('www-authenticate', 'Bearer realm="cellgraph"');
+}
+
+/**
+ * The audit entry of a schedule's fire: the run was started by the schedule's project
+ * service (`project:<name>`), not by whoever created the schedule (their entry is
+ * `schedule.create`). Never fails the fire: an audit write that fails is logged.
+ */
+export async function scheduledRunAudit(auth: AuthServices, state: ProjectLookup['state'], scheduleId: string, runId: string): Promise<void> {
+  try {
+    const project = (await projectOfSchedule({ identity: auth.identity, state }, scheduleId)) ?? DEFAULT_PROJECT;
+    await auth.audit.record(projectServicePrincipal(project), 'run.scheduled', project, runId, { schedule: scheduleId });
+  } catch (err) {
+    process.stderr.write(`cellgraph server: audit entry for scheduled run ${runId} not written: ${(err as Error).message}\n`);
+  }
 }

@@ -10,6 +10,7 @@ import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
 import { registerSchedules } from './commands/schedules';
 import { registerServer } from './commands/server';
+import { registerIdentity } from './commands/identity';
 import { registerRemoteCommands } from './commands/remote-runs';
 import { registerValidate } from './commands/validate';
 import { CellgraphError, exitCodeOf } from '../errors';
@@ -22,7 +23,8 @@ export function buildProgram(): Command {
     .version(require('../../package.json').version as string)
     .exitOverride()
     .showHelpAfterError()
-    .option('--server <url>', 'talk to a cellgraph server (token in CELLGRAPH_TOKEN) instead of a local home');
+    .option('--server <url>', 'talk to a cellgraph server (token in CELLGRAPH_TOKEN) instead of a local home')
+    .option('--project <name>', "the server project new runs and promotions go to (default: default)");
   registerInit(program);
   registerValidate(program);
   registerGraph(program);
@@ -36,6 +38,7 @@ export function buildProgram(): Command {
   registerDeploy(program);
   registerRemoteCommands(program);
   registerSchedules(program);
+  registerIdentity(program);
   return program;
 }
 

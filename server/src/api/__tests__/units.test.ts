@@ -98,11 +98,11 @@ describe('OpenAPI', () => {
       expect.objectContaining({ name: 'task', in: 'query', required: false }),
       expect.objectContaining({ name: 'attempt', in: 'query', required: false })
     ]);
-    expect(Object.keys(logs.responses).sort()).toEqual(['200', '400', '401', '404', '414', '500', '503']);
+    expect(Object.keys(logs.responses).sort()).toEqual(['200', '400', '401', '403', '404', '414', '500', '503']);
     const create = op('/api/v1/runs', 'post');
     expect(create.requestBody?.required).toBe(true);
     expect(JSON.stringify(create.requestBody)).toContain('"additionalProperties":false');
-    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '413', '415', '422', '500', '503']);
+    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '403', '404', '413', '415', '422', '500', '503']);
     expect(op('/api/v1/runs/{id}/retry', 'post').requestBody?.required).toBe(false);
     expect(op('/api/v1/health', 'get')).toMatchObject({ security: [] });
   });

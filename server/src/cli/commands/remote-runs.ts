@@ -3,7 +3,7 @@ import { apiRoutes, formatDiagnostic, type PromoteResponse, type RunSummary } fr
 import { CompileError } from '../../errors';
 import { readNotebook } from '../notebook-input';
 import { EXIT_FAILED, err, out, table } from '../output';
-import { followToEnd, requireRemote, runExitCode } from '../remote/remote';
+import { followToEnd, projectOption, requireRemote, runExitCode } from '../remote/remote';
 import { printSummary } from './run';
 
 /**
@@ -53,7 +53,8 @@ export function registerRemoteCommands(program: Command): void {
       const name = nb.absolutePath.split('/').pop() ?? 'notebook.ipynb';
       let promoted: PromoteResponse;
       try {
-        promoted = await client.call(apiRoutes.promote, { body: { notebook: nb.text, notebookName: name, run: opts.run === true } });
+        const project = projectOption(cmd);
+        promoted = await client.call(apiRoutes.promote, { body: { notebook: nb.text, notebookName: name, run: opts.run === true, ...(project !== undefined ? { project } : {}) } });
       } catch (e) {
         if (!(e instanceof CompileError)) throw e;
         for (const d of e.diagnostics) err(formatDiagnostic(d));

@@ -12,7 +12,7 @@ import { notebookHome, rememberHome } from '../homes';
 import { readNotebook } from '../notebook-input';
 import { EXIT_FAILED, EXIT_INTERRUPTED, err, formatDuration, out, table } from '../output';
 import { logPrinter, progressPrinter } from '../progress';
-import { remoteClient, remoteRun, runExitCode } from '../remote/remote';
+import { projectOption, remoteClient, remoteRun, runExitCode } from '../remote/remote';
 
 interface RunOptions extends KubernetesSettings {
   param: string[];
@@ -40,7 +40,7 @@ export function registerRun(program: Command): void {
   kubernetesOptions(command).action(async (file: string, opts: RunOptions, cmd: Command) => {
     const client = remoteClient(cmd);
     if (client !== undefined) {
-      const summary = await remoteRun(client, file, opts);
+      const summary = await remoteRun(client, file, { ...opts, project: projectOption(cmd) });
       if (summary === null) {
         process.exitCode = EXIT_FAILED;
         return;

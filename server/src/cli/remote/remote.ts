@@ -15,8 +15,13 @@ export function remoteClient(cmd: Command): ApiClient | undefined {
   const server = (cmd.optsWithGlobals() as { server?: string }).server;
   if (server === undefined) return undefined;
   const token = process.env.CELLGRAPH_TOKEN;
-  if (!token) throw new ValidationError('--server needs the server token in CELLGRAPH_TOKEN', 'token');
+  if (!token) throw new ValidationError('--server needs a token in CELLGRAPH_TOKEN (the server token or a personal API token)', 'token');
   return new ApiClient(server, token);
+}
+
+/** The global `--project` (a server's project; absent = `default`). */
+export function projectOption(cmd: Command): string | undefined {
+  return (cmd.optsWithGlobals() as { project?: string }).project;
 }
 
 /** For commands that exist only against a server. */
@@ -36,7 +41,7 @@ export async function remoteRuns(client: ApiClient, opts: { limit: number; statu
 export async function remoteRun(
   client: ApiClient,
   file: string,
-  opts: { param: string[]; cache: boolean }
+  opts: { param: string[]; cache: boolean; project?: string }
 ): Promise<RunSummary | null> {
   const nb = readNotebook(file);
   const name = nb.absolutePath.split('/').pop() ?? 'notebook.ipynb';
@@ -47,7 +52,8 @@ export async function remoteRun(
         notebook: nb.text,
         notebookName: NotebookFileName.safeParse(name).success ? name : 'notebook.ipynb',
         paramAssignments: opts.param,
-        noCache: !opts.cache
+        noCache: !opts.cache,
+        ...(opts.project !== undefined ? { project: opts.project } : {})
       }
     });
   } catch (e) {

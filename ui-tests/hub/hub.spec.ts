@@ -78,6 +78,11 @@ test('an editor promotes and schedules in ml; a viewer sees but may not act; a n
   const alice = await HubUser.signIn(browser, 'alice');
   const settings = (await (await alice.page.request.get(`${HUB}user/alice/cellgraph-targets/production`)).json()) as Record<string, unknown>;
   expect(settings).toMatchObject({ configured: true, url: PROD, source: 'environment', identity: 'jupyterhub', hubUser: 'alice' });
+  // The production settings say whose identity is used: nothing to paste.
+  await alice.exec('cellgraph:configure-production');
+  await expect(alice.page.locator('.cg-ProductionDialog .cg-DialogNote')).toContainText('you reach it as alice');
+  await expect(alice.page.locator('.cg-ProductionDialog input.cg-ProductionToken')).toBeHidden();
+  await alice.page.locator('.jp-Dialog-footer button', { hasText: 'Cancel' }).click();
   await alice.openRuns();
   const bar = alice.page.locator('.cg-Identity[data-target="production"]');
   await expect(bar.locator('select.cg-Project')).toHaveValue('ml');

@@ -148,7 +148,9 @@ export const TaskPathParams = z.object({ id: RunId, task: TaskName }).strict();
 export const ListRunsQuery = z
   .object({
     limit: queryInteger(z.number().int().min(1).max(1000)).optional(),
-    status: RunStatus.optional()
+    status: RunStatus.optional(),
+    /** Only runs of this project (one the caller can see; another lists nothing). */
+    project: ProjectName.optional()
   })
   .strict();
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
@@ -157,8 +159,8 @@ export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
 export const RunListItem = RunRecord.extend({
   done: z.number().int().min(0),
   total: z.number().int().min(0),
-  /** The project the run belongs to (what the caller's role there allows decides what a client offers). */
-  project: ProjectName.optional()
+  /** The run's project (servers before projects answer without it). */
+  project: z.string().optional()
 });
 export type RunListItem = z.infer<typeof RunListItem>;
 
@@ -330,8 +332,8 @@ export const WorkflowListItem = z.object({
   workflow: TaskName,
   versions: z.number().int().min(1),
   latest: WorkflowVersion,
-  /** The project the workflow belongs to. */
-  project: ProjectName.optional()
+  /** The workflow's project (servers before projects answer without it). */
+  project: z.string().optional()
 });
 export const ListWorkflowsResponse = z.object({ workflows: z.array(WorkflowListItem) });
 export type ListWorkflowsResponse = z.infer<typeof ListWorkflowsResponse>;

@@ -165,9 +165,9 @@ const unknownRun = { 404: 'no run with this id' } as const;
 const unknownSchedule = { 404: 'no schedule with this id' } as const;
 const draining = { 503: 'the server is shutting down: no new runs' } as const;
 const compileFailed = {
-  422: '`notebookPath` names no file on the server, or the notebook does not compile (`compile-error`: `error.diagnostics` lists why, cell by cell; `compile-limit`: compiling ran past its time or memory limit), or `params` do not fit the parameters it declares'
+  422: '`notebookPath` names no file on the server, or the notebook does not compile (`compile-error`: `error.diagnostics` lists why, cell by cell; `compile-limit`: compiling ran past its time or memory limit), or `params` do not fit the parameters it declares, or a task reads a secret or key the project does not declare (outside `default`)'
 } as const;
-const paramsRefused = { 422: 'a parameter value does not fit the kind the workflow declares, or names no parameter' } as const;
+const paramsRefused = { 422: "a parameter value does not fit the kind the workflow declares, or names no parameter, or a task reads a secret or key the workflow's project does not declare (outside `default`)" } as const;
 
 /** Every route of the API, by name. */
 export const apiRoutes = {
@@ -241,7 +241,7 @@ export const apiRoutes = {
     body: RetryRunRequest,
     status: 201,
     response: RunDetail,
-    errors: { ...unknownRun, 409: 'the run has not failed or been cancelled', ...draining }
+    errors: { ...unknownRun, 409: 'the run has not failed or been cancelled', 422: "a task reads a secret or key the run's project does not declare (outside `default`)", ...draining }
   }),
   runLogs: route('runLogs', {
     access: inProject('read', 'run'),
@@ -319,7 +319,7 @@ export const apiRoutes = {
     body: PromoteRequest,
     status: 201,
     response: PromoteResponse,
-    errors: { ...compileFailed, ...draining }
+    errors: { ...compileFailed, 409: 'a workflow of this name belongs to another project (a workflow stays in the project it was first promoted in)', ...draining }
   }),
   listWorkflows: route('listWorkflows', {
     access: signedIn,

@@ -222,7 +222,7 @@ export const ScheduleView = Schedule.extend({
   description: z.string(),
   /** The latest fire the scheduler handled (launched or skipped by policy), if any. */
   lastFiredAt: IsoInstant.optional(),
-  /** The project the schedule belongs to (in lists). */
+  /** The schedule's project (in lists; servers before projects answer without it). */
   project: z.string().optional()
 });
 export type ScheduleView = z.infer<typeof ScheduleView>;

@@ -1,7 +1,8 @@
 import { DEFAULT_PROJECT } from '@cellgraph/schema';
-import { NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { ScheduleStore } from '../state/schedule-store';
 import type { StateStore } from '../state/state-store';
+import type { WorkflowVersionStore } from '../state/version-store';
 import type { IdentityStore } from './identity-store';
 
 /** What resolving a resource's project reads. */
@@ -75,4 +76,20 @@ export async function admitRun(
   }
   await l.identity.setProjectOf('run', run.runId, project);
   return project;
+}
+
+/**
+ * Before a promotion records anything: a new workflow joins the project it is promoted in;
+ * one promoted before stays in its project, and promoting it from another is a 409 (no other
+ * project's editor may add versions to it). Workflows promoted before projects existed are
+ * in `default`. Replicas promoting one new name into two projects at once: the first
+ * recorded wins, the other gets the 409.
+ */
+export async function claimWorkflow(identity: IdentityStore, state: Pick<WorkflowVersionStore, 'listPromotedWorkflows'>, workflow: string, project: string): Promise<void> {
+  if (project !== DEFAULT_PROJECT && (await identity.projectOf('workflow', workflow)) === undefined) {
+    const promotedBefore = (await state.listPromotedWorkflows()).some((w) => w.workflow === workflow);
+    if (!promotedBefore) await identity.setProjectOf('workflow', workflow, project);
+  }
+  const owner = (await identity.projectOf('workflow', workflow)) ?? DEFAULT_PROJECT;
+  if (owner !== project) throw new ConflictError(`workflow ${workflow} belongs to another project; promote it under another name`, 'body.project');
 }

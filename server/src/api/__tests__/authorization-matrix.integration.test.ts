@@ -264,6 +264,12 @@ it('lists show only what the caller may see', async () => {
   const all = await send({ method: 'GET', path: '/api/v1/runs?limit=1000', allowed: 200 }, SERVER_TOKEN);
   expect(all.text).toContain(f.runs.p1);
   expect(all.text).toContain(f.runs.p2);
+  // Each item names its project, and a project filter narrows the list.
+  const p1 = JSON.parse((await send({ method: 'GET', path: '/api/v1/runs?limit=1000&project=p1', allowed: 200 }, SERVER_TOKEN)).text) as { runs: { id: string; project: string }[] };
+  expect(p1.runs.map((r) => r.id)).toContain(f.runs.p1);
+  expect(new Set(p1.runs.map((r) => r.project))).toEqual(new Set(['p1']));
+  const workflows = JSON.parse((await send({ method: 'GET', path: '/api/v1/workflows', allowed: 200 }, tokens['u-viewer'].valid)).text) as { workflows: { workflow: string; project: string }[] };
+  expect(workflows.workflows.map((w) => [w.workflow, w.project])).toEqual([['wf-p1', 'p1']]);
 });
 
 it('records who did what in the audit trail, with token ids only; no token secret in any answer, the audit trail or the log', async () => {

@@ -1,4 +1,4 @@
-import { EventsHeaders, apiRoutes, isFinalRunEvent, type RunEvent } from '@cellgraph/schema';
+import { DEFAULT_PROJECT, EventsHeaders, apiRoutes, isFinalRunEvent, type RunEvent } from '@cellgraph/schema';
 import { canSee, principalOf, projectsOfRuns } from '../../auth';
 import type { ApiContext } from '../context';
 import { UnavailableError } from '../../errors';
@@ -32,12 +32,15 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
     }),
     jsonRoute(apiRoutes.listRuns, async ({ query, request }) => {
       const p = principalOf(request);
-      // Only runs of projects the caller sees: among the latest 1000, then the limit.
-      const all = await runs.list(p.superuser ? query : { ...query, limit: 1000 });
+      const limit = query.limit ?? 50;
+      // Filtered by project (what the caller sees, or the one asked for): among the latest 1000, then the limit.
+      const filtered = !p.superuser || query.project !== undefined;
+      const all = await runs.list({ status: query.status, limit: filtered ? 1000 : limit });
       const projects = await projectsOfRuns({ identity: ctx.auth.identity, state: ctx.state }, all);
-      // Each with its project, so a client offers only what the caller's role there allows.
-      const listed = all.map((r) => ({ ...r, project: projects.get(r.id) ?? '' }));
-      return { runs: p.superuser ? listed : listed.filter((r) => canSee(p, r.project)).slice(0, query.limit ?? 50) };
+      const visible = all
+        .map((r) => ({ ...r, project: projects.get(r.id) ?? DEFAULT_PROJECT }))
+        .filter((r) => canSee(p, r.project) && (query.project === undefined || r.project === query.project));
+      return { runs: visible.slice(0, limit) };
     }),
     jsonRoute(apiRoutes.getRun, async ({ params }) => runs.detail(params.id)),
     jsonRoute(apiRoutes.cancelRun, async ({ params }) => runs.cancel(params.id)),

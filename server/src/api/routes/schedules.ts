@@ -1,4 +1,4 @@
-import { apiRoutes } from '@cellgraph/schema';
+import { DEFAULT_PROJECT, apiRoutes } from '@cellgraph/schema';
 import { ValidationError } from '../../errors';
 import { parseCron } from '../../scheduler/cron';
 import { describeCron } from '../../scheduler/describe';
@@ -24,10 +24,9 @@ export function scheduleRoutes(ctx: ApiContext): ApiRoute[] {
     jsonRoute(apiRoutes.createSchedule, async ({ body }) => schedules.create(body)),
     jsonRoute(apiRoutes.listSchedules, async ({ request }) => {
       const p = principalOf(request);
-      const all = await schedules.list();
       const lookup = { identity: ctx.auth.identity, state: ctx.state };
-      const listed = await Promise.all(all.map(async (s) => ({ ...s, project: (await projectOfSchedule(lookup, s.id)) ?? '' })));
-      return { schedules: p.superuser ? listed : listed.filter((s) => canSee(p, s.project)) };
+      const all = await Promise.all((await schedules.list()).map(async (s) => ({ ...s, project: (await projectOfSchedule(lookup, s.id)) ?? DEFAULT_PROJECT })));
+      return { schedules: all.filter((s) => canSee(p, s.project)) };
     }),
     jsonRoute(apiRoutes.getSchedule, async ({ params }) => schedules.get(params.id)),
     jsonRoute(apiRoutes.updateSchedule, async ({ params, body }) => schedules.update(params.id, body)),

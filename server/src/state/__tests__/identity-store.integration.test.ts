@@ -4,7 +4,7 @@
  */
 import { createAuth, scheduledRunAudit } from '../../auth';
 import { newToken } from '../../auth/api-tokens';
-import { admitRun, projectOfRun, projectsOfRuns } from '../../auth/projects';
+import { admitRun, claimWorkflow, projectOfRun, projectsOfRuns } from '../../auth/projects';
 import type { ServerStateStore } from '../open-state-store';
 import { STATE_STORES, TestDatabase } from './state-stores';
 
@@ -69,6 +69,18 @@ describe.each(STATE_STORES)('identity store on %s', (_dialect, database) => {
     await state.identity.setProjectOf('run', 'r-old', 'other'); // first write wins
     expect(await projectOfRun(lookup, 'r-old')).toBe('default');
     expect(await projectsOfRuns(lookup, [run('r-old'), run('r-new')])).toEqual(new Map([['r-old', 'default'], ['r-new', 'ml']]));
+  });
+
+  it('keeps a workflow in the project it was first promoted in; one from before projects stays in default', async () => {
+    await state.saveWorkflow({ version, name: 'old', notebookPath: '/nb.ipynb' });
+    await state.promoteVersion({ workflow: 'old', version, notebookPath: '/nb.ipynb', workDir: '/' });
+    await expect(claimWorkflow(state.identity, state, 'old', 'ml')).rejects.toThrow(/workflow old belongs to another project/);
+    await claimWorkflow(state.identity, state, 'old', 'default');
+    await claimWorkflow(state.identity, state, 'fresh', 'ml');
+    await claimWorkflow(state.identity, state, 'fresh', 'ml');
+    expect(await state.identity.projectOf('workflow', 'fresh')).toBe('ml');
+    await expect(claimWorkflow(state.identity, state, 'fresh', 'default')).rejects.toThrow(/belongs to another project/);
+    await expect(claimWorkflow(state.identity, state, 'fresh', 'other')).rejects.toThrow(/belongs to another project/);
   });
 
   it('admits a run outside default only with the secrets its project declares', async () => {

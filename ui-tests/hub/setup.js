@@ -14,6 +14,7 @@ const path = require('path');
 const repo = path.resolve(__dirname, '..', '..');
 const { startJupyterHub } = require(path.join(repo, 'dev', 'dist', 'services', 'jupyterhub.js'));
 const { freePort } = require(path.join(repo, 'dev', 'dist', 'services', 'registry.js'));
+const { stopLeftovers } = require('../leftovers');
 
 const SERVER_TOKEN = `ui-hub-admin-${process.pid}-0123456789`;
 
@@ -38,8 +39,10 @@ module.exports = async () => {
     groups: { 'ml-editors': ['alice'], 'ml-viewers': ['bob'] },
     homesDir: path.join(dir, 'homes'),
     spawnerArgs: [`--config=${path.join(__dirname, 'singleuser_config.py')}`],
-    // The admin's production URL: the extension reaches it as the user, nothing pasted.
-    spawnerEnvironment: { CELLGRAPH_PRODUCTION_URL: prodUrl }
+    // The admin's production URL: the extension reaches it as the user, nothing pasted. The
+    // root marker is what leftovers.js looks for: kernels run in sessions of their own and
+    // outlive their single-user server, so the teardown ends them by it.
+    spawnerEnvironment: { CELLGRAPH_PRODUCTION_URL: prodUrl, JUPYTERLAB_GALATA_ROOT_DIR: dir }
   });
   // Each user's Jupyter root: the hello example, and the repository's packages for its kernel and dev server.
   for (const user of ['alice', 'bob', 'carol']) {
@@ -74,6 +77,8 @@ module.exports = async () => {
       clearTimeout(t);
     }
     await hub.stop();
+    const left = await stopLeftovers(dir);
+    if (left.length > 0) process.stderr.write(`[ui-tests hub] ended ${left.length} process(es) the single-user servers left running: ${left.join(', ')}\n`);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -4,7 +4,7 @@ Jupyter server so the browser never holds its token and no CORS is needed.
 Routes (under the Jupyter ``base_url``, behind Jupyter's own login and XSRF checks):
 
 - ``cellgraph-targets/production`` GET: ``{"configured": bool, "url": str|null, "source": ...}``
-  (never the token); PUT ``{"url", "token"}``: checked against the server (an authenticated ``GET /api/v1/runs``)
+  and, inside JupyterHub, ``"identity": "jupyterhub", "hubUser": <name>`` (never the token); PUT ``{"url", "token"}``: checked against the server (an authenticated ``GET /api/v1/runs``)
   and saved; DELETE: forgets it.
 - ``cellgraph-targets/production/api/...``: any method, forwarded to ``<url>/api/...`` with
   ``Authorization: Bearer <token>``; the answer is streamed back as it comes (run events are
@@ -15,6 +15,12 @@ the Jupyter server's environment (an admin's choice, e.g. a JupyterHub spawner's
 file ``CELLGRAPH_PRODUCTION_FILE`` (default ``<jupyter config dir>/cellgraph/production.json``,
 mode 0600) that the extension's "Production server" dialog writes. The token is never logged
 nor sent back to the browser.
+
+Inside JupyterHub no token is pasted: when the admin set the URL (``CELLGRAPH_PRODUCTION_URL``,
+typically in the Hub's ``Spawner.environment``) and no ``CELLGRAPH_PRODUCTION_TOKEN``, requests
+carry this single-user server's own Hub token (``JUPYTERHUB_API_TOKEN``), and the production
+server asks the Hub whose it is. Only to the admin's URL: a URL typed in the dialog never
+receives the Hub token, so no notebook or page can send a user's Hub identity elsewhere.
 """
 import json
 import os
@@ -78,6 +84,34 @@ def load() -> Tuple[Optional[str], Optional[str], str]:
     return data["url"], token if isinstance(token, str) and token else None, "file"
 
 
+def hub_token(source: str, token: Optional[str]) -> Optional[str]:
+    """This server's Hub token when it stands for the user at production: the URL is the admin's
+    (the environment's) and no explicit token was given."""
+    if source != "environment" or token is not None:
+        return None
+    return os.environ.get("JUPYTERHUB_API_TOKEN", "").strip() or None
+
+
+def credentials() -> Tuple[Optional[str], Optional[str], str, str]:
+    """(url, bearer token, source, identity): identity is "jupyterhub" (the user's Hub token),
+    "token" (a configured API token) or "none"."""
+    url, token, source = load()
+    hub = hub_token(source, token)
+    if hub is not None:
+        return url, hub, source, "jupyterhub"
+    return url, token, source, "token" if token is not None else "none"
+
+
+def describe() -> dict:
+    """What the browser may know of the production settings: never a token. Inside JupyterHub
+    also whose identity production calls carry (`identity`, `hubUser`)."""
+    url, token, source, identity = credentials()
+    model = {"configured": url is not None, "url": url, "hasToken": token is not None, "source": source}
+    if identity == "jupyterhub":
+        model.update(identity=identity, hubUser=os.environ.get("JUPYTERHUB_USER") or None)
+    return model
+
+
 def save(url: str, token: Optional[str]) -> None:
     """Writes the file readable by its owner only, created so (never world-readable for a moment)."""
     path = config_file()
@@ -113,8 +147,7 @@ class ProductionConfigHandler(APIHandler):
 
     @web.authenticated
     def get(self):
-        url, token, source = load()
-        self.finish(json.dumps({"configured": url is not None, "url": url, "hasToken": token is not None, "source": source}))
+        self.finish(json.dumps(describe()))
 
     @web.authenticated
     async def put(self):
@@ -139,7 +172,7 @@ class ProductionConfigHandler(APIHandler):
             return _error(self, 400, "bad-request", problem[1], problem[0])
         save(url, token)
         self.log.info("[cellgraph] production server set to %s", url)
-        self.finish(json.dumps({"configured": True, "url": url, "hasToken": token is not None, "source": "file"}))
+        self.finish(json.dumps(describe()))
 
     @web.authenticated
     def delete(self):
@@ -178,7 +211,7 @@ class ProductionProxyHandler(APIHandler):
         self._gone = True
 
     async def _forward(self, path: str):
-        url, token, _source = load()
+        url, token, _source, _identity = credentials()
         if url is None:
             return _error(self, 404, "not-found", "no production server configured (cellgraph: Configure the production server…)")
         target = url_path_join(url, path)

@@ -62,6 +62,13 @@ if [ "$(cat .venv/.cellgraph-stamp 2>/dev/null)" != "$venv_stamp" ]; then
   node_modules/.bin/tslab install --python="$ROOT/.venv/bin/python" --sys-prefix --binary="$ROOT/node_modules/.bin/tslab" >/dev/null
   echo "$venv_stamp" > .venv/.cellgraph-stamp
 fi
+# JupyterHub (the Hub sign-in tests): a file of its own, so adding it does not rebuild the venv.
+hub_stamp="$(hash_of scripts/requirements-hub.txt) $venv_stamp"
+if [ "$(cat .venv/.cellgraph-hub-stamp 2>/dev/null)" != "$hub_stamp" ]; then
+  log "installing JupyterHub into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-hub.txt
+  echo "$hub_stamp" > .venv/.cellgraph-hub-stamp
+fi
 # The kernelspecs start tslab with Node 24 by absolute path: tslab's `#!/usr/bin/env node`
 # would pick whatever node comes first on the PATH of the shell JupyterLab was started from.
 .venv/bin/python - "$(command -v node)" "$ROOT/node_modules/tslab/bin/tslab" <<'EOF'

@@ -94,6 +94,22 @@ class Settings(unittest.TestCase):
     def test_nothing_configured(self):
         self.assertEqual(production.load(), (None, None, "none"))
 
+    def test_inside_jupyterhub_the_admins_url_gets_the_users_hub_token(self):
+        hub = {"JUPYTERHUB_API_TOKEN": "hub-token-of-alice", "JUPYTERHUB_USER": "alice"}
+        with mock.patch.dict(os.environ, {**hub, "CELLGRAPH_PRODUCTION_URL": "https://cg.example.org/"}):
+            self.assertEqual(production.credentials(), ("https://cg.example.org/", "hub-token-of-alice", "environment", "jupyterhub"))
+            described = production.describe()
+            self.assertEqual((described["identity"], described["hubUser"], described["hasToken"]), ("jupyterhub", "alice", True))
+            self.assertNotIn("hub-token-of-alice", json.dumps(described))
+        # An explicit token wins: the admin chose it.
+        with mock.patch.dict(os.environ, {**hub, "CELLGRAPH_PRODUCTION_URL": "https://cg.example.org/", "CELLGRAPH_PRODUCTION_TOKEN": "t"}):
+            self.assertEqual(production.credentials()[1:], ("t", "environment", "token"))
+
+    def test_a_url_typed_in_the_dialog_never_gets_the_hub_token(self):
+        production.save("http://127.0.0.1:9/", None)
+        with mock.patch.dict(os.environ, {"JUPYTERHUB_API_TOKEN": "hub-token-of-alice"}):
+            self.assertEqual(production.credentials(), ("http://127.0.0.1:9/", None, "file", "none"))
+
     def test_a_bad_url_is_refused_naming_the_field(self):
         for bad in ["", "ftp://x/", "127.0.0.1:9", "http://x/?a=1", None, 3]:
             with self.assertRaisesRegex(ValueError, "^url: "):

@@ -114,7 +114,11 @@ export const ProductionSettings = z.object({
   url: z.string().nullable(),
   hasToken: z.boolean(),
   /** `environment`: set by CELLGRAPH_PRODUCTION_URL for the Jupyter server, not changeable here. */
-  source: z.enum(['environment', 'file', 'none'])
+  source: z.enum(['environment', 'file', 'none']),
+  /** `jupyterhub`: production calls carry the user's own Hub identity (no token was pasted). */
+  identity: z.literal('jupyterhub').optional(),
+  /** The JupyterHub user name, when `identity` is `jupyterhub`. */
+  hubUser: z.string().nullable().optional()
 });
 export type ProductionSettings = z.infer<typeof ProductionSettings>;
 

@@ -1,6 +1,7 @@
 import { Signal } from '@lumino/signaling';
 import type { AnyRoute, CallInput, RouteResponse, RunEvent } from '@cellgraph/schema';
 import { ServerDownError, callRoute, runEvents } from './api';
+import { ServerIdentity } from './identity';
 import type { ICellgraphServer, ServerReachability, TargetName } from './tokens';
 
 /**
@@ -12,6 +13,7 @@ export class CellgraphServer implements ICellgraphServer {
   private state: ServerReachability | undefined;
   private readonly changed = new Signal<ICellgraphServer, ServerReachability>(this);
   private readonly runs = new Signal<ICellgraphServer, string>(this);
+  readonly identity: ServerIdentity = new ServerIdentity(this);
 
   /** `baseUrl` is read on every request, so a changed setting applies at once. */
   constructor(private readonly base: () => string, readonly target: TargetName = 'development', readonly label = 'dev') {}

@@ -1,6 +1,7 @@
 import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 import type { AnyRoute, CallInput, RouteResponse, RunEvent } from '@cellgraph/schema';
+import type { ServerIdentity } from './identity';
 
 /**
  * Where a workflow runs: `development`, the server JupyterLab starts (through
@@ -36,6 +37,8 @@ export interface ICellgraphServer {
   readonly runsChanged: ISignal<ICellgraphServer, string>;
   /** Says that a run was started or changed from this JupyterLab (its id). */
   announceRun(runId: string): void;
+  /** Who this JupyterLab is there and the project it works in; absent: everything is offered (the server still decides). */
+  readonly identity?: ServerIdentity;
 }
 
 export const ICellgraphServer = new Token<ICellgraphServer>(

@@ -153,8 +153,10 @@ export class DagPanel extends Panel {
     if (run.durationMs !== undefined) parts.push(' · ', el('span', 'cg-Duration', `${(run.durationMs / 1000).toFixed(1)} s`));
     if (this.model.runProblem !== undefined) parts.push(el('span', 'cg-FieldError', ` (${this.model.runProblem})`));
     const actions: HTMLElement[] = [button('cg-RunLogs', 'Logs', () => showLogs(where, run.runId))];
-    if (!isFinished(run)) actions.push(button('cg-Cancel', 'Cancel', () => this.model.cancelRun()));
-    if (run.status === 'failed' || run.status === 'cancelled') actions.push(button('cg-Retry', 'Retry', () => this.model.retryRun(), 'A new run of this version: tasks that succeeded are reused'));
+    // Hidden where the user's role does not allow them (a viewer); the server refuses them anyway.
+    const mayRun = where.identity?.can('run') ?? true;
+    if (!isFinished(run) && mayRun) actions.push(button('cg-Cancel', 'Cancel', () => this.model.cancelRun()));
+    if ((run.status === 'failed' || run.status === 'cancelled') && mayRun) actions.push(button('cg-Retry', 'Retry', () => this.model.retryRun(), 'A new run of this version: tasks that succeeded are reused'));
     if (isFinished(run)) actions.push(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(where, this.opener, run.runId))));
     actions.push(button('cg-CloseRun', '×', async () => this.model.unfollow(), 'Stop showing this run'));
     this.runBar.dataset.status = run.status;
@@ -228,6 +230,7 @@ export class DagPanel extends Panel {
       return;
     }
     await this.targets.refresh().catch(() => undefined);
+    await Promise.all(this.targets.all.map((t) => t.identity?.refresh()));
     const body = new PromoteBody(ir.params, this.targets);
     const answer = await showDialog({ title: `Promote ${ir.name}`, body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Promote' })] });
     if (!answer.button.accept) return;
@@ -242,7 +245,15 @@ export class DagPanel extends Panel {
     let failure: Error | undefined;
     try {
       const promoted = await target.call(apiRoutes.promote, {
-        body: { notebook: NotebookContent.parse(model.toJSON()), notebookName: notebookName(this.notebook), notebookDir: notebookDir(this.notebook), run: true, params: choice.params }
+        body: {
+          notebook: NotebookContent.parse(model.toJSON()),
+          notebookName: notebookName(this.notebook),
+          notebookDir: notebookDir(this.notebook),
+          run: true,
+          params: choice.params,
+          // The project picked in the runs sidebar (where roles are per project).
+          ...(target.identity?.me !== undefined ? { project: target.identity.project } : {})
+        }
       });
       runId = promoted.run?.runId;
       if (runId !== undefined) this.model.follow(runId, target);

@@ -38,6 +38,11 @@ class ProductionBody extends Widget {
       this.url.disabled = this.token.disabled = true;
       note.textContent = 'Set for this Jupyter server by CELLGRAPH_PRODUCTION_URL / CELLGRAPH_PRODUCTION_TOKEN: change it there.';
     }
+    if (current.identity === 'jupyterhub') {
+      // Inside JupyterHub there is nothing to paste: calls carry the user's own Hub identity.
+      tokenLabel.hidden = true;
+      note.textContent = `Set by your JupyterHub: you reach it as ${current.hubUser ?? 'your Hub user'}, with your Hub sign-in (no token to paste).`;
+    }
   }
 
   getValue(): { url: string; token: string } {

@@ -64,11 +64,14 @@ export class PromoteBody extends Widget {
     }
     // Production preselected when configured: promoting is about leaving the development server.
     for (const server of targets.all) {
-      const option = new Option(targetText(server), server.target, false, server === targets.preferred);
+      // A target where the user may not promote (a viewer of the project) is shown, not offered.
+      const refused = server.identity !== undefined && !server.identity.can('promote') ? ` (${server.identity.role() ?? 'not a member'} in project ${server.identity.project}: cannot promote)` : '';
+      const option = new Option(targetText(server) + refused, server.target, false, server === targets.preferred && refused === '');
+      option.disabled = refused !== '';
       this.target.append(option);
       void server.call(apiRoutes.health).then(
-        (h) => (option.text = `${targetText(server)}: ${EXECUTORS[h.executor]}`),
-        () => (option.text = `${targetText(server)} (not reachable now)`)
+        (h) => (option.text = `${targetText(server)}: ${EXECUTORS[h.executor]}${refused}`),
+        () => (option.text = `${targetText(server)} (not reachable now)${refused}`)
       );
     }
     this.target.onchange = () => this.schedulePreview();

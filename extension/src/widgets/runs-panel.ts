@@ -1,7 +1,7 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { listIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
-import { apiRoutes, type ListRunsResponse, type ListWorkflowsResponse, type RunDetail, type ScheduleView } from '@cellgraph/schema';
+import { apiRoutes, type Permission, type ListRunsResponse, type ListWorkflowsResponse, type RunDetail, type ScheduleView } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { isFinished } from '../run-follower';
 import type { ICellgraphServer, ICellgraphTargets, ServerReachability } from '../tokens';
@@ -32,6 +32,36 @@ function where(server: ICellgraphServer): HTMLElement {
   return badge;
 }
 
+/** Whether the user may do `permission` on an item of `project` on `server` (hides what their role does not allow). */
+function may(server: ICellgraphServer, permission: Permission, project: string | undefined): boolean {
+  return server.identity === undefined || server.identity.can(permission, project ?? server.identity.project);
+}
+
+/**
+ * Who you are at a server that has users (production: your JupyterHub or token identity), the
+ * project you work in (a picker: Promote sends there; remembered), and your role in it.
+ */
+function identityBar(server: ICellgraphServer): HTMLElement | undefined {
+  const identity = server.identity;
+  const me = identity?.me;
+  if (identity === undefined || me === undefined || me.superuser) return undefined;
+  const bar = el('div', 'cg-Identity');
+  bar.dataset.target = server.target;
+  const who = el('span', 'cg-WhoAmI', me.name);
+  who.title = me.groups.length > 0 ? `groups: ${me.groups.join(', ')}` : 'no groups';
+  bar.append(where(server), ' ', who);
+  if (me.projects.length === 0) {
+    bar.append(el('span', 'cg-NoProject', ' · no project: ask an admin to add you to one'));
+    return bar;
+  }
+  const picker = el('select', 'cg-Project');
+  picker.title = 'The project you work in: Promote sends there';
+  for (const p of me.projects) picker.append(new Option(p.project, p.project, false, p.project === identity.project));
+  picker.onchange = () => (identity.project = picker.value);
+  bar.append(' · project ', picker, ' ', el('span', 'cg-Role', identity.role() ?? ''));
+  return bar;
+}
+
 /** What one target lists, or why it could not. */
 type TargetLists =
   | { server: ICellgraphServer; ok: true; runs: ListRunsResponse['runs']; workflows: ListWorkflowsResponse['workflows']; schedules: ScheduleView[] }
@@ -47,10 +77,12 @@ type TargetLists =
  */
 export class RunsPanel extends Widget {
   private readonly banner = el('div', 'cg-ServerDown');
+  private readonly identities = el('div', 'cg-Identities');
   private readonly runs = el('ul', 'cg-Runs');
   private readonly workflows = el('ul', 'cg-Versions');
   private readonly schedules = el('ul', 'cg-Schedules');
   private readonly expanded = new Set<string>();
+  private readonly watched = new WeakSet<object>();
   private timer?: ReturnType<typeof setTimeout>;
 
   /** The development server, whose reachability the banner follows between refreshes. */
@@ -63,7 +95,7 @@ export class RunsPanel extends Widget {
     this.title.icon = listIcon;
     this.title.caption = 'cellgraph: runs, versions, schedules';
     this.banner.hidden = true;
-    this.node.append(this.banner, el('h3', '', 'Runs'), this.runs, el('h3', '', 'Workflows'), this.workflows, el('h3', '', 'Schedules'), this.schedules);
+    this.node.append(this.banner, this.identities, el('h3', '', 'Runs'), this.runs, el('h3', '', 'Workflows'), this.workflows, el('h3', '', 'Schedules'), this.schedules);
     const server = (this.server = targets.development);
     targets.runsChanged.connect(() => this.isVisible && void this.refresh(), this);
     targets.changed.connect(() => this.isVisible && void this.refresh(), this);
@@ -93,6 +125,7 @@ export class RunsPanel extends Widget {
     clearTimeout(this.timer);
     try {
       const lists = await Promise.all(this.targets.all.map((server) => this.fetch(server)));
+      this.identities.replaceChildren(...this.targets.all.flatMap((server) => identityBar(server) ?? []));
       const failed = lists.filter((l): l is Extract<TargetLists, { ok: false }> => !l.ok);
       const fine = lists.filter((l): l is Extract<TargetLists, { ok: true }> => l.ok);
       // Said once, in the panel, for each target that failed: never a silent empty list.
@@ -113,7 +146,13 @@ export class RunsPanel extends Widget {
   /** One target's runs, workflows and schedules. */
   private async fetch(server: ICellgraphServer): Promise<TargetLists> {
     try {
-      const [runs, workflows, schedules] = await Promise.all([
+      // A project picked (here or elsewhere) or a role changed re-renders what is offered.
+      if (server.identity !== undefined && !this.watched.has(server.identity)) {
+        this.watched.add(server.identity);
+        server.identity.changed.connect(() => this.isVisible && void this.refresh(), this);
+      }
+      const [, runs, workflows, schedules] = await Promise.all([
+        server.identity?.refresh(),
         server.call(apiRoutes.listRuns, { query: { limit: RUNS_SHOWN } }),
         server.call(apiRoutes.listWorkflows),
         server.call(apiRoutes.listSchedules)
@@ -143,8 +182,8 @@ export class RunsPanel extends Widget {
         if (!this.host.showOnDag(r.id, r.workflow, server)) throw new Error(`Open the notebook of ${r.workflow} and its DAG panel (cellgraph: Open DAG) to follow this run there.`);
       }, 'Follow this run on the DAG panel of its notebook')
     );
-    if (!finished) actions.append(button('cg-Cancel', 'Cancel', () => this.runAction(server, () => server.call(apiRoutes.cancelRun, { params: { id: r.id } }))));
-    if (r.status === 'failed' || r.status === 'cancelled') actions.append(button('cg-Retry', 'Retry', () => this.runAction(server, () => server.call(apiRoutes.retryRun, { params: { id: r.id }, body: {} })), 'A new run of this version: tasks that succeeded are reused'));
+    if (!finished && may(server, 'run', r.project)) actions.append(button('cg-Cancel', 'Cancel', () => this.runAction(server, () => server.call(apiRoutes.cancelRun, { params: { id: r.id } }))));
+    if ((r.status === 'failed' || r.status === 'cancelled') && may(server, 'run', r.project)) actions.append(button('cg-Retry', 'Retry', () => this.runAction(server, () => server.call(apiRoutes.retryRun, { params: { id: r.id }, body: {} })), 'A new run of this version: tasks that succeeded are reused'));
     li.append(head, meta, actions);
     return li;
   }
@@ -170,9 +209,9 @@ export class RunsPanel extends Widget {
         item.append(
           el('span', '', `v${v.number} `),
           el('span', 'cg-Time', ago(v.promotedAt)),
-          ` · ${v.version.slice(0, 19)}… `,
-          button('cg-RunVersion', 'Run', () => this.runAction(server, () => server.call(apiRoutes.runVersion, { params: { name: w.workflow, v: String(v.number) }, body: {} })), `Run version ${v.number} with its default parameters`)
+          ` · ${v.version.slice(0, 19)}… `
         );
+        if (may(server, 'run', w.project)) item.append(button('cg-RunVersion', 'Run', () => this.runAction(server, () => server.call(apiRoutes.runVersion, { params: { name: w.workflow, v: String(v.number) }, body: {} })), `Run version ${v.number} with its default parameters`));
         list.append(item);
       }
       li.append(list);
@@ -189,21 +228,24 @@ export class RunsPanel extends Widget {
     const state = el('span', 'cg-ScheduleState', s.paused ? 'paused' : 'active');
     const head = el('div', 'cg-ScheduleHead');
     head.append(where(server), ` ${s.id}: ${s.workflow}`);
-    li.append(
-      head,
-      el('div', 'cg-ScheduleWhen', `${s.cron} · ${s.description} (${s.timezone}) · ${s.concurrencyPolicy}`),
-      state,
-      fires,
-      s.paused
-        ? button('cg-Resume', 'Resume', () => this.scheduleAction(() => server.call(apiRoutes.resumeSchedule, { params: { id: s.id } })))
-        : button('cg-Pause', 'Pause', () => this.scheduleAction(() => server.call(apiRoutes.pauseSchedule, { params: { id: s.id } }))),
-      button('cg-Delete', 'Delete', async () => {
-        const ok = await showDialog({ title: 'Delete schedule', body: `Delete the schedule ${s.id}? Runs it started stay.`, buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })] });
-        if (!ok.button.accept) return;
-        await server.call(apiRoutes.deleteSchedule, { params: { id: s.id } });
-        await this.refresh();
-      })
-    );
+    li.append(head, el('div', 'cg-ScheduleWhen', `${s.cron} · ${s.description} (${s.timezone}) · ${s.concurrencyPolicy}`), state, fires);
+    if (may(server, 'schedule', s.project)) {
+      li.append(
+        s.paused
+          ? button('cg-Resume', 'Resume', () => this.scheduleAction(() => server.call(apiRoutes.resumeSchedule, { params: { id: s.id } })))
+          : button('cg-Pause', 'Pause', () => this.scheduleAction(() => server.call(apiRoutes.pauseSchedule, { params: { id: s.id } })))
+      );
+    }
+    if (may(server, 'delete', s.project)) {
+      li.append(
+        button('cg-Delete', 'Delete', async () => {
+          const ok = await showDialog({ title: 'Delete schedule', body: `Delete the schedule ${s.id}? Runs it started stay.`, buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })] });
+          if (!ok.button.accept) return;
+          await server.call(apiRoutes.deleteSchedule, { params: { id: s.id } });
+          await this.refresh();
+        })
+      );
+    }
     return li;
   }
 

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadServerConfig, type ServerFlags } from '../../api/config';
 import { startServer } from '../../api/server';
+import { HubAuthenticator } from '../../auth/jupyterhub/hub-authenticator';
+import { hubSettingsFromEnv } from '../../auth/jupyterhub/settings';
 import { kubernetesOptions } from '../kubernetes-options';
 import { err, out } from '../output';
 
@@ -36,12 +38,15 @@ export function registerServer(program: Command): void {
     const config = loadServerConfig(flags, process.env, process.cwd());
     const version = require('../../../package.json').version as string;
     const kubernetes = { kubeconfig: flags.kubeconfig, namespace: flags.namespace, kubeTarget: flags.kubeTarget, push: flags.push, base: flags.base, insecure: flags.insecure };
-    const server = await startServer(config, { version, kubernetes });
+    // Inside JupyterHub (JUPYTERHUB_API_URL set), users' Hub tokens sign in too.
+    const hub = hubSettingsFromEnv(process.env);
+    const server = await startServer(config, { version, kubernetes, authenticators: hub ? [new HubAuthenticator(hub)] : [] });
     out(`listening: ${server.url}`);
     if (server.tokenGenerated) out(`token: ${server.token}`);
     err(`cellgraph server ${version}: ${server.url} (home ${config.home}, workdir ${config.workDir}, executor ${config.executor})`);
     // Never the URL: it may carry a password.
     if (config.databaseUrl !== undefined) err(`state: PostgreSQL (CELLGRAPH_DATABASE_URL), replica ${server.context.runs.leases.owner}`);
+    if (hub !== undefined) err(`sign-in: JupyterHub users through ${hub.apiUrl} (service ${hub.serviceName}; answers cached ${hub.cacheSeconds}s)`);
     if (server.tokenGenerated) err('no CELLGRAPH_TOKEN set: generated the token above; clients send it as `Authorization: Bearer <token>`');
     if (server.recovered.runIds.length > 0) {
       err(`resumed ${server.recovered.runIds.length} unfinished run(s) in ${server.recovered.ms} ms: ${server.recovered.runIds.join(', ')}`);

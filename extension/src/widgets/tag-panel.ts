@@ -1,3 +1,4 @@
+import type { Cell } from '@jupyterlab/cells';
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import { treeViewIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
@@ -17,6 +18,9 @@ const TEXT_FIELDS: { field: TextField; label: string; className: string; placeho
   { field: 'image', label: 'Image', className: 'cg-Image', placeholder: '' }
 ];
 
+/** How long after the last key a text field's value is validated and written. */
+const TYPING_MS = 300;
+
 /**
  * The right-sidebar panel that tags the active cell: its role (task, setup, parameters,
  * skip) and a task's fields. Every change is validated with the schema's zod before it is
@@ -28,6 +32,8 @@ export class TagPanel extends Widget {
   private readonly cache = document.createElement('input');
   private readonly errors = new Map<keyof TagForm, HTMLElement>();
   private readonly taskFields = document.createElement('div');
+  private typing?: ReturnType<typeof setTimeout>;
+  private typedIn?: Cell;
 
   constructor(private readonly notebooks: INotebookTracker) {
     super();
@@ -49,6 +55,13 @@ export class TagPanel extends Widget {
     this.cache.className = 'cg-Cache';
     this.taskFields.append(this.labelled('Cache results', this.cache, 'cache'));
     this.node.addEventListener('change', () => this.write());
+    // Text fields apply as they are typed (a moment after the last key), not only on blur:
+    // an "After" typed and followed by a click on the DAG is already in the cell.
+    this.node.addEventListener('input', () => {
+      clearTimeout(this.typing);
+      const cell = (this.typedIn = this.notebooks.activeCell ?? undefined);
+      this.typing = setTimeout(() => cell && this.write(cell), TYPING_MS);
+    });
     notebooks.activeCellChanged.connect(() => this.read());
     notebooks.currentChanged.connect(() => this.read());
     this.read();
@@ -69,6 +82,8 @@ export class TagPanel extends Widget {
 
   /** Shows the active cell's annotation. */
   private read(): void {
+    // What was just typed goes to the cell it was typed for, before the form shows another one.
+    if (this.typing !== undefined && this.typedIn !== undefined) this.write(this.typedIn);
     const cell = this.notebooks.activeCell;
     const form = annotationToForm(cell?.model.getMetadata(ANNOTATION_KEY));
     this.role.value = form.role;
@@ -80,9 +95,10 @@ export class TagPanel extends Widget {
   }
 
   /** Validates the form and writes the annotation, or shows why not. */
-  private write(): void {
-    const cell = this.notebooks.activeCell;
-    if (!cell) return;
+  private write(cell = this.notebooks.activeCell): void {
+    clearTimeout(this.typing);
+    this.typing = undefined;
+    if (!cell || cell.isDisposed) return;
     const form = { role: this.role.value, cache: this.cache.checked } as TagForm;
     for (const [field, input] of this.inputs) form[field] = input.value;
     this.taskFields.hidden = form.role !== 'task';

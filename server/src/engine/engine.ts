@@ -318,7 +318,7 @@ class RunExecution {
   private async recoverLostAttempt(t: TaskState, r: TaskRunRecord): Promise<void> {
     if (r.attempts > 0) {
       const inputs = this.inputsOf(t.ir);
-      const cacheKey = r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, inputs, this.run.params);
+      const cacheKey = r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, inputs, this.run.params, this.request.workDir);
       const spec = this.attemptSpec(t.ir, inputs, r.attempts);
       const handle = await this.options.executor.recoverAttempt(spec, this.logListener(t.ir.name, r.attempts));
       if (handle !== undefined) {
@@ -341,7 +341,7 @@ class RunExecution {
     if (!result.success || result.data.status !== 'succeeded') return false;
     for (const o of result.data.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
     this.keepCells(r.task, result.data.cells);
-    await this.succeed(t, result.data, r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, this.inputsOf(t.ir), this.run.params));
+    await this.succeed(t, result.data, r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, this.inputsOf(t.ir), this.run.params, this.request.workDir));
     return true;
   }
 
@@ -422,7 +422,7 @@ class RunExecution {
 
   private async runTask(t: TaskState): Promise<void> {
     const inputs = this.inputsOf(t.ir);
-    const cacheKey = taskCacheKey(this.request.ir, t.ir, inputs, this.run.params);
+    const cacheKey = taskCacheKey(this.request.ir, t.ir, inputs, this.run.params, this.request.workDir);
     await this.setTask(t, 'queued', { cacheKey });
     if (await this.tryReuse(t)) return;
     if (t.ir.policy.cache && !this.request.noCache && (await this.tryCache(t, cacheKey))) return;

@@ -39,6 +39,8 @@ export const TaskError = z.object({
   name: z.string(),
   message: z.string(),
   cell: z.number().int().min(0).optional(),
+  /** The line in that cell (1-based), from the source map of the generated task module. */
+  line: z.number().int().min(1).optional(),
   /** `error` (code threw), `exit` (process exited non-zero), `timeout`, `cancelled`, `infrastructure`. */
   kind: z.enum(['error', 'exit', 'timeout', 'cancelled', 'infrastructure']),
   stack: z.string().optional()
@@ -111,7 +113,9 @@ export const TaskSummary = z.object({
   durationMs: z.number().min(0).optional(),
   outputs: z.array(z.object({ name: z.string(), type: z.string() })),
   metrics: Metrics,
-  error: z.string().optional()
+  error: z.string().optional(),
+  /** Where a failed task's error was raised in the notebook: cell index (0-based) and line (1-based), when known. */
+  errorAt: z.object({ cell: z.number().int().min(0), line: z.number().int().min(1).optional() }).optional()
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
 

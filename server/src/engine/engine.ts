@@ -689,7 +689,8 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
         durationMs: t.durationMs,
         outputs: t.outputs.length > 0 ? t.outputs.map((o) => ({ name: o.name, type: o.type })) : declared,
         metrics: t.metrics,
-        error: t.error?.message
+        error: t.error?.message,
+        errorAt: t.error?.cell !== undefined ? { cell: t.error.cell, ...(t.error.line !== undefined ? { line: t.error.line } : {}) } : undefined
       };
     })
   });

@@ -13,6 +13,7 @@ import { CellgraphTargets } from './targets';
 import { ICellgraphServer, ICellgraphTargets } from './tokens';
 import { CellChips } from './widgets/cell-chips';
 import { DagPanel } from './widgets/dag-panel';
+import { ExecutedHeader } from './widgets/executed-header';
 import { configureProduction } from './widgets/production-dialog';
 import { RunsPanel } from './widgets/runs-panel';
 import { TagPanel } from './widgets/tag-panel';
@@ -245,9 +246,20 @@ const settingsPlugin: JupyterFrontEndPlugin<void> = {
 export default [serverPlugin, targetsPlugin, settingsPlugin, dagPlugin, tagsPlugin, runsPlugin];
 
 namespace Private {
-  /** Saving and opening notebooks through JupyterLab. */
+  /** Saving and opening notebooks through JupyterLab; an executed one read-only, with no kernel, under its header. */
   export function opener(app: JupyterFrontEnd, docs: IDocumentManager): NotebookOpener {
-    return { contents: app.serviceManager.contents, open: (path) => void docs.openOrReveal(path) };
+    return {
+      contents: app.serviceManager.contents,
+      open: (path, executed) => {
+        if (executed === undefined) return void docs.openOrReveal(path);
+        const widget = docs.openOrReveal(path, 'Notebook', undefined, {}, { shouldStart: false, canStart: false, autoStartDefault: false });
+        if (!(widget instanceof NotebookPanel)) return;
+        if (!widget.contentHeader.widgets.some((w) => w instanceof ExecutedHeader)) widget.contentHeader.addWidget(new ExecutedHeader(executed, path));
+        void widget.context.ready.then(() => {
+          if (widget.model !== null) widget.model.readOnly = true;
+        });
+      }
+    };
   }
 
   /** The DAG panel of a notebook, opened beside it if it is not open yet. */

@@ -73,7 +73,7 @@ export class DagPanel extends Panel {
       server,
       debounceMs
     );
-    this.details = new TaskDetails({ showLogs: (task) => this.taskLogs(task), selectCells: (task) => this.selectTaskCells(task) });
+    this.details = new TaskDetails({ showLogs: (task) => this.taskLogs(task), selectCells: (task) => this.selectTaskCells(task), jumpTo: (cell, line) => void this.jumpTo(cell, line) });
 
     const toolbar = new Widget();
     toolbar.addClass('cg-DagToolbar');

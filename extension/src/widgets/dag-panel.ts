@@ -48,8 +48,8 @@ export class DagPanel extends Panel {
   private readonly server: ICellgraphServer;
   /** Runs started from this panel: a notification says when each ends. */
   private readonly startedHere = new Set<string>();
-  /** Promoted versions by content hash, per server, as last listed (to tell a version's number). */
-  private versionNumbers = new Map<string, number>();
+  /** Per `<target>:<version hash>`: the promoted version's number, or null for a development run's version. */
+  private readonly versionNumbers = new Map<string, number | null>();
 
   constructor(private readonly notebook: NotebookPanel, private readonly targets: ICellgraphTargets, private readonly opener: NotebookOpener, debounceMs: () => number) {
     super();
@@ -349,34 +349,38 @@ export class DagPanel extends Panel {
    * promote the current notebook instead.
    */
   private retryButtons(run: RunDetail): HTMLElement[] {
-    const number = this.versionNumbers.get(`${this.model.runServer.target}:${run.version}`);
-    if (number === undefined) {
-      void this.lookUpVersion(run);
+    const key = `${this.model.runServer.target}:${run.version}`;
+    const number = this.versionNumbers.get(key);
+    // Until the server says whether this is a promoted version, no button: the two do different things.
+    if (!this.versionNumbers.has(key)) {
+      void this.lookUpVersion(run, key);
+      return [];
+    }
+    if (number === null || number === undefined) {
       return [button('cg-Rerun', 'Re-run', async () => void (await this.runNotebook({ params: run.params as Record<string, JsonValue>, ask: false })), 'Run the notebook as it is now, with the same parameters: tasks whose code and inputs did not change are reused from the cache')];
     }
     return [button('cg-Retry', `Retry v${number}`, () => this.retryVersion(run, number), `A new run of version ${number} as promoted: tasks that succeeded are reused`)];
   }
 
-  /** Finds whether a run's version is a promoted one (and its number); re-renders the run bar when it is. */
-  private async lookUpVersion(run: RunDetail): Promise<void> {
+  /** Finds whether a run's version is a promoted one (its number) or a development run's (null); re-renders the run bar. */
+  private async lookUpVersion(run: RunDetail, key: string): Promise<void> {
     const server = this.model.runServer;
     const versions = await server.call(apiRoutes.listVersions, { params: { name: run.workflow } }).catch(() => undefined);
-    const found = versions?.versions.find((v) => v.version === run.version);
-    if (found === undefined) return;
-    this.versionNumbers.set(`${server.target}:${run.version}`, found.number);
+    this.versionNumbers.set(key, versions?.versions.find((v) => v.version === run.version)?.number ?? null);
     if (this.model.run?.runId === run.runId) this.renderRunBar(this.model.run);
   }
 
   private async retryVersion(run: RunDetail, number: number): Promise<void> {
     await this.model.refresh();
     const changed = this.model.ir !== undefined && this.model.ir.name === run.workflow && this.model.ir.version !== run.version;
-    const body = changed
-      ? `This retries version ${number} of ${run.workflow} as it was promoted. The notebook has changed since: to run your changes, promote the current notebook.`
-      : `This retries version ${number} of ${run.workflow} as it was promoted; tasks that succeeded are reused.`;
-    const buttons = [Dialog.cancelButton(), ...(changed ? [Dialog.createButton({ label: 'Promote the current notebook…', className: 'cg-PromoteCurrent' })] : []), Dialog.okButton({ label: `Retry v${number}` })];
-    const answer = await showDialog({ title: `Retry version ${number}`, body, buttons });
-    if (answer.button.label.startsWith('Promote')) return this.promote();
-    if (!answer.button.accept) return;
+    if (changed) {
+      // Retrying the frozen version would fail the same way if the fix is in the notebook: say so.
+      const body = `This retries version ${number} of ${run.workflow} as it was promoted. The notebook has changed since: to run your changes, promote the current notebook.`;
+      const buttons = [Dialog.cancelButton(), Dialog.createButton({ label: 'Promote the current notebook…', className: 'cg-PromoteCurrent' }), Dialog.okButton({ label: `Retry v${number}` })];
+      const answer = await showDialog({ title: `Retry version ${number}`, body, buttons });
+      if (answer.button.label.startsWith('Promote')) return this.promote();
+      if (!answer.button.accept) return;
+    }
     const retryId = await this.model.retryRun();
     if (retryId !== undefined) this.startedHere.add(retryId);
   }

@@ -10,9 +10,11 @@
  */
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import * as path from 'path';
-import { Cellgraph, type LabApp } from './cellgraph';
+import { API, Cellgraph, type LabApp } from './cellgraph';
 
 test.use({ autoGoto: false });
+// Runs, a cold first compile and JupyterLab itself share a small machine: room for each test.
+test.setTimeout(240_000);
 
 const SHOTS = path.join(__dirname, '..', 'screenshots');
 
@@ -42,9 +44,27 @@ const reader: Cell[] = [
   { source: 'const baseline: number = JSON.parse(fs.readFileSync("data/baseline.json", "utf8")).n;\nconsole.log(`baseline ${baseline}`);', cellgraph: { task: 'read' } }
 ];
 
+/** Opens a notebook and its DAG; a cold first compile on a busy machine may take a while. */
+async function openDag(cg: Cellgraph, notebook: string, task: string): Promise<void> {
+  await cg.openNotebook(notebook);
+  await cg.exec('cellgraph:open-dag');
+  await expect(cg.node(task)).toBeVisible({ timeout: 120000 });
+}
+
+/** Makes a cell of the current notebook the active one. */
+async function activateCell(page: IJupyterLabPageFixture, index: number): Promise<void> {
+  await page.evaluate((i) => {
+    const app = (window as unknown as { jupyterapp: LabApp }).jupyterapp;
+    const notebook = [...app.shell.widgets('main')].find((w) => w.content?.model?.cells !== undefined);
+    if (notebook?.content) notebook.content.activeCellIndex = i;
+  }, index);
+}
+
 test('a notebook in a subfolder is promoted from the UI as its own workflow and reads the data file beside it', async ({ page }) => {
   const cg = new Cellgraph(page);
   await page.goto();
+  // The first request through the proxy starts the cellgraph server (slow on a busy machine).
+  await expect.poll(async () => (await page.request.get(`${API}/health`)).status(), { timeout: 90000, intervals: [1000] }).toBe(200);
   await seed(page, [
     { path: 'analysis', dir: true },
     { path: 'analysis/data', dir: true },
@@ -55,7 +75,7 @@ test('a notebook in a subfolder is promoted from the UI as its own workflow and 
     { path: 'other/data/baseline.json', text: '{"n": 7}' },
     { path: 'other/sample_stats.ipynb', cells: reader }
   ]);
-  await cg.openDag('analysis/sample_stats.ipynb', 'read');
+  await openDag(cg, 'analysis/sample_stats.ipynb', 'read');
   await page.locator('button.cg-Promote').click();
   await page.locator('.jp-Dialog-footer button', { hasText: 'Promote' }).click();
   const status = page.locator('.cg-DagPanel .cg-RunBar .cg-RunStatus');
@@ -94,7 +114,7 @@ test('Run without promoting: parameters remembered, the failure at its cell and 
   const cg = new Cellgraph(page);
   await page.goto();
   await seed(page, [{ path: 'iterate', dir: true }, { path: 'iterate/stats.ipynb', cells: stats(TOTAL_FAILS) }]);
-  await cg.openDag('iterate/stats.ipynb', 'total');
+  await openDag(cg, 'iterate/stats.ipynb', 'total');
 
   // The notebook toolbar's Run opens the same dialog as the DAG panel's.
   await expect(page.locator('.jp-NotebookPanel:visible .jp-Toolbar [data-command="cellgraph:run"]')).toBeVisible();
@@ -155,10 +175,10 @@ test('Run without promoting: parameters remembered, the failure at its cell and 
   await expect(header).toContainText(fixedRun);
   await expect(header.locator('.cg-ExecutedParams')).toHaveText('parameters: factor = 5');
   await expect(header.locator('.cg-RunStatus')).toHaveText('succeeded');
-  const cells = page.locator('.jp-NotebookPanel:visible .jp-Cell');
+  const cells = page.locator('.jp-NotebookPanel', { has: page.locator('.cg-ExecutedHeader') }).locator('.jp-Cell');
   await expect(cells.nth(2)).toContainText('const factor = 5;');
   await expect(page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output', { hasText: 'total 60' })).toBeVisible();
-  await page.locator('.jp-NotebookPanel:visible').screenshot({ path: path.join(SHOTS, 'executed-notebook.png') });
+  await page.locator('.jp-NotebookPanel', { has: page.locator('.cg-ExecutedHeader') }).screenshot({ path: path.join(SHOTS, 'executed-notebook.png') });
   const sessions = (await (await page.request.get('/api/sessions')).json()) as { path: string }[];
   expect(sessions.filter((s) => s.path.includes(fixedRun))).toEqual([]);
   const readOnly = await page.evaluate(() => {
@@ -177,7 +197,7 @@ test('retrying a promoted version says which version it runs and offers to promo
   const cg = new Cellgraph(page);
   await page.goto();
   await seed(page, [{ path: 'retry', dir: true }, { path: 'retry/stats.ipynb', cells: stats(TOTAL_FAILS) }]);
-  await cg.openDag('retry/stats.ipynb', 'total');
+  await openDag(cg, 'retry/stats.ipynb', 'total');
   await page.locator('button.cg-Promote').click();
   await page.locator('.jp-Dialog-footer button', { hasText: 'Promote' }).click();
   await expect(page.locator('.cg-DagPanel .cg-RunBar .cg-RunStatus')).toHaveAttribute('data-status', 'failed', { timeout: 90000 });
@@ -207,7 +227,7 @@ test('small ones: the tag panel applies as typed, a bad task name keeps what was
   await expect(page.locator('.cg-Diagnostics')).not.toContainText('metadata');
 
   // A bad task name: the dialog asks again, with what was typed and why.
-  await page.locator('.jp-NotebookPanel:visible .jp-Cell').first().click();
+  await activateCell(page, 0);
   await cg.exec('cellgraph:tag-task');
   await page.locator('.jp-Dialog input').fill('Load Data');
   await page.locator('.jp-Dialog-footer button.jp-mod-accept').click();
@@ -218,11 +238,13 @@ test('small ones: the tag panel applies as typed, a bad task name keeps what was
   await expect.poll(() => cg.metadata(0)).toMatchObject({ task: 'load' });
 
   // The tag panel: "After" is written as it is typed, without leaving the field.
-  await page.locator('.jp-NotebookPanel:visible .jp-Cell').nth(1).click();
+  await activateCell(page, 1);
   await cg.exec('cellgraph:tag-task');
   await page.locator('.jp-Dialog input').fill('use');
   await page.locator('.jp-Dialog-footer button.jp-mod-accept').click();
+  await expect.poll(() => cg.metadata(1)).toMatchObject({ task: 'use' });
   await cg.exec('cellgraph:open-tags');
+  await expect(page.locator('.cg-TagPanel input.cg-TaskName')).toHaveValue('use');
   await page.locator('.cg-TagPanel input.cg-After').pressSequentially('load');
   await expect.poll(() => cg.metadata(1), { timeout: 5000 }).toMatchObject({ task: 'use', after: ['load'] });
   await expect(page.locator('.cg-TagPanel input.cg-After')).toBeFocused();

@@ -34,6 +34,9 @@ export class TagPanel extends Widget {
   private readonly taskFields = document.createElement('div');
   private typing?: ReturnType<typeof setTimeout>;
   private typedIn?: Cell;
+  /** The cell whose metadata the form follows (tagged from the cell toolbar or a command while shown). */
+  private shown?: Cell;
+  private writing = false;
 
   constructor(private readonly notebooks: INotebookTracker) {
     super();
@@ -67,6 +70,11 @@ export class TagPanel extends Widget {
     this.read();
   }
 
+  /** Shown again (the sidebar opened): the active cell may have been tagged meanwhile, from the menu or a command. */
+  protected onAfterShow(): void {
+    this.read();
+  }
+
   private labelled(text: string, control: HTMLElement, field: keyof TagForm): HTMLElement {
     const label = document.createElement('label');
     label.className = 'cg-Field';
@@ -85,6 +93,11 @@ export class TagPanel extends Widget {
     // What was just typed goes to the cell it was typed for, before the form shows another one.
     if (this.typing !== undefined && this.typedIn !== undefined) this.write(this.typedIn);
     const cell = this.notebooks.activeCell;
+    if (this.shown !== cell) {
+      if (this.shown !== undefined && !this.shown.isDisposed) this.shown.model.metadataChanged.disconnect(this.onMetadata, this);
+      this.shown = cell ?? undefined;
+      this.shown?.model.metadataChanged.connect(this.onMetadata, this);
+    }
     const form = annotationToForm(cell?.model.getMetadata(ANNOTATION_KEY));
     this.role.value = form.role;
     for (const [field, input] of this.inputs) input.value = form[field];
@@ -92,6 +105,11 @@ export class TagPanel extends Widget {
     this.taskFields.hidden = form.role !== 'task';
     for (const e of this.errors.values()) e.hidden = true;
     this.role.disabled = cell === null || cell === undefined;
+  }
+
+  /** The shown cell's tag changed elsewhere: show it, unless it is this panel's own write or the user is typing. */
+  private onMetadata(): void {
+    if (!this.writing && this.typing === undefined) this.read();
   }
 
   /** Validates the form and writes the annotation, or shows why not. */
@@ -112,7 +130,12 @@ export class TagPanel extends Widget {
       }
       return;
     }
-    if (result.annotation === undefined) cell.model.deleteMetadata(ANNOTATION_KEY);
-    else cell.model.setMetadata(ANNOTATION_KEY, result.annotation);
+    this.writing = true;
+    try {
+      if (result.annotation === undefined) cell.model.deleteMetadata(ANNOTATION_KEY);
+      else cell.model.setMetadata(ANNOTATION_KEY, result.annotation);
+    } finally {
+      this.writing = false;
+    }
   }
 }

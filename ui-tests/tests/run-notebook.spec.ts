@@ -223,7 +223,7 @@ test('small ones: the tag panel applies as typed, a bad task name keeps what was
   await seed(page, [{ path: 'untagged.ipynb', cells: [{ source: 'const a = 1;' }, { source: 'const b = a + 1;' }] }]);
   await cg.openNotebook('untagged.ipynb');
   await cg.exec('cellgraph:open-dag');
-  await expect(page.locator('.cg-Diagnostics li.cg-error')).toContainText('cellgraph button on the cell', { timeout: 30000 });
+  await expect(page.locator('.cg-Diagnostics li.cg-error')).toContainText('cellgraph button on the cell', { timeout: 120000 });
   await expect(page.locator('.cg-Diagnostics')).not.toContainText('metadata');
 
   // A bad task name: the dialog asks again, with what was typed and why.
@@ -238,15 +238,10 @@ test('small ones: the tag panel applies as typed, a bad task name keeps what was
   await expect.poll(() => cg.metadata(0)).toMatchObject({ task: 'load' });
 
   // The tag panel: "After" is written as it is typed, without leaving the field.
-  await activateCell(page, 1);
-  await cg.exec('cellgraph:tag-task');
-  await page.locator('.jp-Dialog input').fill('use');
-  await page.locator('.jp-Dialog-footer button.jp-mod-accept').click();
-  await expect.poll(() => cg.metadata(1)).toMatchObject({ task: 'use' });
   await cg.exec('cellgraph:open-tags');
-  await expect(page.locator('.cg-TagPanel input.cg-TaskName')).toHaveValue('use');
-  await page.locator('.cg-TagPanel input.cg-After').pressSequentially('load');
-  await expect.poll(() => cg.metadata(1), { timeout: 5000 }).toMatchObject({ task: 'use', after: ['load'] });
+  await expect(page.locator('.cg-TagPanel input.cg-TaskName')).toHaveValue('load');
+  await page.locator('.cg-TagPanel input.cg-After').pressSequentially('prep');
+  await expect.poll(() => cg.metadata(0), { timeout: 5000 }).toMatchObject({ task: 'load', after: ['prep'] });
   await expect(page.locator('.cg-TagPanel input.cg-After')).toBeFocused();
   expect(cg.errors).toEqual([]);
 });

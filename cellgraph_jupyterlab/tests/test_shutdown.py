@@ -82,7 +82,8 @@ class SigtermStopsEverything(unittest.TestCase):
         self.started = []
 
     def tearDown(self):
-        for pid in [self.lab.pid, *self.started]:
+        # Whatever the test got to: JupyterLab and everything under it now, and what it recorded.
+        for pid in [*children_of(self.lab.pid), self.lab.pid, *self.started]:
             if alive(pid):
                 try:
                     os.kill(pid, signal.SIGKILL)

@@ -10,6 +10,7 @@ answers every request with what to install, which the extension's banner shows.
 import logging
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -48,9 +49,52 @@ def _root_dir() -> Path:
     return Path(os.getcwd())
 
 
+# How long the development server lets runs in flight finish once JupyterLab stops (it dies
+# with JupyterLab: its runs and schedules stop too).
+_GRACE_SECONDS = 5
+
+
+def _keep_jupyter_shutdown() -> None:
+    """Makes SIGTERM shut JupyterLab down as Jupyter does, kernels included.
+
+    jupyter-server-proxy's process supervisor (simpervisor) takes SIGTERM and SIGINT over the
+    first time it starts a process: its handler forwards the signal to the proxied processes,
+    then calls ``sys.exit(0)``, so the Jupyter server never runs its own shutdown and the
+    kernels (each in a session of its own) outlive it. Called before the supervisor starts our
+    server, this marks its handlers as installed and puts one in place for SIGTERM that forwards
+    the signal to the proxied processes (theirs, and so ours) and then calls Jupyter's handler.
+    SIGINT stays Jupyter's (it asks before stopping); the server also watches Jupyter's PID
+    (CELLGRAPH_EXIT_WITH_PID), so it stops with Jupyter however Jupyter ends.
+    """
+    try:
+        from simpervisor import atexitasync
+    except ImportError:
+        return
+    if atexitasync.signal_handler_set:
+        return
+    jupyter_term = signal.getsignal(signal.SIGTERM)
+
+    def forward_then_jupyter(signum, frame):
+        for handler in list(atexitasync._handlers):
+            handler(signum)
+        if callable(jupyter_term):
+            jupyter_term(signum, frame)
+        else:
+            # Jupyter installed none (not a full server app): the default action, ending the process.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        signal.signal(signal.SIGTERM, forward_then_jupyter)
+    except ValueError:
+        return  # not the main thread: leave the supervisor's behaviour
+    atexitasync.signal_handler_set = True
+
+
 def _command(port: int) -> list:
     """Called by jupyter-server-proxy when the server is first needed: the lookup sees the
     environment and the project as they are then, not as they were at JupyterLab's start."""
+    _keep_jupyter_shutdown()
     root = _root_dir()
     found = find_cli(root)
     if found is None:
@@ -58,7 +102,7 @@ def _command(port: int) -> list:
         return [sys.executable, "-m", "cellgraph_jupyterlab.missing_cli", str(port), INSTALL_HINT]
     _log.info("[cellgraph] starting %s (from %s)", " ".join(found.command), found.source)
     # Notebook paths the extension sends are relative to the Jupyter root: the server's workdir.
-    return [*found.command, "server", "--host", "127.0.0.1", "--port", str(port), "--workdir", str(root)]
+    return [*found.command, "server", "--host", "127.0.0.1", "--port", str(port), "--workdir", str(root), "--grace-seconds", str(_GRACE_SECONDS)]
 
 
 def setup_cellgraph():
@@ -68,7 +112,8 @@ def setup_cellgraph():
     token = secrets.token_urlsafe(32)
     return {
         "command": _command,
-        "environment": {"CELLGRAPH_TOKEN": token},
+        # The server stops when this Jupyter server's process ends (see _keep_jupyter_shutdown).
+        "environment": {"CELLGRAPH_TOKEN": token, "CELLGRAPH_EXIT_WITH_PID": str(os.getpid())},
         "request_headers_override": {"Authorization": f"Bearer {token}"},
         "timeout": 30,
         "absolute_url": False,

@@ -58,6 +58,7 @@ function task(summary: RunSummary, name: string) {
 
 interface CodeCell {
   cell_type: string;
+  metadata?: { cellgraph?: { task?: string }; tags?: string[] };
   outputs?: { output_type: string; text?: string; data?: Record<string, unknown>; ename?: string }[];
 }
 
@@ -78,7 +79,9 @@ describe('hello', () => {
     expect(JSON.parse(outputs.stdout).outputs[0].value).toBe('HELLO, CELLGRAPH!!');
 
     const cells = executedCells(first);
-    const shoutOutputs = cells.filter((c) => c.cell_type === 'code')[2].outputs ?? [];
+    // Found by its tag: papermill's injected-parameters cell comes after the parameters cell.
+    expect(cells[2].metadata?.tags).toEqual(['injected-parameters']);
+    const shoutOutputs = cells.find((c) => c.metadata?.cellgraph?.task === 'shout')?.outputs ?? [];
     expect(shoutOutputs).toContainEqual(expect.objectContaining({ output_type: 'display_data', data: { 'text/html': '<h3>HELLO, CELLGRAPH!!</h3>' } }));
 
     const again = await runJson('hello.ipynb', '-p', 'name=cellgraph', '-p', 'excitement=2');

@@ -76,7 +76,8 @@ class FindCli(unittest.TestCase):
         with mock.patch.dict(os.environ, self.env, clear=False), mock.patch.object(cellgraph_jupyterlab, "_root_dir", return_value=self.tmp / "project"):
             os.environ.pop("CELLGRAPH_CLI", None)
             command = config["command"](4321)
-        self.assertEqual(command[-7:], ["server", "--host", "127.0.0.1", "--port", "4321", "--workdir", str(self.tmp / "project")])
+        self.assertEqual(command[-9:], ["server", "--host", "127.0.0.1", "--port", "4321", "--workdir", str(self.tmp / "project"), "--grace-seconds", "5"])
+        self.assertEqual(config["environment"]["CELLGRAPH_EXIT_WITH_PID"], str(os.getpid()))
         # (Without the editable checkout this test suite may be running from.)
         no_checkout = mock.patch("cellgraph_jupyterlab.find_cli", lambda root: find_cli(root, checkout_cli=NOWHERE))
         with mock.patch.dict(os.environ, self.env, clear=False), mock.patch.object(cellgraph_jupyterlab, "_root_dir", return_value=self.tmp / "empty"), no_checkout:

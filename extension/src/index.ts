@@ -1,5 +1,5 @@
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, InputDialog, WidgetTracker, showErrorMessage } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog, WidgetTracker } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -13,6 +13,7 @@ import { CellgraphTargets } from './targets';
 import { ICellgraphServer, ICellgraphTargets } from './tokens';
 import { CellChips } from './widgets/cell-chips';
 import { DagPanel } from './widgets/dag-panel';
+import { ExecutedHeader } from './widgets/executed-header';
 import { configureProduction } from './widgets/production-dialog';
 import { RunsPanel } from './widgets/runs-panel';
 import { TagPanel } from './widgets/tag-panel';
@@ -23,6 +24,7 @@ export { ICellgraphServer, ICellgraphTargets } from './tokens';
 namespace CommandIDs {
   export const openDag = 'cellgraph:open-dag';
   export const promote = 'cellgraph:promote';
+  export const run = 'cellgraph:run';
   export const openRuns = 'cellgraph:open-runs';
   export const openTags = 'cellgraph:open-tags';
   export const tagTask = 'cellgraph:tag-task';
@@ -117,7 +119,19 @@ const dagPlugin: JupyterFrontEndPlugin<void> = {
         await panel?.promote();
       }
     });
+    // The notebook toolbar's Run (schema/settings.json, `jupyter.lab.toolbars.Notebook`) and the palette's.
+    app.commands.addCommand(CommandIDs.run, {
+      label: (args) => (args.toolbar ? 'Run workflow' : 'cellgraph: Run the notebook on the development server…'),
+      caption: 'Run the notebook as it is now on the development server, with parameters (nothing is promoted)',
+      icon: (args) => (args.toolbar ? cellgraphIcon : undefined),
+      isEnabled: () => notebooks.currentWidget !== null,
+      execute: async () => {
+        const panel = dagOf(notebooks.currentWidget);
+        return panel?.runNotebook();
+      }
+    });
     palette?.addItem({ command: CommandIDs.openDag, category: 'cellgraph' });
+    palette?.addItem({ command: CommandIDs.run, category: 'cellgraph' });
     palette?.addItem({ command: CommandIDs.promote, category: 'cellgraph' });
   }
 };
@@ -145,11 +159,18 @@ const tagsPlugin: JupyterFrontEndPlugin<void> = {
         const cell = notebooks.activeCell;
         if (!cell) return;
         const current = cell.model.getMetadata(ANNOTATION_KEY) as { task?: unknown } | undefined;
-        const answer = await InputDialog.getText({ title: 'Task name', label: 'lower case letters, digits, - and _; starts with a letter', placeholder: 'train', text: typeof current?.task === 'string' ? current.task : '' });
-        if (!answer.button.accept || answer.value === null) return;
-        const parsed = TaskAnnotation.safeParse({ ...(typeof current?.task === 'string' ? current : {}), task: answer.value.trim() });
-        if (!parsed.success) return showErrorMessage('Task name', parsed.error.issues[0].message);
-        cell.model.setMetadata(ANNOTATION_KEY, parsed.data);
+        const hint = 'lower case letters, digits, - and _; starts with a letter';
+        // A bad name asks again with what was typed and why it was refused: nothing typed is lost.
+        let text = typeof current?.task === 'string' ? current.task : '';
+        let problem: string | undefined;
+        for (;;) {
+          const answer = await InputDialog.getText({ title: 'Task name', label: problem === undefined ? hint : `${problem} (${hint})`, placeholder: 'train', text });
+          if (!answer.button.accept || answer.value === null) return;
+          text = answer.value;
+          const parsed = TaskAnnotation.safeParse({ ...(typeof current?.task === 'string' ? current : {}), task: text.trim() });
+          if (parsed.success) return cell.model.setMetadata(ANNOTATION_KEY, parsed.data);
+          problem = `"${text.trim()}": ${parsed.error.issues[0].message}`;
+        }
       }
     });
     app.commands.addCommand(CommandIDs.tagSetup, { label: label('Mark as setup'), isEnabled: isCodeCell, execute: setRole('setup') });
@@ -225,9 +246,20 @@ const settingsPlugin: JupyterFrontEndPlugin<void> = {
 export default [serverPlugin, targetsPlugin, settingsPlugin, dagPlugin, tagsPlugin, runsPlugin];
 
 namespace Private {
-  /** Saving and opening notebooks through JupyterLab. */
+  /** Saving and opening notebooks through JupyterLab; an executed one read-only, with no kernel, under its header. */
   export function opener(app: JupyterFrontEnd, docs: IDocumentManager): NotebookOpener {
-    return { contents: app.serviceManager.contents, open: (path) => void docs.openOrReveal(path) };
+    return {
+      contents: app.serviceManager.contents,
+      open: (path, executed) => {
+        if (executed === undefined) return void docs.openOrReveal(path);
+        const widget = docs.openOrReveal(path, 'Notebook', undefined, {}, { shouldStart: false, canStart: false, autoStartDefault: false });
+        if (!(widget instanceof NotebookPanel)) return;
+        if (!widget.contentHeader.widgets.some((w) => w instanceof ExecutedHeader)) widget.contentHeader.addWidget(new ExecutedHeader(executed, path));
+        void widget.context.ready.then(() => {
+          if (widget.model !== null) widget.model.readOnly = true;
+        });
+      }
+    };
   }
 
   /** The DAG panel of a notebook, opened beside it if it is not open yet. */

@@ -146,7 +146,7 @@ export class DagModel implements IDisposable {
       measure('cellgraph:layout', start, end);
       if (this.selected !== undefined && !result.ir.tasks.some((t) => t.name === this.selected)) this.selectedTask = undefined;
     }
-    this.currentProblems = result.diagnostics;
+    this.currentProblems = result.diagnostics.map(inJupyterLab);
     this.graph.emit();
   }
 
@@ -191,15 +191,29 @@ export class DagModel implements IDisposable {
     await this.follower?.refresh();
   }
 
-  /** Starts a new run of the followed run's version (succeeded tasks are reused) and follows it. */
-  async retryRun(): Promise<void> {
+  /** Starts a new run of the followed run's version (succeeded tasks are reused) and follows it; its id. */
+  async retryRun(): Promise<string | undefined> {
     const run = this.run;
-    if (run === undefined) return;
+    if (run === undefined) return undefined;
     const server = this.runServer;
     const retry = await server.call(apiRoutes.retryRun, { params: { id: run.runId }, body: {} });
     server.announceRun(retry.runId);
     this.follow(retry.runId, server);
+    return retry.runId;
   }
+}
+
+/**
+ * The compiler's words for a file, said for JupyterLab: a notebook without tasks is tagged
+ * from the UI, not by editing JSON metadata.
+ */
+function inJupyterLab(d: Diagnostic): Diagnostic {
+  if (d.code !== 'no-tasks') return d;
+  return {
+    ...d,
+    message:
+      'No cell starts a task yet. Make one a task with the cellgraph button on the cell\'s toolbar, the cell tags panel in the right sidebar, or "cellgraph: Make this cell a task…" in the command palette; the cells after it belong to it until the next task.'
+  };
 }
 
 /** Records a span in the browser's performance timeline (visible in its profiler; read by the benchmarks). */

@@ -8,7 +8,7 @@ export { paramText } from '@cellgraph/schema';
  * parameter), by the one parser of parameter text in @cellgraph/schema: a string parameter
  * is its text, a number must parse as one, a boolean is `true`/`false`, anything else is JSON.
  */
-export function parseParam(p: ParamSpec, text: string): { ok: true; value: JsonValue } | { ok: false; message: string } {
+export function parseParam(p: Pick<ParamSpec, 'name' | 'kind' | 'type'>, text: string): { ok: true; value: JsonValue } | { ok: false; message: string } {
   const parsed = parseParamText(p, text);
   return parsed.ok ? parsed : { ok: false, message: parsed.problem.message };
 }

@@ -91,7 +91,7 @@ const NotebookSourceFields = {
     .regex(/^[^\u0000]*\.[iI][pP][yY][nN][bB]$/, 'must name an .ipynb file')
     .optional(),
   notebook: NotebookContent.optional(),
-  /** File name for `notebook` content (default `notebook.ipynb`); the workflow is named after it. */
+  /** File name for `notebook` content (default `notebook.ipynb`); with notebookDir it names the workflow (its path relative to the work directory). */
   notebookName: NotebookFileName.optional(),
   /**
    * Folder of `notebook` content relative to the server's work directory: its tasks run there

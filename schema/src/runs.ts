@@ -40,6 +40,8 @@ export const TaskError = z.object({
   name: z.string(),
   message: z.string(),
   cell: z.number().int().min(0).optional(),
+  /** The line in that cell (1-based), from the source map of the generated task module. */
+  line: z.number().int().min(1).optional(),
   /** `error` (code threw), `exit` (process exited non-zero), `timeout`, `cancelled`, `infrastructure`. */
   kind: z.enum(['error', 'exit', 'timeout', 'cancelled', 'infrastructure']),
   stack: z.string().optional()
@@ -126,7 +128,9 @@ export const TaskSummary = z.object({
   outputs: z.array(z.object({ name: z.string(), type: z.string() })),
   metrics: Metrics,
   error: z.string().optional(),
-  elements: ElementCounts.optional()
+  elements: ElementCounts.optional(),
+  /** Where a failed task's error was raised in the notebook: cell index (0-based) and line (1-based), when known. */
+  errorAt: z.object({ cell: z.number().int().min(0), line: z.number().int().min(1).optional() }).optional()
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
 

@@ -31,6 +31,9 @@ test('lists a finished run, opens its executed notebook and shows it on the DAG;
   await expect(workflow.locator('.cg-VersionItem').first()).toBeVisible();
   const runsBefore = await panel.locator('.cg-Run').count();
   await workflow.locator('.cg-VersionItem button.cg-RunVersion').first().click();
+  // It asks for the parameters (the last ones used for the workflow, else the defaults).
+  await expect(page.locator('.cg-RunDialog input.cg-Param[data-param="name"]')).toBeVisible();
+  await page.locator('.jp-Dialog-footer button.jp-mod-accept', { hasText: 'Run' }).click();
   await expect.poll(() => panel.locator('.cg-Run').count(), { timeout: 20000 }).toBeGreaterThan(runsBefore);
   await panel.screenshot({ path: path.join(__dirname, '..', 'screenshots', 'runs-panel.png') });
 

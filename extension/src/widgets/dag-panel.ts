@@ -1,7 +1,7 @@
-import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import { Panel, Widget } from '@lumino/widgets';
-import { NotebookContent, apiRoutes, type RunDetail } from '@cellgraph/schema';
+import { DockPanel, Panel, Widget } from '@lumino/widgets';
+import { NotebookContent, apiRoutes, type JsonValue, type RunDetail, type WorkflowIR } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { DagModel, type Problem } from '../model';
 import { isFinished } from '../run-follower';
@@ -10,9 +10,16 @@ import { button, el } from './dom';
 import { DagView } from './dag-view';
 import { showLogs } from './logs-dialog';
 import { PromoteBody } from './promote-dialog';
+import { RunParamsBody } from './param-fields';
+import { prefilledParams, recall, remember } from '../remembered';
+import { runEndMessage } from '../run-notifications';
 import { TaskDetails } from './task-details';
 
-/** The file name the compiler reports against. */
+/**
+ * The notebook's file name. Sent with its folder (notebookDir), the server names the workflow
+ * after the path relative to its root (`analysis/stats.ipynb` is `analysis--stats`), so two
+ * notebooks of one name in two folders are two workflows.
+ */
 function notebookName(panel: NotebookPanel): string {
   return panel.context.path.split('/').pop() || 'notebook.ipynb';
 }
@@ -39,6 +46,10 @@ export class DagPanel extends Panel {
   private readonly runBar = el('span', 'cg-RunBar');
   /** The development server: it compiles the DAG as the notebook is edited. */
   private readonly server: ICellgraphServer;
+  /** Runs started from this panel: a notification says when each ends. */
+  private readonly startedHere = new Set<string>();
+  /** Per `<target>:<version hash>`: the promoted version's number, or null for a development run's version. */
+  private readonly versionNumbers = new Map<string, number | null>();
 
   constructor(private readonly notebook: NotebookPanel, private readonly targets: ICellgraphTargets, private readonly opener: NotebookOpener, debounceMs: () => number) {
     super();
@@ -62,13 +73,16 @@ export class DagPanel extends Panel {
       server,
       debounceMs
     );
-    this.details = new TaskDetails({ showLogs: (task) => this.taskLogs(task), selectCells: (task) => this.selectTaskCells(task) });
+    this.details = new TaskDetails({ showLogs: (task) => this.taskLogs(task), selectCells: (task) => this.selectTaskCells(task), jumpTo: (cell, line) => void this.jumpTo(cell, line) });
 
     const toolbar = new Widget();
     toolbar.addClass('cg-DagToolbar');
+    const run = el('button', 'cg-RunNotebook jp-mod-styled', 'Run');
+    run.title = 'Run the notebook as it is now on the development server (no version is promoted)';
+    run.onclick = () => void this.runNotebook();
     const promote = el('button', 'cg-Promote jp-mod-styled jp-mod-accept', 'Promote to production');
     promote.onclick = () => void this.promote();
-    toolbar.node.append(promote, this.runBar);
+    toolbar.node.append(run, promote, this.runBar);
     this.banner.addClass('cg-ServerDown');
     this.banner.hide();
     const scroller = new Panel();
@@ -126,6 +140,7 @@ export class DagPanel extends Panel {
   }
 
   private onRun(_m: DagModel, run: RunDetail | undefined): void {
+    if (run !== undefined && isFinished(run) && this.startedHere.delete(run.runId)) this.notifyEnd(run);
     this.view.setRun(run === undefined ? undefined : new Map(run.tasks.map((t) => [t.name, t])));
     this.renderRunBar(run);
     this.details.render(this.model.ir, this.model.selectedTask, run);
@@ -156,7 +171,7 @@ export class DagPanel extends Panel {
     // Hidden where the user's role does not allow them (a viewer); the server refuses them anyway.
     const mayRun = where.identity?.can('run') ?? true;
     if (!isFinished(run) && mayRun) actions.push(button('cg-Cancel', 'Cancel', () => this.model.cancelRun()));
-    if ((run.status === 'failed' || run.status === 'cancelled') && mayRun) actions.push(button('cg-Retry', 'Retry', () => this.model.retryRun(), 'A new run of this version: tasks that succeeded are reused'));
+    if ((run.status === 'failed' || run.status === 'cancelled') && mayRun) actions.push(...this.retryButtons(run));
     if (isFinished(run)) actions.push(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(where, this.opener, run.runId))));
     actions.push(button('cg-CloseRun', '×', async () => this.model.unfollow(), 'Stop showing this run'));
     this.runBar.dataset.status = run.status;
@@ -231,7 +246,7 @@ export class DagPanel extends Panel {
     }
     await this.targets.refresh().catch(() => undefined);
     await Promise.all(this.targets.all.map((t) => t.identity?.refresh()));
-    const body = new PromoteBody(ir.params, this.targets);
+    const body = new PromoteBody(prefilledParams(ir.name, ir.params), this.targets, recall(ir.name));
     const answer = await showDialog({ title: `Promote ${ir.name}`, body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Promote' })] });
     if (!answer.button.accept) return;
     const choice = answer.value;
@@ -239,6 +254,7 @@ export class DagPanel extends Panel {
       await showErrorMessage('Promote to production', choice ?? 'no values');
       return;
     }
+    remember(ir.name, { params: choice.params, target: choice.target, cron: choice.schedule?.cron ?? '', ...(choice.schedule ? { timezone: choice.schedule.timezone } : {}) });
     // The target's own server: a version promoted to production runs and is scheduled there.
     const target = this.targets.get(choice.target) ?? this.server;
     let runId: string | undefined;
@@ -256,7 +272,7 @@ export class DagPanel extends Panel {
         }
       });
       runId = promoted.run?.runId;
-      if (runId !== undefined) this.model.follow(runId, target);
+      if (runId !== undefined) this.startFollowing(runId, target);
       if (choice.schedule) {
         await target.call(apiRoutes.createSchedule, {
           body: { workflow: promoted.version.workflow, version: promoted.version.version, cron: choice.schedule.cron, timezone: choice.schedule.timezone, params: choice.params }
@@ -268,5 +284,115 @@ export class DagPanel extends Panel {
     // Once, after the schedule too, so the sidebar's refresh lists both; even when scheduling failed.
     if (runId !== undefined) target.announceRun(runId);
     if (failure !== undefined) await showErrorMessage('Promote to production', failure.message);
+  }
+
+  /** The notebook's IR when it compiles now, else undefined after saying why. */
+  private async compiledNow(title: string): Promise<WorkflowIR | undefined> {
+    await this.model.refresh();
+    const ir = this.model.ir;
+    if (ir === undefined || this.notebook.model === null || this.model.tasksWithErrors.size > 0 || this.model.problems.some((p) => p.severity === 'error')) {
+      await showErrorMessage(title, 'The notebook does not compile: fix the problems listed under the DAG first.');
+      return undefined;
+    }
+    return ir;
+  }
+
+  /**
+   * "Run": the notebook as it is now, on the development server, with the parameters the
+   * dialog asks for (prefilled with the last ones used for this workflow). Nothing is
+   * promoted: the run records what it ran, but no version is created. Tasks whose code and
+   * inputs are unchanged since an earlier run are served from the cache.
+   */
+  async runNotebook(options: { params?: Record<string, JsonValue>; ask?: boolean } = {}): Promise<string | undefined> {
+    const ir = await this.compiledNow('Run');
+    if (ir === undefined) return undefined;
+    let params = options.params;
+    if (params === undefined || options.ask !== false) {
+      const body = new RunParamsBody(params === undefined ? prefilledParams(ir.name, ir.params) : ir.params.map((p) => (p.name in params! ? { ...p, default: params![p.name] } : p)));
+      const answer = await showDialog({ title: `Run ${ir.name} on the development server`, body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })] });
+      if (!answer.button.accept) return undefined;
+      if (answer.value === null || answer.value instanceof Error) {
+        await showErrorMessage('Run', answer.value ?? 'no values');
+        return undefined;
+      }
+      params = answer.value;
+    }
+    remember(ir.name, { params });
+    const run = await this.server
+      .call(apiRoutes.createRun, {
+        body: { notebook: NotebookContent.parse(this.notebook.model!.toJSON()), notebookName: notebookName(this.notebook), notebookDir: notebookDir(this.notebook), params }
+      })
+      .catch(async (err: Error) => void (await showErrorMessage('Run', err.message)));
+    if (run === undefined) return undefined;
+    this.startFollowing(run.runId, this.server);
+    this.server.announceRun(run.runId);
+    return run.runId;
+  }
+
+  /** Follows a run started here; a notification says when it ends. */
+  private startFollowing(runId: string, on: ICellgraphServer): void {
+    this.startedHere.add(runId);
+    this.model.follow(runId, on);
+  }
+
+  /** A JupyterLab notification for the end of a run started here, with a button to show it. */
+  private notifyEnd(run: RunDetail): void {
+    const where = this.model.runServer;
+    const { kind, message } = runEndMessage(run, where.target === 'production' ? where.label : undefined);
+    const actions = [{ label: 'Show', caption: 'Show the run on its DAG', callback: () => this.reveal(run.runId, where) }];
+    if (run.status === 'succeeded') actions.push({ label: 'Executed notebook', caption: 'Open the executed notebook', callback: () => void openExecutedNotebook(where, this.opener, run.runId).catch((err: Error) => showErrorMessage('Executed notebook', err.message)) });
+    Notification.emit(message, kind, { autoClose: run.status === 'succeeded' ? 8000 : false, actions });
+  }
+
+  /** Brings this panel to the front, following the run. */
+  private reveal(runId: string, on: ICellgraphServer): void {
+    if (this.model.run?.runId !== runId) this.model.follow(runId, on);
+    // JupyterLab's main area is a dock panel: activating the widget there selects its tab.
+    if (this.parent instanceof DockPanel) this.parent.activateWidget(this);
+    else this.activate();
+  }
+
+  /**
+   * What a failed or cancelled run offers. A development run: "Re-run", which runs the
+   * notebook as it is now with the same parameters (unchanged upstream tasks come from the
+   * cache). A promoted version's run: "Retry version N" (the frozen version, reusing what
+   * succeeded), which first says so and, when the notebook has changed since, offers to
+   * promote the current notebook instead.
+   */
+  private retryButtons(run: RunDetail): HTMLElement[] {
+    const key = `${this.model.runServer.target}:${run.version}`;
+    const number = this.versionNumbers.get(key);
+    // Until the server says whether this is a promoted version, no button: the two do different things.
+    if (!this.versionNumbers.has(key)) {
+      void this.lookUpVersion(run, key);
+      return [];
+    }
+    if (number === null || number === undefined) {
+      return [button('cg-Rerun', 'Re-run', async () => void (await this.runNotebook({ params: run.params as Record<string, JsonValue>, ask: false })), 'Run the notebook as it is now, with the same parameters: tasks whose code and inputs did not change are reused from the cache')];
+    }
+    return [button('cg-Retry', `Retry v${number}`, () => this.retryVersion(run, number), `A new run of version ${number} as promoted: tasks that succeeded are reused`)];
+  }
+
+  /** Finds whether a run's version is a promoted one (its number) or a development run's (null); re-renders the run bar. */
+  private async lookUpVersion(run: RunDetail, key: string): Promise<void> {
+    const server = this.model.runServer;
+    const versions = await server.call(apiRoutes.listVersions, { params: { name: run.workflow } }).catch(() => undefined);
+    this.versionNumbers.set(key, versions?.versions.find((v) => v.version === run.version)?.number ?? null);
+    if (this.model.run?.runId === run.runId) this.renderRunBar(this.model.run);
+  }
+
+  private async retryVersion(run: RunDetail, number: number): Promise<void> {
+    await this.model.refresh();
+    const changed = this.model.ir !== undefined && this.model.ir.name === run.workflow && this.model.ir.version !== run.version;
+    if (changed) {
+      // Retrying the frozen version would fail the same way if the fix is in the notebook: say so.
+      const body = `This retries version ${number} of ${run.workflow} as it was promoted. The notebook has changed since: to run your changes, promote the current notebook.`;
+      const buttons = [Dialog.cancelButton(), Dialog.createButton({ label: 'Promote the current notebook…', className: 'cg-PromoteCurrent' }), Dialog.okButton({ label: `Retry v${number}` })];
+      const answer = await showDialog({ title: `Retry version ${number}`, body, buttons });
+      if (answer.button.label.startsWith('Promote')) return this.promote();
+      if (!answer.button.accept) return;
+    }
+    const retryId = await this.model.retryRun();
+    if (retryId !== undefined) this.startedHere.add(retryId);
   }
 }

@@ -1,9 +1,10 @@
 import { Widget } from '@lumino/widgets';
 import { apiRoutes, type HealthResponse, type JsonValue, type ParamSpec } from '@cellgraph/schema';
 import { ServerError } from '../api';
-import { paramText, parseParam } from '../promote';
+import type { Remembered } from '../remembered';
 import type { ICellgraphServer, ICellgraphTargets, TargetName } from '../tokens';
 import { el } from './dom';
+import { ParamFields, fieldRow, setAcceptEnabled, showFieldError } from './param-fields';
 
 /** What the user asked for in the promote dialog. */
 export interface PromoteChoice {
@@ -37,7 +38,7 @@ function timeZones(): string[] {
  * stays disabled until it is fixed.
  */
 export class PromoteBody extends Widget {
-  private readonly inputs = new Map<string, HTMLInputElement>();
+  private readonly fields: ParamFields;
   private readonly errors = new Map<string, HTMLElement>();
   private readonly cron = el('input', 'cg-Cron');
   private readonly timezone = el('input', 'cg-Timezone');
@@ -49,24 +50,21 @@ export class PromoteBody extends Widget {
   private cronProblem?: { field: 'cron' | 'timezone'; message: string };
   private previewSeq = 0;
 
-  constructor(private readonly params: ParamSpec[], private readonly targets: ICellgraphTargets) {
+  /**
+   * `params` carry the values to prefill as their defaults; `last` is what was chosen the
+   * last time (target and schedule), which wins over the preselection.
+   */
+  constructor(params: ParamSpec[], private readonly targets: ICellgraphTargets, last: Remembered = {}) {
     super();
     this.addClass('cg-PromoteDialog');
-    const rows: HTMLElement[] = [];
-    if (params.length > 0) rows.push(el('h4', 'cg-DialogSection', 'Parameters'));
-    for (const p of params) {
-      const input = el('input', 'cg-Param');
-      input.dataset.param = p.name;
-      input.value = paramText(p);
-      input.oninput = () => this.validate();
-      this.inputs.set(p.name, input);
-      rows.push(this.row(`${p.name}: ${p.type}${p.constrained ? ' (checked by its param() schema)' : ''}`, input, `param.${p.name}`));
-    }
+    this.fields = new ParamFields(params, () => this.validate());
+    const rows = this.fields.rows;
     // Production preselected when configured: promoting is about leaving the development server.
+    const chosen = targets.all.find((s) => s.target === last.target) ?? targets.preferred;
     for (const server of targets.all) {
       // A target where the user may not promote (a viewer of the project) is shown, not offered.
       const refused = server.identity !== undefined && !server.identity.can('promote') ? ` (${server.identity.role() ?? 'not a member'} in project ${server.identity.project}: cannot promote)` : '';
-      const option = new Option(targetText(server) + refused, server.target, false, server === targets.preferred && refused === '');
+      const option = new Option(targetText(server) + refused, server.target, false, server === chosen && refused === '');
       option.disabled = refused !== '';
       this.target.append(option);
       void server.call(apiRoutes.health).then(
@@ -76,7 +74,8 @@ export class PromoteBody extends Widget {
     }
     this.target.onchange = () => this.schedulePreview();
     this.cron.placeholder = 'optional, e.g. 0 6 * * 1-5';
-    this.timezone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    this.cron.value = last.cron ?? '';
+    this.timezone.value = last.timezone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
     const zones = el('datalist', '');
     zones.id = `cg-zones-${Math.random().toString(36).slice(2)}`;
     zones.append(...timeZones().map((z) => new Option(z, z)));
@@ -102,38 +101,20 @@ export class PromoteBody extends Widget {
 
   protected onAfterAttach(): void {
     this.validate();
+    if (this.cron.value.trim() !== '') this.schedulePreview();
   }
 
   private row(label: string, control: HTMLElement, field: string): HTMLElement {
-    const l = el('label', 'cg-Field');
-    const error = el('div', 'cg-FieldError');
-    error.dataset.field = field;
-    error.hidden = true;
-    this.errors.set(field, error);
-    l.append(label, control, error);
-    return l;
-  }
-
-  private showError(field: string, message: string | undefined): void {
-    const e = this.errors.get(field);
-    if (e === undefined) return;
-    e.textContent = message ?? '';
-    e.hidden = message === undefined;
+    return fieldRow(label, control, field, this.errors);
   }
 
   /** Shows every field's problem and enables Promote only when there is none. */
   private validate(): boolean {
-    let ok = true;
-    for (const p of this.params) {
-      const parsed = parseParam(p, this.inputs.get(p.name)?.value ?? '');
-      this.showError(`param.${p.name}`, parsed.ok ? undefined : parsed.message);
-      ok &&= parsed.ok;
-    }
-    this.showError('cron', this.cronProblem?.field === 'cron' ? this.cronProblem.message : undefined);
-    this.showError('timezone', this.cronProblem?.field === 'timezone' ? this.cronProblem.message : undefined);
+    let ok = this.fields.validate();
+    showFieldError(this.errors, 'cron', this.cronProblem?.field === 'cron' ? this.cronProblem.message : undefined);
+    showFieldError(this.errors, 'timezone', this.cronProblem?.field === 'timezone' ? this.cronProblem.message : undefined);
     ok &&= this.cronProblem === undefined;
-    const accept = this.node.closest('.jp-Dialog-content')?.querySelector<HTMLButtonElement>('.jp-Dialog-footer button.jp-mod-accept');
-    if (accept) accept.disabled = !ok;
+    setAcceptEnabled(this.node, ok);
     return ok;
   }
 
@@ -170,12 +151,8 @@ export class PromoteBody extends Widget {
 
   /** The user's choice, or the first problem when a value is not valid. */
   getValue(): PromoteChoice | Error {
-    const params: Record<string, JsonValue> = {};
-    for (const p of this.params) {
-      const parsed = parseParam(p, this.inputs.get(p.name)?.value ?? '');
-      if (!parsed.ok) return new Error(parsed.message);
-      params[p.name] = parsed.value;
-    }
+    const params = this.fields.values();
+    if (params instanceof Error) return params;
     if (this.cronProblem !== undefined) return new Error(this.cronProblem.message);
     const cron = this.cron.value.trim();
     return { params, target: this.server.target, ...(cron ? { schedule: { cron, timezone: this.timezone.value.trim() || 'UTC' } } : {}) };

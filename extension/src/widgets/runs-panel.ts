@@ -1,12 +1,14 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { listIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
-import { apiRoutes, type Permission, type ListRunsResponse, type ListWorkflowsResponse, type RunDetail, type ScheduleView } from '@cellgraph/schema';
+import { apiRoutes, type Permission, type ListRunsResponse, type ListWorkflowsResponse, type RunDetail, type ScheduleView, type WorkflowVersion } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { isFinished } from '../run-follower';
 import type { ICellgraphServer, ICellgraphTargets, ServerReachability } from '../tokens';
 import { button, el } from './dom';
 import { showLogs } from './logs-dialog';
+import { RunParamsBody } from './param-fields';
+import { prefilledParams, remember } from '../remembered';
 
 /** What the runs panel asks of JupyterLab beyond the server: opening notebooks, showing a run on a DAG. */
 export interface RunsPanelHost extends NotebookOpener {
@@ -211,7 +213,7 @@ export class RunsPanel extends Widget {
           el('span', 'cg-Time', ago(v.promotedAt)),
           ` · ${v.version.slice(0, 19)}… `
         );
-        if (may(server, 'run', w.project)) item.append(button('cg-RunVersion', 'Run', () => this.runAction(server, () => server.call(apiRoutes.runVersion, { params: { name: w.workflow, v: String(v.number) }, body: {} })), `Run version ${v.number} with its default parameters`));
+        if (may(server, 'run', w.project)) item.append(button('cg-RunVersion', 'Run', () => this.runVersion(server, w.workflow, v), `Run version ${v.number}: asks for its parameters (the last ones used are filled in)`));
         list.append(item);
       }
       li.append(list);
@@ -247,6 +249,17 @@ export class RunsPanel extends Widget {
       );
     }
     return li;
+  }
+
+  /** Runs a promoted version after the parameters dialog (prefilled with the last values used for the workflow). */
+  private async runVersion(server: ICellgraphServer, workflow: string, v: WorkflowVersion): Promise<void> {
+    const body = new RunParamsBody(prefilledParams(workflow, v.params), `Version ${v.number} of ${workflow}, as promoted ${ago(v.promotedAt)}.`);
+    const answer = await showDialog({ title: `Run ${workflow} v${v.number}`, body, buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })] });
+    if (!answer.button.accept || answer.value === null) return;
+    if (answer.value instanceof Error) throw answer.value;
+    const params = answer.value;
+    remember(workflow, { params });
+    await this.runAction(server, () => server.call(apiRoutes.runVersion, { params: { name: workflow, v: String(v.number) }, body: { params } }));
   }
 
   /** A run action (cancel, retry, run a version): the list refreshes and other panels hear of the run. */

@@ -1,3 +1,4 @@
+import type { Cell } from '@jupyterlab/cells';
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import { treeViewIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
@@ -17,6 +18,9 @@ const TEXT_FIELDS: { field: TextField; label: string; className: string; placeho
   { field: 'image', label: 'Image', className: 'cg-Image', placeholder: '' }
 ];
 
+/** How long after the last key a text field's value is validated and written. */
+const TYPING_MS = 300;
+
 /**
  * The right-sidebar panel that tags the active cell: its role (task, setup, parameters,
  * skip) and a task's fields. Every change is validated with the schema's zod before it is
@@ -28,6 +32,11 @@ export class TagPanel extends Widget {
   private readonly cache = document.createElement('input');
   private readonly errors = new Map<keyof TagForm, HTMLElement>();
   private readonly taskFields = document.createElement('div');
+  private typing?: ReturnType<typeof setTimeout>;
+  private typedIn?: Cell;
+  /** The cell whose metadata the form follows (tagged from the cell toolbar or a command while shown). */
+  private shown?: Cell;
+  private writing = false;
 
   constructor(private readonly notebooks: INotebookTracker) {
     super();
@@ -49,8 +58,20 @@ export class TagPanel extends Widget {
     this.cache.className = 'cg-Cache';
     this.taskFields.append(this.labelled('Cache results', this.cache, 'cache'));
     this.node.addEventListener('change', () => this.write());
+    // Text fields apply as they are typed (a moment after the last key), not only on blur:
+    // an "After" typed and followed by a click on the DAG is already in the cell.
+    this.node.addEventListener('input', () => {
+      clearTimeout(this.typing);
+      const cell = (this.typedIn = this.notebooks.activeCell ?? undefined);
+      this.typing = setTimeout(() => cell && this.write(cell), TYPING_MS);
+    });
     notebooks.activeCellChanged.connect(() => this.read());
     notebooks.currentChanged.connect(() => this.read());
+    this.read();
+  }
+
+  /** Shown again (the sidebar opened): the active cell may have been tagged meanwhile, from the menu or a command. */
+  protected onAfterShow(): void {
     this.read();
   }
 
@@ -69,7 +90,14 @@ export class TagPanel extends Widget {
 
   /** Shows the active cell's annotation. */
   private read(): void {
+    // What was just typed goes to the cell it was typed for, before the form shows another one.
+    if (this.typing !== undefined && this.typedIn !== undefined) this.write(this.typedIn);
     const cell = this.notebooks.activeCell;
+    if (this.shown !== cell) {
+      if (this.shown !== undefined && !this.shown.isDisposed) this.shown.model.metadataChanged.disconnect(this.onMetadata, this);
+      this.shown = cell ?? undefined;
+      this.shown?.model.metadataChanged.connect(this.onMetadata, this);
+    }
     const form = annotationToForm(cell?.model.getMetadata(ANNOTATION_KEY));
     this.role.value = form.role;
     for (const [field, input] of this.inputs) input.value = form[field];
@@ -79,10 +107,16 @@ export class TagPanel extends Widget {
     this.role.disabled = cell === null || cell === undefined;
   }
 
+  /** The shown cell's tag changed elsewhere: show it, unless it is this panel's own write or the user is typing. */
+  private onMetadata(): void {
+    if (!this.writing && this.typing === undefined) this.read();
+  }
+
   /** Validates the form and writes the annotation, or shows why not. */
-  private write(): void {
-    const cell = this.notebooks.activeCell;
-    if (!cell) return;
+  private write(cell = this.notebooks.activeCell): void {
+    clearTimeout(this.typing);
+    this.typing = undefined;
+    if (!cell || cell.isDisposed) return;
     const form = { role: this.role.value, cache: this.cache.checked } as TagForm;
     for (const [field, input] of this.inputs) form[field] = input.value;
     this.taskFields.hidden = form.role !== 'task';
@@ -96,7 +130,12 @@ export class TagPanel extends Widget {
       }
       return;
     }
-    if (result.annotation === undefined) cell.model.deleteMetadata(ANNOTATION_KEY);
-    else cell.model.setMetadata(ANNOTATION_KEY, result.annotation);
+    this.writing = true;
+    try {
+      if (result.annotation === undefined) cell.model.deleteMetadata(ANNOTATION_KEY);
+      else cell.model.setMetadata(ANNOTATION_KEY, result.annotation);
+    } finally {
+      this.writing = false;
+    }
   }
 }

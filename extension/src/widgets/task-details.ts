@@ -7,6 +7,8 @@ import { button, el } from './dom';
 export interface TaskDetailsActions {
   showLogs(task: string): Promise<void>;
   selectCells(task: string): void;
+  /** Puts the cursor at a cell (0-based) and line (1-based), e.g. where a failed task raised its error. */
+  jumpTo?(cell: number, line?: number): void;
 }
 
 function row(label: string, value: string | HTMLElement, className = ''): HTMLElement {
@@ -71,9 +73,24 @@ export class TaskDetails extends Widget {
       const metrics = Object.entries(summary.metrics);
       if (metrics.length > 0) runTable.append(row('metrics', metrics.map(([k, v]) => `${k} = ${String(v)}`).join('\n')));
       if (summary.error !== undefined) runTable.append(row('error', el('pre', 'cg-TaskError', summary.error)));
+      if (summary.errorAt !== undefined) runTable.append(row('raised at', this.errorLink(summary.errorAt)));
       children.push(runTable, button('cg-NodeLogs', 'Logs', () => this.actions.showLogs(task.name), `Logs of ${task.name} in this run`));
     }
     this.node.replaceChildren(...children);
     this.show();
+  }
+
+  /** `cell 4, line 3`, a link to that line in the notebook. */
+  private errorLink(at: { cell: number; line?: number }): HTMLElement {
+    const link = el('a', 'cg-ErrorAt', `cell ${at.cell + 1}${at.line !== undefined ? `, line ${at.line}` : ''}`);
+    link.dataset.cell = String(at.cell);
+    if (at.line !== undefined) link.dataset.line = String(at.line);
+    link.href = '#';
+    link.title = 'Go to the line that raised the error';
+    link.onclick = (e) => {
+      e.preventDefault();
+      this.actions.jumpTo?.(at.cell, at.line);
+    };
+    return link;
   }
 }

@@ -2,6 +2,7 @@ import { CodecError, JsonValue, decodeValue, encodeValue } from '../codecs/value
 import { RunContext, setCurrentRun } from '../runtime';
 import { artifactCollector, uploadArtifacts } from './artifact-transfer';
 import { CellRecorder } from './cell-recorder';
+import { cellLocator, formatCellLocation, mapStack } from './cell-stack';
 import { loadModule } from './load-module';
 import { SKIPPED, type TaskContext } from './task-context';
 import type { RunTaskOptions, TaskRunResult } from './types';
@@ -87,12 +88,12 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     returned = await Promise.race([fn(cg), stray.failed]);
   } catch (e) {
     failure = e;
-    recorder.error(e);
+    recorder.error(withCellStack(e, options));
   } finally {
     stray.stop();
     restore();
   }
-  const failedCell = recorder.currentCell;
+  let failedCell = recorder.currentCell;
   const cells = recorder.results();
   const outputs: TaskRunResult['outputs'] = [];
   const skipped = failure === undefined && returned === SKIPPED;
@@ -115,10 +116,31 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   const result: TaskRunResult = { status: failure !== undefined ? 'failed' : skipped ? 'skipped' : 'succeeded', outputs, metrics: ctx.metrics, cells, startedAt, durationMs: performance.now() - t0 };
   if (failure !== undefined) {
     const e = failure instanceof Error ? failure : new Error(String(failure));
+    const mapped = mapStack(e.stack ?? `${e.name}: ${e.message}`, options.filename, cellLocator(options.moduleSource));
+    // The frame's cell wins over the cell running then: a helper defined in setup fails in setup's line.
+    if (mapped.at !== undefined) failedCell = mapped.at.cell;
     result.outputs = [];
-    result.error = { name: e.name, message: e.message, kind: 'error', stack: e.stack, ...(failedCell !== undefined || cells.length > 0 ? { cell: failedCell ?? cells[cells.length - 1].cell } : {}) };
+    result.error = {
+      name: e.name,
+      message: e.message,
+      kind: 'error',
+      stack: mapped.stack,
+      ...(failedCell !== undefined || cells.length > 0 ? { cell: failedCell ?? cells[cells.length - 1].cell } : {}),
+      ...(mapped.at !== undefined ? { line: mapped.at.line } : {})
+    };
+    // Into the attempt's log as well (the executor files this process's output): a failed
+    // task's log never reads "(no output)", and says where in the notebook it failed.
+    const where = mapped.at !== undefined ? ` at ${formatCellLocation(mapped.at)}` : failedCell !== undefined ? ` in cell ${failedCell + 1}` : '';
+    process.stderr.write(`\ncellgraph: task ${options.info.task} failed${where}:\n${mapped.stack}\n`);
   }
   return result;
+}
+
+/** The error with its stack's frames in the task module shown as notebook cells and lines (for the cell's error output). */
+function withCellStack(e: unknown, options: Pick<RunTaskOptions, 'filename' | 'moduleSource'>): unknown {
+  if (!(e instanceof Error) || e.stack === undefined) return e;
+  const { stack } = mapStack(e.stack, options.filename, cellLocator(options.moduleSource));
+  return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as Error, e, { name: e.name, message: e.message, stack });
 }
 
 async function loadInputs(options: RunTaskOptions): Promise<Record<string, unknown>> {

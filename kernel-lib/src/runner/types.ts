@@ -39,7 +39,7 @@ export interface TaskRunResult {
   outputs: (ArtifactRef & { name: string; type: string })[];
   metrics: Record<string, number | string | boolean>;
   cells: CellRunResult[];
-  error?: { name: string; message: string; cell?: number; kind: 'error'; stack?: string };
+  error?: { name: string; message: string; cell?: number; line?: number; kind: 'error'; stack?: string };
   startedAt: string;
   durationMs: number;
 }

@@ -56,7 +56,13 @@ export const ServerConfig = z.object({
   /** Webhook hosts or CIDR ranges allowed although they are link-local or metadata addresses. */
   webhookAllow: z.array(z.string().min(1)).optional(),
   /** PostgreSQL state shared by replicas; undefined means SQLite in the home. */
-  databaseUrl: z.string().optional()
+  databaseUrl: z.string().optional(),
+  /**
+   * A process whose end stops this server (drained as on SIGTERM): the Jupyter server that
+   * started it through jupyter-server-proxy, so the development server never outlives
+   * JupyterLab, however JupyterLab ends (as a kernel polls its parent).
+   */
+  exitWithPid: z.coerce.number().int().min(1).optional()
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -77,7 +83,8 @@ const SOURCES: Record<keyof ServerConfig, string> = {
   compileTimeoutSeconds: '--compile-timeout-seconds / CELLGRAPH_COMPILE_TIMEOUT_SECONDS',
   compileMemoryMb: '--compile-memory-mb / CELLGRAPH_COMPILE_MEMORY_MB',
   webhookAllow: '--allow-webhook-host / CELLGRAPH_WEBHOOK_ALLOW',
-  databaseUrl: 'CELLGRAPH_DATABASE_URL'
+  databaseUrl: 'CELLGRAPH_DATABASE_URL',
+  exitWithPid: 'CELLGRAPH_EXIT_WITH_PID'
 };
 
 const DEFAULT_PORT = 8787;
@@ -106,7 +113,8 @@ export function loadServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd
     compileTimeoutSeconds: flags.compileTimeoutSeconds ?? blank(env.CELLGRAPH_COMPILE_TIMEOUT_SECONDS),
     compileMemoryMb: flags.compileMemoryMb ?? blank(env.CELLGRAPH_COMPILE_MEMORY_MB),
     webhookAllow: [...(flags.allowWebhookHost ?? []), ...(blank(env.CELLGRAPH_WEBHOOK_ALLOW)?.split(',') ?? [])].map((h) => h.trim()).filter((h) => h !== ''),
-    databaseUrl: databaseUrlFromEnv(env)
+    databaseUrl: databaseUrlFromEnv(env),
+    exitWithPid: blank(env.CELLGRAPH_EXIT_WITH_PID)
   };
   const key = (path: string[]) => path[0] as keyof ServerConfig;
   const config = parseOrThrow(ServerConfig, raw, {

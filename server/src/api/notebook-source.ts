@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic, NotebookContent, WorkflowIR } from '@cellgraph/schema';
 import { compileWithCache } from '../compiler/compile-cache';
+import { workflowNameFromPath } from '../compiler';
 import type { CompilePool } from '../compiler/pool/compile-pool';
 import { ValidationError } from '../errors';
 import type { ArtifactStore } from '../stores';
@@ -12,6 +13,12 @@ export interface SubmittedNotebook {
   /** Absolute path: the file on the server's machine, or where uploaded content runs. */
   path: string;
   text: string;
+  /**
+   * The workflow's name, from the notebook's path relative to the work directory
+   * (workflowNameFromPath): the same notebook file is the same workflow, two files of one
+   * name in different folders are two.
+   */
+  name: string;
 }
 
 const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
@@ -45,7 +52,11 @@ export function readSubmittedNotebook(
 ): SubmittedNotebook {
   if (source.notebook !== undefined) {
     const text = typeof source.notebook === 'string' ? source.notebook : JSON.stringify(source.notebook, null, 1);
-    return { path: path.join(uploadDir(workDir, source.notebookDir), source.notebookName ?? 'notebook.ipynb'), text };
+    const fileName = source.notebookName ?? 'notebook.ipynb';
+    // Named by where it is in the sender's root, whether or not this server has that folder
+    // (a production server runs it in its own work directory, as the same workflow).
+    const relative = source.notebookDir ? `${source.notebookDir.replace(/\/+$/, '')}/${fileName}` : fileName;
+    return { path: path.join(uploadDir(workDir, source.notebookDir), fileName), text, name: workflowNameFromPath(relative) };
   }
   const given = source.notebookPath ?? '';
   if (given.includes('\0')) throw new ValidationError('notebookPath: must not contain NUL', 'body.notebookPath');
@@ -57,7 +68,7 @@ export function readSubmittedNotebook(
   const stat = fs.statSync(real);
   if (!stat.isFile()) throw new ValidationError(`notebookPath: ${given}: not a file`, 'body.notebookPath');
   if (stat.size > MAX_NOTEBOOK_BYTES) throw new ValidationError(`notebookPath: ${given}: larger than 64 MiB`, 'body.notebookPath');
-  return { path: abs, text: fs.readFileSync(real, 'utf8') };
+  return { path: abs, text: fs.readFileSync(real, 'utf8'), name: workflowNameFromPath(path.relative(path.resolve(workDir), abs).split(path.sep).join('/')) };
 }
 
 /**
@@ -87,7 +98,7 @@ function confinedPath(abs: string, workDir: string, given: string): string {
  * diagnostic, one that runs past a limit a 422 `compile-limit`.
  */
 export async function compileSubmitted(compiles: CompilePool, store: ArtifactStore, nb: SubmittedNotebook): Promise<{ ir: WorkflowIR; warnings: Diagnostic[] }> {
-  const result = await compileWithCache(store, { path: nb.path, text: nb.text }, (input) => compiles.compile(input));
+  const result = await compileWithCache(store, nb, (input) => compiles.compile(input));
   if (!result.ok) throw compileFailed(nb.path, result.diagnostics);
   return { ir: result.ir, warnings: result.warnings };
 }

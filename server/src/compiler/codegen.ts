@@ -53,17 +53,49 @@ function paramEdits(decls: ParamDecl[]): Edit[] {
   return decls.flatMap((d) => (d.literal ? [{ start: d.literal.start, end: d.literal.end, text: `__cg.param(${JSON.stringify(d.name)}, ${d.literal.text})` }] : []));
 }
 
-function transpile(source: string): string {
-  return ts.transpileModule(source, {
+/**
+ * A module's TypeScript text as it is put together, remembering on which line (0-based)
+ * each cell's code starts, for the source map that leads a stack trace back to the cell.
+ */
+class ModuleText {
+  text = '';
+  private lines = 0;
+  /** `[line in the module's TypeScript, cell index]`, in order. */
+  readonly cells: [number, number][] = [];
+
+  add(text: string, cell?: number): void {
+    if (cell !== undefined) this.cells.push([this.lines, cell]);
+    this.text += text;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lines += 1;
+  }
+}
+
+/** The source-map field (a source map's `x_` extension) listing where each cell starts in the module's TypeScript. */
+export const CELL_MAP_FIELD = 'x_cellgraph_cells';
+
+/**
+ * Transpiles a module. Given the cells' start lines, the output ends with an inline source
+ * map (JS -> the module's TypeScript) carrying them in {@link CELL_MAP_FIELD}, which the
+ * runner uses to report a stack frame as a notebook cell and line. A comment, so the code
+ * hash (tokens only) does not see it.
+ */
+function transpile(source: string, cells?: [number, number][]): string {
+  const out = ts.transpileModule(source, {
+    fileName: 'task.ts',
     compilerOptions: {
       module: ts.ModuleKind.CommonJS,
       target: ts.ScriptTarget.ES2022,
       esModuleInterop: true,
       removeComments: true,
       experimentalDecorators: true,
-      newLine: ts.NewLineKind.LineFeed
+      newLine: ts.NewLineKind.LineFeed,
+      sourceMap: cells !== undefined
     }
-  }).outputText;
+  });
+  if (cells === undefined || out.sourceMapText === undefined) return out.outputText;
+  const map = { ...(JSON.parse(out.sourceMapText) as Record<string, unknown>), [CELL_MAP_FIELD]: cells };
+  const code = out.outputText.replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n');
+  return `${code}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
 }
 
 /** The generated module of one task. */
@@ -82,26 +114,32 @@ export function taskModule(input: {
   const allCells = runnableCells(part);
   const task = part.tasks.find((t) => t.name === input.task);
   if (!task) throw new Error(`internal: no task ${input.task}`);
-  let body = '';
+  const m = new ModuleText();
+  m.add(`${hoistedImports(allCells)}\n${HEADER}`);
   // Type declarations and enums of other tasks: erased or tiny, and a task may name them.
   for (const c of allCells) {
     const owner = input.ownerOf(c.index);
     if (owner !== undefined && owner !== input.task) {
       const kept = keepStatements(c.source, (s) => isHoisted(s) === 'type');
-      if (kept.trim()) body += `${withoutImports(kept)}\n`;
+      if (kept.trim()) m.add(`${withoutImports(kept)}\n`, c.index);
     }
   }
+  // Imports are blanked and edits keep lines, so a cell's line N is the module's (start + N).
   for (const c of allCells) {
     if (input.ownerOf(c.index) !== undefined) continue;
     const edits = part.params && c.index === part.params.index ? paramEdits(input.params) : [];
-    body += `__cg.enterCell(${c.index});\n${withoutImports(c.source, edits)}\n`;
+    m.add(`__cg.enterCell(${c.index});\n`);
+    m.add(`${withoutImports(c.source, edits)}\n`, c.index);
   }
-  if (input.inputs.length > 0) body += `const { ${input.inputs.map((n) => `${n}: ${n}`).join(', ')} } = await __cg.loadInputs();\n`;
-  else body += 'await __cg.loadInputs();\n';
-  if (input.when !== undefined) body += `if (!(${input.when}\n)) return __cg.skip();\n`;
-  for (const c of task.cells) body += `__cg.enterCell(${c.index});\n${withoutImports(c.source, resultEdit(c.source))}\n`;
-  body += `return { ${input.outputs.map((n) => `${n}: ${n}`).join(', ')} };\n`;
-  return transpile(`${hoistedImports(allCells)}\n${HEADER}${body}};\n`);
+  if (input.inputs.length > 0) m.add(`const { ${input.inputs.map((n) => `${n}: ${n}`).join(', ')} } = await __cg.loadInputs();\n`, -1);
+  else m.add('await __cg.loadInputs();\n', -1);
+  if (input.when !== undefined) m.add(`if (!(${input.when}\n)) return __cg.skip();\n`, -1);
+  for (const c of task.cells) {
+    m.add(`__cg.enterCell(${c.index});\n`);
+    m.add(`${withoutImports(c.source, resultEdit(c.source))}\n`, c.index);
+  }
+  m.add(`return { ${input.outputs.map((n) => `${n}: ${n}`).join(', ')} };\n};\n`, -1);
+  return transpile(m.text, m.cells);
 }
 
 /** The generated parameters module: imports and the parameters cell, returning every parameter. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Diagnostic, IR_VERSION, WorkflowIR } from '@cellgraph/schema';
 import type { ArtifactStore } from '../stores';
 import { loadWorkflow } from '../engine/workflow-files';
-import { CompileResult, compileNotebook } from './index';
+import { CompileInput, CompileResult, compileNotebook } from './index';
 
 /**
  * A compile cache for repeated runs of an unchanged notebook. A cold type-check pays for
@@ -37,8 +37,8 @@ function compilerFingerprint(): string {
   return fingerprint;
 }
 
-function cacheKey(notebookPath: string, text: string): string {
-  const digest = createHash('sha256').update(compilerFingerprint()).update('\0').update(notebookPath).update('\0').update(text).digest('hex');
+function cacheKey(input: CompileInput): string {
+  const digest = createHash('sha256').update(compilerFingerprint()).update('\0').update(input.path).update('\0').update(input.name ?? '').update('\0').update(input.text).digest('hex');
   return `compiled/${digest}.json`;
 }
 
@@ -93,11 +93,11 @@ async function lookup(store: ArtifactStore, key: string): Promise<{ ir: Workflow
  */
 export async function compileWithCache(
   store: ArtifactStore,
-  input: { path: string; text: string },
+  input: CompileInput,
   /** How to compile on a miss: in this thread by default; the server passes its compile pool. */
-  compile: (input: { path: string; text: string }) => CompileResult | Promise<CompileResult> = compileNotebook
+  compile: (input: CompileInput) => CompileResult | Promise<CompileResult> = compileNotebook
 ): Promise<CompileResult & { fromCache: boolean }> {
-  const key = cacheKey(input.path, input.text);
+  const key = cacheKey(input);
   const hit = await lookup(store, key);
   if (hit) return { ok: true, ...hit, inputs: [], fromCache: true };
   const result = await compile(input);

@@ -12,7 +12,17 @@ import { parseNotebook } from './parse-notebook';
 import { partitionCells } from './partition';
 import { canonicalJson } from '../canonical-json';
 
-/** The compiler's answer: a workflow (with warnings), or every diagnostic. */
+/**
+ * What the compiler reads: the notebook's text, its path (where its imports resolve), and
+ * the workflow's name when the caller knows the notebook's place under a root
+ * ({@link workflowNameFromPath}); else the name comes from the file name.
+ */
+export interface CompileInput {
+  path: string;
+  text: string;
+  name?: string;
+}
+
 /**
  * What a compile produced. On success, `inputs` lists the files on disk the type checker
  * read (package declarations, local modules the notebook imports), so a compile cache can
@@ -38,7 +48,33 @@ function notebookContentHash(notebook: Notebook): string {
   );
 }
 
-/** A workflow name from the notebook's file name, in the task-name alphabet. */
+/** The task-name alphabet's slug of one path segment (lowercase; runs of other characters become `-`). */
+function slug(segment: string): string {
+  return segment.toLowerCase().replace(/[^a-z0-9_-]+/g, '-');
+}
+
+/**
+ * A workflow's name from its notebook's path relative to the server's root (`/`-separated),
+ * so two notebooks with the same file name in different folders are two workflows:
+ * `iris.ipynb` -> `iris`, `analysis/sample_stats.ipynb` -> `analysis--sample_stats`.
+ * Folders join with `--`; each segment is slugged into the task-name alphabet
+ * (`[a-z][a-z0-9_-]*`, at most 63 characters, so a name stays safe in URLs, file paths and
+ * Kubernetes labels). When that loses information (upper case, other characters, a `--`
+ * inside a segment or a `-` at either end of one, a leading non-letter, or more than 63 characters), 8 hex digits of the
+ * path's SHA-256 are appended, so distinct paths still get distinct names.
+ */
+export function workflowNameFromPath(relativePath: string): string {
+  const segments = relativePath.replace(/\.ipynb$/i, '').split('/').filter((s) => s !== '' && s !== '.');
+  const joined = segments.map(slug).join('--');
+  const trimmed = joined.replace(/^[^a-z]+/, '');
+  const exact = segments.every((s) => s === slug(s) && !s.includes('--') && !/^-|-$/.test(s)) && trimmed === joined && joined.length > 0 && joined.length <= 63;
+  if (exact) return joined;
+  const suffix = createHash('sha256').update(relativePath).digest('hex').slice(0, 8);
+  const head = trimmed.slice(0, 63 - suffix.length - 1).replace(/-+$/, '');
+  return head.length > 0 ? `${head}-${suffix}` : `workflow-${suffix}`;
+}
+
+/** A workflow name from the notebook's file name alone (a notebook compiled with no root, as the CLI does). */
 function workflowName(notebookPath: string): string {
   const base = path
     .basename(notebookPath)
@@ -60,7 +96,7 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
  * alone, and a runnable module generated per task. Pure: reads package type declarations
  * from disk, writes nothing. Reports every error it finds, not just the first.
  */
-export function compileNotebook(input: { path: string; text: string }): CompileResult {
+export function compileNotebook(input: CompileInput): CompileResult {
   const parsed = parseNotebook(input.path, input.text);
   if (!parsed.ok) return { ok: false, diagnostics: parsed.diagnostics };
   const { partition: part, diagnostics } = partitionCells(parsed.notebook, input.path);
@@ -171,7 +207,7 @@ export function compileNotebook(input: { path: string; text: string }): CompileR
 
   const body = {
     irVersion: IR_VERSION,
-    name: workflowName(input.path),
+    name: input.name ?? workflowName(input.path),
     source: { path: input.path, notebookHash: notebookContentHash(parsed.notebook) },
     params: part.params ? paramSpecs(params, flow.paramTypes, part.params.index) : [],
     paramsModule: paramsModule(part, params),

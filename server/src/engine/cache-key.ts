@@ -6,12 +6,17 @@ import { sha256 } from '../stores';
  * code and imports, comments and formatting stripped), the content hashes of its inputs,
  * the parameters it reads, its environment, and the image digest. Editing a cell changes
  * exactly that task's key; a dependent's key changes when its inputs' content does.
+ * Without an image, the folder the task runs in counts too: a task reading `data.json`
+ * beside its notebook in one folder must not be served the result of the same code run in
+ * another (an image holds the notebook's files, so its digest stands for them).
  */
 export function taskCacheKey(
   ir: Pick<WorkflowIR, 'image'>,
   task: Pick<TaskIR, 'name' | 'codeHash' | 'params' | 'policy'>,
   inputs: Record<string, Pick<ArtifactRef, 'hash'>>,
-  params: Record<string, JsonValue>
+  params: Record<string, JsonValue>,
+  /** The directory the task runs in (the notebook's folder). */
+  workDir?: string
 ): string {
   const material = {
     v: 1,
@@ -24,7 +29,8 @@ export function taskCacheKey(
     env: Object.keys(task.policy.env)
       .sort()
       .map((k) => [k, task.policy.env[k]]),
-    image: ir.image?.digest ?? null
+    image: ir.image?.digest ?? null,
+    ...(ir.image === undefined && workDir !== undefined ? { dir: workDir } : {})
   };
   return sha256(JSON.stringify(material));
 }

@@ -364,7 +364,7 @@ class RunExecution {
   private async recoverLostAttempt(t: TaskState, r: TaskRunRecord): Promise<void> {
     if (r.attempts > 0) {
       const inputs = this.inputsOf(t.ir);
-      const cacheKey = r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, inputs, this.run.params);
+      const cacheKey = r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, inputs, this.run.params, this.request.workDir);
       const spec = this.attemptSpec(t.ir, inputs, r.attempts);
       const handle = await this.options.executor.recoverAttempt(spec, this.logListener(t.ir.name, r.attempts));
       if (handle !== undefined) {
@@ -387,7 +387,7 @@ class RunExecution {
     if (!result.success || result.data.status !== 'succeeded') return false;
     for (const o of result.data.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
     this.keepCells(r.task, result.data.cells);
-    await this.succeed(t, result.data, r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, this.inputsOf(t.ir), this.run.params));
+    await this.succeed(t, result.data, r.cacheKey ?? taskCacheKey(this.request.ir, t.ir, this.inputsOf(t.ir), this.run.params, this.request.workDir));
     return true;
   }
 
@@ -548,7 +548,7 @@ class RunExecution {
     }
     if (t.ir.foreach !== undefined) return this.runForeachTask(t);
     const inputs = this.inputsOf(t.ir);
-    const cacheKey = taskCacheKey(this.request.ir, t.ir, inputs, this.run.params);
+    const cacheKey = taskCacheKey(this.request.ir, t.ir, inputs, this.run.params, this.request.workDir);
     await this.setTask(t, 'queued', { cacheKey });
     if (await this.tryReuse(t)) return;
     if (t.ir.policy.cache && !this.request.noCache && (await this.tryCache(t, cacheKey))) return;
@@ -590,7 +590,7 @@ class RunExecution {
         backoff: this.options.backoff ?? DEFAULT_TASK_BACKOFF,
         readCache: useCache && !this.request.noCache,
         writeCache: useCache,
-        cacheKey: (inputs) => taskCacheKey(this.request.ir, t.ir, inputs, this.run.params),
+        cacheKey: (inputs) => taskCacheKey(this.request.ir, t.ir, inputs, this.run.params, this.request.workDir),
         getCacheEntry: (key) => this.options.state.getCacheEntry(key),
         putCacheEntry: (entry) => this.options.state.putCacheEntry(entry),
         attemptSpec: (inputs, attempt, element) => {
@@ -907,7 +907,8 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
         outputs: t.outputs.length > 0 ? t.outputs.map((o) => ({ name: o.name, type: o.type })) : declared,
         metrics: t.metrics,
         error: t.error?.message,
-        ...(t.elements !== undefined ? { elements: t.elements } : {})
+        ...(t.elements !== undefined ? { elements: t.elements } : {}),
+        errorAt: t.error?.cell !== undefined ? { cell: t.error.cell, ...(t.error.line !== undefined ? { line: t.error.line } : {}) } : undefined
       };
     })
   });

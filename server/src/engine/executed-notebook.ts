@@ -1,10 +1,36 @@
-import type { CellRun, Notebook, RunRecord, TaskRunRecord, WorkflowIR } from '@cellgraph/schema';
+import type { CellRun, JsonValue, Notebook, NotebookCell, RunRecord, TaskRunRecord, WorkflowIR } from '@cellgraph/schema';
+
+/** Whether a cell is the parameters cell: `{"role": "parameters"}`, or papermill's `parameters` tag. */
+function isParametersCell(cell: NotebookCell): boolean {
+  const annotation = cell.metadata.cellgraph as { role?: unknown } | undefined;
+  const tags = cell.metadata.tags;
+  return cell.cell_type === 'code' && (annotation?.role === 'parameters' || (Array.isArray(tags) && tags.includes('parameters')));
+}
+
+/**
+ * Papermill's `injected-parameters` cell: the run's parameter values as declarations that
+ * shadow the parameters cell's defaults (tslab lets a later cell declare a name again), so
+ * the executed notebook reads as what ran: `const n = 200;` after the cell that says 100.
+ */
+export function injectedParametersCell(runId: string, params: Record<string, JsonValue>, withId: boolean): NotebookCell {
+  const lines = Object.entries(params).map(([name, value]) => `const ${name} = ${JSON.stringify(value)};`);
+  return {
+    cell_type: 'code',
+    // nbformat 4.5 gives every cell an id: one that cannot clash with JupyterLab's UUIDs.
+    ...(withId ? { id: 'cellgraph-injected-parameters' } : {}),
+    source: [`// Parameters of run ${runId}, injected by cellgraph`, ...lines].join('\n'),
+    metadata: { tags: ['injected-parameters'] },
+    outputs: [],
+    execution_count: null
+  };
+}
 
 /**
  * Builds the executed copy of a run's notebook, as papermill and Jupyter Scheduler do:
  * each task's cells carry the outputs they produced in this run (for a cached task, those
  * of the run that produced the cache entry), setup cells carry the outputs of the first
- * task that ran them, and `metadata.cellgraph` holds the run id, parameters and timings.
+ * task that ran them, an `injected-parameters` cell after the parameters cell holds the
+ * run's values, and `metadata.cellgraph` holds the run id, parameters and timings.
  */
 export function buildExecutedNotebook(input: {
   notebook: Notebook;
@@ -37,6 +63,11 @@ export function buildExecutedNotebook(input: {
       }
     };
   });
+  // After the parameters cell, as papermill puts it (a notebook without one has no parameters).
+  const at = cells.findIndex(isParametersCell);
+  if (at >= 0 && Object.keys(input.run.params).length > 0) {
+    cells.splice(at + 1, 0, injectedParametersCell(input.run.id, input.run.params, cells.some((c) => c.id !== undefined)));
+  }
   const started = input.run.startedAt ? Date.parse(input.run.startedAt) : undefined;
   const finished = input.run.finishedAt ? Date.parse(input.run.finishedAt) : undefined;
   return {

@@ -72,3 +72,37 @@ it('refuses a folder that is a symlink out of the work directory (it fits the do
     body: { error: { code: 'invalid', field: 'body.notebookDir', message: expect.stringContaining('outside the server') } }
   });
 });
+
+it('names a workflow by its notebook path relative to the work directory: same file name in two folders, two workflows; the promoted run reads the data beside it', async () => {
+  const promote = async (notebookDir: string | undefined) => {
+    const res = await s.api('/api/v1/workflows/promote', {
+      method: 'POST',
+      json: { notebook: reader, notebookName: 'reader.ipynb', ...(notebookDir === undefined ? {} : { notebookDir }), run: true }
+    });
+    expect(res.status).toBeLessThan(300);
+    return (await res.json()) as { version: { workflow: string; number: number; notebookPath: string }; run: { runId: string } };
+  };
+  const inFolder = await promote('analysis/q1');
+  const atRoot = await promote(undefined);
+  expect(inFolder.version.workflow).toBe('analysis--q1--reader');
+  expect(inFolder.version.number).toBe(1);
+  expect(inFolder.version.notebookPath).toBe(path.join(dir, 'analysis', 'q1', 'reader.ipynb'));
+  expect(atRoot.version.workflow).toBe('reader');
+  expect(atRoot.version.number).toBe(1);
+  const n = await waitFor(async () => {
+    const d = RunDetail.parse(await (await s.api(`/api/v1/runs/${inFolder.run.runId}`)).json());
+    if (d.status === 'queued' || d.status === 'running') return undefined;
+    expect(d.status).toBe('succeeded');
+    const outputs = TaskOutputsResponse.parse(await (await s.api(`/api/v1/runs/${d.runId}/tasks/read/outputs`)).json());
+    return outputs.outputs.find((o) => o.name === 'n')?.value;
+  }, 60_000, 'the promoted run');
+  expect(n).toBe(7);
+  const workflows = (await (await s.api('/api/v1/workflows')).json()) as { workflows: { workflow: string }[] };
+  expect(workflows.workflows.map((w) => w.workflow).sort()).toEqual(expect.arrayContaining(['analysis--q1--reader', 'reader']));
+});
+
+it('names a workflow from a notebookPath relative to the work directory the same way', async () => {
+  fs.writeFileSync(path.join(dir, 'analysis', 'q1', 'by-path.ipynb'), JSON.stringify(reader));
+  const res = await s.api('/api/v1/compile', { method: 'POST', json: { notebookPath: 'analysis/q1/by-path.ipynb' } });
+  expect(((await res.json()) as { ir: { name: string } }).ir.name).toBe('analysis--q1--by-path');
+});

@@ -10,7 +10,7 @@ export function compileRoutes(ctx: ApiContext): ApiRoute[] {
       const nb = readSubmittedNotebook(body, ctx.config.workDir);
       // Not the store's compile cache: its entries point at published IRs, and an editor's
       // every pause must not write to the store. The pool's in-memory cache writes nothing.
-      const result = await ctx.compiles.compile({ path: nb.path, text: nb.text });
+      const result = await ctx.compiles.compile(nb);
       return result.ok ? { ok: true, ir: result.ir, diagnostics: result.warnings } : { ok: false, diagnostics: result.diagnostics };
     })
   ];

@@ -5,6 +5,7 @@ import { HubAuthenticator } from '../../auth/jupyterhub/hub-authenticator';
 import { hubSettingsFromEnv } from '../../auth/jupyterhub/settings';
 import { kubernetesOptions } from '../kubernetes-options';
 import { err, out } from '../output';
+import { watchProcess } from '../parent-watch';
 
 /**
  * `cellgraph server`: the companion server. Prints its URL (and a generated token) on
@@ -67,8 +68,16 @@ export function registerServer(program: Command): void {
           }
         );
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      let stopping = false;
+      const once = (why: string) => {
+        if (stopping) return;
+        stopping = true;
+        stop(why);
+      };
+      process.once('SIGTERM', () => once('SIGTERM'));
+      process.once('SIGINT', () => once('SIGINT'));
+      const parent = config.exitWithPid;
+      if (parent !== undefined) watchProcess(parent, () => once(`process ${parent} (CELLGRAPH_EXIT_WITH_PID) ended`));
     });
   });
 }

@@ -5,14 +5,10 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CompileLimitError, CompileUnavailableError } from '../../errors';
 import { unchanged, type InputStamp } from '../compile-cache';
-import type { CompileResult } from '../index';
+import type { CompileInput, CompileResult } from '../index';
 import type { CompileJob, WorkerMessage } from './protocol';
 
-/** A notebook to compile: where it lives (module resolution, workflow name) and its text. */
-export interface CompileInput {
-  path: string;
-  text: string;
-}
+export type { CompileInput } from '../index';
 
 /** Sizes and limits of a compile pool. */
 export interface CompilePoolOptions {
@@ -254,9 +250,9 @@ export function defaultWorkers(cores: number): number {
   return Math.max(1, Math.min(2, cores - 1));
 }
 
-/** The cache and single-flight key: a hash of where the notebook is and what it says. */
+/** The cache and single-flight key: a hash of where the notebook is, its workflow's name and what it says. */
 function contentKey(input: CompileInput): string {
-  return createHash('sha256').update(input.path).update('\0').update(input.text).digest('hex');
+  return createHash('sha256').update(input.path).update('\0').update(input.name ?? '').update('\0').update(input.text).digest('hex');
 }
 
 /**

@@ -1,10 +1,10 @@
-import type { CompileResult } from '../index';
+import type { CompileInput, CompileResult } from '../index';
 import type { InputStamp } from '../compile-cache';
 
 /** What the pool sends a compile worker: one notebook to compile. */
 export interface CompileJob {
   id: number;
-  input: { path: string; text: string };
+  input: CompileInput;
 }
 
 /**

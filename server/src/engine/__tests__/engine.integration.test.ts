@@ -74,8 +74,10 @@ it('runs tasks in dependency order, passing typed values, and writes an executed
   expect(greet?.outputs).toContainEqual({ name: 'message', type: 'string' });
   const nb = await executed(summary.runId);
   const text = (i: number) => JSON.stringify(nb.cells[i].outputs);
-  expect(text(2)).toContain('hello cellgraph');
-  expect(text(3)).toContain('HELLO CELLGRAPHHELLO CELLGRAPH');
+  // Papermill's injected-parameters cell follows the parameters cell, so the task cells come one later.
+  expect(nb.cells[2]).toMatchObject({ metadata: { tags: ['injected-parameters'] }, source: expect.stringContaining('const name = "cellgraph";') });
+  expect(text(3)).toContain('hello cellgraph');
+  expect(text(4)).toContain('HELLO CELLGRAPHHELLO CELLGRAPH');
   expect(nb.metadata.cellgraph).toMatchObject({ runId: summary.runId, status: 'succeeded', params: { name: 'cellgraph', times: 2 } });
   expect(events.filter((e) => e.kind === 'run').map((e) => e.status)).toEqual(['queued', 'running', 'succeeded']);
 });
@@ -91,7 +93,7 @@ it('reuses cached results, and re-runs exactly the edited task and what its chan
   const third = await run(edited);
   expect(third.tasks.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
   const nb = await executed(second.runId);
-  expect(JSON.stringify(nb.cells[3].outputs)).toContain('HELLO WORLD');
+  expect(JSON.stringify(nb.cells[4].outputs)).toContain('HELLO WORLD');
   const noCache = await run(hello, { noCache: true });
   expect(noCache.tasks.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
 });

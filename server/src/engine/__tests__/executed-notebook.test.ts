@@ -80,3 +80,42 @@ describe('buildExecutedNotebook', () => {
     expect(nb.metadata.kernelspec).toEqual({ name: 'tslab' });
   });
 });
+
+describe('the injected-parameters cell (papermill)', () => {
+  const withParams = Notebook.parse({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      { id: 'c0', cell_type: 'code', source: 'const n = 100;\nconst label = "x";', metadata: { cellgraph: { role: 'parameters' } }, outputs: [] },
+      { id: 'c1', cell_type: 'code', source: 'const total = n * 2;', metadata: { cellgraph: { task: 'sum' } }, outputs: [] }
+    ]
+  });
+  const ran = (params: RunRecord['params']) =>
+    buildExecutedNotebook({
+      notebook: withParams,
+      ir,
+      run: { ...run, params },
+      tasks: [{ runId: 'r-1', task: 'sum', status: 'succeeded', attempts: 1, cached: false, outputs: [], metrics: {} }],
+      cellRuns: [{ task: 'sum', cached: false, cells: [{ cell: 1, outputs: [{ output_type: 'stream', name: 'stdout', text: '400\n' }], startedAt: 't', durationMs: 1 }] }]
+    });
+
+  it('follows the parameters cell with the values the run used, tagged injected-parameters', () => {
+    const nb = ran({ n: 200, label: 'a "quoted" one' });
+    expect(nb.cells.map((c) => c.id)).toEqual(['c0', 'cellgraph-injected-parameters', 'c1']);
+    expect(nb.cells[1]).toMatchObject({ cell_type: 'code', metadata: { tags: ['injected-parameters'] }, outputs: [] });
+    expect(nb.cells[1].source).toBe('// Parameters of run r-1, injected by cellgraph\nconst n = 200;\nconst label = "a \\"quoted\\" one";');
+    expect(nb.cells[0].source).toBe('const n = 100;\nconst label = "x";');
+    // The task's outputs stay on its cell, now one further down.
+    expect(nb.cells[2].outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: '400\n' }]);
+    expect(Notebook.safeParse(nb).success).toBe(true);
+  });
+
+  it('finds papermill\'s parameters tag too, and adds nothing when the run has no parameters', () => {
+    const tagged = Notebook.parse({ ...withParams, cells: [{ ...withParams.cells[0], metadata: { tags: ['parameters'] } }, withParams.cells[1]] });
+    const nb = buildExecutedNotebook({ notebook: tagged, ir, run: { ...run, params: { n: 3 } }, tasks: [], cellRuns: [] });
+    expect(nb.cells[1].metadata.tags).toEqual(['injected-parameters']);
+    expect(ran({}).cells).toHaveLength(2);
+    expect(buildExecutedNotebook({ notebook, ir, run, tasks, cellRuns: [] }).cells).toHaveLength(notebook.cells.length);
+  });
+});

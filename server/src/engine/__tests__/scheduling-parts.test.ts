@@ -23,6 +23,13 @@ describe('taskCacheKey', () => {
     expect(taskCacheKey({}, { ...task, policy: { ...task.policy, env: { A: '1' } } }, { rows: { hash: h('1') } }, { lr: 0.1 })).not.toBe(base);
     expect(taskCacheKey({ image: { reference: 'r', digest: h('d') } }, task, { rows: { hash: h('1') } }, { lr: 0.1 })).not.toBe(base);
   });
+  it('changes with the folder the task runs in (relative files), unless an image holds the files', () => {
+    const inA = taskCacheKey({}, task, { rows: { hash: h('1') } }, { lr: 0.1 }, '/w/a');
+    expect(taskCacheKey({}, task, { rows: { hash: h('1') } }, { lr: 0.1 }, '/w/b')).not.toBe(inA);
+    expect(taskCacheKey({}, task, { rows: { hash: h('1') } }, { lr: 0.1 }, '/w/a')).toBe(inA);
+    const image = { image: { reference: 'r', digest: h('d') } };
+    expect(taskCacheKey(image, task, { rows: { hash: h('1') } }, { lr: 0.1 }, '/w/a')).toBe(taskCacheKey(image, task, { rows: { hash: h('1') } }, { lr: 0.1 }, '/app/work'));
+  });
 });
 
 describe('Slots', () => {

@@ -22,6 +22,7 @@ export { ICellgraphServer, ICellgraphTargets } from './tokens';
 /** Command ids (extension/CONTRACT.md). */
 namespace CommandIDs {
   export const openDag = 'cellgraph:open-dag';
+  export const openInDag = 'cellgraph:open-in-dag';
   export const promote = 'cellgraph:promote';
   export const openRuns = 'cellgraph:open-runs';
   export const openTags = 'cellgraph:open-tags';
@@ -108,7 +109,20 @@ const dagPlugin: JupyterFrontEndPlugin<void> = {
         if (notebook instanceof NotebookPanel) dagOf(notebook);
       }
     });
-    if (restorer) void restorer.restore(tracker, { command: CommandIDs.openDag, args: (panel) => ({ path: panel.notebookPath }), name: (panel) => panel.notebookPath });
+    app.commands.addCommand(CommandIDs.openInDag, {
+      label: 'cellgraph: Show this cell in the DAG',
+      caption: "Open the DAG and select the task this cell belongs to",
+      icon: cellgraphIcon,
+      isEnabled: () => notebooks.activeCell !== null,
+      execute: async () => {
+        const notebook = notebooks.currentWidget;
+        const cell = notebook?.content.activeCellIndex ?? -1;
+        const panel = dagOf(notebook);
+        if (panel === undefined || cell < 0) return;
+        await panel.showCell(cell);
+      }
+    });
+        if (restorer) void restorer.restore(tracker, { command: CommandIDs.openDag, args: (panel) => ({ path: panel.notebookPath }), name: (panel) => panel.notebookPath });
     app.commands.addCommand(CommandIDs.promote, {
       label: 'cellgraph: Promote to production…',
       isEnabled: () => notebooks.currentWidget !== null,

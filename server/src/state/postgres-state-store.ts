@@ -12,6 +12,7 @@ import {
   parseCacheRow,
   parseDeliveryRow,
   parseEventRow,
+  listRunsQuery,
   parseRunRow,
   parseScheduleRow,
   parseTaskRow,
@@ -107,12 +108,9 @@ export class PostgresStateStore implements StateStore, WorkflowVersionStore, Sch
     return parseRunRow(rows[0]);
   }
 
-  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunRecord[]> {
-    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
-    const rows = options.status
-      ? await this.db.all('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?', [options.status, limit])
-      : await this.db.all('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?', [limit]);
-    return rows.map(parseRunRow);
+  async listRuns(options: { limit?: number; status?: RunRecord['status']; workflow?: string } = {}): Promise<RunRecord[]> {
+    const { sql, args } = listRunsQuery(options);
+    return (await this.db.all(sql, args)).map(parseRunRow);
   }
 
   async getTaskRuns(runId: string): Promise<TaskRunRecord[]> {

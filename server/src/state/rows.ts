@@ -122,6 +122,22 @@ const RunRow = z.object({
   options: nullableString
 });
 
+/** The runs listing's one query for both dialects (`?` placeholders): newest first, narrowed by status and workflow. */
+export function listRunsQuery(options: { limit?: number; status?: RunRecord['status']; workflow?: string }): { sql: string; args: (string | number)[] } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (options.status !== undefined) {
+    where.push('status = ?');
+    args.push(options.status);
+  }
+  if (options.workflow !== undefined) {
+    where.push('workflow = ?');
+    args.push(options.workflow);
+  }
+  args.push(Math.max(1, Math.min(options.limit ?? 50, 1000)));
+  return { sql: `SELECT * FROM runs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`, args };
+}
+
 export function parseRunRow(row: unknown): RunRecord {
   const r = RunRow.parse(row);
   return RunRecord.parse({

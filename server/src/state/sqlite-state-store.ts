@@ -17,6 +17,7 @@ import {
   parseCacheRow,
   parseDeliveryRow,
   parseEventRow,
+  listRunsQuery,
   parseRunRow,
   parseScheduleRow,
   parseTaskRow,
@@ -100,12 +101,9 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
     return parseRunRow(row);
   }
 
-  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunRecord[]> {
-    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000));
-    const rows = options.status
-      ? this.db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(options.status, limit)
-      : this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit);
-    return rows.map(parseRunRow);
+  async listRuns(options: { limit?: number; status?: RunRecord['status']; workflow?: string } = {}): Promise<RunRecord[]> {
+    const { sql, args } = listRunsQuery(options);
+    return this.db.prepare(sql).all(...args).map(parseRunRow);
   }
 
   async getTaskRuns(runId: string): Promise<TaskRunRecord[]> {

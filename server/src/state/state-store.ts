@@ -31,7 +31,8 @@ export interface StateStore {
   updateTaskRun(runId: string, task: string, patch: TaskRunPatch): Promise<void>;
   /** Throws NotFoundError for an unknown id. */
   getRun(id: string): Promise<RunRecord>;
-  listRuns(options?: { limit?: number; status?: RunRecord['status'] }): Promise<RunRecord[]>;
+  /** Newest first; `status` and `workflow` narrow the list. */
+  listRuns(options?: { limit?: number; status?: RunRecord['status']; workflow?: string }): Promise<RunRecord[]>;
   /** Task records in the workflow's task order. */
   getTaskRuns(runId: string): Promise<TaskRunRecord[]>;
   /** Appends an event, assigning the next `seq` for its run. */

@@ -188,6 +188,8 @@ export class DagPanel extends Panel {
     const badge = el('span', `cg-RunWhere cg-target-${where.target}`, where.label);
     badge.title = where.target === 'production' ? `on the production server ${where.label}` : "on this JupyterLab's development server";
     const parts: (HTMLElement | string)[] = [badge, ' run ', el('span', 'cg-RunId', run.runId), ': ', status, ` ${done}/${run.tasks.length}`];
+    const cached = run.tasks.filter((t) => t.status === 'cached').length;
+    if (cached > 0) parts.push(' ', el('span', 'cg-CachedBadge', `${cached} cached`));
     if (run.durationMs !== undefined) parts.push(' · ', el('span', 'cg-Duration', `${(run.durationMs / 1000).toFixed(1)} s`));
     if (this.model.runProblem !== undefined) parts.push(el('span', 'cg-FieldError', ` (${this.model.runProblem})`));
     const actions: HTMLElement[] = [button('cg-RunLogs', 'Logs', () => showLogs(where, run.runId))];

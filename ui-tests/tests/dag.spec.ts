@@ -34,7 +34,7 @@ test('shows the typed DAG of hello: tasks, the edge labelled with the value and 
   await expect(page.locator('.cg-DagPanel .cg-ServerDown')).toBeHidden();
   await page.locator('.cg-DagPanel').screenshot({ path: path.join(__dirname, '..', 'screenshots', 'dag-hello.png') });
   // The drawing itself, against the committed baseline (run ids and times are not in it).
-  await expect(page.locator('svg.cg-DagView')).toHaveScreenshot('dag-hello.png', { maxDiffPixelRatio: 0.02, animations: 'disabled' });
+  await expect(page.locator('.cg-DagView svg.cg-DagCanvas')).toHaveScreenshot('dag-hello.png', { maxDiffPixelRatio: 0.02, animations: 'disabled' });
 
   // Clicking a node selects its cells and shows its typed interface.
   await cg.node('shout').click();

@@ -218,6 +218,8 @@ export const RunDetail = RunSummary.extend({
   trigger: RunTrigger.optional(),
   /** The schedule that started it, for a scheduled run. */
   scheduleId: z.string().optional(),
+  /** Every metric its tasks logged, by name (`<task>.<name>` when two tasks log the same name). */
+  metrics: Metrics.optional(),
   taskDetails: z.array(TaskDetail)
 });
 export type RunDetail = z.infer<typeof RunDetail>;

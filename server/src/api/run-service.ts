@@ -218,6 +218,7 @@ export class RunService {
       retryOf,
       options: run.options,
       ...runTrigger(run, retryOf),
+      metrics: runMetrics(tasks),
       taskDetails: tasks.map((t) => ({ name: t.task, startedAt: t.startedAt, finishedAt: t.finishedAt, cacheKey: t.cacheKey, spans: spans.get(t.task) ?? [] }))
     });
   }

@@ -18,9 +18,12 @@ function browserZones(): string[] {
   return intl.supportedValuesOf?.('timeZone') ?? [];
 }
 
-/** A fire instant in the schedule's zone, the zone named: `5 Dec 2026, 06:00 (Europe/Berlin)`. */
+/**
+ * A fire instant in the schedule's zone, the zone named, 24-hour as the server's sentence
+ * (`5 Dec 2026, 06:00 (Europe/Berlin)`).
+ */
 export function formatFire(iso: string, timeZone: string, locale?: string): string {
-  return `${new Date(iso).toLocaleString(locale, { timeZone, dateStyle: 'medium', timeStyle: 'short' })} (${timeZone})`;
+  return `${new Date(iso).toLocaleString(locale, { timeZone, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' })} (${timeZone})`;
 }
 
 /**

@@ -8,6 +8,7 @@ it('offers UTC and every zone the browser knows, keeping a stored zone it does n
 
 it('names the zone of every next fire', () => {
   expect(formatFire('2026-12-05T05:00:00.000Z', 'Europe/Berlin', 'en-GB')).toBe('5 Dec 2026, 06:00 (Europe/Berlin)');
+  expect(formatFire('2026-12-05T13:30:00.000Z', 'America/New_York', 'en-US')).toBe('Dec 5, 2026, 08:30 (America/New_York)');
 });
 
 it('says the zone once in a schedule summary ("(Europe/Berlin) (Europe/Berlin)" was printed)', () => {

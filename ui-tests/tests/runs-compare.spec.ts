@@ -34,6 +34,9 @@ test('the runs of iris: a table with trigger, cached count and metrics; filter a
   await sidebar.locator('.cg-Version[data-workflow="iris"] button.cg-OpenRuns').click();
 
   const view = page.locator('.cg-RunsView');
+  // Room for the table (the screenshots are its docs pictures).
+  await page.evaluate(() => (window as unknown as { jupyterapp: { shell: { collapseLeft(): void } } }).jupyterapp.shell.collapseLeft());
+  const unscroll = () => view.evaluate((e) => e.scrollTo(0, 0));
   await expect(view.locator('tr.cg-RunRow')).toHaveCount(3, { timeout: 30000 });
   const row = (id: string) => view.locator(`tr.cg-RunRow[data-run-id="${id}"]`);
   await expect(row(first.run.runId).locator('.cg-RunTrigger')).toHaveText('manual');
@@ -63,6 +66,7 @@ test('the runs of iris: a table with trigger, cached count and metrics; filter a
   await expect(compare.locator('tr[data-section="param"][data-key="seed"]')).not.toHaveClass(/cg-differs/);
   await expect(compare.locator('tr[data-section="task"][data-key="softmax"] td').first()).toHaveText(/^succeeded · /);
   await expect(compare.locator('tr[data-section="metric"]').first()).toBeVisible();
+  await unscroll();
   await view.locator('.cg-CompareView').screenshot({ path: path.join(shots, 'runs-compare.png') });
 
   // A metric over the runs (one point per run that logged it).
@@ -76,9 +80,11 @@ test('the runs of iris: a table with trigger, cached count and metrics; filter a
   await expect(gantt.locator('rect.cg-Span[data-task="softmax"][data-state="running"]')).toHaveCount(1);
   await expect(gantt.locator('rect.cg-Span[data-state="queued"]').first()).toBeVisible();
   // The cached run's timeline marks its cached tasks.
+  await unscroll();
   await view.locator('.cg-TimelineView').screenshot({ path: path.join(shots, 'run-timeline.png') });
   await row(third.runId).locator('button.cg-ShowTimeline').click();
   await expect(view.locator(`svg.cg-Gantt[data-run-id="${third.runId}"] rect.cg-Span[data-state="cached"]`).first()).toBeVisible();
+  await unscroll();
   await page.locator('.cg-RunsView').screenshot({ path: path.join(shots, 'runs-table.png') });
   expect(cg.errors).toEqual([]);
 });
@@ -118,6 +124,7 @@ test('schedules in the UI: created and edited with a zone picker, parameters, po
   await dialog.locator('input.cg-Schedule-webhookUrl').fill('not a url');
   await expect(dialog.locator('.cg-FieldError[data-field="webhookUrl"]')).toBeVisible();
   await dialog.locator('input.cg-Schedule-webhookUrl').fill('');
+  await dialog.evaluate((e) => e.scrollTo(0, 0));
   await page.locator('.jp-Dialog-content').screenshot({ path: path.join(shots, 'schedule-editor.png') });
   await save.click();
 

@@ -210,7 +210,6 @@ export class RunsView extends Widget {
       table.append(tr);
     }
     this.compare.replaceChildren(el('h3', '', 'Two runs side by side'), table);
-    this.compare.scrollIntoView?.({ block: 'nearest' });
   }
 
   private renderMetricChoices(): void {

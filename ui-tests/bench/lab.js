@@ -39,13 +39,16 @@ async function startLab(port, { configDir, seed } = {}) {
   throw new Error('JupyterLab did not start');
 }
 
-/** A notebook of `n` tasks, `width` a layer, each reading two values of the layer above. */
-function layeredNotebook(n, width) {
+/**
+ * A notebook of `n` tasks, `width` a layer, each reading two values of the layer above;
+ * `salt` changes the first layer's constants (a notebook the server has not compiled yet).
+ */
+function layeredNotebook(n, width, salt = 0) {
   const cells = [];
   for (let i = 0; i < n; i++) {
     const layer = Math.floor(i / width);
     const inputs = layer === 0 ? [] : [...new Set([0, 1].map((k) => (layer - 1) * width + ((i + k) % width)))];
-    const expr = inputs.length === 0 ? String(i) : inputs.map((j) => `v${j}`).join(' + ');
+    const expr = inputs.length === 0 ? String(i + salt) : inputs.map((j) => `v${j}`).join(' + ');
     cells.push({ id: `c${i}`, cell_type: 'code', metadata: { cellgraph: { task: `t${i}` } }, source: [`const v${i}: number = ${expr};`], outputs: [], execution_count: null });
   }
   return { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } }, cells };

@@ -42,9 +42,10 @@ test('6 tasks: a spinner until the first compile, then no overlapping labels; co
   expect(overlaps.labelNodePairs).toEqual([]);
 
   // A long label is compact; its full types are its tooltip.
-  const compact = page.locator('g.cg-Edge[data-from="load"][data-to="quantiles"] text.cg-EdgeLabel');
-  await expect(compact.locator('tspan')).toHaveText('rows');
-  await expect(compact.locator('title')).toHaveText('rows: { id: number; value: number; label: string; }[]');
+  const compact = page.locator('g.cg-Edge[data-from="load"][data-to="quantiles"]');
+  await expect(compact.locator('text.cg-EdgeLabel')).toHaveText('rows');
+  await expect(compact.locator('text.cg-EdgeLabel')).toHaveAttribute('data-compact', 'true');
+  await expect(compact.locator('> title')).toHaveText('rows: { id: number; value: number; label: string; }[]');
   await page.locator('.cg-DagPanel').screenshot({ path: path.join(shots, 'dag-six.png') });
 
   // Zoom in, then Fit brings the whole DAG back.

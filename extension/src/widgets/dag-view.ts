@@ -181,10 +181,10 @@ export class DagView extends Widget {
       .data(layout.edges, (e) => `${e.from}\u0000${e.to}\u0000${e.kind}`)
       .join((enter) => {
         const g = enter.append('g');
+        // The full `name: Type` list is the edge's tooltip (label and line), outside the label's text.
+        g.append('title');
         g.append('path').attr('marker-end', 'url(#cg-arrow)');
-        const text = g.append('text').attr('class', 'cg-EdgeLabel').attr('text-anchor', 'middle');
-        text.append('title');
-        text.append('tspan');
+        g.append('text').attr('class', 'cg-EdgeLabel').attr('text-anchor', 'middle').append('tspan');
         return g;
       })
       .attr('class', (e) => `cg-Edge cg-Edge-${e.kind}`)
@@ -198,8 +198,8 @@ export class DagView extends Widget {
           .attr('y', (e) => (e.labelBox?.y ?? 0) + 4)
           .attr('data-compact', (e) => (e.label !== e.fullLabel ? 'true' : null))
           .call((t) => t.select('tspan').text((e) => e.label))
-          .call((t) => t.select('title').text((e) => e.fullLabel))
-      );
+      )
+      .call((g) => g.select('title').text((e) => e.fullLabel));
     this.nodes = svg
       .select<SVGGElement>('g.cg-Nodes')
       .selectAll<SVGGElement, LaidOutNode>('g[data-node]')

@@ -4,6 +4,8 @@
 #   dag-layout    the DAG panel's layout in Node (extension/bench)
 #   jupyterlab    JupyterLab start-up with and without the extension, the DAG panel's layout +
 #                 render in a real JupyterLab and Chromium (ui-tests/bench)
+#   dag-ui        first-DAG and edit-to-DAG times at 6 and 200 tasks, as a user waits for them
+#                 in a real JupyterLab and Chromium (ui-tests/bench/dag-edit.js)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/node.sh
@@ -12,7 +14,7 @@ core=()
 ui=()
 for section in "$@"; do
   case "$section" in
-    dag-layout | jupyterlab) ui+=("$section") ;;
+    dag-layout | jupyterlab | dag-ui) ui+=("$section") ;;
     *) core+=("$section") ;;
   esac
 done
@@ -30,4 +32,8 @@ fi
 if wants jupyterlab; then
   echo "jupyterlab:"
   npm run --silent bench --prefix ui-tests
+fi
+if wants dag-ui; then
+  echo "dag-ui:"
+  node ui-tests/bench/dag-edit.js
 fi

@@ -16,6 +16,7 @@ import { DagPanel } from './widgets/dag-panel';
 import { ExecutedHeader } from './widgets/executed-header';
 import { configureProduction } from './widgets/production-dialog';
 import { RunsPanel } from './widgets/runs-panel';
+import { RunsView } from './widgets/runs-view';
 import { TagPanel } from './widgets/tag-panel';
 
 export { ICellgraphServer, ICellgraphTargets } from './tokens';
@@ -23,9 +24,11 @@ export { ICellgraphServer, ICellgraphTargets } from './tokens';
 /** Command ids (extension/CONTRACT.md). */
 namespace CommandIDs {
   export const openDag = 'cellgraph:open-dag';
+  export const openInDag = 'cellgraph:open-in-dag';
   export const promote = 'cellgraph:promote';
   export const run = 'cellgraph:run';
   export const openRuns = 'cellgraph:open-runs';
+  export const openWorkflowRuns = 'cellgraph:open-workflow-runs';
   export const openTags = 'cellgraph:open-tags';
   export const tagTask = 'cellgraph:tag-task';
   export const tagSetup = 'cellgraph:tag-setup';
@@ -110,7 +113,20 @@ const dagPlugin: JupyterFrontEndPlugin<void> = {
         if (notebook instanceof NotebookPanel) dagOf(notebook);
       }
     });
-    if (restorer) void restorer.restore(tracker, { command: CommandIDs.openDag, args: (panel) => ({ path: panel.notebookPath }), name: (panel) => panel.notebookPath });
+    app.commands.addCommand(CommandIDs.openInDag, {
+      label: 'cellgraph: Show this cell in the DAG',
+      caption: "Open the DAG and select the task this cell belongs to",
+      icon: cellgraphIcon,
+      isEnabled: () => notebooks.activeCell !== null,
+      execute: async () => {
+        const notebook = notebooks.currentWidget;
+        const cell = notebook?.content.activeCellIndex ?? -1;
+        const panel = dagOf(notebook);
+        if (panel === undefined || cell < 0) return;
+        await panel.showCell(cell);
+      }
+    });
+        if (restorer) void restorer.restore(tracker, { command: CommandIDs.openDag, args: (panel) => ({ path: panel.notebookPath }), name: (panel) => panel.notebookPath });
     app.commands.addCommand(CommandIDs.promote, {
       label: 'cellgraph: Promote to production…',
       isEnabled: () => notebooks.currentWidget !== null,
@@ -213,15 +229,28 @@ const runsPlugin: JupyterFrontEndPlugin<void> = {
   requires: [ICellgraphTargets, IDocumentManager],
   optional: [ICommandPalette],
   activate: (app: JupyterFrontEnd, targets: ICellgraphTargets, docs: IDocumentManager, palette: ICommandPalette | null) => {
+    const opener = Private.opener(app, docs);
+    /** The runs view of a workflow on a server, opened once and revealed after. */
+    const openRuns = (workflow: string, server: ICellgraphServer, runId?: string) => {
+      const id = `cg-runs-${server.target}-${workflow}`;
+      let view = [...app.shell.widgets('main')].find((w): w is RunsView => w instanceof RunsView && w.id === id);
+      if (view === undefined) {
+        view = new RunsView(server, workflow, opener);
+        app.shell.add(view, 'main');
+      }
+      app.shell.activateById(id);
+      if (runId !== undefined) void view.refresh().then(() => view?.showTimeline(runId));
+    };
     const panel = new RunsPanel(targets, {
-      ...Private.opener(app, docs),
+      ...opener,
       showOnDag: (runId, workflow, server) => {
         const dag = [...app.shell.widgets('main')].find((w): w is DagPanel => w instanceof DagPanel && w.model.ir?.name === workflow);
         if (dag === undefined) return false;
         dag.follow(runId, server);
         app.shell.activateById(dag.id);
         return true;
-      }
+      },
+      openRuns
     });
     app.shell.add(panel, 'left', { rank: 700 });
     app.commands.addCommand(CommandIDs.openRuns, {
@@ -232,6 +261,14 @@ const runsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: CommandIDs.openRuns, category: 'cellgraph' });
+    app.commands.addCommand(CommandIDs.openWorkflowRuns, {
+      label: (args) => `cellgraph: Runs of ${typeof args.workflow === 'string' ? args.workflow : 'a workflow'}`,
+      caption: 'The runs of a workflow: filter, compare two, chart a metric, timelines',
+      execute: (args) => {
+        const server = targets.get(args.target === 'production' ? 'production' : 'development') ?? targets.development;
+        if (typeof args.workflow === 'string') openRuns(args.workflow, server, typeof args.run === 'string' ? args.run : undefined);
+      }
+    });
   }
 };
 

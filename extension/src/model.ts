@@ -33,6 +33,7 @@ export type Problem = Pick<Diagnostic, 'message' | 'severity'> & Partial<Pick<Di
 export class DagModel implements IDisposable {
   private currentIr?: WorkflowIR;
   private currentLayout?: DagLayout;
+  private paramsShown = true;
   private currentProblems: Problem[] = [];
   private selected?: string;
   private follower?: RunFollower;
@@ -73,7 +74,19 @@ export class DagModel implements IDisposable {
     return this.currentLayout;
   }
 
-  get problems(): readonly Problem[] {
+  /** Whether the DAG draws the parameters (collapsed: tasks only). */
+  get showParams(): boolean {
+    return this.paramsShown;
+  }
+
+  set showParams(shown: boolean) {
+    if (shown === this.paramsShown) return;
+    this.paramsShown = shown;
+    if (this.currentIr !== undefined) this.currentLayout = layoutDag(this.currentIr, { showParams: shown });
+    this.graph.emit();
+  }
+
+    get problems(): readonly Problem[] {
     return this.currentProblems;
   }
 
@@ -140,7 +153,7 @@ export class DagModel implements IDisposable {
     if (result.ir !== undefined) {
       this.currentIr = result.ir;
       const start = performance.now();
-      this.currentLayout = layoutDag(result.ir);
+      this.currentLayout = layoutDag(result.ir, { showParams: this.paramsShown });
       const end = performance.now();
       this.lastLayoutMs = end - start;
       measure('cellgraph:layout', start, end);

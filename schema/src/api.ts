@@ -157,24 +157,55 @@ export const ListRunsQuery = z
   .strict();
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
 
+/** What started a run: a person or client (`manual`), a schedule's fire, or a retry of another run. */
+export const RunTrigger = z.enum(['manual', 'schedule', 'retry']);
+export type RunTrigger = z.infer<typeof RunTrigger>;
+
 /** A run in a listing: its record plus task progress (what `cellgraph runs --json` prints per row). */
 export const RunListItem = RunRecord.extend({
   done: z.number().int().min(0),
   total: z.number().int().min(0),
   /** The run's project (servers before projects answer without it). */
-  project: z.string().optional()
+  project: z.string().optional(),
+  /** How many of its tasks were served from the cache (did not run). */
+  cached: z.number().int().min(0).optional(),
+  trigger: RunTrigger.optional(),
+  /** The schedule that started it, for a scheduled run. */
+  scheduleId: z.string().optional(),
+  /** The run this one retries. */
+  retryOf: RunId.optional(),
+  /** From start (or creation) to finish; absent while it runs. */
+  durationMs: z.number().min(0).optional(),
+  /** Every metric its tasks logged, by name (`<task>.<name>` when two tasks log the same name). */
+  metrics: Metrics.optional()
 });
 export type RunListItem = z.infer<typeof RunListItem>;
 
 export const ListRunsResponse = z.object({ runs: z.array(RunListItem) });
 export type ListRunsResponse = z.infer<typeof ListRunsResponse>;
 
+/**
+ * One stretch of a task's life in a run, from its events: waiting for a slot (`queued`), an
+ * attempt running, the backoff after a failed attempt (`retrying`), or served from the cache
+ * (`cached`, an instant). What a run's timeline (Gantt) draws.
+ */
+export const TaskSpan = z.object({
+  state: TaskStatus,
+  attempt: z.number().int().min(0).optional(),
+  start: z.string(),
+  /** Absent while the span lasts. */
+  end: z.string().optional()
+});
+export type TaskSpan = z.infer<typeof TaskSpan>;
+
 /** Per-task state beyond the summary line: when it ran and its cache key. */
 export const TaskDetail = z.object({
   name: TaskName,
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
-  cacheKey: ContentHash.optional()
+  cacheKey: ContentHash.optional(),
+  /** The task's spans in order (queued, each attempt, retries, cached). */
+  spans: z.array(TaskSpan).optional()
 });
 
 /**
@@ -192,6 +223,11 @@ export const RunDetail = RunSummary.extend({
   retryOf: RunId.optional(),
   /** The options the run was submitted with (noCache; a scheduled run's fire instant and lateness). */
   options: RunOptions.optional(),
+  trigger: RunTrigger.optional(),
+  /** The schedule that started it, for a scheduled run. */
+  scheduleId: z.string().optional(),
+  /** Every metric its tasks logged, by name (`<task>.<name>` when two tasks log the same name). */
+  metrics: Metrics.optional(),
   taskDetails: z.array(TaskDetail)
 });
 export type RunDetail = z.infer<typeof RunDetail>;

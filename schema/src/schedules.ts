@@ -150,6 +150,17 @@ export const WebhookUrl = z
 /** An ISO 8601 instant as the server writes them (`Date.prototype.toISOString`). */
 const IsoInstant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
 
+/**
+ * What a fire does with cached task results: `reuse` (the default) serves a task from the
+ * cache when its code, inputs and parameters did not change; `recompute` runs every task
+ * (fresh results are cached again), for schedules whose inputs change outside the notebook.
+ */
+export const CachePolicy = z.enum(['reuse', 'recompute']);
+export type CachePolicy = z.infer<typeof CachePolicy>;
+
+/** A schedule's display name (`nightly report`); free text, one line. */
+export const ScheduleName = z.string().trim().min(1, 'must not be empty').max(120, 'at most 120 characters').regex(/^[^\n\r]*$/, 'must be one line');
+
 /** Parameters a scheduled run starts with; checked against the version's declared kinds when it starts. */
 export const ScheduleParams = z.record(JsonValue);
 
@@ -166,6 +177,10 @@ export const Schedule = z.object({
   missedRunPolicy: MissedRunPolicy,
   paused: z.boolean(),
   webhookUrl: WebhookUrl.optional(),
+  /** A name people know it by; the id stays what run ids embed. */
+  name: ScheduleName.optional(),
+  /** Absent: `reuse`. */
+  cachePolicy: CachePolicy.optional(),
   createdAt: IsoInstant,
   updatedAt: IsoInstant
 });
@@ -188,7 +203,9 @@ export const ScheduleCreate = z
     concurrencyPolicy: ConcurrencyPolicy.default('Forbid'),
     missedRunPolicy: MissedRunPolicy.default('skip'),
     paused: z.boolean().default(false),
-    webhookUrl: WebhookUrl.optional()
+    webhookUrl: WebhookUrl.optional(),
+    name: ScheduleName.optional(),
+    cachePolicy: CachePolicy.optional()
   })
   .strict();
 /** A parsed create body, defaults filled in. */
@@ -209,7 +226,10 @@ export const ScheduleUpdate = z
     concurrencyPolicy: ConcurrencyPolicy.optional(),
     missedRunPolicy: MissedRunPolicy.optional(),
     paused: z.boolean().optional(),
-    webhookUrl: WebhookUrl.nullable().optional()
+    webhookUrl: WebhookUrl.nullable().optional(),
+    /** `null` removes the name. */
+    name: ScheduleName.nullable().optional(),
+    cachePolicy: CachePolicy.optional()
   })
   .strict();
 export type ScheduleUpdate = z.infer<typeof ScheduleUpdate>;

@@ -7,20 +7,7 @@
  */
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('@playwright/test');
-const { LAUNCH, median, startLab } = require('./lab');
-
-/** A notebook of `n` tasks, `width` a layer, each reading two values of the layer above. */
-function layeredNotebook(n, width) {
-  const cells = [];
-  for (let i = 0; i < n; i++) {
-    const layer = Math.floor(i / width);
-    const inputs = layer === 0 ? [] : [...new Set([0, 1].map((k) => (layer - 1) * width + ((i + k) % width)))];
-    const expr = inputs.length === 0 ? String(i) : inputs.map((j) => `v${j}`).join(' + ');
-    cells.push({ id: `c${i}`, cell_type: 'code', metadata: { cellgraph: { task: `t${i}` } }, source: [`const v${i}: number = ${expr};`], outputs: [], execution_count: null });
-  }
-  return { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } }, cells };
-}
+const { inLab, layeredNotebook, median, run, startLab } = require('./lab');
 
 /** Opens a notebook and its DAG; resolves once `tasks` nodes are drawn. */
 async function openDag(page, file, tasks) {
@@ -45,12 +32,7 @@ async function main() {
       fs.writeFileSync(path.join(root, 'dag50.ipynb'), JSON.stringify(layeredNotebook(50, 5)));
     }
   });
-  const browser = await chromium.launch(LAUNCH);
-  try {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto('http://127.0.0.1:18873/lab');
-    await page.waitForFunction(() => window.jupyterapp !== undefined, null, { timeout: 60000 });
-    await page.evaluate(() => window.jupyterapp.restored);
+  await inLab('dag-render', lab, 18873, async (page) => {
 
     const big = [];
     for (let i = 0; i < 3; i++) {
@@ -83,18 +65,7 @@ async function main() {
       edits.push(m.layout + m.render);
     }
     console.log(`DAG panel, re-render after an edit of a 50-cell notebook: ${median(edits).toFixed(1)} ms (median of 7, layout + render; target <= 50 ms)`);
-  } catch (err) {
-    const shot = path.join(require('os').tmpdir(), 'cg-bench-dag-render.png');
-    await browser.contexts()[0]?.pages()[0]?.screenshot({ path: shot }).catch(() => undefined);
-    console.error(`bench failed; the page is in ${shot}`);
-    throw err;
-  } finally {
-    await browser.close();
-    await lab.stop();
-  }
+  });
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+run(main);

@@ -7,6 +7,7 @@ const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { chromium } = require('@playwright/test');
 const { stopLeftovers } = require('../leftovers');
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -38,9 +39,56 @@ async function startLab(port, { configDir, seed } = {}) {
   throw new Error('JupyterLab did not start');
 }
 
+/**
+ * A notebook of `n` tasks, `width` a layer, each reading two values of the layer above;
+ * `salt` changes the first layer's constants (a notebook the server has not compiled yet).
+ */
+function layeredNotebook(n, width, salt = 0) {
+  const cells = [];
+  for (let i = 0; i < n; i++) {
+    const layer = Math.floor(i / width);
+    const inputs = layer === 0 ? [] : [...new Set([0, 1].map((k) => (layer - 1) * width + ((i + k) % width)))];
+    const expr = inputs.length === 0 ? String(i + salt) : inputs.map((j) => `v${j}`).join(' + ');
+    cells.push({ id: `c${i}`, cell_type: 'code', metadata: { cellgraph: { task: `t${i}` } }, source: [`const v${i}: number = ${expr};`], outputs: [], execution_count: null });
+  }
+  return { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } }, cells };
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-module.exports = { LAUNCH, repo, startLab, median };
+/**
+ * Runs `body(page)` on a page of JupyterLab at `port` (ready: `app.restored`) in Debian's
+ * Chromium; on failure saves the page to `<tmp>/cg-bench-<name>.png`; then closes the browser
+ * and stops the lab.
+ */
+async function inLab(name, lab, port, body) {
+  const browser = await chromium.launch(LAUNCH);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(`http://127.0.0.1:${port}/lab`);
+    await page.waitForFunction(() => window.jupyterapp !== undefined, null, { timeout: 60000 });
+    await page.evaluate(() => window.jupyterapp.restored);
+    await body(page);
+  } catch (err) {
+    const shot = path.join(os.tmpdir(), `cg-bench-${name}.png`);
+    await browser.contexts()[0]?.pages()[0]?.screenshot({ path: shot }).catch(() => undefined);
+    console.error(`bench failed; the page is in ${shot}`);
+    throw err;
+  } finally {
+    await browser.close();
+    await lab.stop();
+  }
+}
+
+/** Runs a bench's `main`; a failure is printed and makes the exit code non-zero. */
+function run(main) {
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { LAUNCH, inLab, layeredNotebook, repo, run, startLab, median };

@@ -41,7 +41,8 @@ export class Cellgraph {
     await this.openNotebook(notebook);
     await this.exec('cellgraph:open-dag');
     await expect(this.page.locator('.cg-DagPanel')).toBeVisible();
-    await expect(this.node(firstTask)).toBeVisible({ timeout: 30000 });
+    // The first DAG of a run starts the cellgraph server: on a busy machine well over 30 s.
+    await expect(this.node(firstTask)).toBeVisible({ timeout: 90000 });
   }
 
   /**

@@ -51,7 +51,7 @@ test('promotes hello with a schedule: the run is followed on the DAG to success;
   }
   await page.locator('.cg-DagPanel').screenshot({ path: path.join(SHOTS, 'dag-run-succeeded.png') });
   // The drawing of a finished run, against the committed baseline (captions hold durations: masked).
-  await expect(page.locator('svg.cg-DagView')).toHaveScreenshot('dag-run-succeeded.png', { mask: [page.locator('text.cg-NodeCaption')], maxDiffPixelRatio: 0.02, animations: 'disabled' });
+  await expect(page.locator('.cg-DagView svg.cg-DagCanvas')).toHaveScreenshot('dag-run-succeeded.png', { mask: [page.locator('text.cg-NodeCaption')], maxDiffPixelRatio: 0.02, animations: 'disabled' });
 
   // A task's logs, from its node.
   await cg.node('greet').click();

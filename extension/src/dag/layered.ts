@@ -18,6 +18,12 @@ export interface LayeredNode {
 export interface LayeredEdge {
   from: string;
   to: string;
+  /**
+   * A label box to place on the edge. When any edge has one, every layer of nodes gets a
+   * layer of labels below it (dagre's approach: a label is a node of its own), so the
+   * crossing reduction and the placement keep labels apart from each other and from nodes.
+   */
+  label?: { width: number; height: number };
 }
 
 export interface LayeredOptions {
@@ -39,6 +45,8 @@ export interface LayeredResult {
   height: number;
   /** Edge crossings left by the ordering (a quality figure for tests and benchmarks). */
   crossings: number;
+  /** Centre of each input edge's label box (same index); undefined for edges without a label. */
+  labelPositions: ({ x: number; y: number } | undefined)[];
 }
 
 export const DEFAULT_OPTIONS: LayeredOptions = { nodeSep: 28, rankSep: 56, margin: 12, edgeSep: 12 };
@@ -47,27 +55,29 @@ const MAX_SWEEPS = 24;
 const SWEEPS_WITHOUT_GAIN = 6;
 const PLACEMENT_PASSES = 8;
 
-/** Internal node: real or dummy (a long edge's stop in a layer it crosses). */
+/** Internal node: real or dummy (a long edge's stop in a layer it crosses, or its label). */
 interface Slot {
   width: number;
   height: number;
   rank: number;
   top: boolean;
+  /** A stop of an edge (with or without its label): pulled straight harder by the placement. */
+  dummy: boolean;
 }
 
 /** Lays out a directed graph top to bottom. Cycles are tolerated (their back edges are drawn reversed). */
 export function layoutLayered(nodes: readonly LayeredNode[], edges: readonly LayeredEdge[], options: LayeredOptions = DEFAULT_OPTIONS): LayeredResult {
   const index = new Map<string, number>();
   nodes.forEach((n, i) => index.set(n.id, i));
-  const slots: Slot[] = nodes.map((n) => ({ width: n.width, height: n.height, rank: 0, top: n.top === true }));
+  const slots: Slot[] = nodes.map((n) => ({ width: n.width, height: n.height, rank: 0, top: n.top === true, dummy: false }));
   const real = nodes.length;
 
   // Valid edges as index pairs; back edges of cycles are reversed (and drawn reversed).
-  const pairs: { u: number; v: number; reversed: boolean; input: number }[] = [];
+  const pairs: { u: number; v: number; reversed: boolean; input: number; label?: { width: number; height: number } }[] = [];
   edges.forEach((e, i) => {
     const u = index.get(e.from);
     const v = index.get(e.to);
-    if (u !== undefined && v !== undefined && u !== v) pairs.push({ u, v, reversed: false, input: i });
+    if (u !== undefined && v !== undefined && u !== v) pairs.push({ u, v, reversed: false, input: i, label: e.label });
   });
   const back = backEdges(real, pairs);
   for (const p of pairs) {
@@ -79,13 +89,23 @@ export function layoutLayered(nodes: readonly LayeredNode[], edges: readonly Lay
 
   const order = topologicalOrder(real, pairs);
   assignRanks(slots, pairs, order);
+  // Labels get layers of their own between the layers of nodes: every edge then crosses one.
+  const labelled = pairs.some((p) => p.label !== undefined);
+  if (labelled) for (const s of slots) s.rank *= 2;
 
-  // Chains: each edge as the slots it passes through, one per layer.
-  const chains = pairs.map((p) => {
+  // Chains: each edge as the slots it passes through, one per layer; a label is the stop in
+  // the label layer nearest the edge's middle.
+  const labelSlot = new Map<number, number>();
+  const chains = pairs.map((p, k) => {
     const chain = [p.u];
-    for (let r = slots[p.u].rank + 1; r < slots[p.v].rank; r++) {
-      slots.push({ width: options.edgeSep, height: 0, rank: r, top: false });
+    const from = slots[p.u].rank;
+    const to = slots[p.v].rank;
+    const labelRank = p.label === undefined ? -1 : from + 1 + 2 * Math.floor((to - from - 2) / 4);
+    for (let r = from + 1; r < to; r++) {
+      const label = r === labelRank ? p.label : undefined;
+      slots.push({ width: label?.width ?? options.edgeSep, height: label?.height ?? 0, rank: r, top: false, dummy: true });
       chain.push(slots.length - 1);
+      if (label !== undefined) labelSlot.set(k, slots.length - 1);
     }
     chain.push(p.v);
     return chain;
@@ -120,7 +140,10 @@ export function layoutLayered(nodes: readonly LayeredNode[], edges: readonly Lay
   const positions = new Map<string, { x: number; y: number; rank: number }>();
   nodes.forEach((n, i) => positions.set(n.id, { x: xs[i] + shift, y: ys[i], rank: slots[i].rank }));
   const edgePoints: { x: number; y: number }[][] = edges.map(() => []);
+  const labelPositions: ({ x: number; y: number } | undefined)[] = edges.map(() => undefined);
   pairs.forEach((p, k) => {
+    const at = labelSlot.get(k);
+    if (at !== undefined) labelPositions[p.input] = { x: xs[at] + shift, y: ys[at] };
     const chain = chains[k];
     const points = chain.map((s, i) => ({
       x: xs[s] + shift,
@@ -129,7 +152,7 @@ export function layoutLayered(nodes: readonly LayeredNode[], edges: readonly Lay
     edgePoints[p.input] = p.reversed ? points.reverse() : points;
   });
   const bottom = ordered.length === 0 ? 0 : Math.max(...ordered[ordered.length - 1].map((s) => ys[s] + slots[s].height / 2));
-  return { positions, edgePoints, width: right - left + 2 * options.margin, height: bottom + options.margin, crossings };
+  return { positions, edgePoints, width: right - left + 2 * options.margin, height: bottom + options.margin, crossings, labelPositions };
 }
 
 /** Edges that close a cycle, found by an iterative depth-first search (reversing them makes the graph acyclic). */
@@ -347,7 +370,7 @@ export function placeInOrder(desired: readonly number[], weights: readonly numbe
 /** x of every slot: packed layers, then passes pulling each layer towards its neighbours. */
 function placeX(layers: readonly number[][], slots: readonly Slot[], up: readonly number[][], down: readonly number[][], options: LayeredOptions): Float64Array {
   const xs = new Float64Array(slots.length);
-  const gapsOf = (layer: readonly number[]) => layer.slice(1).map((s, i) => (slots[layer[i]].width + slots[s].width) / 2 + (slots[s].height === 0 || slots[layer[i]].height === 0 ? options.edgeSep : options.nodeSep));
+  const gapsOf = (layer: readonly number[]) => layer.slice(1).map((s, i) => (slots[layer[i]].width + slots[s].width) / 2 + (slots[s].dummy || slots[layer[i]].dummy ? options.edgeSep : options.nodeSep));
   const gaps = layers.map(gapsOf);
   layers.forEach((layer, r) => {
     const packed = placeInOrder(layer.map(() => 0), layer.map(() => 1), gaps[r]);
@@ -365,7 +388,7 @@ function placeX(layers: readonly number[][], slots: readonly Slot[], up: readonl
         count++;
       }
       // A long edge's stops pull harder, so it is drawn straight rather than zig-zagging.
-      const weight = count === 0 ? 1e-3 : count * (slots[s].height === 0 ? 4 : 1);
+      const weight = count === 0 ? 1e-3 : count * (slots[s].dummy ? 4 : 1);
       desired.push(count === 0 ? xs[s] : sum / count);
       weights.push(weight);
     }

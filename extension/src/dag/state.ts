@@ -64,3 +64,17 @@ export function runTooltip(task: TaskRunInfo | undefined): string {
   if (task === undefined) return '';
   return [`${task.name}: ${runCaption(task)}`, task.error].filter(Boolean).join('\n');
 }
+
+/** Approximate advance of a node caption's 10px monospace character. */
+const CAPTION_CHAR_WIDTH = 6.1;
+
+/**
+ * The failure reason shown on a failed task's node: the error's first line, cut with `…` to
+ * fit a node `width` pixels wide (the whole error is in the node's tooltip). Empty otherwise.
+ */
+export function errorLine(task: TaskRunInfo | undefined, width: number): string {
+  if (task?.status !== 'failed' || task.error === undefined) return '';
+  const first = task.error.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  const max = Math.max(4, Math.floor((width - 12) / CAPTION_CHAR_WIDTH));
+  return first.length <= max ? first : `${first.slice(0, max - 1).trimEnd()}…`;
+}

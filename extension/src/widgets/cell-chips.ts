@@ -54,10 +54,17 @@ export class CellChips implements IDisposable {
     const prompt = cell.node.querySelector<HTMLElement>('.jp-InputPrompt');
     if (chip === undefined) {
       delete cell.node.dataset.cgRole;
-      if (prompt) delete prompt.dataset.cgTag;
+      if (prompt) {
+        delete prompt.dataset.cgTag;
+        prompt.removeAttribute('title');
+      }
       return;
     }
     cell.node.dataset.cgRole = chip.role;
-    if (prompt) prompt.dataset.cgTag = chip.text;
+    if (prompt) {
+      prompt.dataset.cgTag = chip.text;
+      // The chip is cut to the prompt's width (`task ge…`): its whole text on hover.
+      prompt.title = `cellgraph: ${chip.text}`;
+    }
   }
 }

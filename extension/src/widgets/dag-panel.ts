@@ -44,6 +44,7 @@ export class DagPanel extends Panel {
   private readonly problems = new Widget({ node: el('ul', 'cg-Diagnostics') });
   private readonly details: TaskDetails;
   private readonly runBar = el('span', 'cg-RunBar');
+  private readonly loading = el('div', 'cg-DagLoading', 'Compiling the notebook…');
   /** The development server: it compiles the DAG as the notebook is edited. */
   private readonly server: ICellgraphServer;
   /** Runs started from this panel: a notification says when each ends. */
@@ -82,12 +83,14 @@ export class DagPanel extends Panel {
     run.onclick = () => void this.runNotebook();
     const promote = el('button', 'cg-Promote jp-mod-styled jp-mod-accept', 'Promote to production');
     promote.onclick = () => void this.promote();
-    toolbar.node.append(run, promote, this.runBar);
+    toolbar.node.append(run, promote, this.viewControls(), this.runBar);
     this.banner.addClass('cg-ServerDown');
     this.banner.hide();
     const scroller = new Panel();
     scroller.addClass('cg-DagScroller');
     scroller.addWidget(this.view);
+    // Until the first compile answers (a few seconds for a cold server): a spinner, not a blank panel.
+    scroller.node.append(this.loading);
     this.problems.addClass('cg-Problems');
     for (const w of [toolbar, this.banner, this.problems, scroller, this.details]) this.addWidget(w);
 
@@ -118,6 +121,15 @@ export class DagPanel extends Panel {
     return this.notebook.context.path;
   }
 
+  /** Selects and centres the task cell `cell` belongs to (compiling first when there is no DAG yet). */
+  async showCell(cell: number): Promise<void> {
+    if (this.model.ir === undefined) await this.model.refresh();
+    const task = this.model.ir?.tasks.find((t) => t.cells.includes(cell));
+    if (task === undefined) return;
+    this.model.selectedTask = task.name;
+    this.view.centreOn(task.name);
+  }
+
   /** Follows a run on this DAG, on the server it runs on. */
   follow(runId: string, on: ICellgraphServer = this.server): void {
     this.model.follow(runId, on);
@@ -132,7 +144,33 @@ export class DagPanel extends Panel {
     }
   }
 
+  /** Fit, zoom in and out, and the parameters' collapse toggle. */
+  private viewControls(): HTMLElement {
+    const box = el('span', 'cg-ViewControls');
+    const params = el('label', 'cg-ToggleParams');
+    const check = el('input', '');
+    check.type = 'checkbox';
+    check.checked = this.model.showParams;
+    check.onchange = () => (this.model.showParams = check.checked);
+    params.append(check, ' parameters');
+    params.title = 'Show the parameters and the tasks that read them';
+    const tool = (cls: string, text: string, title: string, act: () => void) => {
+      const b = el('button', `${cls} jp-mod-styled`, text);
+      b.title = title;
+      b.onclick = act;
+      return b;
+    };
+    box.append(
+      tool('cg-Fit', 'Fit', 'Zoom to show the whole DAG', () => this.view.fit()),
+      tool('cg-ZoomIn', '+', 'Zoom in', () => this.view.zoomBy(1.25)),
+      tool('cg-ZoomOut', '−', 'Zoom out', () => this.view.zoomBy(0.8)),
+      params
+    );
+    return box;
+  }
+
   private onGraph(): void {
+    this.loading.remove();
     const layout = this.model.layout;
     if (layout !== undefined) this.view.setGraph(layout, this.model.tasksWithErrors);
     this.showProblems(this.model.problems);
@@ -165,6 +203,8 @@ export class DagPanel extends Panel {
     const badge = el('span', `cg-RunWhere cg-target-${where.target}`, where.label);
     badge.title = where.target === 'production' ? `on the production server ${where.label}` : "on this JupyterLab's development server";
     const parts: (HTMLElement | string)[] = [badge, ' run ', el('span', 'cg-RunId', run.runId), ': ', status, ` ${done}/${run.tasks.length}`];
+    const cached = run.tasks.filter((t) => t.status === 'cached').length;
+    if (cached > 0) parts.push(' ', el('span', 'cg-CachedBadge', `${cached} cached`));
     if (run.durationMs !== undefined) parts.push(' · ', el('span', 'cg-Duration', `${(run.durationMs / 1000).toFixed(1)} s`));
     if (this.model.runProblem !== undefined) parts.push(el('span', 'cg-FieldError', ` (${this.model.runProblem})`));
     const actions: HTMLElement[] = [button('cg-RunLogs', 'Logs', () => showLogs(where, run.runId))];

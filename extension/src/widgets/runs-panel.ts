@@ -9,11 +9,16 @@ import { button, el } from './dom';
 import { showLogs } from './logs-dialog';
 import { RunParamsBody } from './param-fields';
 import { prefilledParams, remember } from '../remembered';
+import { progressText } from '../runs/table';
+import { formatFire, scheduleSummary } from '../schedules';
+import { editSchedule } from './schedule-editor';
 
 /** What the runs panel asks of JupyterLab beyond the server: opening notebooks, showing a run on a DAG. */
 export interface RunsPanelHost extends NotebookOpener {
   /** Follows the run (on `server`) on the DAG panel of its workflow's notebook; false when none is open. */
   showOnDag(runId: string, workflow: string, server: ICellgraphServer): boolean;
+  /** Opens the runs view of a workflow (table, compare, chart, timeline), with `runId`'s timeline shown. */
+  openRuns(workflow: string, server: ICellgraphServer, runId?: string): void;
 }
 
 const REFRESH_MS = 3000;
@@ -139,7 +144,7 @@ export class RunsPanel extends Widget {
       const schedules = fine.flatMap((l) => l.schedules.map((sc) => ({ sc, server: l.server })));
       this.runs.replaceChildren(...(runs.length > 0 ? runs.slice(0, RUNS_SHOWN).map(({ r, server }) => this.runItem(r, server)) : [el('li', 'cg-Empty', 'No runs yet: promote a notebook from its DAG panel.')]));
       this.workflows.replaceChildren(...(workflows.length > 0 ? await Promise.all(workflows.map(({ w, server }) => this.workflowItem(w, server))) : [el('li', 'cg-Empty', 'Nothing promoted yet.')]));
-      this.schedules.replaceChildren(...(schedules.length > 0 ? schedules.map(({ sc, server }) => this.scheduleItem(sc, server)) : [el('li', 'cg-Empty', 'No schedules.')]));
+      this.schedules.replaceChildren(...(schedules.length > 0 ? schedules.map(({ sc, server }) => this.scheduleItem(sc, server, runs.filter((x) => x.server === server && x.r.scheduleId === sc.id).map((x) => x.r))) : [el('li', 'cg-Empty', 'No schedules.')]));
     } finally {
       if (this.isVisible && !this.isDisposed) this.timer = setTimeout(() => void this.refresh(), REFRESH_MS);
     }
@@ -172,6 +177,9 @@ export class RunsPanel extends Widget {
     const status = el('span', `cg-RunStatus cg-status-${r.status}`, r.status);
     const head = el('div', 'cg-RunHead');
     head.append(where(server), ' ', el('span', 'cg-RunWorkflow', r.workflow), ' ', status, ` ${r.done}/${r.total}`);
+    // A run the cache served says so (a nightly run 4/4 cached is not a run that recomputed).
+    if (r.cached) head.append(' ', el('span', 'cg-CachedBadge', `${r.cached} cached`));
+    head.title = `${r.status} ${progressText(r)}${r.trigger !== undefined ? ` · ${r.trigger}` : ''}`;
     const meta = el('div', 'cg-RunMeta');
     meta.append(el('span', 'cg-RunId', r.id), ' · ', el('span', 'cg-Time', ago(r.createdAt)), ` · ${r.executor}`);
     if (r.error !== undefined) meta.append(el('div', 'cg-RunError', r.error));
@@ -202,7 +210,12 @@ export class RunsPanel extends Widget {
       else this.expanded.add(key);
       void this.refresh();
     };
-    li.append(head);
+    const tools = el('div', 'cg-VersionTools');
+    tools.append(
+      button('cg-OpenRuns', 'Runs', async () => this.host.openRuns(w.workflow, server), `The runs of ${w.workflow}: compare, chart a metric, timelines`),
+      button('cg-NewSchedule', 'Schedule…', async () => void ((await editSchedule(server, w.workflow)) && (await this.refresh())), `Schedule ${w.workflow}: cron, time zone, parameters, policies`)
+    );
+    li.append(head, tools);
     if (this.expanded.has(key)) {
       const versions = await server.call(apiRoutes.listVersions, { params: { name: w.workflow } });
       const list = el('ul', 'cg-VersionList');
@@ -221,17 +234,37 @@ export class RunsPanel extends Widget {
     return li;
   }
 
-  private scheduleItem(s: ScheduleView, server: ICellgraphServer): HTMLElement {
+  private scheduleItem(s: ScheduleView, server: ICellgraphServer, runs: ListRunsResponse['runs']): HTMLElement {
     const li = el('li', 'cg-Schedule');
     li.dataset.scheduleId = s.id;
     li.dataset.target = server.target;
     const fires = el('ul', 'cg-NextFires');
-    fires.append(...s.nextFires.slice(0, 3).map((f) => el('li', 'cg-Time', new Date(f).toLocaleString(undefined, { timeZone: s.timezone, dateStyle: 'medium', timeStyle: 'short' }))));
+    fires.append(...s.nextFires.slice(0, 3).map((f) => el('li', 'cg-Time', formatFire(f, s.timezone))));
+    // Its last runs (each to its timeline in the runs view), with what the cache served.
+    const last = el('ul', 'cg-ScheduleRuns');
+    last.append(
+      ...runs.slice(0, 3).map((r) => {
+        const item = el('li', 'cg-ScheduleRun');
+        item.dataset.runId = r.id;
+        const link = el('a', 'cg-RunLink', `${ago(r.createdAt)}: ${r.status} ${r.done}/${r.total}`);
+        link.href = '#';
+        link.onclick = (e) => {
+          e.preventDefault();
+          this.host.openRuns(s.workflow, server, r.id);
+        };
+        item.append(link);
+        if (r.cached) item.append(' ', el('span', 'cg-CachedBadge', `${r.cached} cached`));
+        return item;
+      })
+    );
     const state = el('span', 'cg-ScheduleState', s.paused ? 'paused' : 'active');
     const head = el('div', 'cg-ScheduleHead');
-    head.append(where(server), ` ${s.id}: ${s.workflow}`);
-    li.append(head, el('div', 'cg-ScheduleWhen', `${s.cron} · ${s.description} (${s.timezone}) · ${s.concurrencyPolicy}`), state, fires);
-    if (may(server, 'schedule', s.project)) {
+    head.append(where(server), ` ${s.name !== undefined ? `${s.name} (${s.id})` : s.id}: ${s.workflow}`);
+    li.append(head, el('div', 'cg-ScheduleWhen', scheduleSummary(s)), state, fires, last);
+    const mayChange = may(server, 'schedule', s.project);
+    if (mayChange) li.append(button('cg-EditSchedule', 'Edit', async () => void ((await editSchedule(server, s.workflow, s)) && (await this.refresh())), 'Cron, time zone, parameters, policies, webhook, name'));
+    li.append(button('cg-ScheduleRunsLink', 'Runs', async () => this.host.openRuns(s.workflow, server, runs[0]?.id), `The runs of ${s.workflow}`));
+    if (mayChange) {
       li.append(
         s.paused
           ? button('cg-Resume', 'Resume', () => this.scheduleAction(() => server.call(apiRoutes.resumeSchedule, { params: { id: s.id } })))

@@ -96,3 +96,15 @@ describe('building blocks', () => {
     expect(isKnownTimeZone('Europe/Atlantis')).toBe(false);
   });
 });
+
+describe('a schedule name and cache policy', () => {
+  it('takes a one-line name and reuse or recompute, refusing others naming the field', () => {
+    expect(ScheduleCreate.parse({ ...base, name: ' nightly report ', cachePolicy: 'recompute' })).toMatchObject({ name: 'nightly report', cachePolicy: 'recompute' });
+    expect(ScheduleCreate.parse(base).cachePolicy).toBeUndefined();
+    const bad = ScheduleCreate.safeParse({ ...base, cachePolicy: 'never' });
+    expect(bad.success ? [] : bad.error.issues.map((i) => i.path.join('.'))).toEqual(['cachePolicy']);
+    const twoLines = ScheduleCreate.safeParse({ ...base, name: 'a\nb' });
+    expect(twoLines.success ? '' : twoLines.error.issues[0].message).toBe('must be one line');
+    expect(ScheduleUpdate.parse({ name: null, cachePolicy: 'reuse' })).toEqual({ name: null, cachePolicy: 'reuse' });
+  });
+});

@@ -24,6 +24,7 @@ import type { RunFence } from '../state/state-store';
 import type { RunWebhook } from '../state/notification-store';
 import type { ServerStateStore } from '../state/open-state-store';
 import type { ArtifactStore } from '../stores';
+import { runDurationMs, runMetrics, runTrigger, taskSpans } from './run-facts';
 import { IrCache } from './ir-cache';
 import { LiveLogs } from './live-logs';
 import { RunLeases } from './run-leases';
@@ -254,6 +255,8 @@ export class RunService {
     const ir = await this.irs.get(run.version);
     const executed = run.executedNotebook !== undefined ? (this.store.localPath(run.executedNotebook) ?? run.executedNotebook) : undefined;
     const summary = summarizeRun(run, tasks, ir, executed);
+    const retryOf = await this.state.getRetryOf(id);
+    const spans = taskSpans(await this.state.listEvents(id), run.finishedAt);
     return RunDetail.parse({
       ...summary,
       notebookPath: run.notebookPath,
@@ -262,9 +265,11 @@ export class RunService {
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       error: run.error,
-      retryOf: await this.state.getRetryOf(id),
+      retryOf,
       options: run.options,
-      taskDetails: tasks.map((t) => ({ name: t.task, startedAt: t.startedAt, finishedAt: t.finishedAt, cacheKey: t.cacheKey }))
+      ...runTrigger(run, retryOf),
+      metrics: runMetrics(tasks),
+      taskDetails: tasks.map((t) => ({ name: t.task, startedAt: t.startedAt, finishedAt: t.finishedAt, cacheKey: t.cacheKey, spans: spans.get(t.task) ?? [] }))
     });
   }
 
@@ -273,7 +278,18 @@ export class RunService {
     const items: RunListItem[] = [];
     for (const run of runs) {
       const tasks = await this.state.getTaskRuns(run.id);
-      items.push({ ...run, done: tasks.filter((t) => t.status === 'succeeded' || t.status === 'cached').length, total: tasks.length });
+      const retryOf = await this.state.getRetryOf(run.id);
+      const durationMs = runDurationMs(run);
+      items.push({
+        ...run,
+        done: tasks.filter((t) => t.status === 'succeeded' || t.status === 'cached').length,
+        total: tasks.length,
+        cached: tasks.filter((t) => t.status === 'cached').length,
+        ...runTrigger(run, retryOf),
+        ...(retryOf !== undefined ? { retryOf } : {}),
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        metrics: runMetrics(tasks)
+      });
     }
     return items;
   }

@@ -28,6 +28,8 @@ export class ScheduledRuns implements RunPort {
       await this.workflows.runVersion(record, {
         params: schedule.params,
         runId,
+        // The schedule's cache policy: `recompute` refuses cached results, so every task runs.
+        ...(schedule.cachePolicy === 'recompute' ? { noCache: true } : {}),
         scheduled: { scheduledFor: fireTime.toISOString(), firedLateMs: Math.round(lateMs) },
         webhooks: schedule.webhookUrl !== undefined ? [{ url: schedule.webhookUrl, source: 'schedule' }] : []
       });

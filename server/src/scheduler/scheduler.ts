@@ -250,6 +250,8 @@ export class Scheduler {
       missedRunPolicy: body.missedRunPolicy,
       paused: body.paused,
       ...(body.webhookUrl !== undefined ? { webhookUrl: body.webhookUrl } : {}),
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.cachePolicy !== undefined ? { cachePolicy: body.cachePolicy } : {}),
       createdAt: now,
       updatedAt: now
     };
@@ -278,9 +280,13 @@ export class Scheduler {
       missedRunPolicy: body.missedRunPolicy ?? current.missedRunPolicy,
       paused: body.paused ?? current.paused,
       webhookUrl: body.webhookUrl === null ? undefined : body.webhookUrl ?? current.webhookUrl,
+      name: body.name === null ? undefined : body.name ?? current.name,
+      cachePolicy: body.cachePolicy ?? current.cachePolicy,
       updatedAt: this.clock.now().toISOString()
     };
     if (schedule.webhookUrl === undefined) delete schedule.webhookUrl;
+    if (schedule.name === undefined) delete schedule.name;
+    if (schedule.cachePolicy === undefined) delete schedule.cachePolicy;
     await this.repo.save(schedule);
     this.load(schedule, cron);
     return this.view(schedule);

@@ -47,7 +47,7 @@ export interface StateStore {
   assertFence(runId: string, fence: RunFence): Promise<void>;
   /** Throws NotFoundError for an unknown id. */
   getRun(id: string): Promise<RunRecord>;
-  /** Newest first; `workflow` keeps the runs of one workflow. */
+  /** Newest first; `status` and `workflow` narrow the list. */
   listRuns(options?: { limit?: number; status?: RunRecord['status']; workflow?: string }): Promise<RunRecord[]>;
   /** Task records in the workflow's task order. */
   getTaskRuns(runId: string): Promise<TaskRunRecord[]>;

@@ -1,6 +1,6 @@
 /** The DAG panel's layout: what a reader of the drawing relies on, checked without a DOM. */
 import { crossingsBetween, layoutLayered, placeInOrder } from '../layered';
-import { type DagInput, edgeLabel, edgePath, labelPoint, layoutDag } from '../layout';
+import { type Box, type DagInput, compactLabel, edgeLabel, edgePath, labelPoint, layoutDag, overlappingPairs } from '../layout';
 
 const hello: DagInput = {
   params: [
@@ -79,10 +79,12 @@ it('routes an edge that skips layers through a point in each layer it crosses', 
   };
   const layout = layoutDag(input);
   const long = layout.edges.find((e) => e.from === 'a' && e.to === 'd');
-  expect(long?.points).toHaveLength(4);
+  // Ends, the two task layers between and the four label layers in between (labels have layers of their own).
+  expect(long?.points).toHaveLength(7);
   // The long edge stays clear of the nodes it passes.
   const mid = layout.nodes.filter((n) => n.id === 'b' || n.id === 'c');
-  for (const p of long?.points.slice(1, -1) ?? []) for (const n of mid) expect(Math.abs(p.x - n.x)).toBeGreaterThanOrEqual(n.width / 2);
+  for (const p of long?.points.slice(1, -1) ?? []) for (const n of mid.filter((m) => m.y === p.y)) expect(Math.abs(p.x - n.x)).toBeGreaterThanOrEqual(n.width / 2);
+  expect(long?.points.filter((p) => mid.some((m) => m.y === p.y))).toHaveLength(2);
 });
 
 it('untangles crossings the input order would draw', () => {
@@ -157,4 +159,84 @@ it('draws edges as vertical curves and labels them at their middle', () => {
   expect(edgePath([{ x: 0, y: 0 }, { x: 10, y: 20 }])).toBe('M0,0 C0,10 10,10 10,20');
   expect(labelPoint([{ x: 0, y: 0 }, { x: 10, y: 20 }])).toEqual({ x: 5, y: 10 });
   expect(labelPoint([{ x: 0, y: 0 }, { x: 0, y: 20 }, { x: 0, y: 40 }])).toEqual({ x: 0, y: 10 });
+});
+
+/** Six tasks in a diamond and a fan, with long types on several edges (what the issue saw overlap at 4-6 tasks). */
+export function sixTasks(): DagInput {
+  const v = (name: string, type: string) => ({ name, type });
+  return {
+    params: [
+      { name: 'n', type: 'number' },
+      { name: 'seed', type: 'number' }
+    ],
+    tasks: [
+      { name: 'load', cells: [1], upstream: [], params: ['n'] },
+      { name: 'clean', cells: [2], upstream: ['load'], params: [] },
+      { name: 'stats', cells: [3], upstream: ['load'], params: ['seed'] },
+      { name: 'quantiles', cells: [4], upstream: ['load', 'clean'], params: [] },
+      { name: 'merge', cells: [5], upstream: ['clean', 'stats', 'quantiles'], params: [] },
+      { name: 'report', cells: [6], upstream: ['merge', 'stats'], params: [] }
+    ],
+    edges: [
+      { from: 'load', to: 'clean', kind: 'data', values: [v('rows', '{ id: number; value: number; label: string }[]')] },
+      { from: 'load', to: 'stats', kind: 'data', values: [v('rows', '{ id: number; value: number; label: string }[]')] },
+      { from: 'load', to: 'quantiles', kind: 'data', values: [v('rows', '{ id: number; value: number; label: string }[]'), v('n', 'number')] },
+      { from: 'clean', to: 'quantiles', kind: 'data', values: [v('cleaned', 'number[]')] },
+      { from: 'clean', to: 'merge', kind: 'data', values: [v('cleaned', 'number[]')] },
+      { from: 'stats', to: 'merge', kind: 'data', values: [v('mean', 'number'), v('sd', 'number')] },
+      { from: 'quantiles', to: 'merge', kind: 'data', values: [v('q', 'Map<string, number>')] },
+      { from: 'merge', to: 'report', kind: 'data', values: [v('table', 'Record<string, number | string>[]')] },
+      { from: 'stats', to: 'report', kind: 'order', values: [] }
+    ]
+  };
+}
+
+/** Every label and node box of a layout, named, and the pairs of them that overlap. */
+function overlapsIn(layout: ReturnType<typeof layoutDag>): string[] {
+  const named: { name: string; box: Box }[] = [
+    ...layout.nodes.map((n) => ({ name: n.id, box: n })),
+    ...layout.edges.filter((e) => e.labelBox !== undefined).map((e) => ({ name: `label ${e.from}->${e.to}`, box: e.labelBox as Box }))
+  ];
+  return overlappingPairs(named.map((n) => n.box)).map(([a, b]) => `${named[a].name} / ${named[b].name}`);
+}
+
+it('places every edge label where it overlaps no other label and no node: 6 tasks and 200 tasks', () => {
+  const six = layoutDag(sixTasks());
+  expect(six.edges.filter((e) => e.kind !== 'param').every((e) => e.labelBox !== undefined)).toBe(true);
+  expect(overlapsIn(six)).toEqual([]);
+  const big = layoutDag(layered(200, 12));
+  expect(big.edges.filter((e) => e.labelBox !== undefined)).toHaveLength(big.edges.filter((e) => e.kind !== 'param').length);
+  expect(overlapsIn(big)).toEqual([]);
+  // The label sits on its edge: the edge passes through the label box's centre.
+  for (const e of big.edges) if (e.labelBox) expect(e.points.some((p) => p.x === e.labelBox?.x && p.y === e.labelBox?.y)).toBe(true);
+});
+
+it('finds overlapping boxes (the check the layout and the UI test rely on)', () => {
+  const boxes = [
+    { x: 0, y: 0, width: 10, height: 10 },
+    { x: 9, y: 0, width: 10, height: 10 },
+    { x: 20, y: 0, width: 10, height: 10 },
+    { x: 0, y: 10, width: 10, height: 10 }
+  ];
+  expect(overlappingPairs(boxes)).toEqual([[0, 1]]);
+});
+
+it('shows long labels compact (the values\' names) and keeps the full types for the tooltip', () => {
+  const edge = sixTasks().edges[2];
+  expect(edgeLabel(edge)).toContain('{ id: number');
+  expect(compactLabel(edge)).toBe('rows, n');
+  const many = { from: 'a', to: 'b', kind: 'data' as const, values: Array.from({ length: 12 }, (_, i) => ({ name: `value_number_${i}`, type: 'number' })) };
+  expect(compactLabel(many)).toBe('value_number_0 +11');
+  expect(compactLabel(sixTasks().edges[3])).toBe('cleaned: number[]');
+  const layout = layoutDag(sixTasks());
+  const e = layout.edges.find((x) => x.from === 'load' && x.to === 'quantiles');
+  expect(e?.label).toBe('rows, n');
+  expect(e?.fullLabel).toBe('rows: { id: number; value: number; label: string }[], n: number');
+});
+
+it('collapses the parameters: no parameter nodes or edges, the tasks laid out alone', () => {
+  const layout = layoutDag(sixTasks(), { showParams: false });
+  expect(layout.nodes.filter((n) => n.kind === 'param')).toEqual([]);
+  expect(layout.edges.filter((e) => e.kind === 'param')).toEqual([]);
+  expect(layout.nodes).toHaveLength(6);
 });

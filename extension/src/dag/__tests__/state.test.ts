@@ -1,5 +1,5 @@
 /** What a node says about its task during and after a run. */
-import { formatDuration, runCaption, runTooltip, stateClass, tasksWithErrors } from '../state';
+import { errorLine, formatDuration, runCaption, runTooltip, stateClass, tasksWithErrors } from '../state';
 
 const task = (extra: Partial<Parameters<typeof runCaption>[0] & object>) => ({ name: 'train', status: 'succeeded' as const, attempts: 1, cached: false, ...extra });
 
@@ -29,4 +29,11 @@ it('maps states to classes and error diagnostics to the tasks they name', () => 
   expect(stateClass('cached')).toBe('cg-state-cached');
   expect(stateClass(undefined)).toBe('');
   expect([...tasksWithErrors([{ task: 'a', severity: 'error' }, { task: 'b', severity: 'warning' }, { severity: 'error' }])]).toEqual(['a']);
+});
+
+it('puts the failure reason on a failed node: its first line, cut to the node width', () => {
+  expect(errorLine(task({ status: 'failed', error: "ENOENT: no such file or directory, open 'data/baseline.json'\n    at readFileSync" }), 150)).toBe('ENOENT: no such file…');
+  expect(errorLine(task({ status: 'failed', error: 'Error: boom' }), 150)).toBe('Error: boom');
+  expect(errorLine(task({ status: 'succeeded', error: 'old' }), 150)).toBe('');
+  expect(errorLine(undefined, 150)).toBe('');
 });

@@ -89,6 +89,7 @@ const CALLS: Record<string, (f: Fixture, p: Project, user: string) => Promise<Ca
   listWorkflows: async () => ({ method: 'GET', path: '/api/v1/workflows', allowed: 200 }),
   listVersions: async (_f, p) => ({ method: 'GET', path: `/api/v1/workflows/wf-${p}/versions`, allowed: 200 }),
   diffVersions: async (_f, p) => ({ method: 'GET', path: `/api/v1/workflows/wf-${p}/versions/1/diff/1`, allowed: 200 }),
+  workflowTypes: async (_f, p) => ({ method: 'GET', path: `/api/v1/workflows/wf-${p}/types`, allowed: 200 }),
   runVersion: async (_f, p) => ({ method: 'POST', path: `/api/v1/workflows/wf-${p}/versions/1/runs`, body: {}, allowed: 201 }),
   previewCron: async () => ({ method: 'POST', path: '/api/v1/schedules/preview', body: { cron: '0 3 1 1 *' }, allowed: 200 }),
   createSchedule: async (f, p) => ({ method: 'POST', path: '/api/v1/schedules', body: { workflow: `wf-${p}`, version: f.versions[p], cron: '0 3 1 1 *', paused: true }, allowed: 201 }),

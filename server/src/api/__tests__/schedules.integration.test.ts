@@ -240,6 +240,11 @@ describe('schedules over HTTP and the remote CLI', () => {
     const after = ScheduleView.parse(JSON.parse(cellgraph(['get', 'cli', '--json']).stdout));
     expect(after).toMatchObject({ cron: '0 6 * * 1', params: { n: 9, fail: false }, webhookUrl: 'http://127.0.0.1:9/h' });
     expect(ScheduleView.parse(JSON.parse(cellgraph(['update', 'cli', '--no-webhook', '--json']).stdout)).webhookUrl).toBeUndefined();
+    // A name and the cache policy (recompute: every fire runs every task).
+    expect(ScheduleView.parse(JSON.parse(cellgraph(['update', 'cli', '--name', 'nightly report', '--cache', 'recompute', '--json']).stdout))).toMatchObject({ name: 'nightly report', cachePolicy: 'recompute' });
+    expect(cellgraph(['get', 'cli']).stdout).toMatch(/\nname: +nightly report\n[\s\S]*cache recompute/);
+    expect(cellgraph(['update', 'cli', '--cache', 'sometimes'])).toMatchObject({ code: 2, stderr: expect.stringContaining('body.cachePolicy') });
+    expect(ScheduleView.parse(JSON.parse(cellgraph(['update', 'cli', '--name', '', '--json']).stdout)).name).toBeUndefined();
     expect(cellgraph(['pause', 'cli']).stdout).toMatch(/; paused\n$/);
     expect(cellgraph(['resume', 'cli']).stdout).toMatch(/; next 20/);
     expect(cellgraph(['delete', 'cli'])).toMatchObject({ code: 0, stdout: 'schedule cli deleted\n' });

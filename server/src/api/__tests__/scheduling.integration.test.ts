@@ -194,6 +194,46 @@ describe('scheduled runs through the real run service', () => {
     expect(s.events).toEqual([]);
   });
 
+  it("honours the schedule's cache policy: reuse serves an unchanged fire from the cache, recompute runs every task; the runs list says so", async () => {
+    const created = await s.schedules.create({ id: 'nightly', workflow: 'nightly', version, cron: '*/5 * * * *', name: 'nightly report' });
+    expect(created).toMatchObject({ name: 'nightly report' });
+    expect(created.cachePolicy).toBeUndefined();
+    const fire = async (at: string) => {
+      await clock.advanceTo(at);
+      await s.scheduler.idle();
+      return finished(s, scheduledRunId('nightly', new Date(at)));
+    };
+    const first = await fire('2026-05-04T10:05:00.000Z');
+    expect(first.tasks.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
+    const reused = await fire('2026-05-04T10:10:00.000Z');
+    expect(reused.tasks.map((t) => t.status)).toEqual(['cached', 'cached']);
+    expect(reused).toMatchObject({ trigger: 'schedule', scheduleId: 'nightly' });
+    expect(marks(dir)).toEqual(['2']);
+
+    const updated = await s.schedules.update('nightly', { cachePolicy: 'recompute', name: null });
+    expect(updated.cachePolicy).toBe('recompute');
+    expect(updated.name).toBeUndefined();
+    expect((await s.schedules.get('nightly')).cachePolicy).toBe('recompute');
+    const recomputed = await fire('2026-05-04T10:15:00.000Z');
+    expect(recomputed.tasks.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
+    expect(recomputed.options).toMatchObject({ noCache: true });
+    expect(marks(dir)).toEqual(['2', '2']);
+
+    // What the runs table shows: trigger, cached count, duration; the timeline's spans per task.
+    const items = await s.runs.list({ workflow: 'nightly' });
+    expect(items.map((r) => [r.id, r.trigger, r.cached, r.total])).toEqual([
+      [recomputed.runId, 'schedule', 0, 2],
+      [reused.runId, 'schedule', 2, 2],
+      [first.runId, 'schedule', 0, 2]
+    ]);
+    expect(items.every((r) => typeof r.durationMs === 'number')).toBe(true);
+    expect(await s.runs.list({ workflow: 'other' })).toEqual([]);
+    const a = recomputed.taskDetails.find((t) => t.name === 'a');
+    expect(a?.spans?.map((x) => x.state)).toEqual(['queued', 'running']);
+    expect(a?.spans?.every((x) => x.end !== undefined && Date.parse(x.end) >= Date.parse(x.start))).toBe(true);
+    expect(reused.taskDetails.find((t) => t.name === 'a')?.spans?.map((x) => x.state)).toContain('cached');
+  });
+
   it('checks what only the server knows: the version exists, params fit it; names body fields; 409 for a taken id', async () => {
     const base = { workflow: 'nightly', version, cron: '0 3 * * *' };
     await expect(s.schedules.create({ ...base, version: `sha256:${'f'.repeat(64)}` })).rejects.toMatchObject({ name: 'NotFoundError' });

@@ -40,12 +40,13 @@ export function registerSchedules(program: Command): void {
       if (opts.json) return out(JSON.stringify(view, null, 2));
       const rows: [string, string][] = [
         ['id', view.id],
+        ['name', view.name ?? '-'],
         ['workflow', `${view.workflow} ${view.version}`],
         ['cron', `${view.cron} (${view.timezone})`],
         ['description', view.description],
         ['state', view.paused ? 'paused' : 'active'],
         ['params', JSON.stringify(view.params)],
-        ['policies', `concurrency ${view.concurrencyPolicy}, missed runs ${view.missedRunPolicy}`],
+        ['policies', `concurrency ${view.concurrencyPolicy}, missed runs ${view.missedRunPolicy}, cache ${view.cachePolicy ?? 'reuse'}`],
         ['webhook', view.webhookUrl ?? '-'],
         ['last fire', view.lastFiredAt ?? '-'],
         ['next fires', view.nextFires.join(', ') || '-']
@@ -65,6 +66,8 @@ export function registerSchedules(program: Command): void {
     .option('--concurrency <policy>', 'Allow | Forbid | Replace (default Forbid)')
     .option('--missed <policy>', 'skip | runOnce: fires missed while the server was down (default skip)')
     .option('--paused', 'create it paused')
+    .option('--name <name>', 'a name people know it by')
+    .option('--cache <policy>', 'reuse | recompute: serve unchanged tasks from the cache, or run every task (default reuse)')
     .option('--webhook <url>', 'notified when a scheduled run succeeds or fails')
     .option('--json', 'print JSON')
     .action(async (workflow: string, opts: CreateOptions, cmd: Command) => {
@@ -80,6 +83,8 @@ export function registerSchedules(program: Command): void {
         ...(opts.concurrency !== undefined ? { concurrencyPolicy: opts.concurrency as ScheduleCreateInput['concurrencyPolicy'] } : {}),
         ...(opts.missed !== undefined ? { missedRunPolicy: opts.missed as ScheduleCreateInput['missedRunPolicy'] } : {}),
         ...(opts.paused ? { paused: true } : {}),
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.cache !== undefined ? { cachePolicy: opts.cache as ScheduleCreateInput['cachePolicy'] } : {}),
         ...(opts.webhook !== undefined ? { webhookUrl: opts.webhook } : {})
       };
       printView(await client.call(apiRoutes.createSchedule, { body }), opts.json === true);
@@ -95,6 +100,8 @@ export function registerSchedules(program: Command): void {
     .option('-p, --param <name=value>', 'set a parameter (repeatable)', repeat, [])
     .option('--concurrency <policy>', 'Allow | Forbid | Replace')
     .option('--missed <policy>', 'skip | runOnce')
+    .option('--name <name>', 'rename it (an empty name removes it)')
+    .option('--cache <policy>', 'reuse | recompute')
     .option('--webhook <url>', 'notify this URL when a scheduled run succeeds or fails')
     .option('--no-webhook', 'stop notifying')
     .option('--json', 'print JSON')
@@ -110,6 +117,8 @@ export function registerSchedules(program: Command): void {
         ...(opts.param.length > 0 && version !== undefined ? { params: { ...current.params, ...parseParamAssignments(version.params, opts.param) } } : {}),
         ...(opts.concurrency !== undefined ? { concurrencyPolicy: opts.concurrency as ScheduleUpdate['concurrencyPolicy'] } : {}),
         ...(opts.missed !== undefined ? { missedRunPolicy: opts.missed as ScheduleUpdate['missedRunPolicy'] } : {}),
+        ...(opts.name !== undefined ? { name: opts.name.trim() === '' ? null : opts.name } : {}),
+        ...(opts.cache !== undefined ? { cachePolicy: opts.cache as ScheduleUpdate['cachePolicy'] } : {}),
         ...(opts.webhook === false ? { webhookUrl: null } : typeof opts.webhook === 'string' ? { webhookUrl: opts.webhook } : {})
       };
       printView(await client.call(apiRoutes.updateSchedule, { params: { id }, body: patch }), opts.json === true);
@@ -149,6 +158,8 @@ interface CreateOptions {
   concurrency?: string;
   missed?: string;
   paused?: boolean;
+  name?: string;
+  cache?: string;
   webhook?: string;
   json?: boolean;
 }
@@ -160,6 +171,8 @@ interface UpdateOptions {
   param: string[];
   concurrency?: string;
   missed?: string;
+  name?: string;
+  cache?: string;
   /** A URL, false for --no-webhook, or undefined (commander's default for a negatable option pair is true). */
   webhook?: string | boolean;
   json?: boolean;

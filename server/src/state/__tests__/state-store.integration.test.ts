@@ -61,12 +61,16 @@ describe.each(STATE_STORES)('state store on %s', (_dialect, database) => {
     await expect(state.getRun('r-nope')).rejects.toMatchObject({ name: 'NotFoundError' });
   });
 
-  it('lists runs newest first, filtered by status', async () => {
+  it('lists runs newest first, filtered by status and workflow', async () => {
     await state.createRun(run('r-old', '2026-11-24T09:00:00.000Z'), []);
     await state.createRun(run('r-new', '2026-11-24T11:00:00.000Z'), []);
     await state.updateRun('r-old', { status: 'failed' });
     expect((await state.listRuns()).map((r) => r.id)).toEqual(['r-new', 'r-old']);
     expect((await state.listRuns({ status: 'failed' })).map((r) => r.id)).toEqual(['r-old']);
+    // One workflow's runs (the runs view of a workflow).
+    await state.createRun({ ...run('r-other'), workflow: 'other' }, []);
+    expect((await state.listRuns({ workflow: 'other' })).map((r) => r.id)).toEqual(['r-other']);
+    expect((await state.listRuns({ workflow: 'wf', status: 'failed', limit: 5 })).map((r) => r.id)).toEqual(['r-old']);
   });
 
   it('stores and finds cache entries', async () => {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import ts from 'typescript';
 import { z } from 'zod';
-import { Diagnostic, IR_VERSION, WorkflowIR } from '@cellgraph/schema';
+import { Diagnostic, WorkflowIR } from '@cellgraph/schema';
 import type { ArtifactStore } from '../stores';
 import { loadWorkflow } from '../engine/workflow-files';
+import { compilerFingerprint } from './compiler-version';
 import { CompileResult, compileNotebook } from './index';
 
 /**
@@ -23,19 +23,6 @@ const CacheEntry = z.object({
 type CacheEntry = z.infer<typeof CacheEntry>;
 /** A file the type checker read, as it was then: a changed size or mtime makes a cached compile stale. */
 export type InputStamp = CacheEntry['inputs'][number];
-
-let fingerprint: string | undefined;
-
-/** Hash of the compiler's own code and TypeScript's version: a new compiler never reuses old results. */
-function compilerFingerprint(): string {
-  if (fingerprint) return fingerprint;
-  const h = createHash('sha256').update(`${ts.version}\0${IR_VERSION}\0`);
-  for (const f of fs.readdirSync(__dirname).sort()) {
-    if (/\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')) h.update(f).update(fs.readFileSync(path.join(__dirname, f)));
-  }
-  fingerprint = h.digest('hex');
-  return fingerprint;
-}
 
 function cacheKey(notebookPath: string, text: string): string {
   const digest = createHash('sha256').update(compilerFingerprint()).update('\0').update(notebookPath).update('\0').update(text).digest('hex');

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Diagnostic, Edge, IR_VERSION, Notebook, TaskIR, WorkflowIR, sourceText } from '@cellgraph/schema';
 import { hashableModule, taskModule, paramsModule } from './codegen';
 import { CellOwner, analyzeDataFlow } from './data-flow';
+import type { CheckCache } from './check-cache';
 import { findCycle } from './graph';
 import { checkTasksInIsolation } from './isolation';
 import { isVirtualPath } from './typescript-host';
@@ -53,13 +54,23 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
   return (a.cell ?? -1) - (b.cell ?? -1) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 }
 
+/** How a compile reuses earlier work. */
+export interface CompileOptions {
+  /**
+   * Where each task's type-check result is looked up and filed; the process-wide in-memory
+   * cache by default. The CLI passes a cache on disk so the next process checks only the
+   * tasks that changed.
+   */
+  checkCache?: CheckCache;
+}
+
 /**
  * Compiles notebook text into the workflow IR: cells partitioned by their annotations,
  * data flow inferred with the TypeScript checker, every task type-checked as it will run
  * alone, and a runnable module generated per task. Pure: reads package type declarations
  * from disk, writes nothing. Reports every error it finds, not just the first.
  */
-export function compileNotebook(input: { path: string; text: string }): CompileResult {
+export function compileNotebook(input: { path: string; text: string }, options: CompileOptions = {}): CompileResult {
   const parsed = parseNotebook(input.path, input.text);
   if (!parsed.ok) return { ok: false, diagnostics: parsed.diagnostics };
   const { partition: part, diagnostics } = partitionCells(parsed.notebook, input.path);
@@ -99,7 +110,7 @@ export function compileNotebook(input: { path: string; text: string }): CompileR
     });
   }
 
-  diagnostics.push(...checkTasksInIsolation(input.path, part, owners, flow));
+  diagnostics.push(...checkTasksInIsolation(input.path, part, owners, flow, options.checkCache));
   diagnostics.sort(byPosition);
   if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
 

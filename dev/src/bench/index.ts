@@ -18,6 +18,7 @@ import { InstantExecutor, generatedIR } from './instant';
 import { benchReplicas } from './replicas';
 import { benchServer } from './server';
 import { benchCompilePool } from './compile-pool';
+import { benchIncremental } from './incremental';
 import { benchKubernetes } from './kubernetes';
 import { benchSqlite } from './sqlite';
 import { median } from './median';
@@ -186,6 +187,7 @@ async function main(): Promise<void> {
       ['images', (dir: string) => benchImages(dir, report)],
       ['server', (dir: string) => benchServer(dir, report)],
       ['compile-pool', (dir: string) => benchCompilePool(dir, report)],
+      ['incremental', (dir: string) => benchIncremental(dir, report)],
       ['kubernetes', (dir: string) => benchKubernetes(dir, report)],
       ['replicas', (dir: string) => benchReplicas(dir, report)]
     ];

@@ -53,7 +53,23 @@ function paramEdits(decls: ParamDecl[]): Edit[] {
   return decls.flatMap((d) => (d.literal ? [{ start: d.literal.start, end: d.literal.end, text: `__cg.param(${JSON.stringify(d.name)}, ${d.literal.text})` }] : []));
 }
 
+/** Modules transpiled lately, by source: an edit leaves most tasks' generated code as it was. */
+const transpiled = new Map<string, string>();
+const TRANSPILED_KEPT = 2048;
+
 function transpile(source: string): string {
+  const cached = transpiled.get(source);
+  if (cached !== undefined) return cached;
+  const output = transpileUncached(source);
+  transpiled.set(source, output);
+  if (transpiled.size > TRANSPILED_KEPT) {
+    const oldest = transpiled.keys().next().value;
+    if (oldest !== undefined) transpiled.delete(oldest);
+  }
+  return output;
+}
+
+function transpileUncached(source: string): string {
   return ts.transpileModule(source, {
     compilerOptions: {
       module: ts.ModuleKind.CommonJS,

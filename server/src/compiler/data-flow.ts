@@ -3,6 +3,7 @@ import ts from 'typescript';
 import { Diagnostic, DiagnosticCode } from '@cellgraph/schema';
 import { DeclarationKind, TopLevelName, declaredNames } from './declarations';
 import { type Partition, runnableCells } from './partition';
+import { keepProgram, previousProgram } from './program-reuse';
 import { SegmentedSource } from './segments';
 import { whyNotSerializable } from './serializable';
 import { checkerOptions, virtualHost, virtualPath } from './typescript-host';
@@ -50,7 +51,8 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   src.glue('\nexport {};\n');
   const fileName = virtualPath(dir, 'notebook');
   const options = checkerOptions(dir);
-  const program = ts.createProgram([fileName], options, virtualHost(options, new Map([[fileName, src.source]])));
+  const program = ts.createProgram([fileName], options, virtualHost(options, new Map([[fileName, src.source]])), previousProgram(fileName));
+  keepProgram(fileName, program);
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(fileName);
   if (!sf) throw new Error('internal: the virtual notebook file was not loaded');

@@ -6,6 +6,7 @@ import { keepStatements, parseCell } from './cell-text';
 import type { CellOwner, DataFlow } from './data-flow';
 import { isHoisted } from './declarations';
 import { type Partition, runnableCells } from './partition';
+import { keepProgram, previousProgram } from './program-reuse';
 import { SegmentedSource } from './segments';
 import { checkerOptions, virtualHost, virtualPath } from './typescript-host';
 
@@ -161,7 +162,19 @@ function checkFiles(files: Map<string, string>, options: ts.CompilerOptions, bas
     }
   }
   if (missed.size === 0) return out;
-  const program = ts.createProgram([...missed.keys()], options, virtualHost(options, missed), base);
+  // Tasks checked already join the program only when the last program of these files has
+  // their parse: then the program's files are the last one's, and TypeScript reuses its
+  // structure. A file to check is parsed afresh, so its imports are resolved again.
+  const reuseKey = `tasks:${[...files.keys()][0] ?? ''}`;
+  const previous = previousProgram(reuseKey);
+  const reusable = (fileName: string, text: string): ts.SourceFile | undefined => {
+    if (missed.has(fileName)) return undefined;
+    const sf = previous?.getSourceFile(fileName);
+    return sf?.text === text ? sf : undefined;
+  };
+  const roots = [...files].filter(([fileName, text]) => missed.has(fileName) || reusable(fileName, text) !== undefined).map(([fileName]) => fileName);
+  const program = ts.createProgram(roots, options, virtualHost(options, files, reusable), previous ?? base);
+  keepProgram(reuseKey, program);
   for (const fileName of missed.keys()) {
     const sf = program.getSourceFile(fileName);
     if (!sf) continue;

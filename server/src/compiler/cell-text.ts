@@ -29,9 +29,16 @@ export function blankRange(text: string, start: number, end: number): string {
 /** Keeps only the top-level statements `keep` accepts; the rest become spaces. */
 export function keepStatements(source: string, keep: (s: ts.Statement) => boolean): string {
   const sf = parseCell(source);
-  let out = source;
-  for (const s of sf.statements) if (!keep(s)) out = blankRange(out, s.getFullStart(), s.getEnd());
-  return out;
+  // One pass (statements are in order and do not overlap): a cell of many statements is
+  // not copied once per statement.
+  let out = '';
+  let last = 0;
+  for (const s of sf.statements) {
+    if (keep(s)) continue;
+    out += source.slice(last, s.getFullStart()) + blankRange(source.slice(s.getFullStart(), s.getEnd()), 0, s.getEnd() - s.getFullStart());
+    last = s.getEnd();
+  }
+  return out + source.slice(last);
 }
 
 /** A text edit on a cell's source. */

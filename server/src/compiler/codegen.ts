@@ -39,6 +39,19 @@ function withoutImports(source: string, edits: Edit[] = []): string {
   return applyEdits(out, edits);
 }
 
+/** A cell's type declarations and enums, by source: every other task's module repeats them. */
+const typeDeclarationsKept = new Map<string, string>();
+
+function typeDeclarations(source: string): string {
+  let kept = typeDeclarationsKept.get(source);
+  if (kept === undefined) {
+    kept = keepStatements(source, (s) => isHoisted(s) === 'type');
+    typeDeclarationsKept.set(source, kept);
+    if (typeDeclarationsKept.size > TRANSPILED_KEPT) typeDeclarationsKept.delete(typeDeclarationsKept.keys().next().value as string);
+  }
+  return kept;
+}
+
 /** Rewrites the last expression statement of a cell to report its value, as tslab shows it. */
 function resultEdit(source: string): Edit[] {
   const sf = parseCell(source);
@@ -57,33 +70,80 @@ function paramEdits(decls: ParamDecl[]): Edit[] {
 const transpiled = new Map<string, string>();
 const TRANSPILED_KEPT = 2048;
 
+const TRANSPILE_OPTIONS: ts.CompilerOptions = {
+  module: ts.ModuleKind.CommonJS,
+  target: ts.ScriptTarget.ES2022,
+  esModuleInterop: true,
+  removeComments: true,
+  experimentalDecorators: true,
+  newLine: ts.NewLineKind.LineFeed
+};
+
 function transpile(source: string): string {
-  const cached = transpiled.get(source);
-  if (cached !== undefined) return cached;
-  const output = transpileUncached(source);
-  transpiled.set(source, output);
-  if (transpiled.size > TRANSPILED_KEPT) {
-    const oldest = transpiled.keys().next().value;
-    if (oldest !== undefined) transpiled.delete(oldest);
-  }
-  return output;
+  return transpileAll([source])[0];
 }
 
-function transpileUncached(source: string): string {
-  return ts.transpileModule(source, {
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      esModuleInterop: true,
-      removeComments: true,
-      experimentalDecorators: true,
-      newLine: ts.NewLineKind.LineFeed
+/**
+ * Transpiles modules each on its own, as `ts.transpileModule` does (isolated modules, no
+ * libraries, no resolution), but in one program: transpileModule builds a program and a
+ * type checker per call, which a notebook of hundreds of tasks paid hundreds of times.
+ * Each module's output depends on its own text only; outputs are kept by source.
+ */
+export function transpileAll(sources: string[]): string[] {
+  const missing = [...new Set(sources.filter((s) => !transpiled.has(s)))];
+  if (missing.length > 0) {
+    const options: ts.CompilerOptions = {
+      ...TRANSPILE_OPTIONS,
+      isolatedModules: true,
+      suppressOutputPathCheck: true,
+      allowNonTsExtensions: true,
+      noLib: true,
+      noResolve: true,
+      noEmit: false,
+      declaration: false,
+      sourceMap: false
+    };
+    const names = missing.map((_, i) => `/__cellgraph_module_${i}__.ts`);
+    const byName = new Map(names.map((n, i) => [n, missing[i]]));
+    const outputs = new Map<string, string>();
+    const host: ts.CompilerHost = {
+      getSourceFile: (fileName, languageVersion) => {
+        const text = byName.get(fileName);
+        return text === undefined ? undefined : ts.createSourceFile(fileName, text, languageVersion);
+      },
+      writeFile: (fileName, text) => outputs.set(fileName.replace(/\.js$/, '.ts'), text),
+      getDefaultLibFileName: () => 'lib.d.ts',
+      useCaseSensitiveFileNames: () => true,
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => '/',
+      getNewLine: () => '\n',
+      fileExists: (f) => byName.has(f),
+      readFile: (f) => byName.get(f),
+      directoryExists: () => true,
+      getDirectories: () => []
+    };
+    ts.createProgram(names, options, host).emit();
+    names.forEach((n, i) => {
+      const output = outputs.get(n);
+      if (output === undefined) throw new Error('internal: a task module was not transpiled');
+      transpiled.set(missing[i], output);
+    });
+    while (transpiled.size > TRANSPILED_KEPT) {
+      const oldest = transpiled.keys().next().value;
+      if (oldest === undefined) break;
+      transpiled.delete(oldest);
     }
-  }).outputText;
+  }
+  return sources.map((s) => transpiled.get(s) ?? transpileUncached(s));
 }
 
-/** The generated module of one task. */
-export function taskModule(input: {
+/** One module through ts.transpileModule (when the kept outputs were dropped meanwhile). */
+function transpileUncached(source: string): string {
+  return ts.transpileModule(source, { compilerOptions: TRANSPILE_OPTIONS }).outputText;
+}
+
+/** What taskModule needs to know about a task. */
+export interface TaskModuleInput {
   part: Partition;
   task: string;
   params: ParamDecl[];
@@ -91,7 +151,15 @@ export function taskModule(input: {
   outputs: string[];
   /** Type declarations of other tasks (interfaces, enums) this task may use. */
   ownerOf: (cell: number) => string | undefined;
-}): string {
+}
+
+/** The generated module of one task. */
+export function taskModule(input: TaskModuleInput): string {
+  return transpile(taskModuleSource(input));
+}
+
+/** The TypeScript source of a task's generated module (transpile it, many at once, with transpileAll). */
+export function taskModuleSource(input: TaskModuleInput): string {
   const { part } = input;
   const allCells = runnableCells(part);
   const task = part.tasks.find((t) => t.name === input.task);
@@ -101,7 +169,7 @@ export function taskModule(input: {
   for (const c of allCells) {
     const owner = input.ownerOf(c.index);
     if (owner !== undefined && owner !== input.task) {
-      const kept = keepStatements(c.source, (s) => isHoisted(s) === 'type');
+      const kept = typeDeclarations(c.source);
       if (kept.trim()) body += `${withoutImports(kept)}\n`;
     }
   }
@@ -114,7 +182,7 @@ export function taskModule(input: {
   else body += 'await __cg.loadInputs();\n';
   for (const c of task.cells) body += `__cg.enterCell(${c.index});\n${withoutImports(c.source, resultEdit(c.source))}\n`;
   body += `return { ${input.outputs.map((n) => `${n}: ${n}`).join(', ')} };\n`;
-  return transpile(`${hoistedImports(allCells)}\n${HEADER}${body}};\n`);
+  return `${hoistedImports(allCells)}\n${HEADER}${body}};\n`;
 }
 
 /** The generated parameters module: imports and the parameters cell, returning every parameter. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Diagnostic, Edge, IR_VERSION, Notebook, TaskIR, WorkflowIR, sourceText } from '@cellgraph/schema';
-import { hashableModule, taskModule, paramsModule } from './codegen';
+import { type TaskModuleInput, hashableModule, paramsModule, taskModuleSource, transpileAll } from './codegen';
 import { CellOwner, analyzeDataFlow } from './data-flow';
 import type { CheckCache } from './check-cache';
 import { findCycle } from './graph';
@@ -118,10 +118,20 @@ export function compileNotebook(input: { path: string; text: string }, options: 
     const o = owners.get(cell);
     return o?.kind === 'task' ? o.task : undefined;
   };
-  const tasks: TaskIR[] = part.tasks.map((t) => {
+  const moduleInput = (t: { name: string }): TaskModuleInput => ({
+    part,
+    task: t.name,
+    params,
+    inputs: flow.edges.filter((e) => e.to === t.name).map((i) => i.name),
+    outputs: (flow.outputs.get(t.name) ?? []).map((o) => o.name),
+    ownerOf
+  });
+  // Transpiled together: one program for every task's module (see transpileAll).
+  const modules = transpileAll(part.tasks.map((t) => taskModuleSource(moduleInput(t))));
+  const tasks: TaskIR[] = part.tasks.map((t, i) => {
     const inputs = flow.edges.filter((e) => e.to === t.name);
     const outputs = flow.outputs.get(t.name) ?? [];
-    const module = taskModule({ part, task: t.name, params, inputs: inputs.map((i) => i.name), outputs: outputs.map((o) => o.name), ownerOf });
+    const module = modules[i];
     const a = t.annotation;
     return {
       name: t.name,

@@ -6,7 +6,7 @@ import { Diagnostic, WorkflowIR } from '@cellgraph/schema';
 import type { ArtifactStore } from '../stores';
 import { loadWorkflow } from '../engine/workflow-files';
 import { compilerFingerprint } from './compiler-version';
-import { CompileResult, compileNotebook } from './index';
+import type { CompileResult } from './index';
 
 /**
  * A compile cache for repeated runs of an unchanged notebook. A cold type-check pays for
@@ -74,8 +74,8 @@ async function lookup(store: ArtifactStore, key: string): Promise<{ ir: Workflow
 export async function compileWithCache(
   store: ArtifactStore,
   input: { path: string; text: string },
-  /** How to compile on a miss: in this thread by default; the server passes its compile pool. */
-  compile: (input: { path: string; text: string }) => CompileResult | Promise<CompileResult> = compileNotebook
+  /** How to compile on a miss: in this thread by default (TypeScript loads only then); the server passes its compile pool. */
+  compile: (input: { path: string; text: string }) => CompileResult | Promise<CompileResult> = async (i) => (await import('./index')).compileNotebook(i)
 ): Promise<CompileResult & { fromCache: boolean }> {
   const key = cacheKey(input.path, input.text);
   const hit = await lookup(store, key);

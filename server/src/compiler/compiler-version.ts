@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import ts from 'typescript';
 import { IR_VERSION } from '@cellgraph/schema';
 
 let fingerprint: string | undefined;
@@ -13,7 +12,10 @@ let fingerprint: string | undefined;
  */
 export function compilerFingerprint(): string {
   if (fingerprint) return fingerprint;
-  const h = createHash('sha256').update(`${ts.version}\0${IR_VERSION}\0`);
+  // TypeScript's version from its package.json: loading TypeScript itself takes a while, and
+  // a cached compile (see compile-cache.ts) must not pay for it.
+  const typescriptVersion = (require('typescript/package.json') as { version: string }).version;
+  const h = createHash('sha256').update(`${typescriptVersion}\0${IR_VERSION}\0`);
   for (const f of fs.readdirSync(__dirname).sort()) {
     if (/\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')) h.update(f).update(fs.readFileSync(path.join(__dirname, f)));
   }

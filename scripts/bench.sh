@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (figures printed, never asserted): set-up, then every section, or the ones named:
-#   compile chain fan cached large-dag compare sqlite images server compile-pool kubernetes replicas foreach foreach-kubernetes   (dev/src/bench)
+#   compile chain fan cached large-dag compare sqlite images server compile-pool kubernetes replicas incremental foreach foreach-kubernetes   (dev/src/bench)
 #   dag-layout    the DAG panel's layout in Node (extension/bench)
 #   jupyterlab    JupyterLab start-up with and without the extension, the DAG panel's layout +
 #                 render in a real JupyterLab and Chromium (ui-tests/bench)

@@ -31,7 +31,7 @@ function compile(notebook: string, text: string): WorkflowIR {
 }
 
 /** The iris example as a user's project: notebook, data, lockfile, installed packages. */
-function irisProject(root: string): { notebook: string; text: string } {
+export function irisProject(root: string): { notebook: string; text: string } {
   const dir = path.join(root, 'iris');
   fs.cpSync(path.join(ROOT, 'examples', 'iris'), dir, { recursive: true, filter: (s) => !/[\\/](out|\.cellgraph)$/.test(s) });
   fs.copyFileSync(path.join(ROOT, 'package-lock.json'), path.join(dir, 'package-lock.json'));

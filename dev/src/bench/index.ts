@@ -20,6 +20,7 @@ import { benchLargeDag } from './large-dag';
 import { benchReplicas } from './replicas';
 import { benchServer } from './server';
 import { benchCompilePool } from './compile-pool';
+import { benchIncremental } from './incremental';
 import { benchKubernetes } from './kubernetes';
 import { benchForeach, benchForeachKubernetes } from './foreach';
 import { benchSqlite } from './sqlite';
@@ -200,6 +201,7 @@ async function main(): Promise<void> {
       ['images', (dir: string) => benchImages(dir, report)],
       ['server', (dir: string) => benchServer(dir, report)],
       ['compile-pool', (dir: string) => benchCompilePool(dir, report)],
+      ['incremental', (dir: string) => benchIncremental(dir, report)],
       ['kubernetes', (dir: string) => benchKubernetes(dir, report)],
       ['replicas', (dir: string) => benchReplicas(dir, report)],
       ['foreach', (dir: string) => benchForeach(dir, report)],

@@ -39,6 +39,19 @@ function withoutImports(source: string, edits: Edit[] = []): string {
   return applyEdits(out, edits);
 }
 
+/** A cell's type declarations and enums, by source: every other task's module repeats them. */
+const typeDeclarationsKept = new Map<string, string>();
+
+function typeDeclarations(source: string): string {
+  let kept = typeDeclarationsKept.get(source);
+  if (kept === undefined) {
+    kept = keepStatements(source, (s) => isHoisted(s) === 'type');
+    typeDeclarationsKept.set(source, kept);
+    if (typeDeclarationsKept.size > TRANSPILED_KEPT) typeDeclarationsKept.delete(typeDeclarationsKept.keys().next().value as string);
+  }
+  return kept;
+}
+
 /** Rewrites the last expression statement of a cell to report its value, as tslab shows it. */
 function resultEdit(source: string): Edit[] {
   const sf = parseCell(source);
@@ -74,32 +87,111 @@ class ModuleText {
 export const CELL_MAP_FIELD = 'x_cellgraph_cells';
 
 /**
- * Transpiles a module. Given the cells' start lines, the output ends with an inline source
- * map (JS -> the module's TypeScript) carrying them in {@link CELL_MAP_FIELD}, which the
- * runner uses to report a stack frame as a notebook cell and line. A comment, so the code
- * hash (tokens only) does not see it.
+ * A generated module before transpiling: its TypeScript, and (for a task module) where each
+ * cell starts in it, which its source map carries.
  */
-function transpile(source: string, cells?: [number, number][]): string {
-  const out = ts.transpileModule(source, {
-    fileName: 'task.ts',
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      esModuleInterop: true,
-      removeComments: true,
-      experimentalDecorators: true,
-      newLine: ts.NewLineKind.LineFeed,
-      sourceMap: cells !== undefined
-    }
-  });
-  if (cells === undefined || out.sourceMapText === undefined) return out.outputText;
-  const map = { ...(JSON.parse(out.sourceMapText) as Record<string, unknown>), [CELL_MAP_FIELD]: cells };
-  const code = out.outputText.replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n');
-  return `${code}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+export interface ModuleSource {
+  text: string;
+  cells?: [number, number][];
 }
 
-/** The generated module of one task. */
-export function taskModule(input: {
+/** Modules transpiled lately, by source and cell starts: an edit leaves most tasks' generated code as it was. */
+const transpiled = new Map<string, string>();
+const TRANSPILED_KEPT = 2048;
+
+const TRANSPILE_OPTIONS: ts.CompilerOptions = {
+  module: ts.ModuleKind.CommonJS,
+  target: ts.ScriptTarget.ES2022,
+  esModuleInterop: true,
+  removeComments: true,
+  experimentalDecorators: true,
+  newLine: ts.NewLineKind.LineFeed
+};
+
+function transpile(source: ModuleSource): string {
+  return transpileAll([source])[0];
+}
+
+function transpiledKey(m: ModuleSource): string {
+  return m.cells === undefined ? m.text : `${m.text}\0${JSON.stringify(m.cells)}`;
+}
+
+/**
+ * The emitted JavaScript of a module, ending (given the cells' start lines) with an inline
+ * source map (JS -> the module's TypeScript) carrying them in {@link CELL_MAP_FIELD}, which
+ * the runner uses to report a stack frame as a notebook cell and line. A comment, so the code
+ * hash (tokens only) does not see it; its file names are fixed, so the output depends on the
+ * module alone, not on its place in a batch.
+ */
+function withCellMap(js: string, map: string | undefined, cells: [number, number][] | undefined): string {
+  const code = js.replace(/\n?\/\/# sourceMappingURL=[^\n]*\n?$/, '\n');
+  if (cells === undefined || map === undefined) return code;
+  const full = { ...(JSON.parse(map) as Record<string, unknown>), file: 'task.js', sources: ['task.ts'], [CELL_MAP_FIELD]: cells };
+  return `${code}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(full)).toString('base64')}\n`;
+}
+
+/**
+ * Transpiles modules each on its own, as `ts.transpileModule` does (isolated modules, no
+ * libraries, no resolution), but in one program: transpileModule builds a program and a
+ * type checker per call, which a notebook of hundreds of tasks paid hundreds of times.
+ * Each module's output depends on its own text (and cell starts) only; outputs are kept by them.
+ */
+export function transpileAll(sources: ModuleSource[]): string[] {
+  const missing = [...new Map(sources.filter((s) => !transpiled.has(transpiledKey(s))).map((s) => [transpiledKey(s), s])).values()];
+  if (missing.length > 0) {
+    const options: ts.CompilerOptions = {
+      ...TRANSPILE_OPTIONS,
+      isolatedModules: true,
+      suppressOutputPathCheck: true,
+      allowNonTsExtensions: true,
+      noLib: true,
+      noResolve: true,
+      noEmit: false,
+      declaration: false,
+      sourceMap: missing.some((m) => m.cells !== undefined)
+    };
+    const names = missing.map((_, i) => `/__cellgraph_module_${i}__.ts`);
+    const byName = new Map(names.map((n, i) => [n, missing[i].text]));
+    const outputs = new Map<string, string>();
+    const host: ts.CompilerHost = {
+      getSourceFile: (fileName, languageVersion) => {
+        const text = byName.get(fileName);
+        return text === undefined ? undefined : ts.createSourceFile(fileName, text, languageVersion);
+      },
+      writeFile: (fileName, text) => outputs.set(fileName, text),
+      getDefaultLibFileName: () => 'lib.d.ts',
+      useCaseSensitiveFileNames: () => true,
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => '/',
+      getNewLine: () => '\n',
+      fileExists: (f) => byName.has(f),
+      readFile: (f) => byName.get(f),
+      directoryExists: () => true,
+      getDirectories: () => []
+    };
+    ts.createProgram(names, options, host).emit();
+    names.forEach((n, i) => {
+      const js = outputs.get(n.replace(/\.ts$/, '.js'));
+      if (js === undefined) throw new Error('internal: a task module was not transpiled');
+      transpiled.set(transpiledKey(missing[i]), withCellMap(js, outputs.get(n.replace(/\.ts$/, '.js.map')), missing[i].cells));
+    });
+    while (transpiled.size > TRANSPILED_KEPT) {
+      const oldest = transpiled.keys().next().value;
+      if (oldest === undefined) break;
+      transpiled.delete(oldest);
+    }
+  }
+  return sources.map((s) => transpiled.get(transpiledKey(s)) ?? transpileUncached(s));
+}
+
+/** One module through ts.transpileModule (when the kept outputs were dropped meanwhile). */
+function transpileUncached(source: ModuleSource): string {
+  const out = ts.transpileModule(source.text, { fileName: 'task.ts', compilerOptions: { ...TRANSPILE_OPTIONS, sourceMap: source.cells !== undefined } });
+  return withCellMap(out.outputText, out.sourceMapText, source.cells);
+}
+
+/** What taskModule needs to know about a task. */
+export interface TaskModuleInput {
   part: Partition;
   task: string;
   params: ParamDecl[];
@@ -109,7 +201,15 @@ export function taskModule(input: {
   ownerOf: (cell: number) => string | undefined;
   /** The task's condition: evaluated once inputs are loaded; false ends the attempt as skipped. */
   when?: string;
-}): string {
+}
+
+/** The generated module of one task. */
+export function taskModule(input: TaskModuleInput): string {
+  return transpile(taskModuleSource(input));
+}
+
+/** The TypeScript source of a task's generated module (transpile it, many at once, with transpileAll). */
+export function taskModuleSource(input: TaskModuleInput): ModuleSource {
   const { part } = input;
   const allCells = runnableCells(part);
   const task = part.tasks.find((t) => t.name === input.task);
@@ -120,7 +220,7 @@ export function taskModule(input: {
   for (const c of allCells) {
     const owner = input.ownerOf(c.index);
     if (owner !== undefined && owner !== input.task) {
-      const kept = keepStatements(c.source, (s) => isHoisted(s) === 'type');
+      const kept = typeDeclarations(c.source);
       if (kept.trim()) m.add(`${withoutImports(kept)}\n`, c.index);
     }
   }
@@ -139,7 +239,7 @@ export function taskModule(input: {
     m.add(`${withoutImports(c.source, resultEdit(c.source))}\n`, c.index);
   }
   m.add(`return { ${input.outputs.map((n) => `${n}: ${n}`).join(', ')} };\n};\n`, -1);
-  return transpile(m.text, m.cells);
+  return { text: m.text, cells: m.cells };
 }
 
 /** The generated parameters module: imports and the parameters cell, returning every parameter. */
@@ -149,7 +249,7 @@ export function paramsModule(part: Partition, params: ParamDecl[]): string {
   // Imports of every cell: `param` and `z` usually come from a setup cell. Unused ones are elided.
   const allCells = runnableCells(part);
   const imports = hoistedImports(allCells);
-  return transpile(`${imports}\n${HEADER}${body}\nreturn { ${params.map((p) => `${p.name}: ${p.name}`).join(', ')} };\n};\n`);
+  return transpile({ text: `${imports}\n${HEADER}${body}\nreturn { ${params.map((p) => `${p.name}: ${p.name}`).join(', ')} };\n};\n` });
 }
 
 /**

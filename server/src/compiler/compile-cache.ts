@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import ts from 'typescript';
 import { z } from 'zod';
-import { Diagnostic, IR_VERSION, WorkflowIR } from '@cellgraph/schema';
+import { Diagnostic, WorkflowIR } from '@cellgraph/schema';
 import type { ArtifactStore } from '../stores';
 import { loadWorkflow } from '../engine/workflow-files';
-import { CompileInput, CompileResult, compileNotebook } from './index';
+import { compilerFingerprint } from './compiler-version';
+import type { CompileInput, CompileResult } from './index';
 
 /**
  * A compile cache for repeated runs of an unchanged notebook. A cold type-check pays for
@@ -23,19 +23,6 @@ const CacheEntry = z.object({
 type CacheEntry = z.infer<typeof CacheEntry>;
 /** A file the type checker read, as it was then: a changed size or mtime makes a cached compile stale. */
 export type InputStamp = CacheEntry['inputs'][number];
-
-let fingerprint: string | undefined;
-
-/** Hash of the compiler's own code and TypeScript's version: a new compiler never reuses old results. */
-function compilerFingerprint(): string {
-  if (fingerprint) return fingerprint;
-  const h = createHash('sha256').update(`${ts.version}\0${IR_VERSION}\0`);
-  for (const f of fs.readdirSync(__dirname).sort()) {
-    if (/\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')) h.update(f).update(fs.readFileSync(path.join(__dirname, f)));
-  }
-  fingerprint = h.digest('hex');
-  return fingerprint;
-}
 
 function cacheKey(input: CompileInput): string {
   const digest = createHash('sha256').update(compilerFingerprint()).update('\0').update(input.path).update('\0').update(input.name ?? '').update('\0').update(input.text).digest('hex');
@@ -94,8 +81,8 @@ async function lookup(store: ArtifactStore, key: string): Promise<{ ir: Workflow
 export async function compileWithCache(
   store: ArtifactStore,
   input: CompileInput,
-  /** How to compile on a miss: in this thread by default; the server passes its compile pool. */
-  compile: (input: CompileInput) => CompileResult | Promise<CompileResult> = compileNotebook
+  /** How to compile on a miss: in this thread by default (TypeScript loads only then); the server passes its compile pool. */
+  compile: (input: CompileInput) => CompileResult | Promise<CompileResult> = async (i) => (await import('./index')).compileNotebook(i)
 ): Promise<CompileResult & { fromCache: boolean }> {
   const key = cacheKey(input);
   const hit = await lookup(store, key);

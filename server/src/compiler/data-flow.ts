@@ -5,6 +5,7 @@ import { keepStatements } from './cell-text';
 import { DeclarationKind, TopLevelName, declaredNames, isHoisted } from './declarations';
 import { arrayOf, conditionNames, elementDeclaration, orUndefined } from './dynamic';
 import { type Partition, runnableCells } from './partition';
+import { keepProgram, previousProgram } from './program-reuse';
 import { SegmentedSource } from './segments';
 import { whyNotSerializable } from './serializable';
 import { checkerOptions, virtualHost, virtualPath } from './typescript-host';
@@ -61,7 +62,8 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   src.glue('\nexport {};\n');
   const fileName = virtualPath(dir, 'notebook');
   const options = checkerOptions(dir);
-  const program = ts.createProgram([fileName], options, virtualHost(options, new Map([[fileName, src.source]])));
+  const program = ts.createProgram([fileName], options, virtualHost(options, new Map([[fileName, src.source]])), previousProgram(fileName));
+  keepProgram(fileName, program);
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(fileName);
   if (!sf) throw new Error('internal: the virtual notebook file was not loaded');

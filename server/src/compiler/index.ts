@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Diagnostic, Edge, IR_VERSION, Notebook, TaskIR, WorkflowIR, sourceText } from '@cellgraph/schema';
-import { hashableModule, taskModule, paramsModule } from './codegen';
+import { type TaskModuleInput, hashableModule, paramsModule, taskModuleSource, transpileAll } from './codegen';
 import { CellOwner, analyzeDataFlow } from './data-flow';
 import { arrayOf, checkDynamicAnnotations, maySkip, typeSeenDownstream } from './dynamic';
+import type { CheckCache } from './check-cache';
 import { findCycle } from './graph';
 import { checkTasksInIsolation } from './isolation';
 import { isVirtualPath } from './typescript-host';
@@ -90,13 +91,23 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
   return (a.cell ?? -1) - (b.cell ?? -1) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 }
 
+/** How a compile reuses earlier work. */
+export interface CompileOptions {
+  /**
+   * Where each task's type-check result is looked up and filed; the process-wide in-memory
+   * cache by default. The CLI passes a cache on disk so the next process checks only the
+   * tasks that changed.
+   */
+  checkCache?: CheckCache;
+}
+
 /**
  * Compiles notebook text into the workflow IR: cells partitioned by their annotations,
  * data flow inferred with the TypeScript checker, every task type-checked as it will run
  * alone, and a runnable module generated per task. Pure: reads package type declarations
  * from disk, writes nothing. Reports every error it finds, not just the first.
  */
-export function compileNotebook(input: CompileInput): CompileResult {
+export function compileNotebook(input: CompileInput, options: CompileOptions = {}): CompileResult {
   const parsed = parseNotebook(input.path, input.text);
   if (!parsed.ok) return { ok: false, diagnostics: parsed.diagnostics };
   const { partition: part, diagnostics } = partitionCells(parsed.notebook, input.path);
@@ -146,7 +157,7 @@ export function compileNotebook(input: CompileInput): CompileResult {
     });
   }
 
-  diagnostics.push(...checkTasksInIsolation(input.path, part, owners, flow));
+  diagnostics.push(...checkTasksInIsolation(input.path, part, owners, flow, options.checkCache));
   diagnostics.sort(byPosition);
   if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
 
@@ -154,11 +165,22 @@ export function compileNotebook(input: CompileInput): CompileResult {
     const o = owners.get(cell);
     return o?.kind === 'task' ? o.task : undefined;
   };
-  const tasks: TaskIR[] = part.tasks.map((t) => {
+  const moduleInput = (t: { name: string; annotation: { when?: string } }): TaskModuleInput => ({
+    part,
+    task: t.name,
+    params,
+    inputs: flow.edges.filter((e) => e.to === t.name).map((i) => i.name),
+    outputs: (flow.outputs.get(t.name) ?? []).map((o) => o.name),
+    ownerOf,
+    when: t.annotation.when
+  });
+  // Transpiled together: one program for every task's module (see transpileAll).
+  const modules = transpileAll(part.tasks.map((t) => taskModuleSource(moduleInput(t))));
+  const tasks: TaskIR[] = part.tasks.map((t, i) => {
     const inputs = flow.edges.filter((e) => e.to === t.name);
     const outputs = flow.outputs.get(t.name) ?? [];
+    const module = modules[i];
     const a = t.annotation;
-    const module = taskModule({ part, task: t.name, params, inputs: inputs.map((i) => i.name), outputs: outputs.map((o) => o.name), ownerOf, when: a.when });
     const producerOfList = inputs.find((i) => i.elementOf !== undefined);
     return {
       name: t.name,

@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import ts from 'typescript';
 import { Diagnostic } from '@cellgraph/schema';
+import { type CheckCache, MemoryCheckCache, type RawDiagnostic, checkKey, environmentKey } from './check-cache';
 import { keepStatements, parseCell } from './cell-text';
 import type { CellOwner, DataFlow } from './data-flow';
 import { isHoisted } from './declarations';
 import { type Partition, runnableCells } from './partition';
+import { keepProgram, previousProgram } from './program-reuse';
 import { SegmentedSource } from './segments';
 import { checkerOptions, virtualHost, virtualPath } from './typescript-host';
 
@@ -48,17 +50,40 @@ function exportInserts(source: string): { at: number; text: string }[] {
 }
 
 /**
+ * This process's task checks: a compile worker (or a server, or a test) keeps them for
+ * every later compile, so an edit re-checks only the tasks whose generated file changed.
+ */
+export const processCheckCache = new MemoryCheckCache();
+
+/**
  * Type-checks every task as it will run alone: imports and type declarations of the whole
  * notebook, setup cells, the parameters cell, `declare const` for each input with the type
  * recorded in the IR, and the task's own cells. Cells keep their positions (other code is
- * blanked out), so each diagnostic maps back to the user's cell, line and column.
- * All tasks share one program for speed.
+ * left out, or blanked inside a cell), so each diagnostic maps back to the user's cell,
+ * line and column. Each task's result is cached by its generated file's text and the
+ * environment (see check-cache.ts); the tasks not in `cache` share one program for speed.
  */
-export function checkTasksInIsolation(notebookPath: string, part: Partition, owners: Map<number, CellOwner>, flow: DataFlow): Diagnostic[] {
+export function checkTasksInIsolation(
+  notebookPath: string,
+  part: Partition,
+  owners: Map<number, CellOwner>,
+  flow: DataFlow,
+  cache: CheckCache = processCheckCache
+): Diagnostic[] {
   const dir = path.dirname(path.resolve(notebookPath));
   const files = new Map<string, string>();
   const sources = new Map<string, { task: string; src: SegmentedSource; whenAt?: number }>();
   const codeCells = runnableCells(part);
+  // What a cell contributes to other tasks (its imports and types) is the same for every task.
+  const hoisted = new Map<number, string>();
+  const hoistedOf = (c: { index: number; source: string }): string => {
+    let kept = hoisted.get(c.index);
+    if (kept === undefined) {
+      kept = keepStatements(c.source, (s) => isHoisted(s) !== undefined);
+      hoisted.set(c.index, kept);
+    }
+    return kept;
+  };
   for (const task of part.tasks) {
     const src = new SegmentedSource();
     for (const input of flow.edges.filter((e) => e.to === task.name)) src.glue(`declare const ${input.name}: ${input.type};\n`);
@@ -66,7 +91,12 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
       const owner = owners.get(c.index);
       const own = owner?.kind !== 'task' || owner.task === task.name;
       if (own) src.cell(c.index, c.source, exportInserts(c.source));
-      else src.cell(c.index, keepStatements(c.source, (s) => isHoisted(s) !== undefined));
+      else {
+        // Another task's cell with nothing hoisted adds only blanks: leaving it out keeps
+        // each task's file the size of the task, not of the notebook.
+        const kept = hoistedOf(c);
+        if (kept.trim().length > 0) src.cell(c.index, kept);
+      }
     }
     // The condition is checked where the module evaluates it: after the task's inputs, setup and parameters.
     const when = task.annotation.when;
@@ -77,16 +107,13 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
     files.set(fileName, src.source);
     sources.set(fileName, { task: task.name, src, whenAt });
   }
-  const options = checkerOptions(dir);
-  const program = ts.createProgram([...files.keys()], options, virtualHost(options, files), flow.program);
+  const raw = checkFiles(files, checkerOptions(dir), flow.program, cache);
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const [fileName, { task, src, whenAt }] of sources) {
-    const sf = program.getSourceFile(fileName);
-    if (!sf) continue;
-    for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf), ...program.getDeclarationDiagnostics(sf)]) {
-      if (REPORTED_ELSEWHERE.has(d.code) || d.start === undefined) continue;
-      const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+    for (const d of raw.get(fileName) ?? []) {
+      if (REPORTED_ELSEWHERE.has(d.code)) continue;
+      const message = d.message;
       const loc = src.locate(d.start);
       if (!loc && whenAt !== undefined && d.start >= whenAt) {
         const first = part.tasks.find((t) => t.name === task)?.cells[0].index;
@@ -96,8 +123,7 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
       }
       if (!loc) {
         // An error in the glue: an input's recorded type does not mean the same outside its producer.
-        const line = sf.getLineAndCharacterOfPosition(d.start).line;
-        const decl = sf.text.split('\n')[line] ?? '';
+        const decl = lineAt(src.source, d.start);
         const first = part.tasks.find((t) => t.name === task)?.cells[0].index;
         out.push({ severity: 'error', code: 'type-error', message: `an input's type cannot be expressed in task ${task} (${decl.trim()}): ${message}`, notebook: notebookPath, cell: first, task });
         continue;
@@ -115,6 +141,61 @@ export function checkTasksInIsolation(notebookPath: string, part: Partition, own
         ...(owner?.kind === 'task' ? { task: owner.task } : {})
       });
     }
+  }
+  return out;
+}
+
+/** The line of `text` holding `offset`. */
+function lineAt(text: string, offset: number): string {
+  const end = text.indexOf('\n', offset);
+  return text.slice(text.lastIndexOf('\n', offset - 1) + 1, end === -1 ? undefined : end);
+}
+
+/**
+ * The syntactic, semantic and declaration diagnostics of each generated file: from `cache`
+ * when the same file was checked in the same environment, otherwise from one program over
+ * the files not cached (built on `base`, the notebook's program, to reuse its module
+ * resolution), whose answers are then cached.
+ */
+function checkFiles(files: Map<string, string>, options: ts.CompilerOptions, base: ts.Program, cache: CheckCache): Map<string, RawDiagnostic[]> {
+  const environment = environmentKey(base);
+  const out = new Map<string, RawDiagnostic[]>();
+  const missed = new Map<string, string>();
+  const keys = new Map<string, string>();
+  for (const [fileName, text] of files) {
+    const key = checkKey(environment, fileName, text);
+    const hit = cache.get(key);
+    if (hit !== undefined) out.set(fileName, hit);
+    else {
+      missed.set(fileName, text);
+      keys.set(fileName, key);
+    }
+  }
+  if (missed.size === 0) return out;
+  // Tasks checked already join the program only when the last program of these files has
+  // their parse: then the program's files are the last one's, and TypeScript reuses its
+  // structure. A file to check is parsed afresh, so its imports are resolved again.
+  const reuseKey = `tasks:${[...files.keys()][0] ?? ''}`;
+  const previous = previousProgram(reuseKey);
+  const reusable = (fileName: string, text: string): ts.SourceFile | undefined => {
+    if (missed.has(fileName)) return undefined;
+    const sf = previous?.getSourceFile(fileName);
+    return sf?.text === text ? sf : undefined;
+  };
+  const roots = [...files].filter(([fileName, text]) => missed.has(fileName) || reusable(fileName, text) !== undefined).map(([fileName]) => fileName);
+  const program = ts.createProgram(roots, options, virtualHost(options, files, reusable), previous ?? base);
+  keepProgram(reuseKey, program);
+  for (const fileName of missed.keys()) {
+    const sf = program.getSourceFile(fileName);
+    if (!sf) continue;
+    const found: RawDiagnostic[] = [];
+    for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf), ...program.getDeclarationDiagnostics(sf)]) {
+      if (d.start === undefined) continue;
+      found.push({ code: d.code, start: d.start, category: d.category, message: ts.flattenDiagnosticMessageText(d.messageText, '\n') });
+    }
+    out.set(fileName, found);
+    const key = keys.get(fileName);
+    if (key !== undefined) cache.set(key, found);
   }
   return out;
 }

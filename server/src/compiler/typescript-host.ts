@@ -51,14 +51,17 @@ function mtime(fileName: string): number {
   }
 }
 
-/** A compiler host serving virtual files from memory and everything else from disk (cached). */
-export function virtualHost(options: ts.CompilerOptions, files: Map<string, string>): ts.CompilerHost {
+/**
+ * A compiler host serving virtual files from memory and everything else from disk (cached).
+ * `reuse` may hand back an earlier program's parse of a virtual file with the same text.
+ */
+export function virtualHost(options: ts.CompilerOptions, files: Map<string, string>, reuse?: (fileName: string, text: string) => ts.SourceFile | undefined): ts.CompilerHost {
   const base = ts.createCompilerHost(options, true);
   return {
     ...base,
     getSourceFile(fileName, languageVersion) {
       const text = files.get(fileName);
-      if (text !== undefined) return ts.createSourceFile(fileName, text, languageVersion, true, ts.ScriptKind.TS);
+      if (text !== undefined) return reuse?.(fileName, text) ?? ts.createSourceFile(fileName, text, languageVersion, true, ts.ScriptKind.TS);
       // Keyed by modification time too: a long-lived server must see edited packages.
       const key = `${String(languageVersion)}:${fileName}`;
       const stamp = mtime(fileName);

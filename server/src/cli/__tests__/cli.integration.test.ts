@@ -25,7 +25,7 @@ function cellgraph(...args: string[]): { code: number; stdout: string; stderr: s
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, XDG_STATE_HOME: path.join(dir, 'xdg'), CELLGRAPH_HOME: '' }
+    env: { ...process.env, XDG_STATE_HOME: path.join(dir, 'xdg'), CELLGRAPH_CACHE_DIR: path.join(dir, 'xdg', 'cache'), CELLGRAPH_HOME: '' }
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

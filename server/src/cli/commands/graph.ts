@@ -12,8 +12,8 @@ export function registerGraph(program: Command): void {
     .argument('<notebook>', 'path to the .ipynb file')
     .option('--json', 'print tasks, edges and params as JSON')
     .option('--dot', 'print a Graphviz dot graph (pipe to `dot -Tsvg`)')
-    .action((file: string, opts: { json?: boolean; dot?: boolean }) => {
-      const { ir } = compileOrReport(readNotebook(file));
+    .action(async (file: string, opts: { json?: boolean; dot?: boolean }) => {
+      const { ir } = await compileOrReport(readNotebook(file));
       if (!ir) {
         process.exitCode = EXIT_FAILED;
         return;

@@ -10,8 +10,8 @@ export function registerValidate(program: Command): void {
     .description('check a notebook compiles to a workflow: annotations, data flow, types; lists every error')
     .argument('<notebook>', 'path to the .ipynb file')
     .option('--json', 'print the diagnostics as JSON')
-    .action((file: string, opts: { json?: boolean }) => {
-      const { ir, diagnostics } = compileOrReport(readNotebook(file));
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { ir, diagnostics } = await compileOrReport(readNotebook(file));
       if (opts.json) out(JSON.stringify({ ok: ir !== undefined, diagnostics }, null, 2));
       else if (ir) out(`${file}: ok — workflow ${ir.name}, ${ir.tasks.length} tasks, ${ir.edges.length} edges, ${ir.params.length} params`);
       if (!ir) process.exitCode = EXIT_FAILED;

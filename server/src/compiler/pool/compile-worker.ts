@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { stamp, type InputStamp } from '../compile-cache';
 import { compileNotebook } from '../index';
+import { forgetPrograms } from '../program-reuse';
 import type { CompileJob, WorkerMessage } from './protocol';
 
 /** How much lower than the server's thread a compile runs (nice values, 0..19). */
@@ -38,6 +39,8 @@ const WARM_UP = JSON.stringify({
   cells: [{ cell_type: 'code', source: 'const warm: number = 1;', metadata: { cellgraph: { task: 'warm' } }, outputs: [], execution_count: null }]
 });
 compileNotebook({ path: path.join(os.tmpdir(), 'cellgraph-warm-up.ipynb'), text: WARM_UP });
+// The parsed libraries stay (typescript-host.ts); the warm-up's programs would only hold memory.
+forgetPrograms();
 
 const send = (m: WorkerMessage) => port.postMessage(m);
 port.on('message', (job: CompileJob) => {

@@ -28,3 +28,31 @@ function firstLine(text: string): string {
   const line = text.split('\n')[0];
   return line.length > 160 ? `${line.slice(0, 157)}…` : line;
 }
+
+/** What a run-end notice needs of JupyterLab: emitting a notification (JupyterLab's Notification.emit in the product). */
+export type EmitNotice = (message: string, kind: EndKind, actions: { label: string; caption: string; callback: () => void }[]) => void;
+
+/**
+ * Watches a run started from a panel without a DAG of its own (the runs sidebar's Retry and
+ * version Run) until it ends, then says so once, as the DAG panel does for its runs. The
+ * watch ends with the run, or after `maxMs` (a run that takes longer is still in the sidebar).
+ */
+export function noticeRunEnd(
+  follow: (onRun: (run: RunDetail) => void) => { dispose(): void },
+  emit: EmitNotice,
+  actions: (run: RunDetail) => { label: string; caption: string; callback: () => void }[],
+  production?: string,
+  maxMs = 6 * 3600 * 1000
+): void {
+  let said = false;
+  const watch = follow((run) => {
+    if (said || !(run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')) return;
+    said = true;
+    clearTimeout(limit);
+    // Disposed after this callback returns: the follower is still delivering it.
+    setTimeout(() => watch.dispose(), 0);
+    const { kind, message } = runEndMessage(run, production);
+    emit(message, kind, actions(run));
+  });
+  const limit = setTimeout(() => watch.dispose(), maxMs);
+}

@@ -1,6 +1,6 @@
 import type { ParamSpec, RunDetail } from '@cellgraph/schema';
 import { prefilledParams, recall, remember } from '../remembered';
-import { runEndMessage } from '../run-notifications';
+import { noticeRunEnd, runEndMessage } from '../run-notifications';
 
 const run = (over: Partial<RunDetail>): RunDetail =>
   ({
@@ -67,5 +67,28 @@ describe('remembered choices: the dialogs prefill the last values per workflow',
     expect(recall('wf')).toEqual({ params: { factor: 5 }, cron: '0 6 * * *' });
     localStorage.setItem('cellgraph:last-choice:bad', '{"params": 3}');
     expect(recall('bad')).toEqual({});
+  });
+});
+
+describe('noticeRunEnd: a run started from the runs sidebar is announced once, when it ends', () => {
+  it('says nothing while it runs, once at its end, and stops following', async () => {
+    let deliver: (r: RunDetail) => void = () => undefined;
+    const disposed: boolean[] = [];
+    const said: string[] = [];
+    noticeRunEnd(
+      (onRun) => {
+        deliver = onRun;
+        return { dispose: () => disposed.push(true) };
+      },
+      (message, kind) => said.push(`${kind}: ${message}`),
+      () => []
+    );
+    deliver(run({ status: 'running', durationMs: undefined }));
+    expect(said).toEqual([]);
+    deliver(run({ status: 'failed', tasks: [{ name: 'total', status: 'failed', attempts: 1, cached: false, outputs: [], metrics: {}, error: 'boom' }] }));
+    deliver(run({ status: 'failed' }));
+    expect(said).toEqual(['error: cellgraph: analysis--stats run r-1 failed in 1.2 s: task total: boom']);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(disposed).toEqual([true]);
   });
 });

@@ -1,9 +1,10 @@
-import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { listIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import { apiRoutes, type Permission, type ListRunsResponse, type ListWorkflowsResponse, type RunDetail, type ScheduleView, type WorkflowVersion } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
-import { isFinished } from '../run-follower';
+import { RunFollower, isFinished } from '../run-follower';
+import { noticeRunEnd } from '../run-notifications';
 import type { ICellgraphServer, ICellgraphTargets, ServerReachability } from '../tokens';
 import { button, el } from './dom';
 import { showLogs } from './logs-dialog';
@@ -193,7 +194,7 @@ export class RunsPanel extends Widget {
       }, 'Follow this run on the DAG panel of its notebook')
     );
     if (!finished && may(server, 'run', r.project)) actions.append(button('cg-Cancel', 'Cancel', () => this.runAction(server, () => server.call(apiRoutes.cancelRun, { params: { id: r.id } }))));
-    if ((r.status === 'failed' || r.status === 'cancelled') && may(server, 'run', r.project)) actions.append(button('cg-Retry', 'Retry', () => this.runAction(server, () => server.call(apiRoutes.retryRun, { params: { id: r.id }, body: {} })), 'A new run of this version: tasks that succeeded are reused'));
+    if ((r.status === 'failed' || r.status === 'cancelled') && may(server, 'run', r.project)) actions.append(button('cg-Retry', 'Retry', () => this.runAction(server, () => server.call(apiRoutes.retryRun, { params: { id: r.id }, body: {} }), true), 'A new run of this version: tasks that succeeded are reused'));
     li.append(head, meta, actions);
     return li;
   }
@@ -292,14 +293,28 @@ export class RunsPanel extends Widget {
     if (answer.value instanceof Error) throw answer.value;
     const params = answer.value;
     remember(workflow, { params });
-    await this.runAction(server, () => server.call(apiRoutes.runVersion, { params: { name: workflow, v: String(v.number) }, body: { params } }));
+    await this.runAction(server, () => server.call(apiRoutes.runVersion, { params: { name: workflow, v: String(v.number) }, body: { params } }), true);
   }
 
-  /** A run action (cancel, retry, run a version): the list refreshes and other panels hear of the run. */
-  private async runAction(server: ICellgraphServer, call: () => Promise<RunDetail>): Promise<void> {
+  /**
+   * A run action (cancel, retry, run a version): the list refreshes and other panels hear of
+   * the run. A run it starts (`notify`) gets a notification when it ends.
+   */
+  private async runAction(server: ICellgraphServer, call: () => Promise<RunDetail>, notify = false): Promise<void> {
     const run = await call();
     server.announceRun(run.runId);
+    if (notify) this.noticeEnd(server, run);
     await this.refresh();
+  }
+
+  /** A JupyterLab notification when a run started from this panel ends, with a button to its runs view. */
+  private noticeEnd(server: ICellgraphServer, started: RunDetail): void {
+    noticeRunEnd(
+      (onRun) => new RunFollower(server, started.runId, onRun, () => undefined),
+      (message, kind, actions) => void Notification.emit(message, kind, { autoClose: kind === 'success' ? 8000 : false, actions }),
+      (run) => [{ label: 'Show', caption: 'Open the run in the runs view', callback: () => this.host.openRuns(run.workflow, server, run.runId) }],
+      server.target === 'production' ? server.label : undefined
+    );
   }
 
   private async scheduleAction(call: () => Promise<ScheduleView>): Promise<void> {

@@ -128,7 +128,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     }
   }
   setCurrentRun(undefined);
-  const result: TaskRunResult = { status: failure !== undefined ? 'failed' : skipped ? 'skipped' : 'succeeded', outputs, metrics: ctx.metrics, cells, startedAt, durationMs: performance.now() - t0 };
+  const result: TaskRunResult = { status: failure !== undefined ? 'failed' : skipped ? 'skipped' : 'succeeded', outputs, metrics: redactor.redactDeep(ctx.metrics), cells, startedAt, durationMs: performance.now() - t0 };
   if (failure !== undefined) {
     const e = failure instanceof Error ? failure : new Error(String(failure));
     const mapped = mapStack(e.stack ?? `${e.name}: ${e.message}`, options.filename, cellLocator(options.moduleSource));

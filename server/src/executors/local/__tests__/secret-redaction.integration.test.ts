@@ -5,6 +5,7 @@
  * live), its executed cells, its metrics or its error; the output it returns keeps the value (data).
  * Requires `tsc -b` first.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +13,8 @@ import { type StoreConfig, type TaskInvocation, type TaskResult, attemptKey, tas
 import { decodeValue } from '@cellgraph/kernel';
 import { FilesystemStore } from '../../../stores';
 import type { AttemptOutcome } from '../../executor';
-import { LocalExecutor } from '../local-executor';
+import { ARCHIVE_LOGS_ENV, INVOCATION_ENV } from '../../task-entry-protocol';
+import { LocalExecutor, defaultTaskEntry } from '../local-executor';
 import { SECRETS_DIR_ENV } from '../task-env';
 
 jest.setTimeout(60_000);
@@ -126,4 +128,24 @@ describe.each([
     expectNoSecret(outcome.log, live, filed, JSON.stringify(result.cells), JSON.stringify(result.error));
     expect(outcome.log).toContain('Error: cannot connect with [secret DB_PASSWORD]');
   });
+});
+
+it('in a pod, the task entry archives a redacted log itself (the Kubernetes path, without a cluster)', async () => {
+  // What pod-spec.ts gives a container: the secrets as variables, the invocation naming them, log archiving on.
+  await store.putFile(taskModuleKey(VERSION, 'leaky'), `module.exports = async function (__cg) { ${LEAKY_CELLS}\n  return {}; };`);
+  const invocation: TaskInvocation = { runId: 'run-1', task: 'leaky', attempt: 99, workflowVersion: VERSION, workDir: dir, inputs: {}, outputTypes: {}, params: {}, store: storeConfig, secretEnv: ['DB_PASSWORD', 'API_KEY'] };
+  const child = spawn(process.execPath, [defaultTaskEntry()], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: os.homedir(), DB_PASSWORD: `${PASSWORD}\n`, API_KEY, [INVOCATION_ENV]: JSON.stringify(invocation), [ARCHIVE_LOGS_ENV]: '1' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let streamed = '';
+  child.stdout.on('data', (c: Buffer) => (streamed += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (streamed += c.toString('utf8')));
+  expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+  const archived = (await store.getFile(attemptKey('run-1', 'leaky', 99, 'log.txt'))).toString('utf8');
+  const result = (await store.getFile(attemptKey('run-1', 'leaky', 99, 'result.json'))).toString('utf8');
+  expectNoSecret(streamed, archived, result);
+  expect(archived).toContain('split=[secret API_KEY]');
+  expect(archived).toBe(streamed);
 });

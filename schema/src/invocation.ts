@@ -34,7 +34,13 @@ export const TaskInvocation = z.object({
   params: z.record(JsonValue),
   store: StoreConfig,
   /** For one element of a foreach task: its index (its value arrives as the `as` input). */
-  element: z.number().int().min(0).optional()
+  element: z.number().int().min(0).optional(),
+  /**
+   * Names (never values) of the environment variables the executor filled from secrets: the
+   * runner reads their values from its own environment and redacts them from the task's
+   * log, executed cells and error.
+   */
+  secretEnv: z.array(z.string()).optional()
 });
 export type TaskInvocation = z.infer<typeof TaskInvocation>;
 

@@ -4,6 +4,7 @@ import { artifactCollector, uploadArtifacts } from './artifact-transfer';
 import { CellRecorder } from './cell-recorder';
 import { cellLocator, formatCellLocation, mapStack } from './cell-stack';
 import { loadModule } from './load-module';
+import { SecretRedactor } from './secret-redactor';
 import { SKIPPED, type TaskContext } from './task-context';
 import type { RunTaskOptions, TaskRunResult } from './types';
 
@@ -11,22 +12,34 @@ type TaskFunction = (cg: TaskContext) => Promise<Record<string, unknown>>;
 
 /**
  * Routes process output into the recorder while passing it through, so executors still
- * stream live logs. Returns the function that restores the original writers.
+ * stream live logs. What passes through has the task's secret values replaced (the
+ * executors file and stream exactly this); the recorder gets the text as written and the
+ * result is redacted as a whole at the end, so a value split across writes is caught there
+ * too. Returns the function that restores the original writers.
  */
-function captureOutput(recorder: CellRecorder): () => void {
+function captureOutput(recorder: CellRecorder, redactor: SecretRedactor): () => void {
   const streams = [
     [process.stdout, 'stdout'],
     [process.stderr, 'stderr']
   ] as const;
   const originals = streams.map(([s]) => s.write);
-  for (const [stream, name] of streams) {
-    const original = stream.write;
+  const redacting = streams.map(() => redactor.stream());
+  streams.forEach(([stream, name], i) => {
+    const original = stream.write as (...a: unknown[]) => boolean;
     stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      recorder.stream(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+      recorder.stream(name, text);
+      if (!redactor.active) return original.call(this, chunk, ...rest);
+      // Only the callback survives: the chunk is now a UTF-8 string, whatever its encoding was.
+      return original.call(this, redacting[i].push(text), ...rest.filter((r) => typeof r === 'function'));
     } as typeof stream.write;
-  }
-  return () => streams.forEach(([s], i) => (s.write = originals[i]));
+  });
+  return () =>
+    streams.forEach(([s], i) => {
+      s.write = originals[i];
+      const held = redacting[i].flush();
+      if (held !== '') s.write(held);
+    });
 }
 
 /**
@@ -66,6 +79,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const recorder = new CellRecorder();
+  const redactor = SecretRedactor.fromEnv(options.secretEnv ?? []);
   const ctx: RunContext = { info: options.info, params: options.params, metrics: {}, display: (d) => recorder.display(d) };
   const cg: TaskContext = {
     enterCell: (cell) => recorder.enter(cell),
@@ -79,7 +93,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     skip: () => SKIPPED
   };
   setCurrentRun(ctx);
-  const restore = captureOutput(recorder);
+  const restore = captureOutput(recorder, redactor);
   const stray = watchStrayErrors();
   let returned: Record<string, unknown> | undefined;
   let failure: unknown;
@@ -94,7 +108,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     restore();
   }
   let failedCell = recorder.currentCell;
-  const cells = recorder.results();
+  // Recorded outputs become the executed notebook: no secret value in streams, displays or errors.
+  const cells = redactor.redactDeep(recorder.results());
   const outputs: TaskRunResult['outputs'] = [];
   const skipped = failure === undefined && returned === SKIPPED;
   if (failure === undefined && !skipped) {
@@ -109,11 +124,11 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
       if (!(e instanceof CodecError)) throw e;
       failure = e;
       const last = cells[cells.length - 1];
-      last?.outputs.push({ output_type: 'error', ename: e.name, evalue: e.message, traceback: [`${e.name}: ${e.message}`] });
+      last?.outputs.push({ output_type: 'error', ename: e.name, evalue: redactor.redact(e.message), traceback: [`${e.name}: ${redactor.redact(e.message)}`] });
     }
   }
   setCurrentRun(undefined);
-  const result: TaskRunResult = { status: failure !== undefined ? 'failed' : skipped ? 'skipped' : 'succeeded', outputs, metrics: ctx.metrics, cells, startedAt, durationMs: performance.now() - t0 };
+  const result: TaskRunResult = { status: failure !== undefined ? 'failed' : skipped ? 'skipped' : 'succeeded', outputs, metrics: redactor.redactDeep(ctx.metrics), cells, startedAt, durationMs: performance.now() - t0 };
   if (failure !== undefined) {
     const e = failure instanceof Error ? failure : new Error(String(failure));
     const mapped = mapStack(e.stack ?? `${e.name}: ${e.message}`, options.filename, cellLocator(options.moduleSource));
@@ -122,16 +137,16 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     result.outputs = [];
     result.error = {
       name: e.name,
-      message: e.message,
+      message: redactor.redact(e.message),
       kind: 'error',
-      stack: mapped.stack,
+      stack: redactor.redact(mapped.stack),
       ...(failedCell !== undefined || cells.length > 0 ? { cell: failedCell ?? cells[cells.length - 1].cell } : {}),
       ...(mapped.at !== undefined ? { line: mapped.at.line } : {})
     };
     // Into the attempt's log as well (the executor files this process's output): a failed
     // task's log never reads "(no output)", and says where in the notebook it failed.
     const where = mapped.at !== undefined ? ` at ${formatCellLocation(mapped.at)}` : failedCell !== undefined ? ` in cell ${failedCell + 1}` : '';
-    process.stderr.write(`\ncellgraph: task ${options.info.task} failed${where}:\n${mapped.stack}\n`);
+    process.stderr.write(`\ncellgraph: task ${options.info.task} failed${where}:\n${redactor.redact(mapped.stack)}\n`);
   }
   return result;
 }

@@ -60,4 +60,10 @@ export interface RunTaskOptions {
   info: RunInfo;
   /** Scratch space of this attempt (input artifacts are materialized here). */
   attemptDir: string;
+  /**
+   * Names of the environment variables holding secrets: their values (read from this
+   * process's environment) are replaced by `[secret NAME]` in the log, the recorded cell
+   * outputs and the error. Output values are data and are not touched.
+   */
+  secretEnv?: readonly string[];
 }

@@ -1,4 +1,4 @@
-import { JsonValue, StoreConfig } from '@cellgraph/schema';
+import { JsonValue, StoreConfig, type TaskInvocation } from '@cellgraph/schema';
 import { z } from 'zod';
 
 /**
@@ -8,6 +8,14 @@ import { z } from 'zod';
 
 /** JSON TaskInvocation for a task attempt. */
 export const INVOCATION_ENV = 'CELLGRAPH_INVOCATION';
+
+/**
+ * The invocation naming the variables an executor fills from secrets, so the runner redacts
+ * their values from what the task shows. Names only: the values never enter the invocation.
+ */
+export function withSecretNames(invocation: TaskInvocation, secrets: readonly { env: string }[]): TaskInvocation {
+  return secrets.length > 0 ? { ...invocation, secretEnv: [...new Set(secrets.map((s) => s.env))] } : invocation;
+}
 
 /**
  * Set to `1` where the executor cannot collect the process's output itself (a pod): the

@@ -26,7 +26,8 @@ import {
   ParamsCheck,
   ParamsCheckAnswer,
   PoolAssignment,
-  RESULT_FILE_ENV
+  RESULT_FILE_ENV,
+  withSecretNames
 } from './task-entry-protocol';
 
 async function runAttempt(raw: string): Promise<number> {
@@ -55,7 +56,8 @@ async function runAndFile(inv: TaskInvocation, store: ReturnType<typeof openStor
       outputTypes: inv.outputTypes,
       io: store,
       info: { runId: inv.runId, task: inv.task, attempt: inv.attempt },
-      attemptDir
+      attemptDir,
+      secretEnv: inv.secretEnv
     });
   } finally {
     fs.rmSync(attemptDir, { recursive: true, force: true });
@@ -124,7 +126,7 @@ async function runArgoTask(raw: string): Promise<number> {
     store: argo.store,
     ...(argo.element !== undefined ? { element: argo.element } : {})
   };
-  const code = await runAttempt(JSON.stringify(invocation));
+  const code = await runAttempt(JSON.stringify(withSecretNames(invocation, task.policy.secrets)));
   if (code === 0) {
     const result = await store.getFile(attemptKey(invocation.runId, invocation.task, invocation.attempt, 'result.json', argo.element));
     await store.putFile(taskFinalResultKey(invocation.runId, invocation.task, argo.element), result);

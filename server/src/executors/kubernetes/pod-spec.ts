@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ImageRef, TaskInvocation, TaskPolicy } from '@cellgraph/schema';
 import { z } from 'zod';
-import { ARCHIVE_LOGS_ENV, INVOCATION_ENV } from '../task-entry-protocol';
+import { ARCHIVE_LOGS_ENV, INVOCATION_ENV, withSecretNames } from '../task-entry-protocol';
 
 /**
  * Pod manifests for task attempts: one pod per attempt, no driver pod. Pure functions, so
@@ -156,7 +156,7 @@ export function podForAttempt(input: {
   const systemRetry = input.systemRetry ?? 0;
   const env: PodEnv = [
     ...taskEnv(policy, target),
-    { name: INVOCATION_ENV, value: JSON.stringify(invocation) },
+    { name: INVOCATION_ENV, value: JSON.stringify(withSecretNames(invocation, [...target.secretEnv, ...policy.secrets])) },
     // The pod's output is gone with the pod: the runner archives its own log in the store.
     { name: ARCHIVE_LOGS_ENV, value: '1' }
   ];

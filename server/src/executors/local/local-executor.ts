@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { type StoreConfig, TaskError, TaskResult, attemptKey } from '@cellgraph/schema';
 import type { ArtifactStore } from '../../stores';
 import type { AttemptHandle, AttemptOutcome, AttemptSpec, Executor, LogListener } from '../executor';
-import { INVOCATION_ENV, type ParamsCheck, type ParamsCheckAnswer } from '../task-entry-protocol';
+import { INVOCATION_ENV, type ParamsCheck, type ParamsCheckAnswer, withSecretNames } from '../task-entry-protocol';
 import { logTail } from '../log-tail';
 import { stopLostAttempts } from './lost-attempts';
 import { runParamsCheck } from './params-check';
@@ -65,7 +65,7 @@ export class LocalExecutor implements Executor {
   }
 
   launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle {
-    const inv = spec.invocation;
+    const inv = withSecretNames(spec.invocation, spec.policy.secrets);
     let base: Record<string, string>;
     let env: Record<string, string>;
     try {

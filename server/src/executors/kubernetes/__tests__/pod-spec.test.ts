@@ -56,6 +56,9 @@ it('passes secrets by reference only: the value never appears in the manifest', 
   expect(env).toContainEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } });
   expect(env).toContainEqual({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 's3-creds', key: 'secret' } } });
   expect(env).toContainEqual({ name: 'AWS_REGION', value: 'eu-west-1' });
+  // The runner redacts these variables' values from the task's log, cells and error: it gets their names.
+  const inv = env.find((e) => e.name === 'CELLGRAPH_INVOCATION');
+  expect(inv && 'value' in inv ? JSON.parse(inv.value) : undefined).toEqual({ ...invocation, secretEnv: ['AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD'] });
 });
 
 it('makes valid, unique names and label values from long or odd ids', () => {

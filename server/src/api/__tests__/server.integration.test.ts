@@ -424,7 +424,10 @@ describe('crash safety', () => {
     s1.child.kill('SIGTERM');
     await waitFor(async () => ((await json(await fetch(`${s1.url}/api/v1/health`), HealthResponse)).status === 'draining' ? true : undefined), 30_000, 'draining');
     await expectError(await s1.api('/api/v1/runs', { method: 'POST', json: { notebook: nbJson(hello) } }), 503, 'unavailable');
+    // A second SIGTERM while draining (a supervisor signalling twice) must not kill it mid-drain.
+    s1.child.kill('SIGTERM');
     expect(await s1.exited).toBe(0);
+    expect(s1.stderr()).toContain('SIGTERM again: already draining');
     expect(s1.stderr()).toContain('1 run(s) finished, 0 cancelled');
 
     const s2 = await startServerProcess(dir, { token: TOKEN, args: ['--grace-seconds', '0.5'] });

@@ -70,12 +70,14 @@ export function registerServer(program: Command): void {
       };
       let stopping = false;
       const once = (why: string) => {
-        if (stopping) return;
+        // A repeated signal while draining (a supervisor or a process group signalled twice)
+        // must not kill the process mid-drain: the drain has its own deadline.
+        if (stopping) return err(`${why} again: already draining`);
         stopping = true;
         stop(why);
       };
-      process.once('SIGTERM', () => once('SIGTERM'));
-      process.once('SIGINT', () => once('SIGINT'));
+      process.on('SIGTERM', () => once('SIGTERM'));
+      process.on('SIGINT', () => once('SIGINT'));
       const parent = config.exitWithPid;
       if (parent !== undefined) watchProcess(parent, () => once(`process ${parent} (CELLGRAPH_EXIT_WITH_PID) ended`));
     });

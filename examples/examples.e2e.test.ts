@@ -139,8 +139,8 @@ describe('sweep', () => {
     expect(task(first, 'pick').metrics.best_accuracy).toBeGreaterThan(0.9);
     expect(task(first, 'publish').status).toBe('succeeded');
     expect(fs.existsSync(path.join(dir, 'out', 'best-model.json'))).toBe(true);
-    const trainCell = executedCells(first).filter((c) => c.cell_type === 'code')[6];
-    expect(JSON.stringify(trainCell.outputs)).toContain('foreach config of configs: 20 elements, 20 succeeded');
+    const trainCell = executedCells(first).find((c) => c.metadata?.cellgraph?.task === 'train');
+    expect(JSON.stringify(trainCell?.outputs)).toContain('foreach config of configs: 20 elements, 20 succeeded');
 
     // Nothing changed: no element runs again. A bar the best model misses: publish is skipped.
     fs.rmSync(path.join(dir, 'out'), { recursive: true });

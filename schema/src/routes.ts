@@ -144,8 +144,11 @@ function route<P extends z.ZodTypeAny = z.ZodUndefined, Q extends z.ZodTypeAny =
   d: Declared<P, Q, B, R>
 ): RouteDef<P, Q, B, R> {
   const def: RouteDef<P, Q, B, R> = { name, auth: true, status: 200, contentType: 'application/json', errors: {}, ...d };
-  return { ...def, errors: { ...accessErrors(def.access), ...def.errors } };
+  return { ...def, errors: { ...accessErrors(def.access), ...(d.body !== undefined ? refusedKeys : {}), ...def.errors } };
 }
+
+/** What every route with a JSON body may answer: keys that would reach an object's prototype are refused (a route's own 422 text covers it too). */
+const refusedKeys = { 422: 'the body has a key named `__proto__` or `constructor.prototype`' } as const;
 
 /** The statuses authorization adds to a route (its own 404 text, if any, wins). */
 function accessErrors(access: RouteAccess | undefined): Partial<Record<RouteErrorStatus, string>> {

@@ -67,6 +67,22 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
+/** `__proto__` or `constructor.prototype` when valid JSON has such a key (undefined for JSON that does not parse at all). */
+function poisonedKey(text: string): string | undefined {
+  let found: string | undefined;
+  try {
+    // A reviver sees every key once, children before parents.
+    JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__') found ??= '__proto__';
+      if (key === 'constructor' && typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, 'prototype')) found ??= 'constructor.prototype';
+      return value;
+    });
+  } catch {
+    return undefined;
+  }
+  return found;
+}
+
 /** Replaces Fastify's JSON body parser with one that refuses documents nested deeper than {@link MAX_JSON_DEPTH} first. */
 export function installJsonParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
@@ -77,7 +93,15 @@ export function installJsonParser(app: FastifyInstance): void {
       done(new BadRequestError(`malformed JSON: nested deeper than ${MAX_JSON_DEPTH} levels`, 'body'), undefined);
       return;
     }
-    parse(request, text, done);
+    parse(request, text, (err, value) => {
+      // Valid JSON the prototype-poisoning guard refused: a 422 that names the key (what the
+      // document declares for every body), not a 400 saying the JSON is malformed.
+      if (err !== null && poisonedKey(text) !== undefined) {
+        done(new HttpError(422, 'invalid', `the JSON body has a key named ${poisonedKey(text)}, which the server refuses (prototype pollution); rename it`, 'body'), undefined);
+        return;
+      }
+      done(err, value);
+    });
   });
 }
 

@@ -139,6 +139,11 @@ describe('auth, configuration and bad input', () => {
     // Matches the document but cannot be carried out: 422, not 400.
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: 'missing.ipynb' } }), 422, 'invalid', 'body.notebookPath');
     await expectError(await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: '/etc/passwd' } }), 400, 'invalid', 'body.notebookPath');
+    // Valid JSON with a key that would reach an object's prototype: refused by name (schemathesis found it answered "malformed JSON").
+    for (const key of ['"__proto__": 1', '"constructor": {"prototype": {}}']) {
+      const res = await s.api('/api/v1/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"notebookPath": "hello.ipynb", "params": {${key}}}` });
+      expect((await expectError(res, 422, 'invalid', 'body')).error.message).toMatch(/key named (__proto__|constructor\.prototype)/);
+    }
     await expectError(await s.api('/api/v1/runs?limit=abc'), 400, 'invalid', 'query.limit');
     await expectError(await s.api('/api/v1/runs?status=bogus'), 400, 'invalid', 'query.status');
     // Query integers are digits: an empty value or 1e2 is not read as 0 or 100.

@@ -26,7 +26,7 @@ module.exports = {
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   workers: 1,
   // install-outside/ is its own project (install-outside.config.js).
-  testIgnore: ['install-outside/**'],
+  testIgnore: ['install-outside/**', 'hub/**'],
   globalTeardown: require.resolve('./global-teardown.js'),
   retries: 0,
   use: {

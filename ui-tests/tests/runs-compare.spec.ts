@@ -102,7 +102,7 @@ test('schedules in the UI: created and edited with a zone picker, parameters, po
   const save = page.locator('.jp-Dialog-footer button.jp-mod-accept');
   await expect(dialog).toBeVisible();
   await dialog.locator('input.cg-Schedule-name').fill('nightly greeting');
-  await dialog.locator('input.cg-Schedule-id').fill('hello-nightly');
+  await dialog.locator('input.cg-Schedule-id').fill('hello-edited');
   await dialog.locator('input.cg-Schedule-cron').fill('0 2 * * *');
   // The zone is picked from the IANA zones the browser knows.
   expect(await dialog.locator('select.cg-Schedule-timezone option').count()).toBeGreaterThan(300);
@@ -128,12 +128,12 @@ test('schedules in the UI: created and edited with a zone picker, parameters, po
   await page.locator('.jp-Dialog-content').screenshot({ path: path.join(shots, 'schedule-editor.png') });
   await save.click();
 
-  const item = sidebar.locator('.cg-Schedule[data-schedule-id="hello-nightly"]');
-  await expect(item.locator('.cg-ScheduleHead')).toContainText('nightly greeting (hello-nightly): hello', { timeout: 20000 });
+  const item = sidebar.locator('.cg-Schedule[data-schedule-id="hello-edited"]');
+  await expect(item.locator('.cg-ScheduleHead')).toContainText('nightly greeting (hello-edited): hello', { timeout: 20000 });
   // The zone once (it was printed twice), and every next fire with its zone.
   await expect(item.locator('.cg-ScheduleWhen')).toHaveText('0 2 * * * · At 02:00, every day (Europe/Berlin) · Replace · recompute');
   await expect(item.locator('.cg-NextFires li').first()).toHaveText(/\(Europe\/Berlin\)$/);
-  const stored = await cg.get<{ name: string; cachePolicy: string; timezone: string; params: Record<string, unknown>; concurrencyPolicy: string; missedRunPolicy: string }>('/schedules/hello-nightly');
+  const stored = await cg.get<{ name: string; cachePolicy: string; timezone: string; params: Record<string, unknown>; concurrencyPolicy: string; missedRunPolicy: string }>('/schedules/hello-edited');
   expect(stored).toMatchObject({ name: 'nightly greeting', cachePolicy: 'recompute', timezone: 'Europe/Berlin', params: { excitement: 5 }, concurrencyPolicy: 'Replace', missedRunPolicy: 'runOnce' });
 
   // Edit: the cron, the cache policy back to reuse.
@@ -144,7 +144,7 @@ test('schedules in the UI: created and edited with a zone picker, parameters, po
   await expect(dialog.locator('.cg-CronPreview')).toContainText('06:30', { timeout: 10000 });
   await save.click();
   await expect(item.locator('.cg-ScheduleWhen')).toHaveText(/^30 6 \* \* 1-5 · .*\(Europe\/Berlin\) · Replace · reuse cache$/, { timeout: 20000 });
-  expect(await cg.get<{ cachePolicy: string; cron: string }>('/schedules/hello-nightly')).toMatchObject({ cachePolicy: 'reuse', cron: '30 6 * * 1-5' });
+  expect(await cg.get<{ cachePolicy: string; cron: string }>('/schedules/hello-edited')).toMatchObject({ cachePolicy: 'reuse', cron: '30 6 * * 1-5' });
 
   // Schedule -> its runs.
   await item.locator('button.cg-ScheduleRunsLink').click();

@@ -581,6 +581,8 @@ class RunExecution {
     if (list === undefined) throw new Error(`task ${spec.from} finished without its output ${spec.over}, which foreach task ${t.ir.name} needs`);
     const common = this.inputsOf({ ...t.ir, inputs: t.ir.inputs.filter((p) => p.elementOf === undefined) });
     const useCache = t.ir.policy.cache;
+    // Elements may share processes (executors that batch them): one key per task of a run.
+    const batch = `${this.run.id}/${t.ir.name}`;
     let lastWrite = 0;
     let pending: Promise<void> = Promise.resolve();
     const run = new ForeachRun(
@@ -595,7 +597,7 @@ class RunExecution {
         putCacheEntry: (entry) => this.options.state.putCacheEntry(entry),
         attemptSpec: (inputs, attempt, element) => {
           const spec = this.attemptSpec(t.ir, inputs, attempt);
-          return { ...spec, invocation: { ...spec.invocation, element } };
+          return { ...spec, invocation: { ...spec.invocation, element }, batch };
         },
         launch: (spec, onLog) => this.options.executor.launch(spec, onLog),
         logListener: (attempt) => this.logListener(t.ir.name, attempt),
@@ -616,7 +618,7 @@ class RunExecution {
     t.attempts = 1;
     t.startedAtMs ??= Date.now();
     await this.setTask(t, 'running', { attempts: 1, startedAt: new Date(t.startedAtMs).toISOString() });
-    const outcome = await run.run(list, common);
+    const outcome = await run.run(list, common).finally(() => this.options.executor.endBatch?.(batch));
     t.cancelAttempt = undefined;
     await pending;
     this.keepCells(t.ir.name, outcome.cells);

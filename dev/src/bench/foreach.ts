@@ -5,6 +5,7 @@
  * retried). Printed, never asserted. `CELLGRAPH_BENCH_FOREACH_N` / `_KUBE_N` shrink them.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunSummary, WorkflowIR } from '@cellgraph/schema';
 import { bindImage } from '@cellgraph/server/dist/runtime/kubernetes';
@@ -36,16 +37,39 @@ function project(root: string, name: string, n: number): { dir: string; file: st
   return { dir, file, text, ir: compiled.ir };
 }
 
-/** Runs the project once; wall time and the engine process's peak RSS. */
-async function timedRun(engine: Engine, p: { dir: string; file: string; text: string; ir: WorkflowIR }): Promise<{ summary: RunSummary; ms: number; peakMiB: number }> {
+/** The summed RSS of this process's children (the task processes), from /proc. */
+function childrenRss(): number {
+  let sum = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis: state, ppid, ...; rss (pages) is the 24th field.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid) sum += Number(fields[21]) * 4096;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return sum;
+}
+
+/** Runs the project once; wall time, the engine process's peak RSS and the task processes' (summed). */
+async function timedRun(
+  engine: Engine,
+  p: { dir: string; file: string; text: string; ir: WorkflowIR }
+): Promise<{ summary: RunSummary; ms: number; peakMiB: number; childrenPeakMiB: number }> {
   let peak = process.memoryUsage().rss;
+  let childrenPeak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const childSampler = setInterval(() => (childrenPeak = Math.max(childrenPeak, childrenRss())), 500);
   const t0 = performance.now();
   const summary = await (await engine.startRun({ ir: p.ir, notebookText: p.text, notebookPath: p.file, workDir: p.dir })).done;
   const ms = performance.now() - t0;
   clearInterval(sampler);
+  clearInterval(childSampler);
   if (summary.status !== 'succeeded') throw new Error(`foreach bench run ${summary.status}: ${JSON.stringify(summary.tasks.filter((t) => t.error))}`);
-  return { summary, ms, peakMiB: Math.max(peak, process.memoryUsage().rss) / 1024 / 1024 };
+  return { summary, ms, peakMiB: Math.max(peak, process.memoryUsage().rss) / 1024 / 1024, childrenPeakMiB: childrenPeak / 1024 / 1024 };
 }
 
 /**
@@ -91,14 +115,20 @@ export async function benchForeach(root: string, report: Report): Promise<void> 
   report(`${n}-element foreach, engine only: peak RSS of the engine process`, engineOnly.peakMiB, 'MiB');
   report(`${n}-element foreach, engine only: RSS before the run`, before / 1024 / 1024, 'MiB');
 
-  // One process per element: start-up dominates; CELLGRAPH_BENCH_FOREACH_LOCAL_N measures fewer.
+  // Elements in batch processes (docs/dynamic-workflows.md); CELLGRAPH_BENCH_FOREACH_LOCAL_N measures fewer.
   const localN = Number(process.env.CELLGRAPH_BENCH_FOREACH_LOCAL_N ?? n);
   const real = project(root, 'local', localN);
   const b = localEngine(real.dir, (store) => new LocalExecutor({ store }));
+  const load = os.loadavg()[0];
+  const cpu0 = process.cpuUsage();
   const run = await timedRun(b.engine, real);
-  report(`${localN}-element foreach of a trivial task, local executor (one process per element): wall time`, run.ms / 1000, 's', localN === 10_000 ? '<= 60 s on 2 cores' : undefined);
+  const cpu = process.cpuUsage(cpu0);
+  report(`${localN}-element foreach of a trivial task, local executor (elements in batch processes): wall time`, run.ms / 1000, 's', localN === 10_000 ? '<= 60 s on 2 cores' : undefined);
   report(`${localN}-element foreach, local: per element`, run.ms / localN, 'ms');
+  report(`${localN}-element foreach, local: engine process CPU per element`, (cpu.user + cpu.system) / 1000 / localN, 'ms');
   report(`${localN}-element foreach, local: peak RSS of the engine process`, run.peakMiB, 'MiB');
+  report(`${localN}-element foreach, local: peak RSS of the task processes (summed)`, run.childrenPeakMiB, 'MiB');
+  report(`${localN}-element foreach, local: load average (1 min) before / after`, load, `/ ${os.loadavg()[0].toFixed(1)}`);
   const cached = await timedRun(b.engine, real);
   const elements = cached.summary.tasks.find((t) => t.name === 'double')?.elements;
   if (elements?.cached !== localN) throw new Error(`expected ${localN} cached elements, got ${JSON.stringify(elements)}`);

@@ -83,11 +83,11 @@ export class ForeachRun {
   async run(list: ArtifactRef, common: Record<string, ArtifactRef>): Promise<ForeachOutcome> {
     const elements = splitEncodedList(await this.host.store.getBlob(list), this.spec.over);
     for (let i = 0; i < elements.length; i++) this.states.push('pending');
-    this.tally.total = this.tally.pending = elements.length;
     const allowedFailures = Math.floor(elements.length * (1 - this.spec.minSuccessRatio) + 1e-9);
     // Without maxParallel the engine's slots bound what runs; this window only keeps a
     // 10,000-element list from opening 10,000 store writes and cache reads at once.
     const parallel = new Slots(this.spec.maxParallel ?? UNBOUNDED_WINDOW);
+    this.tally.total = this.tally.pending = elements.length;
     this.host.onProgress(this.counts());
     await Promise.all(
       elements.map(async (encoded, i) => {

@@ -22,6 +22,17 @@ export const LONG_ELEMENT_MS = 2000;
 /** The most elements one process runs when the executor is not told otherwise. */
 export const DEFAULT_ELEMENTS_PER_PROCESS = 1000;
 
+/** The server's (or CLI's) variable setting the most elements one process runs; `1`: a process per element. */
+export const ELEMENTS_PER_PROCESS_ENV = 'CELLGRAPH_ELEMENTS_PER_PROCESS';
+
+/** {@link ELEMENTS_PER_PROCESS_ENV} from an environment (the default when unset); anything but a positive integer is refused. */
+export function elementsPerProcessFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env[ELEMENTS_PER_PROCESS_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_ELEMENTS_PER_PROCESS;
+  if (!/^[1-9][0-9]{0,6}$/.test(raw)) throw new RangeError(`${ELEMENTS_PER_PROCESS_ENV} must be a whole number from 1 (a process per element), got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 /** An idle batch process nobody asked for this long ends (endBatch normally ends it sooner). */
 const IDLE_MS = 10_000;
 

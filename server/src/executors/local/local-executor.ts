@@ -9,7 +9,7 @@ import { logTail } from '../log-tail';
 import { stopLostAttempts } from './lost-attempts';
 import { runParamsCheck } from './params-check';
 import { taskEnvironment } from './task-env';
-import { DEFAULT_ELEMENTS_PER_PROCESS, ElementBatches } from './element-batches';
+import { ElementBatches, elementsPerProcessFromEnv } from './element-batches';
 import { WarmPool, poolMarkersDir } from './warm-pool';
 
 /** How long a process gets between SIGTERM and SIGKILL when stopped. */
@@ -45,14 +45,14 @@ export class LocalExecutor implements Executor {
     taskEntry?: string;
     env?: NodeJS.ProcessEnv;
     warmPool?: boolean;
-    /** The most foreach elements one process runs in a row (default 1000; 1: a process per element). */
+    /** The most foreach elements one process runs in a row (default: CELLGRAPH_ELEMENTS_PER_PROCESS of `env`, else 1000; 1: a process per element). */
     elementsPerProcess?: number;
   }) {
     this.store = options.store;
     this.entry = options.taskEntry ?? defaultTaskEntry();
     this.serverEnv = options.env ?? process.env;
     if (options.warmPool ?? true) this.pool = WarmPool.for(this.entry);
-    const perProcess = options.elementsPerProcess ?? DEFAULT_ELEMENTS_PER_PROCESS;
+    const perProcess = options.elementsPerProcess ?? elementsPerProcessFromEnv(this.serverEnv);
     if (perProcess > 1) this.elements = new ElementBatches({ entry: this.entry, store: this.store, pool: this.pool, perProcess });
   }
 

@@ -1,6 +1,6 @@
 /** The executor's cut of a batch process's output at the elements' end markers (element-batches.ts). */
 import { elementEndMarker, elementEndPrefix } from '../../task-entry-protocol';
-import { MarkedStream } from '../element-batches';
+import { DEFAULT_ELEMENTS_PER_PROCESS, MarkedStream, elementsPerProcessFromEnv } from '../element-batches';
 
 const NONCE = '0123456789abcdef0123';
 
@@ -43,4 +43,11 @@ it('passes text on at once when it cannot be the start of a marker', () => {
 
 it('ignores a marker with another process nonce (user code cannot end an element)', () => {
   expect(joined(cut([`x${elementEndMarker('ffffffffffffffffffff', true)}y`]))).toEqual([`x${elementEndMarker('ffffffffffffffffffff', true)}y`]);
+});
+
+it('reads the elements per process from CELLGRAPH_ELEMENTS_PER_PROCESS, refusing anything but a positive whole number', () => {
+  expect(elementsPerProcessFromEnv({})).toBe(DEFAULT_ELEMENTS_PER_PROCESS);
+  expect(elementsPerProcessFromEnv({ CELLGRAPH_ELEMENTS_PER_PROCESS: '1' })).toBe(1);
+  expect(elementsPerProcessFromEnv({ CELLGRAPH_ELEMENTS_PER_PROCESS: '250' })).toBe(250);
+  for (const bad of ['0', '-3', '1.5', 'many']) expect(() => elementsPerProcessFromEnv({ CELLGRAPH_ELEMENTS_PER_PROCESS: bad })).toThrow(/CELLGRAPH_ELEMENTS_PER_PROCESS must be a whole number/);
 });

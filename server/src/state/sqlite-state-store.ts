@@ -160,12 +160,17 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async putCacheEntry(e: CacheEntry): Promise<void> {
+    // Prepared once: a foreach writes one entry per element.
     this.write(() =>
-      this.db
-        .prepare(
-          'INSERT OR REPLACE INTO cache_entries (key, task, outputs, metrics, run_id, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'
-        )
-        .run(e.key, e.task, JSON.stringify(e.outputs), JSON.stringify(e.metrics), e.runId, e.attempt, e.createdAt)
+      this.prepared('INSERT OR REPLACE INTO cache_entries (key, task, outputs, metrics, run_id, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        e.key,
+        e.task,
+        JSON.stringify(e.outputs),
+        JSON.stringify(e.metrics),
+        e.runId,
+        e.attempt,
+        e.createdAt
+      )
     );
   }
 

@@ -94,10 +94,19 @@ export class ElementBatches {
     let resolve!: (outcome: AttemptOutcome) => void;
     const done = new Promise<AttemptOutcome>((r) => (resolve = r));
     const element: Element = { spec, inv, onLog, log: '', ended: { stdout: false, stderr: false }, more: false, resolve };
-    const proc = this.idle.get(key)?.pop() ?? this.start(key, start, inv);
+    const proc = this.takeIdle(key) ?? this.start(key, start, inv);
     this.assign(proc, element);
     if (spec.timeoutMs !== undefined) element.timer = setTimeout(() => this.stop(proc, element, 'timeout'), spec.timeoutMs);
     return { done, cancel: () => this.stop(proc, element, 'cancelled') };
+  }
+
+  /** An idle process of the batch still alive (one that exited is dropped, whether or not its close was seen yet). */
+  private takeIdle(key: string): BatchProcess | undefined {
+    const list = this.idle.get(key);
+    for (let proc = list?.pop(); proc !== undefined; proc = list?.pop()) {
+      if (!proc.exited && proc.child.exitCode === null && proc.child.signalCode === null) return proc;
+    }
+    return undefined;
   }
 
   /** Ends the idle processes of a batch (its task finished). */

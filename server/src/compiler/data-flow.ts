@@ -70,8 +70,8 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   src.glue('\nexport {};\n');
   const fileName = virtualPath(dir, 'notebook');
   const options = checkerOptions(dir);
-  const program = ts.createProgram([fileName], options, virtualHost(options, new Map([[fileName, src.source]])), previousProgram(fileName));
-  keepProgram(fileName, program);
+  const program = ts.createProgram([fileName], options, virtualHost(options, new Map([[fileName, src.source]])), previousProgram(notebookPath, 'notebook'));
+  keepProgram(notebookPath, 'notebook', program);
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(fileName);
   if (!sf) throw new Error('internal: the virtual notebook file was not loaded');

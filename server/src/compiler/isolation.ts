@@ -122,7 +122,7 @@ export function checkTasksInIsolation(
     files.set(fileName, src.source);
     sources.set(fileName, { task: task.name, src, whenAt });
   }
-  const raw = checkFiles(files, checkerOptions(dir), flow.program, cache);
+  const raw = checkFiles(notebookPath, files, checkerOptions(dir), flow.program, cache);
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const [fileName, { task, src, whenAt }] of sources) {
@@ -178,7 +178,7 @@ function lineAt(text: string, offset: number): string {
  * the files not cached (built on `base`, the notebook's program, to reuse its module
  * resolution), whose answers are then cached.
  */
-function checkFiles(files: Map<string, string>, options: ts.CompilerOptions, base: ts.Program, cache: CheckCache): Map<string, RawDiagnostic[]> {
+function checkFiles(notebookPath: string, files: Map<string, string>, options: ts.CompilerOptions, base: ts.Program, cache: CheckCache): Map<string, RawDiagnostic[]> {
   const environment = environmentKey(base);
   const out = new Map<string, RawDiagnostic[]>();
   const missed = new Map<string, string>();
@@ -201,8 +201,7 @@ function checkFiles(files: Map<string, string>, options: ts.CompilerOptions, bas
   // task's earlier text (a cache hit) keeps the task in the program, parsed afresh, not
   // checked. Without a last program (a fresh CLI process) only the files to check are parsed.
   // A file to check is parsed afresh, so its imports are resolved again.
-  const reuseKey = `tasks:${[...files.keys()][0] ?? ''}`;
-  const previous = previousProgram(reuseKey);
+  const previous = previousProgram(notebookPath, 'tasks');
   const reusable = (fileName: string, text: string): ts.SourceFile | undefined => {
     if (missed.has(fileName)) return undefined;
     const sf = previous?.getSourceFile(fileName);
@@ -210,7 +209,7 @@ function checkFiles(files: Map<string, string>, options: ts.CompilerOptions, bas
   };
   const roots = [...files.keys()].filter((fileName) => missed.has(fileName) || previous?.getSourceFile(fileName) !== undefined);
   const program = ts.createProgram(roots, options, virtualHost(options, files, reusable), previous ?? base);
-  keepProgram(reuseKey, program);
+  keepProgram(notebookPath, 'tasks', program);
   for (const fileName of missed.keys()) {
     const sf = program.getSourceFile(fileName);
     if (!sf) continue;

@@ -211,25 +211,20 @@ export function taskModule(input: TaskModuleInput): string {
 /** The TypeScript source of a task's generated module (transpile it, many at once, with transpileAll). */
 export function taskModuleSource(input: TaskModuleInput): ModuleSource {
   const { part } = input;
-  const allCells = runnableCells(part);
+  const shared = sharedParts(part, input.params);
   const task = part.tasks.find((t) => t.name === input.task);
   if (!task) throw new Error(`internal: no task ${input.task}`);
   const m = new ModuleText();
-  m.add(`${hoistedImports(allCells)}\n${HEADER}`);
+  m.add(`${shared.imports}\n${HEADER}`);
   // Type declarations and enums of other tasks: erased or tiny, and a task may name them.
-  for (const c of allCells) {
+  for (const c of shared.typeCells) {
     const owner = input.ownerOf(c.index);
-    if (owner !== undefined && owner !== input.task) {
-      const kept = typeDeclarations(c.source);
-      if (kept.trim()) m.add(`${withoutImports(kept)}\n`, c.index);
-    }
+    if (owner !== undefined && owner !== input.task) m.add(c.text, c.index);
   }
   // Imports are blanked and edits keep lines, so a cell's line N is the module's (start + N).
-  for (const c of allCells) {
-    if (input.ownerOf(c.index) !== undefined) continue;
-    const edits = part.params && c.index === part.params.index ? paramEdits(input.params) : [];
+  for (const c of shared.setupCells) {
     m.add(`__cg.enterCell(${c.index});\n`);
-    m.add(`${withoutImports(c.source, edits)}\n`, c.index);
+    m.add(c.text, c.index);
   }
   if (input.inputs.length > 0) m.add(`const { ${input.inputs.map((n) => `${n}: ${n}`).join(', ')} } = await __cg.loadInputs();\n`, -1);
   else m.add('await __cg.loadInputs();\n', -1);
@@ -240,6 +235,41 @@ export function taskModuleSource(input: TaskModuleInput): ModuleSource {
   }
   m.add(`return { ${input.outputs.map((n) => `${n}: ${n}`).join(', ')} };\n};\n`, -1);
   return { text: m.text, cells: m.cells };
+}
+
+/** What every task module of one notebook repeats, worked out once per compile, not once per task. */
+interface SharedParts {
+  params: ParamDecl[];
+  /** Every import of the notebook, once each. */
+  imports: string;
+  /** Cells of tasks that declare types or enums: the declarations, imports blanked. */
+  typeCells: { index: number; text: string }[];
+  /** Setup and parameters cells (literal parameters rewritten), imports blanked. */
+  setupCells: { index: number; text: string }[];
+}
+
+/** By partition (one per compile): a notebook of 500 tasks built these 500 times, reparsing every cell each time. */
+const sharedByPartition = new WeakMap<Partition, SharedParts>();
+
+function sharedParts(part: Partition, params: ParamDecl[]): SharedParts {
+  const kept = sharedByPartition.get(part);
+  if (kept !== undefined && kept.params === params) return kept;
+  const allCells = runnableCells(part);
+  const inTask = new Set(part.tasks.flatMap((t) => t.cells.map((c) => c.index)));
+  const typeCells: SharedParts['typeCells'] = [];
+  const setupCells: SharedParts['setupCells'] = [];
+  for (const c of allCells) {
+    if (inTask.has(c.index)) {
+      const types = typeDeclarations(c.source);
+      if (types.trim()) typeCells.push({ index: c.index, text: `${withoutImports(types)}\n` });
+    } else {
+      const edits = part.params && c.index === part.params.index ? paramEdits(params) : [];
+      setupCells.push({ index: c.index, text: `${withoutImports(c.source, edits)}\n` });
+    }
+  }
+  const shared = { params, imports: hoistedImports(allCells), typeCells, setupCells };
+  sharedByPartition.set(part, shared);
+  return shared;
 }
 
 /** The generated parameters module: imports and the parameters cell, returning every parameter. */
@@ -258,6 +288,19 @@ export function paramsModule(part: Partition, params: ParamDecl[]): string {
  * literal or block written over several lines stays so), which must not change the hash.
  */
 export function hashableModule(module: string): string {
+  let hashable = hashableKept.get(module);
+  if (hashable === undefined) {
+    hashable = tokensOf(module);
+    hashableKept.set(module, hashable);
+    while (hashableKept.size > TRANSPILED_KEPT) hashableKept.delete(hashableKept.keys().next().value as string);
+  }
+  return hashable;
+}
+
+/** {@link hashableModule}'s answers by module: an edit leaves most tasks' modules as they were. */
+const hashableKept = new Map<string, string>();
+
+function tokensOf(module: string): string {
   const sf = ts.createSourceFile('module.js', module, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const out: string[] = [];
   const visit = (node: ts.Node): void => {

@@ -34,6 +34,14 @@ export interface DataFlow {
   paramTypes: Map<string, string>;
   /** The whole-notebook program, reused by the isolation check. */
   program: ts.Program;
+  /**
+   * Every name the whole-notebook file declares at top level (any kind, foreach elements
+   * included): a name the checker cannot find in a task's own file is missing from the
+   * notebook only when it is not one of these (see {@link missingNameDiagnostic}).
+   */
+  topLevelNames: Set<string>;
+  /** Names declared only in skipped cells, with the first such cell. */
+  skipNames: Map<string, number>;
   diagnostics: Diagnostic[];
 }
 
@@ -62,8 +70,8 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   src.glue('\nexport {};\n');
   const fileName = virtualPath(dir, 'notebook');
   const options = checkerOptions(dir);
-  const program = ts.createProgram([fileName], options, virtualHost(options, new Map([[fileName, src.source]])), previousProgram(fileName));
-  keepProgram(fileName, program);
+  const program = ts.createProgram([fileName], options, virtualHost(options, new Map([[fileName, src.source]])), previousProgram(notebookPath, 'notebook'));
+  keepProgram(notebookPath, 'notebook', program);
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(fileName);
   if (!sf) throw new Error('internal: the virtual notebook file was not loaded');
@@ -79,6 +87,7 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   const declared = new Map<ts.Node, Declared>();
   const byStatement = new Map<ts.Statement, number>();
   const firstByName = new Map<string, Declared>();
+  const topLevelNames = new Set(part.tasks.flatMap((t) => (t.annotation.foreach !== undefined && t.annotation.as !== undefined ? [t.annotation.as] : [])));
   for (const statement of sf.statements) {
     const loc = src.locate(statement.getStart(sf));
     if (!loc) continue;
@@ -86,6 +95,7 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
     const owner = owners.get(loc.cell);
     if (!owner) continue;
     for (const d of declaredNames(statement)) {
+      topLevelNames.add(d.name);
       const entry: Declared = { ...d, cell: loc.cell, owner };
       declared.set(d.node, entry);
       if (d.kind === 'type' || d.kind === 'import') continue;
@@ -194,35 +204,20 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
     const cell = byStatement.get(statement);
     const owner = cell === undefined ? undefined : owners.get(cell);
     if (cell === undefined || !owner) continue;
+    // Only a name some top-level statement declares can resolve to one: asking the checker
+    // about every other identifier (property names, locals) type-checked the whole notebook
+    // again on every edit, for nothing.
     const visit = (node: ts.Node): void => {
-      if (ts.isIdentifier(node)) visitReference(node, owner, cell);
+      if (ts.isIdentifier(node) && topLevelNames.has(node.text)) visitReference(node, owner, cell);
       node.forEachChild(visit);
     };
     visit(statement);
   }
-
-  // Names that resolve nowhere: missing producers, or producers only a skipped cell has.
-  for (const d of program.getSemanticDiagnostics(sf)) {
-    if ((d.code !== 2304 && d.code !== 2552) || d.start === undefined) continue;
-    // A foreach list named nowhere: resolveDynamicNames reports it against the annotation.
-    if (src.locate(d.start) === undefined) continue;
-    const name = /Cannot find name '([^']+)'/.exec(ts.flattenDiagnosticMessageText(d.messageText, '\n'))?.[1];
-    if (!name) continue;
-    const loc = src.locate(d.start);
-    const owner = loc ? owners.get(loc.cell) : undefined;
-    const skipCell = skipNames.get(name);
-    diagnostics.push({
-      severity: 'error',
-      code: skipCell !== undefined ? 'skipped-producer' : 'missing-producer',
-      message:
-        skipCell !== undefined
-          ? `"${name}" is declared only in cell ${skipCell}, which is skipped (role skip); move it into a task or setup cell`
-          : `no task, setup or parameters cell declares "${name}"`,
-      notebook: notebookPath,
-      ...loc,
-      ...(owner?.kind === 'task' ? { task: owner.task } : {})
-    });
-  }
+  // Names that resolve nowhere are found by the tasks' own checks (isolation.ts), which are
+  // cached per task: a full check of this file only for them cost every edit a type check
+  // of the whole notebook. Every cell is checked in some task's file, whose top-level names
+  // are a subset of this file's, so a name unknown here is unknown there (and reported via
+  // missingNameDiagnostic).
 
   const addEdge = (d: Declared, to: string, name: string, type: ts.Type, text: string, elementOf?: string): string | undefined => {
     const why = whyNotSerializable(checker, type, registered);
@@ -261,7 +256,36 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
     for (const e of edges.values()) if (!foreachTasks.has(e.from)) e.type = retyped.get(e.name) ?? e.type;
   }
 
-  return { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, diagnostics };
+  return { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, topLevelNames, skipNames, diagnostics };
+}
+
+/**
+ * The diagnostic for a name a task's own check could not find (TS2304, TS2552), when the
+ * whole notebook does not declare it either: a missing producer, or one only a skipped cell
+ * has. Undefined when the notebook declares it (another pass explains why the task cannot
+ * see it: a later producer, a function, a value that cannot cross a process boundary).
+ */
+export function missingNameDiagnostic(
+  flow: Pick<DataFlow, 'topLevelNames' | 'skipNames'>,
+  notebookPath: string,
+  message: string,
+  loc: { cell: number; line: number; column: number },
+  owner: CellOwner | undefined
+): Diagnostic | undefined {
+  const name = /Cannot find name '([^']+)'/.exec(message)?.[1];
+  if (name === undefined || flow.topLevelNames.has(name)) return undefined;
+  const skipCell = flow.skipNames.get(name);
+  return {
+    severity: 'error',
+    code: skipCell !== undefined ? 'skipped-producer' : 'missing-producer',
+    message:
+      skipCell !== undefined
+        ? `"${name}" is declared only in cell ${skipCell}, which is skipped (role skip); move it into a task or setup cell`
+        : `no task, setup or parameters cell declares "${name}"`,
+    notebook: notebookPath,
+    ...loc,
+    ...(owner?.kind === 'task' ? { task: owner.task } : {})
+  };
 }
 
 /** Classes given to `registerCodec(Class, …)` in setup cells. */

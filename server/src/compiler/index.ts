@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Diagnostic, Edge, IR_VERSION, Notebook, TaskIR, WorkflowIR, sourceText } from '@cellgraph/schema';
 import { type TaskModuleInput, hashableModule, paramsModule, taskModuleSource, transpileAll } from './codegen';
-import { CellOwner, analyzeDataFlow } from './data-flow';
+import { CellOwner, type FlowEdge, analyzeDataFlow } from './data-flow';
 import { arrayOf, checkDynamicAnnotations, maySkip, typeSeenDownstream } from './dynamic';
 import type { CheckCache } from './check-cache';
 import { findCycle } from './graph';
@@ -129,9 +129,12 @@ export function compileNotebook(input: CompileInput, options: CompileOptions = {
   const flow = analyzeDataFlow(input.path, part, owners);
   diagnostics.push(...flow.diagnostics);
 
+  // By consumer, once: a notebook of 500 tasks filtered every edge for every task.
+  const inputsOf = new Map<string, FlowEdge[]>(part.tasks.map((t) => [t.name, []]));
+  for (const e of flow.edges) inputsOf.get(e.to)?.push(e);
   const upstream = new Map<string, string[]>();
   for (const t of part.tasks) {
-    const producers = flow.edges.filter((e) => e.to === t.name).map((e) => e.from);
+    const producers = (inputsOf.get(t.name) ?? []).map((e) => e.from);
     upstream.set(t.name, [...new Set([...producers, ...(t.annotation.after ?? []).filter((a) => part.tasks.some((x) => x.name === a))])].sort());
   }
   // Downstream of a foreach task a value is the list of its elements' values; a none-failed
@@ -169,7 +172,7 @@ export function compileNotebook(input: CompileInput, options: CompileOptions = {
     part,
     task: t.name,
     params,
-    inputs: flow.edges.filter((e) => e.to === t.name).map((i) => i.name),
+    inputs: (inputsOf.get(t.name) ?? []).map((i) => i.name),
     outputs: (flow.outputs.get(t.name) ?? []).map((o) => o.name),
     ownerOf,
     when: t.annotation.when
@@ -177,7 +180,7 @@ export function compileNotebook(input: CompileInput, options: CompileOptions = {
   // Transpiled together: one program for every task's module (see transpileAll).
   const modules = transpileAll(part.tasks.map((t) => taskModuleSource(moduleInput(t))));
   const tasks: TaskIR[] = part.tasks.map((t, i) => {
-    const inputs = flow.edges.filter((e) => e.to === t.name);
+    const inputs = inputsOf.get(t.name) ?? [];
     const outputs = flow.outputs.get(t.name) ?? [];
     const module = modules[i];
     const a = t.annotation;

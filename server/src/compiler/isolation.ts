@@ -3,7 +3,7 @@ import ts from 'typescript';
 import { Diagnostic } from '@cellgraph/schema';
 import { type CheckCache, MemoryCheckCache, type RawDiagnostic, checkKey, environmentKey } from './check-cache';
 import { keepStatements, parseCell } from './cell-text';
-import type { CellOwner, DataFlow } from './data-flow';
+import { type CellOwner, type DataFlow, missingNameDiagnostic } from './data-flow';
 import { isHoisted } from './declarations';
 import { type Partition, runnableCells } from './partition';
 import { keepProgram, previousProgram } from './program-reuse';
@@ -12,12 +12,15 @@ import { checkerOptions, virtualHost, virtualPath } from './typescript-host';
 
 /** Diagnostic codes another pass already reports in its own words. */
 const REPORTED_ELSEWHERE = new Set([
-  2304, // Cannot find name: missing/skipped producer
+  2304, // Cannot find name: missing/skipped producer (MISSING_NAME), or another pass's finding
   2552, // Cannot find name ... did you mean: idem
   2451, // Cannot redeclare block-scoped variable: duplicate declaration
   2300, // Duplicate identifier: idem
   2393 // Duplicate function implementation: idem
 ]);
+
+/** "Cannot find name": a missing producer when the whole notebook does not declare the name either. */
+const MISSING_NAME = new Set([2304, 2552]);
 
 /** "Exported variable ... cannot be named" and its siblings: tslab emits declarations for every cell. */
 const DECLARATION_CODES = new Set([4023, 4024, 4025, 4026, 4027, 4058, 4059, 4060, 4078, 4081, 4082, 4083]);
@@ -84,19 +87,31 @@ export function checkTasksInIsolation(
     }
     return kept;
   };
+  // Another task's cell with nothing hoisted adds only blanks: leaving it out keeps each
+  // task's file the size of the task, not of the notebook. Worked out once, not per task.
+  const shared = codeCells.filter((c) => owners.get(c.index)?.kind !== 'task' || hoistedOf(c).trim().length > 0);
+  const inserts = new Map<number, { at: number; text: string }[]>();
+  const insertsOf = (c: { index: number; source: string }) => {
+    let found = inserts.get(c.index);
+    if (found === undefined) inserts.set(c.index, (found = exportInserts(c.source)));
+    return found;
+  };
+  const inputsOf = new Map<string, DataFlow['edges']>();
+  for (const e of flow.edges) {
+    const list = inputsOf.get(e.to);
+    if (list === undefined) inputsOf.set(e.to, [e]);
+    else list.push(e);
+  }
   for (const task of part.tasks) {
     const src = new SegmentedSource();
-    for (const input of flow.edges.filter((e) => e.to === task.name)) src.glue(`declare const ${input.name}: ${input.type};\n`);
-    for (const c of codeCells) {
+    for (const input of inputsOf.get(task.name) ?? []) src.glue(`declare const ${input.name}: ${input.type};\n`);
+    const ownCells = new Set(task.cells.map((c) => c.index));
+    const cells = [...shared.filter((c) => !ownCells.has(c.index)), ...task.cells].sort((a, b) => a.index - b.index);
+    for (const c of cells) {
       const owner = owners.get(c.index);
       const own = owner?.kind !== 'task' || owner.task === task.name;
-      if (own) src.cell(c.index, c.source, exportInserts(c.source));
-      else {
-        // Another task's cell with nothing hoisted adds only blanks: leaving it out keeps
-        // each task's file the size of the task, not of the notebook.
-        const kept = hoistedOf(c);
-        if (kept.trim().length > 0) src.cell(c.index, kept);
-      }
+      if (own) src.cell(c.index, c.source, insertsOf(c));
+      else src.cell(c.index, hoistedOf(c));
     }
     // The condition is checked where the module evaluates it: after the task's inputs, setup and parameters.
     const when = task.annotation.when;
@@ -107,14 +122,20 @@ export function checkTasksInIsolation(
     files.set(fileName, src.source);
     sources.set(fileName, { task: task.name, src, whenAt });
   }
-  const raw = checkFiles(files, checkerOptions(dir), flow.program, cache);
+  const raw = checkFiles(notebookPath, files, checkerOptions(dir), flow.program, cache);
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const [fileName, { task, src, whenAt }] of sources) {
     for (const d of raw.get(fileName) ?? []) {
-      if (REPORTED_ELSEWHERE.has(d.code)) continue;
       const message = d.message;
       const loc = src.locate(d.start);
+      if (MISSING_NAME.has(d.code) && loc !== undefined) {
+        const missing = missingNameDiagnostic(flow, notebookPath, message, loc, owners.get(loc.cell));
+        const key = `${loc.cell}:${loc.line}:${loc.column}:missing`;
+        if (missing !== undefined && !seen.has(key)) out.push(missing);
+        seen.add(key);
+      }
+      if (REPORTED_ELSEWHERE.has(d.code)) continue;
       if (!loc && whenAt !== undefined && d.start >= whenAt) {
         const first = part.tasks.find((t) => t.name === task)?.cells[0].index;
         const notBoolean = d.code === 2322 ? `"when" must be a boolean expression: ${message}` : `"when" does not type-check: TS${d.code}: ${message}`;
@@ -157,7 +178,7 @@ function lineAt(text: string, offset: number): string {
  * the files not cached (built on `base`, the notebook's program, to reuse its module
  * resolution), whose answers are then cached.
  */
-function checkFiles(files: Map<string, string>, options: ts.CompilerOptions, base: ts.Program, cache: CheckCache): Map<string, RawDiagnostic[]> {
+function checkFiles(notebookPath: string, files: Map<string, string>, options: ts.CompilerOptions, base: ts.Program, cache: CheckCache): Map<string, RawDiagnostic[]> {
   const environment = environmentKey(base);
   const out = new Map<string, RawDiagnostic[]>();
   const missed = new Map<string, string>();
@@ -172,19 +193,23 @@ function checkFiles(files: Map<string, string>, options: ts.CompilerOptions, bas
     }
   }
   if (missed.size === 0) return out;
-  // Tasks checked already join the program only when the last program of these files has
-  // their parse: then the program's files are the last one's, and TypeScript reuses its
-  // structure. A file to check is parsed afresh, so its imports are resolved again.
-  const reuseKey = `tasks:${[...files.keys()][0] ?? ''}`;
-  const previous = previousProgram(reuseKey);
+  // Tasks checked already join the program when the last program of these files had them
+  // (with their parse when the text is the same): then the program's root files are the last
+  // one's, and TypeScript reuses its structure and module resolution instead of resolving
+  // every library and @types package again (a compile whose root files differ from the last
+  // one's pays that in full: two thirds of an edit's task check). An edit that restores a
+  // task's earlier text (a cache hit) keeps the task in the program, parsed afresh, not
+  // checked. Without a last program (a fresh CLI process) only the files to check are parsed.
+  // A file to check is parsed afresh, so its imports are resolved again.
+  const previous = previousProgram(notebookPath, 'tasks');
   const reusable = (fileName: string, text: string): ts.SourceFile | undefined => {
     if (missed.has(fileName)) return undefined;
     const sf = previous?.getSourceFile(fileName);
     return sf?.text === text ? sf : undefined;
   };
-  const roots = [...files].filter(([fileName, text]) => missed.has(fileName) || reusable(fileName, text) !== undefined).map(([fileName]) => fileName);
+  const roots = [...files.keys()].filter((fileName) => missed.has(fileName) || previous?.getSourceFile(fileName) !== undefined);
   const program = ts.createProgram(roots, options, virtualHost(options, files, reusable), previous ?? base);
-  keepProgram(reuseKey, program);
+  keepProgram(notebookPath, 'tasks', program);
   for (const fileName of missed.keys()) {
     const sf = program.getSourceFile(fileName);
     if (!sf) continue;

@@ -18,11 +18,14 @@ export interface Segment {
  */
 export class SegmentedSource {
   private text = '';
+  /** Whether the text ends a line; asking the text itself flattened it once per cell. */
+  private atLineStart = true;
   private readonly segments: Segment[] = [];
 
   /** Appends glue code that belongs to no cell. */
   glue(code: string): void {
     this.text += code;
+    if (code.length > 0) this.atLineStart = code.endsWith('\n');
   }
 
   /**
@@ -31,7 +34,7 @@ export class SegmentedSource {
    * the generated copy still map back to the original.
    */
   cell(cell: number, source: string, inserts: { at: number; text: string }[] = []): void {
-    if (this.text.length > 0 && !this.text.endsWith('\n')) this.text += '\n';
+    if (!this.atLineStart) this.text += '\n';
     let generated = '';
     let last = 0;
     const placed: { at: number; length: number }[] = [];
@@ -44,6 +47,7 @@ export class SegmentedSource {
     generated += source.slice(last);
     this.segments.push({ cell, start: this.text.length, text: source, inserts: placed, length: generated.length });
     this.text += `${generated}\n`;
+    this.atLineStart = true;
   }
 
   get source(): string {
@@ -52,8 +56,16 @@ export class SegmentedSource {
 
   /** The segment containing an offset, if the offset is inside a cell's text. */
   segmentAt(offset: number): Segment | undefined {
-    for (const s of this.segments) if (offset >= s.start && offset <= s.start + s.length) return s;
-    return undefined;
+    // Segments are in order and do not overlap: the last one starting at or before the offset.
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segments[mid].start <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const s = this.segments[lo];
+    return s !== undefined && offset >= s.start && offset <= s.start + s.length ? s : undefined;
   }
 
   /** Cell, 1-based line and column (in the user's source) of an offset, if it falls inside a cell. */

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CompileLimitError, CompileUnavailableError } from '../../errors';
 import { unchanged, type InputStamp } from '../compile-cache';
+import { NOTEBOOKS_KEPT } from '../program-reuse';
 import type { CompileInput, CompileResult } from '../index';
 import type { CompileJob, WorkerMessage } from './protocol';
 
@@ -37,6 +38,11 @@ export interface CompilePoolStats {
   joined: number;
   /** Workers stopped for running past a limit. */
   limited: number;
+  /**
+   * Compiles sent to a worker that had compiled the same notebook lately, and so kept its
+   * programs and task checks (the live DAG's edits); `compiled` minus this went elsewhere.
+   */
+  sameWorker: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -66,6 +72,8 @@ interface Slot {
   timer?: NodeJS.Timeout;
   /** Set once the pool gave up on this worker (limit hit, crash): its later events are ignored. */
   retired: boolean;
+  /** Notebook paths this worker compiled last, most recent last (as many as it keeps programs for). */
+  notebooks: string[];
 }
 
 /**
@@ -91,7 +99,7 @@ export class CompilePool {
   private readonly cache = new Map<string, Answer>();
   private nextId = 1;
   private closed = false;
-  readonly stats: CompilePoolStats = { compiled: 0, cacheHits: 0, joined: 0, limited: 0 };
+  readonly stats: CompilePoolStats = { compiled: 0, cacheHits: 0, joined: 0, limited: 0, sameWorker: 0 };
 
   constructor(options: CompilePoolOptions = {}) {
     this.size = Math.max(1, options.workers ?? defaultWorkers(os.availableParallelism()));
@@ -173,12 +181,22 @@ export class CompilePool {
     });
   }
 
-  /** Hands queued jobs to ready idle workers, starting workers up to the pool's size. */
+  /**
+   * Hands queued jobs, oldest first, to ready idle workers, starting workers up to the pool's
+   * size. A job goes to the idle worker that compiled its notebook lately when there is one
+   * (it kept that notebook's programs and task checks: an edit then costs what it changed),
+   * else to one that has compiled nothing yet, else to the idle worker that compiled the
+   * fewest notebooks; it never waits for a busy worker.
+   */
   private pump(): void {
     if (this.closed) return;
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.ready && slot.job === undefined) this.dispatch(slot, this.queue.shift() as Pending);
+    for (;;) {
+      const idle = this.slots.filter((s) => s.ready && s.job === undefined);
+      if (this.queue.length === 0 || idle.length === 0) break;
+      const job = this.queue.shift() as Pending;
+      const warm = idle.find((s) => s.notebooks.includes(job.input.path));
+      if (warm !== undefined) this.stats.sameWorker++;
+      this.dispatch(warm ?? idle.reduce((a, b) => (b.notebooks.length < a.notebooks.length ? b : a)), job);
     }
     const starting = this.slots.filter((s) => !s.ready).length;
     while (this.slots.length < this.size && this.queue.length > starting) this.startWorker();
@@ -189,6 +207,7 @@ export class CompilePool {
     slot.timer = setTimeout(() => this.retire(slot, new CompileLimitError('time', this.timeoutMs / 1000, this.settings.time)), this.timeoutMs);
     slot.timer.unref();
     this.stats.compiled++;
+    slot.notebooks = [...slot.notebooks.filter((p) => p !== job.input.path), job.input.path].slice(-NOTEBOOKS_KEPT);
     const message: CompileJob = { id: job.id, input: job.input };
     slot.worker.postMessage(message);
   }
@@ -197,7 +216,7 @@ export class CompilePool {
     const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: this.memoryMb } });
     // An idle worker must not keep a CLI or test process alive; close() stops them for good.
     worker.unref();
-    const slot: Slot = { worker, ready: false, retired: false };
+    const slot: Slot = { worker, ready: false, retired: false, notebooks: [] };
     this.slots.push(slot);
     worker.on('message', (m: WorkerMessage) => {
       if (slot.retired) return;

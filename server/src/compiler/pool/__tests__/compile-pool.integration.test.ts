@@ -88,3 +88,15 @@ it('refuses a compile when the queue is full, and still joins one already in fli
   expect(p.stats.joined).toBe(1);
   expect((await Promise.all([...queued, joined])).every((r) => r.ok)).toBe(true);
 });
+
+it("sends a notebook's next compile to the worker that compiled it (its programs and checks are there)", async () => {
+  const p = pool({ workers: 2 });
+  const [a1, b1] = await Promise.all([p.compile(input(small(10), 'affinity-a.ipynb')), p.compile(input(small(20), 'affinity-b.ipynb'))]);
+  expect(a1.ok && b1.ok).toBe(true);
+  expect(p.stats).toMatchObject({ compiled: 2, sameWorker: 0 });
+  // One after the other, both workers idle: each edit goes where its notebook was compiled.
+  expect((await p.compile(input(small(11), 'affinity-a.ipynb'))).ok).toBe(true);
+  expect((await p.compile(input(small(21), 'affinity-b.ipynb'))).ok).toBe(true);
+  expect((await p.compile(input(small(12), 'affinity-a.ipynb'))).ok).toBe(true);
+  expect(p.stats).toMatchObject({ compiled: 5, sameWorker: 3 });
+});

@@ -8,7 +8,8 @@ import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
 import { API, Cellgraph, type Cell, seed } from './cellgraph';
 
-test.use({ autoGoto: false });
+// Tall enough for the DAG and the elements list in one docs picture.
+test.use({ autoGoto: false, viewport: { width: 1400, height: 1200 } });
 // A cold first compile and a dozen task processes on a small shared machine.
 test.setTimeout(240_000);
 
@@ -60,6 +61,9 @@ test('a foreach node counts its elements live; its details list them and open on
   await expect(details.locator('.cg-ElementsStatus')).toHaveText('1–6 of 6');
   await expect(rows.nth(4)).toHaveAttribute('data-state', 'failed');
   await expect(rows.nth(4).locator('.cg-ElementError')).toContainText('element 4 has a bad configuration');
+  // The run's notification would cover the list in the picture.
+  await cg.exec('apputils:dismiss-notification');
+  await expect(page.locator('.Toastify__toast')).toHaveCount(0);
   await page.locator('.cg-DagPanel').screenshot({ path: path.join(__dirname, '..', 'screenshots', 'dag-foreach-elements.png') });
 
   // Filtered by state: only the failed one.

@@ -1,5 +1,6 @@
 import type { IDisposable } from '@lumino/disposable';
 import { apiRoutes, type RunDetail } from '@cellgraph/schema';
+import { elementsLive } from './dag/state';
 import type { ICellgraphServer } from './tokens';
 
 /** True once a run will not change any more. */
@@ -16,6 +17,8 @@ const RECONNECT_MS = 1000;
  * change (at most four a second) fetches the run's detail (states, durations, attempts),
  * which `onRun` receives. When the stream cannot be had (an old proxy that buffers, a
  * network that drops it), it polls each second instead; it stops when the run finishes.
+ * A foreach task's element counts change without events, so while one has elements to run
+ * the detail is fetched each second too.
  */
 export class RunFollower implements IDisposable {
   private readonly abort = new AbortController();
@@ -24,7 +27,7 @@ export class RunFollower implements IDisposable {
   private again = false;
   private lastFetch = 0;
   /** One timer per purpose, so clearing one never strands another's waiter. */
-  private readonly timers = { fetch: undefined as ReturnType<typeof setTimeout> | undefined, poll: undefined as ReturnType<typeof setTimeout> | undefined, wait: undefined as ReturnType<typeof setTimeout> | undefined };
+  private readonly timers = { fetch: undefined as ReturnType<typeof setTimeout> | undefined, poll: undefined as ReturnType<typeof setTimeout> | undefined, wait: undefined as ReturnType<typeof setTimeout> | undefined, elements: undefined as ReturnType<typeof setTimeout> | undefined };
   private done = false;
   private latest?: RunDetail;
 
@@ -100,6 +103,8 @@ export class RunFollower implements IDisposable {
         this.latest = run;
         this.done = isFinished(run);
         this.onRun(run);
+        clearTimeout(this.timers.elements);
+        if (!this.done && run.tasks.some(elementsLive)) this.timers.elements = setTimeout(() => this.changed(), POLL_MS);
       } catch (err) {
         if (!this.isDisposed) this.onError(err as Error);
       } finally {

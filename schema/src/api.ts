@@ -5,7 +5,7 @@ import { ProjectName } from './identity';
 import { ContentHash, RunId, TaskName } from './names';
 import { documented } from './documented';
 import { JsonValue } from './notebook';
-import { Metrics, OutputRef, RunOptions, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
+import { ElementCounts, ElementRecord, ElementState, Metrics, OutputRef, RunOptions, RunRecord, RunStatus, RunSummary, TaskStatus } from './runs';
 import { WebhookUrl } from './schedules';
 
 /**
@@ -245,7 +245,9 @@ export type RetryRunRequest = z.infer<typeof RetryRunRequest>;
 export const LogsQuery = z
   .object({
     task: TaskName.optional(),
-    attempt: queryInteger(z.number().int().min(1).max(1_000_000)).optional()
+    attempt: queryInteger(z.number().int().min(1).max(1_000_000)).optional(),
+    /** One element of a foreach task (with `task`): that element's attempts instead of the task's. */
+    element: queryInteger(z.number().int().min(0).max(100_000_000)).optional()
   })
   .strict();
 export type LogsQuery = z.infer<typeof LogsQuery>;
@@ -259,6 +261,8 @@ export const AttemptLog = z.object({
 
 export const TaskLogs = z.object({
   task: TaskName,
+  /** Set when the logs are one element's of a foreach task. */
+  element: z.number().int().min(0).optional(),
   status: TaskStatus,
   cached: z.boolean(),
   attempts: z.array(AttemptLog)
@@ -272,6 +276,34 @@ export const RunLogsResponse = z.object({
   tasks: z.array(TaskLogs)
 });
 export type RunLogsResponse = z.infer<typeof RunLogsResponse>;
+
+/** GET /api/v1/runs/:id/tasks/:task/elements query: one page of a foreach task's elements. */
+export const ElementsQuery = z
+  .object({
+    /** Only elements in this state. */
+    state: ElementState.optional(),
+    /** Elements to skip (of those matching), for the next page. */
+    offset: queryInteger(z.number().int().min(0).max(100_000_000)).optional(),
+    /** At most this many elements (default 100). */
+    limit: queryInteger(z.number().int().min(1).max(1000)).optional()
+  })
+  .strict();
+export type ElementsQuery = z.infer<typeof ElementsQuery>;
+
+/** GET /api/v1/runs/:id/tasks/:task/elements: a page of a foreach task's elements, in element order. */
+export const TaskElementsResponse = z.object({
+  runId: RunId,
+  task: TaskName,
+  status: TaskStatus,
+  /** Counts over every element of the task. */
+  counts: ElementCounts,
+  /** How many elements match the filter (the page is `offset`.. of these). */
+  matching: z.number().int().min(0),
+  offset: z.number().int().min(0),
+  limit: z.number().int().min(1),
+  elements: z.array(ElementRecord)
+});
+export type TaskElementsResponse = z.infer<typeof TaskElementsResponse>;
 
 /** GET /api/v1/runs/:id/tasks/:task/outputs: each output with its encoded value (what `cellgraph outputs --json` prints). */
 export const TaskOutputsResponse = z.object({

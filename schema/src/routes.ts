@@ -21,6 +21,8 @@ import {
   RunLogsResponse,
   RunNotificationsResponse,
   RunPathParams,
+  TaskElementsResponse,
+  ElementsQuery,
   TaskOutputsResponse,
   TaskPathParams,
   VersionDiffResponse,
@@ -257,7 +259,7 @@ export const apiRoutes = {
     params: RunPathParams,
     query: LogsQuery,
     response: RunLogsResponse,
-    errors: { 404: 'no run with this id, or no such task in it' }
+    errors: { 404: 'no run with this id, or no such task or element in it', 422: '`element` without `task`, or for a task that is not a foreach task' }
   }),
   taskOutputs: route('taskOutputs', {
     access: inProject('read', 'run'),
@@ -268,6 +270,17 @@ export const apiRoutes = {
     params: TaskPathParams,
     response: TaskOutputsResponse,
     errors: { 404: 'no run with this id, or no such task in it' }
+  }),
+  taskElements: route('taskElements', {
+    access: inProject('read', 'run'),
+    method: 'GET',
+    path: '/api/v1/runs/:id/tasks/:task/elements',
+    summary: "a foreach task's elements, a page at a time, in element order: state, attempts, duration, cached, error (filter: state)",
+    tag: 'runs',
+    params: TaskPathParams,
+    query: ElementsQuery,
+    response: TaskElementsResponse,
+    errors: { 404: 'no run with this id, or no such task in it', 422: 'the task is not a foreach task' }
   }),
   executedNotebook: route('executedNotebook', {
     access: inProject('read', 'run'),

@@ -68,6 +68,27 @@ export const ElementCounts = z.object({
 });
 export type ElementCounts = z.infer<typeof ElementCounts>;
 
+/** The state of one element of a foreach task (`pending` also while a retry waits out its backoff). */
+export const ElementState = z.enum(['pending', 'running', 'succeeded', 'cached', 'failed']);
+export type ElementState = z.infer<typeof ElementState>;
+
+/** One element of a foreach task in a run: what `GET /runs/:id/tasks/:task/elements` lists. */
+export const ElementRecord = z.object({
+  /** The element's position in the list (0-based). */
+  index: z.number().int().min(0),
+  state: ElementState,
+  /** Attempts started in this run (0 for a cached element or one not started). */
+  attempts: z.number().int().min(0),
+  cached: z.boolean(),
+  /** When its latest attempt started (ISO 8601). */
+  startedAt: z.string().optional(),
+  /** How long its latest attempt ran, once it ended. */
+  durationMs: z.number().min(0).optional(),
+  /** Why its last attempt failed. */
+  error: z.string().optional()
+});
+export type ElementRecord = z.infer<typeof ElementRecord>;
+
 /** The durable record of one task in one run. */
 export const TaskRunRecord = z.object({
   runId: RunId,

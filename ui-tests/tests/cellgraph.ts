@@ -144,3 +144,25 @@ export class Cellgraph {
     return status;
   }
 }
+
+interface Contents {
+  save(path: string, options: object): Promise<unknown>;
+}
+/** A code cell to seed: its source and its cellgraph annotation. */
+export type Cell = { source: string; cellgraph?: object };
+
+/** Writes files into the Jupyter root through JupyterLab's contents manager: folders, text files, notebooks. */
+export async function seed(page: IJupyterLabPageFixture, files: { path: string; dir?: true; text?: string; cells?: Cell[] }[]): Promise<void> {
+  await page.evaluate(async (list) => {
+    const contents = (window as unknown as { jupyterapp: LabApp & { serviceManager: { contents: Contents } } }).jupyterapp.serviceManager.contents;
+    for (const f of list) {
+      if (f.dir) await contents.save(f.path, { type: 'directory' });
+      else if (f.text !== undefined) await contents.save(f.path, { type: 'file', format: 'text', content: f.text });
+      else {
+        const cells = (f.cells ?? []).map((c) => ({ cell_type: 'code', source: c.source, metadata: c.cellgraph ? { cellgraph: c.cellgraph } : {}, outputs: [], execution_count: null }));
+        const content = { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } }, cells };
+        await contents.save(f.path, { type: 'notebook', format: 'json', content });
+      }
+    }
+  }, files);
+}

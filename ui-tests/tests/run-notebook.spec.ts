@@ -10,34 +10,13 @@
  */
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import * as path from 'path';
-import { API, Cellgraph, type LabApp } from './cellgraph';
+import { API, Cellgraph, type Cell, type LabApp, seed } from './cellgraph';
 
 test.use({ autoGoto: false });
 // Runs, a cold first compile and JupyterLab itself share a small machine: room for each test.
 test.setTimeout(240_000);
 
 const SHOTS = path.join(__dirname, '..', 'screenshots');
-
-interface Contents {
-  save(path: string, options: object): Promise<unknown>;
-}
-type Cell = { source: string; cellgraph?: object };
-
-/** Writes files into the Jupyter root through JupyterLab's contents manager: folders, text files, notebooks. */
-async function seed(page: IJupyterLabPageFixture, files: { path: string; dir?: true; text?: string; cells?: Cell[] }[]): Promise<void> {
-  await page.evaluate(async (list) => {
-    const contents = (window as unknown as { jupyterapp: LabApp & { serviceManager: { contents: Contents } } }).jupyterapp.serviceManager.contents;
-    for (const f of list) {
-      if (f.dir) await contents.save(f.path, { type: 'directory' });
-      else if (f.text !== undefined) await contents.save(f.path, { type: 'file', format: 'text', content: f.text });
-      else {
-        const cells = (f.cells ?? []).map((c) => ({ cell_type: 'code', source: c.source, metadata: c.cellgraph ? { cellgraph: c.cellgraph } : {}, outputs: [], execution_count: null }));
-        const content = { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } }, cells };
-        await contents.save(f.path, { type: 'notebook', format: 'json', content });
-      }
-    }
-  }, files);
-}
 
 const reader: Cell[] = [
   { source: 'import * as fs from "fs";', cellgraph: { role: 'setup' } },

@@ -59,3 +59,24 @@ it('reports a failed fetch and keeps following; nothing happens after dispose', 
   await jest.advanceTimersByTimeAsync(5000);
   expect(calls).toBe(3);
 });
+
+it('fetches each second while a foreach task has elements to run (its counts change without events), then stops', async () => {
+  const server = new FakeServer();
+  let fetches = 0;
+  server.answers.set(DETAIL, () => {
+    fetches += 1;
+    const done = fetches >= 4;
+    const detail = runDetail(RUN, 'running', { train: done ? 'succeeded' : 'running' });
+    detail.tasks[0].elements = { total: 20, succeeded: done ? 20 : fetches * 5, cached: 0, failed: 0, running: done ? 0 : 2, pending: done ? 0 : 18 - fetches * 5 };
+    return detail;
+  });
+  server.stream = { events: [], end: 'hang' };
+  const counts: number[] = [];
+  const follower = new RunFollower(server, RUN, (run) => counts.push(run.tasks[0].elements?.succeeded ?? -1), () => undefined);
+  await jest.advanceTimersByTimeAsync(3500);
+  expect(counts).toEqual([5, 10, 15, 20]);
+  // No element left to run and no event: no more fetches.
+  await jest.advanceTimersByTimeAsync(5000);
+  expect(fetches).toBe(4);
+  follower.dispose();
+});

@@ -1,4 +1,4 @@
-import type { TaskStatus } from '@cellgraph/schema';
+import type { ElementCounts, ElementRecord, TaskStatus } from '@cellgraph/schema';
 
 /**
  * What the DAG shows of a run, as pure functions: one CSS class per task state, and the
@@ -15,6 +15,8 @@ export interface TaskRunInfo {
   cached: boolean;
   durationMs?: number;
   error?: string;
+  /** A foreach task's element counts. */
+  elements?: ElementCounts;
 }
 
 /** The class a node carries for a task's state (`cg-state-<status>`, see extension/CONTRACT.md). */
@@ -62,7 +64,54 @@ export function runCaption(task: TaskRunInfo | undefined): string {
 /** The tooltip of a node: its caption and, for a failed task, the error. */
 export function runTooltip(task: TaskRunInfo | undefined): string {
   if (task === undefined) return '';
-  return [`${task.name}: ${runCaption(task)}`, task.error].filter(Boolean).join('\n');
+  const elements = task.elements !== undefined ? elementCountsTitle(task.elements) : '';
+  return [`${task.name}: ${runCaption(task)}`, elements, task.error].filter(Boolean).join('\n');
+}
+
+/** The element states a foreach node counts, in the order it shows them, each with its mark. */
+const ELEMENT_MARKS: { state: keyof Omit<ElementCounts, 'total'>; mark: string }[] = [
+  { state: 'succeeded', mark: '✓' },
+  { state: 'cached', mark: '↺' },
+  { state: 'failed', mark: '✗' },
+  { state: 'running', mark: '⏳' },
+  { state: 'pending', mark: '…' }
+];
+
+/** One coloured count on a foreach node (`18 ✓`); states with no element are left out. */
+export interface ElementCountPart {
+  state: ElementRecord['state'];
+  text: string;
+}
+
+/**
+ * A foreach node's element counts as coloured parts and the total: `18 ✓ 1 ✗ 1 ⏳` and
+ * `/ 20` (cached `↺`, not started `…`). No element yet: only the total.
+ */
+export function elementCountParts(e: ElementCounts): { parts: ElementCountPart[]; total: string } {
+  const parts = ELEMENT_MARKS.filter((m) => e[m.state] > 0).map((m) => ({ state: m.state, text: `${e[m.state]} ${m.mark}` }));
+  return { parts, total: `/ ${e.total}` };
+}
+
+/** The counts in words, for tooltips: `20 elements: 18 succeeded, 1 failed, 1 running`. */
+export function elementCountsTitle(e: ElementCounts): string {
+  const parts = ELEMENT_MARKS.filter((m) => e[m.state] > 0).map((m) => `${e[m.state]} ${m.state === 'pending' ? 'not started' : m.state}`);
+  return `${e.total} element${e.total === 1 ? '' : 's'}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
+}
+
+/** True while a foreach task still has elements to run (the DAG then refreshes its counts each second). */
+export function elementsLive(task: Pick<TaskRunInfo, 'status' | 'elements'>): boolean {
+  return task.status === 'running' && task.elements !== undefined && task.elements.running + task.elements.pending > 0;
+}
+
+/** One element as the elements list shows it: `#3`, its state, attempts, duration, the error's first line. */
+export function elementRow(e: ElementRecord): { index: string; state: string; attempts: string; duration: string; error: string } {
+  return {
+    index: `#${e.index}`,
+    state: e.state,
+    attempts: String(e.attempts),
+    duration: e.durationMs !== undefined ? formatDuration(e.durationMs) : e.state === 'running' ? 'running' : '—',
+    error: e.error?.split('\n').find((l) => l.trim() !== '')?.trim() ?? ''
+  };
 }
 
 /** Approximate advance of a node caption's 10px monospace character. */

@@ -1,7 +1,7 @@
 import { Dialog, Notification, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { DockPanel, Panel, Widget } from '@lumino/widgets';
-import { NotebookContent, apiRoutes, type JsonValue, type RunDetail, type WorkflowIR } from '@cellgraph/schema';
+import { NotebookContent, apiRoutes, type ElementsQuery, type JsonValue, type RunDetail, type TaskElementsResponse, type WorkflowIR } from '@cellgraph/schema';
 import { type NotebookOpener, openExecutedNotebook } from '../executed-notebook';
 import { DagModel, type Problem } from '../model';
 import { isFinished } from '../run-follower';
@@ -74,7 +74,13 @@ export class DagPanel extends Panel {
       server,
       debounceMs
     );
-    this.details = new TaskDetails({ showLogs: (task) => this.taskLogs(task), selectCells: (task) => this.selectTaskCells(task), jumpTo: (cell, line) => void this.jumpTo(cell, line) });
+    this.details = new TaskDetails({
+      showLogs: (task) => this.taskLogs(task),
+      listElements: (task, query) => this.taskElements(task, query),
+      showElementLogs: (task, element) => this.taskLogs(task, element),
+      selectCells: (task) => this.selectTaskCells(task),
+      jumpTo: (cell, line) => void this.jumpTo(cell, line)
+    });
 
     const toolbar = new Widget();
     toolbar.addClass('cg-DagToolbar');
@@ -266,9 +272,15 @@ export class DagPanel extends Panel {
     void content.scrollToItem(cells[0]);
   }
 
-  private taskLogs(task: string): Promise<void> {
+  private taskLogs(task: string, element?: number): Promise<void> {
     const run = this.model.run;
-    return run === undefined ? Promise.resolve() : showLogs(this.model.runServer, run.runId, task);
+    return run === undefined ? Promise.resolve() : showLogs(this.model.runServer, run.runId, task, element);
+  }
+
+  private taskElements(task: string, query: ElementsQuery): Promise<TaskElementsResponse> {
+    const run = this.model.run;
+    if (run === undefined) return Promise.reject(new Error('no run is shown'));
+    return this.model.runServer.call(apiRoutes.taskElements, { params: { id: run.runId, task }, query });
   }
 
   /**

@@ -4,7 +4,7 @@ import { select, type Selection } from 'd3-selection';
 import { type D3ZoomEvent, type ZoomBehavior, zoom, zoomIdentity, type ZoomTransform } from 'd3-zoom';
 import { type DagLayout, type LaidOutEdge, type LaidOutNode, edgePath } from '../dag/layout';
 import { fitTransform, MINIMAP_MIN_NODES, minimapScale, visibleArea } from '../dag/viewport';
-import { type TaskRunInfo, errorLine, runCaption, runTooltip, stateClass } from '../dag/state';
+import { type TaskRunInfo, elementCountParts, errorLine, runCaption, runTooltip, stateClass } from '../dag/state';
 import { measure } from '../model';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -245,7 +245,7 @@ export class DagView extends Widget {
       const task = this.run?.get(n.id);
       return ['cg-Node', stateClass(task?.status), task?.cached ? 'cg-cached' : '', this.errors.has(n.id) ? 'cg-has-error' : '', this.selected === n.id ? 'cg-selected' : ''].filter(Boolean).join(' ');
     });
-    nodes.select('text.cg-NodeCaption').text((n) => runCaption(this.run?.get(n.id)));
+    nodes.select<SVGTextElement>('text.cg-NodeCaption').each((n, i, all) => captionOf(all[i], this.run?.get(n.id)));
     // The failure reason on the node itself, cut to its width (the whole error is its tooltip).
     nodes.select('text.cg-NodeError').text((n) => errorLine(this.run?.get(n.id), n.width));
     // A task's name sits in the middle until a run gives it a caption line.
@@ -292,4 +292,22 @@ export class DagView extends Widget {
       .attr('width', area.width * k)
       .attr('height', area.height * k);
   }
+}
+
+/**
+ * A node's caption: its state (runCaption), or for a foreach task its element counts, each
+ * count coloured by its state (`18 ✓ 1 ✗ 1 ⏳ / 20`; the node's colour says the task's state).
+ */
+function captionOf(text: SVGTextElement, task: TaskRunInfo | undefined): void {
+  const caption = select(text);
+  caption.selectAll('tspan').remove();
+  caption.classed('cg-NodeElements', task?.elements !== undefined);
+  if (task?.elements === undefined) {
+    caption.text(runCaption(task));
+    return;
+  }
+  caption.text(null);
+  const { parts, total } = elementCountParts(task.elements);
+  for (const p of parts) caption.append('tspan').attr('class', `cg-ElementCount cg-el-${p.state}`).attr('data-state', p.state).text(`${p.text} `);
+  caption.append('tspan').attr('class', 'cg-ElementTotal').text(total);
 }

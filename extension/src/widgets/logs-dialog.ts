@@ -7,16 +7,18 @@ import { el } from './dom';
 const LIVE_REFRESH_MS = 1000;
 
 /**
- * A run's logs (one task's, or every task's), attempt by attempt. While an attempt is still
- * running its text grows: the view fetches again each second until nothing is live.
+ * A run's logs (one task's, every task's, or one element's of a foreach task), attempt by
+ * attempt. While an attempt is still running its text grows: the view fetches again each
+ * second until nothing is live.
  */
 class LogsView extends Widget {
   private timer?: ReturnType<typeof setTimeout>;
 
-  constructor(private readonly server: ICellgraphServer, private readonly runId: string, private readonly task?: string) {
+  constructor(private readonly server: ICellgraphServer, private readonly runId: string, private readonly task?: string, private readonly element?: number) {
     super();
     this.addClass('cg-Logs');
     if (task !== undefined) this.node.dataset.task = task;
+    if (element !== undefined) this.node.dataset.element = String(element);
   }
 
   protected onAfterAttach(): void {
@@ -31,11 +33,12 @@ class LogsView extends Widget {
   private async load(): Promise<void> {
     if (this.isDisposed) return;
     try {
-      const logs = await this.server.call(apiRoutes.runLogs, { params: { id: this.runId }, query: { task: this.task } });
+      const logs = await this.server.call(apiRoutes.runLogs, { params: { id: this.runId }, query: { task: this.task, element: this.element } });
       if (this.isDisposed) return;
       const children: HTMLElement[] = [];
       for (const t of logs.tasks) {
-        children.push(el('h4', 'cg-LogTask', `${t.task} (${t.status}${t.cached ? ', cached: nothing ran' : ''})`));
+        const name = t.element === undefined ? t.task : `${t.task}, element ${t.element}`;
+        children.push(el('h4', 'cg-LogTask', `${name} (${t.status}${t.cached ? ', cached: nothing ran' : ''})`));
         if (t.attempts.length === 0) children.push(el('div', 'cg-LogEmpty', t.cached ? 'Reused from an earlier run.' : 'No output yet.'));
         for (const a of t.attempts) children.push(el('pre', 'cg-LogText', `attempt ${a.attempt}${a.live ? ' (live)' : ''}\n${a.text || '(no output)'}`));
       }
@@ -49,11 +52,12 @@ class LogsView extends Widget {
   }
 }
 
-/** Opens a dialog with a run's logs, live while attempts run. */
-export async function showLogs(server: ICellgraphServer, runId: string, task?: string): Promise<void> {
+/** Opens a dialog with a run's logs (a task's, or one element's of a foreach task), live while attempts run. */
+export async function showLogs(server: ICellgraphServer, runId: string, task?: string, element?: number): Promise<void> {
+  const what = task === undefined ? undefined : element === undefined ? task : `${task}[${element}]`;
   const dialog = new Dialog({
-    title: task !== undefined ? `Logs of ${task} in ${runId}` : `Logs of ${runId}`,
-    body: new LogsView(server, runId, task),
+    title: what !== undefined ? `Logs of ${what} in ${runId}` : `Logs of ${runId}`,
+    body: new LogsView(server, runId, task, element),
     buttons: [Dialog.okButton({ label: 'Close' })]
   });
   dialog.addClass('cg-LogsDialog');

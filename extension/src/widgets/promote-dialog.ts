@@ -1,8 +1,9 @@
 import { Widget } from '@lumino/widgets';
 import { apiRoutes, type HealthResponse, type JsonValue, type ParamSpec } from '@cellgraph/schema';
-import { ServerError } from '../api';
 import type { Remembered } from '../remembered';
+import { scheduleZones } from '../schedules';
 import type { ICellgraphServer, ICellgraphTargets, TargetName } from '../tokens';
+import { CronPreview } from './cron-preview';
 import { el } from './dom';
 import { ParamFields, fieldRow, setAcceptEnabled, showFieldError } from './param-fields';
 
@@ -24,17 +25,11 @@ function targetText(server: ICellgraphServer): string {
   return server.target === 'production' ? `production (${server.label})` : 'development (this JupyterLab\'s server)';
 }
 
-/** Every IANA zone the browser knows, for the time zone field's suggestions. */
-function timeZones(): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
-  return intl.supportedValuesOf?.('timeZone') ?? ['UTC'];
-}
-
 /**
  * The body of the "Promote to production" dialog: one typed input per parameter (defaults
  * from the parameters cell), the target (the server's executor), and an optional schedule
  * whose cron expression is previewed live by the server (a sentence and the next fire
- * times in the chosen zone). A bad value is shown next to its field and the Promote button
+ * times, each with the chosen zone; an empty cron expression means no schedule). A bad value is shown next to its field and the Promote button
  * stays disabled until it is fixed.
  */
 export class PromoteBody extends Widget {
@@ -42,13 +37,9 @@ export class PromoteBody extends Widget {
   private readonly errors = new Map<string, HTMLElement>();
   private readonly cron = el('input', 'cg-Cron');
   private readonly timezone = el('input', 'cg-Timezone');
-  private readonly preview = el('div', 'cg-CronPreview');
-  private readonly fires = el('ul', 'cg-NextFires');
   private readonly target = el('select', 'cg-Target');
-  private timer?: ReturnType<typeof setTimeout>;
-  /** The server's objection to the schedule, under the field it names (`cron` or `timezone`). */
-  private cronProblem?: { field: 'cron' | 'timezone'; message: string };
-  private previewSeq = 0;
+  /** The schedule is optional here: an empty cron expression means none. */
+  private readonly cronPreview = new CronPreview(false, () => this.validate());
 
   /**
    * `params` carry the values to prefill as their defaults; `last` is what was chosen the
@@ -78,7 +69,7 @@ export class PromoteBody extends Widget {
     this.timezone.value = last.timezone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
     const zones = el('datalist', '');
     zones.id = `cg-zones-${Math.random().toString(36).slice(2)}`;
-    zones.append(...timeZones().map((z) => new Option(z, z)));
+    zones.append(...scheduleZones().map((z) => new Option(z, z)));
     this.timezone.setAttribute('list', zones.id);
     this.cron.oninput = this.timezone.oninput = () => this.schedulePreview();
     this.node.append(
@@ -89,8 +80,8 @@ export class PromoteBody extends Widget {
       this.row('Cron (min hour day month weekday)', this.cron, 'cron'),
       this.row('Time zone', this.timezone, 'timezone'),
       zones,
-      this.preview,
-      this.fires
+      this.cronPreview.sentence,
+      this.cronPreview.fires
     );
   }
 
@@ -111,49 +102,28 @@ export class PromoteBody extends Widget {
   /** Shows every field's problem and enables Promote only when there is none. */
   private validate(): boolean {
     let ok = this.fields.validate();
-    showFieldError(this.errors, 'cron', this.cronProblem?.field === 'cron' ? this.cronProblem.message : undefined);
-    showFieldError(this.errors, 'timezone', this.cronProblem?.field === 'timezone' ? this.cronProblem.message : undefined);
-    ok &&= this.cronProblem === undefined;
+    const problem = this.cronPreview.problem;
+    showFieldError(this.errors, 'cron', problem?.field === 'cron' ? problem.message : undefined);
+    showFieldError(this.errors, 'timezone', problem?.field === 'timezone' ? problem.message : undefined);
+    ok &&= problem === undefined;
     setAcceptEnabled(this.node, ok);
     return ok;
   }
 
   private schedulePreview(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.refreshPreview(), 250);
+    this.cronPreview.schedule(this.server, this.cron.value, this.timezone.value);
   }
 
-  private async refreshPreview(): Promise<void> {
-    const cron = this.cron.value.trim();
-    const timezone = this.timezone.value.trim() || 'UTC';
-    const seq = ++this.previewSeq;
-    if (cron === '') {
-      this.preview.textContent = '';
-      this.fires.replaceChildren();
-      this.cronProblem = undefined;
-      this.validate();
-      return;
-    }
-    try {
-      const p = await this.server.call(apiRoutes.previewCron, { body: { cron, timezone, count: 5 } });
-      if (seq !== this.previewSeq) return;
-      this.cronProblem = undefined;
-      this.preview.textContent = p.description;
-      this.fires.replaceChildren(...p.nextFires.map((f) => el('li', 'cg-Time', new Date(f).toLocaleString(undefined, { timeZone: timezone, dateStyle: 'medium', timeStyle: 'short' }))));
-    } catch (err) {
-      if (seq !== this.previewSeq) return;
-      this.cronProblem = { field: err instanceof ServerError && err.field === 'body.timezone' ? 'timezone' : 'cron', message: (err as Error).message };
-      this.preview.textContent = '';
-      this.fires.replaceChildren();
-    }
-    this.validate();
+  dispose(): void {
+    this.cronPreview.dispose();
+    super.dispose();
   }
 
   /** The user's choice, or the first problem when a value is not valid. */
   getValue(): PromoteChoice | Error {
     const params = this.fields.values();
     if (params instanceof Error) return params;
-    if (this.cronProblem !== undefined) return new Error(this.cronProblem.message);
+    if (this.cronPreview.problem !== undefined) return new Error(this.cronPreview.problem.message);
     const cron = this.cron.value.trim();
     return { params, target: this.server.target, ...(cron ? { schedule: { cron, timezone: this.timezone.value.trim() || 'UTC' } } : {}) };
   }

@@ -11,9 +11,9 @@ import {
   type ScheduleView,
   type WorkflowVersion
 } from '@cellgraph/schema';
-import { ServerError } from '../api';
-import { formatFire, scheduleZones } from '../schedules';
+import { scheduleZones } from '../schedules';
 import type { ICellgraphServer } from '../tokens';
+import { CronPreview } from './cron-preview';
 import { el } from './dom';
 
 /** What the editor asks the server to save: a new schedule, or the changes to one. */
@@ -31,11 +31,8 @@ export class ScheduleEditor extends Widget {
   private readonly errors = new Map<string, HTMLElement>();
   private readonly paramInputs = new Map<string, HTMLInputElement>();
   private readonly paramBox = el('div', 'cg-ScheduleParams');
-  private readonly preview = el('div', 'cg-CronPreview');
-  private readonly fires = el('ul', 'cg-NextFires');
-  private cronProblem?: { field: 'cron' | 'timezone'; message: string };
-  private previewSeq = 0;
-  private timer?: ReturnType<typeof setTimeout>;
+  /** A schedule always has a cron expression: an empty one is refused. */
+  private readonly cron = new CronPreview(true, () => this.validate());
 
   constructor(
     private readonly server: ICellgraphServer,
@@ -73,8 +70,8 @@ export class ScheduleEditor extends Widget {
       this.row('Version', choice('version', [...versions].reverse().map((v): [string, string] => [v.version, `v${v.number} · ${new Date(v.promotedAt).toLocaleString()}`]), s?.version ?? latest?.version ?? ''), 'version'),
       this.row('Cron (min hour day month weekday)', text('cron', s?.cron ?? '', 'e.g. 0 6 * * 1-5'), 'cron'),
       this.row('Time zone', choice('timezone', scheduleZones(zone).map((z): [string, string] => [z, z]), zone), 'timezone'),
-      this.preview,
-      this.fires,
+      this.cron.sentence,
+      this.cron.fires,
       this.paramBox,
       this.row('When a run is still active', choice('concurrencyPolicy', [['Forbid', 'Forbid: skip this fire'], ['Allow', 'Allow: start another run'], ['Replace', 'Replace: cancel it, start the new one']], s?.concurrencyPolicy ?? 'Forbid'), 'concurrencyPolicy'),
       this.row('Fires missed while the server was down', choice('missedRunPolicy', [['skip', 'skip them'], ['runOnce', 'run once, for the latest']], s?.missedRunPolicy ?? 'skip'), 'missedRunPolicy'),
@@ -128,38 +125,13 @@ export class ScheduleEditor extends Widget {
 
   private changed(name: string): void {
     if (name === 'version') this.renderParams();
-    if (name === 'cron' || name === 'timezone') {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.refreshPreview(), 250);
-    }
+    if (name === 'cron' || name === 'timezone') this.cron.schedule(this.server, this.value('cron'), this.value('timezone'));
     this.validate();
   }
 
-  private async refreshPreview(): Promise<void> {
-    const cron = this.value('cron');
-    const timezone = this.value('timezone') || 'UTC';
-    const seq = ++this.previewSeq;
-    if (cron === '') {
-      this.cronProblem = { field: 'cron', message: 'a cron expression is required' };
-      this.preview.textContent = '';
-      this.fires.replaceChildren();
-      this.validate();
-      return;
-    }
-    try {
-      const p = await this.server.call(apiRoutes.previewCron, { body: { cron, timezone, count: 5 } });
-      if (seq !== this.previewSeq) return;
-      this.cronProblem = undefined;
-      // The server's sentence already names the zone; each fire says it too.
-      this.preview.textContent = p.description;
-      this.fires.replaceChildren(...p.nextFires.map((f) => el('li', 'cg-Time', formatFire(f, timezone))));
-    } catch (err) {
-      if (seq !== this.previewSeq) return;
-      this.cronProblem = { field: err instanceof ServerError && err.field === 'body.timezone' ? 'timezone' : 'cron', message: (err as Error).message };
-      this.preview.textContent = '';
-      this.fires.replaceChildren();
-    }
-    this.validate();
+  dispose(): void {
+    this.cron.dispose();
+    super.dispose();
   }
 
   /** The parameters as typed values, or the problem per field. */
@@ -195,7 +167,7 @@ export class ScheduleEditor extends Widget {
         ? ScheduleCreate.safeParse({ ...common, workflow: this.workflow, ...(id ? { id } : {}), ...(name ? { name } : {}), ...(webhook ? { webhookUrl: webhook } : {}) })
         : ScheduleUpdate.safeParse({ ...common, name: name || null, webhookUrl: webhook || null });
     if (!parsed.success) for (const issue of parsed.error.issues) problems.set(String(issue.path[0] ?? 'form'), issue.message);
-    if (this.cronProblem !== undefined) problems.set(this.cronProblem.field, this.cronProblem.message);
+    if (this.cron.problem !== undefined) problems.set(this.cron.problem.field, this.cron.problem.message);
     if (problems.size > 0 || !parsed.success) return { problems };
     const edit: ScheduleEdit = this.current === undefined ? { create: parsed.data as ScheduleCreateInput } : { id: this.current.id, update: parsed.data as ScheduleUpdate };
     return { edit, problems };

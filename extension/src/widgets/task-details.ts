@@ -1,11 +1,16 @@
 import { Widget } from '@lumino/widgets';
-import type { RunDetail, TaskIR, WorkflowIR } from '@cellgraph/schema';
-import { formatDuration, runCaption } from '../dag/state';
+import type { ElementsQuery, RunDetail, TaskElementsResponse, TaskIR, WorkflowIR } from '@cellgraph/schema';
+import { elementCountsTitle, formatDuration, runCaption } from '../dag/state';
 import { button, el } from './dom';
+import { ElementsList } from './elements-list';
 
 /** What the details pane can ask for. */
 export interface TaskDetailsActions {
   showLogs(task: string): Promise<void>;
+  /** A page of a foreach task's elements in the run shown. */
+  listElements(task: string, query: ElementsQuery): Promise<TaskElementsResponse>;
+  /** One element's logs in the run shown. */
+  showElementLogs(task: string, element: number): Promise<void>;
   selectCells(task: string): void;
   /** Puts the cursor at a cell (0-based) and line (1-based), e.g. where a failed task raised its error. */
   jumpTo?(cell: number, line?: number): void;
@@ -40,6 +45,9 @@ function policyText(task: TaskIR): string {
  * policy, and in a run its state, attempts, duration, error, and a button for its logs.
  */
 export class TaskDetails extends Widget {
+  /** The elements list of the foreach task shown, kept across re-renders (filter and page stay). */
+  private elements?: { key: string; list: ElementsList };
+
   constructor(private readonly actions: TaskDetailsActions) {
     super();
     this.addClass('cg-TaskDetails');
@@ -74,10 +82,24 @@ export class TaskDetails extends Widget {
       if (metrics.length > 0) runTable.append(row('metrics', metrics.map(([k, v]) => `${k} = ${String(v)}`).join('\n')));
       if (summary.error !== undefined) runTable.append(row('error', el('pre', 'cg-TaskError', summary.error)));
       if (summary.errorAt !== undefined) runTable.append(row('raised at', this.errorLink(summary.errorAt)));
+      if (summary.elements !== undefined) runTable.append(row('elements', elementCountsTitle(summary.elements), 'cg-TaskElements'));
       children.push(runTable, button('cg-NodeLogs', 'Logs', () => this.actions.showLogs(task.name), `Logs of ${task.name} in this run`));
+      if (task.foreach !== undefined) children.push(this.elementsList(run.runId, task.name).node);
     }
+    if (task.foreach === undefined || run === undefined) this.elements = undefined;
     this.node.replaceChildren(...children);
     this.show();
+  }
+
+  /** The elements list of `task` in run `runId`, refreshed (the same list while the same task of the same run is shown). */
+  private elementsList(runId: string, task: string): ElementsList {
+    const key = `${runId}/${task}`;
+    if (this.elements?.key !== key) {
+      const list = new ElementsList({ page: (query) => this.actions.listElements(task, query), pick: (element) => this.actions.showElementLogs(task, element) });
+      this.elements = { key, list };
+    }
+    void this.elements.list.refresh();
+    return this.elements.list;
   }
 
   /** `cell 4, line 3`, a link to that line in the notebook. */

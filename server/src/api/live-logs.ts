@@ -11,18 +11,18 @@ const MAX_LIVE_BYTES = 1024 * 1024;
 export class LiveLogs {
   private readonly attempts = new Map<string, string>();
   /** Attempts whose output grew since takeChanged last ran. */
-  private readonly changed = new Map<string, { runId: string; task: string; attempt: number }>();
+  private readonly changed = new Map<string, { runId: string; task: string; attempt: number; element?: number }>();
 
   /** Feed this from Engine.onLog. */
   readonly listener = (l: TaskLog): void => {
-    const key = this.key(l.runId, l.task, l.attempt);
+    const key = this.key(l.runId, l.task, l.attempt, l.element);
     const text = (this.attempts.get(key) ?? '') + l.text;
     this.attempts.set(key, text.length > MAX_LIVE_BYTES ? `…${text.slice(text.length - MAX_LIVE_BYTES)}` : text);
-    this.changed.set(key, { runId: l.runId, task: l.task, attempt: l.attempt });
+    this.changed.set(key, { runId: l.runId, task: l.task, attempt: l.attempt, ...(l.element !== undefined ? { element: l.element } : {}) });
   };
 
   /** The attempts whose output grew since the last call, with their output so far. */
-  takeChanged(): { runId: string; task: string; attempt: number; text: string }[] {
+  takeChanged(): { runId: string; task: string; attempt: number; element?: number; text: string }[] {
     const out = [];
     for (const [key, at] of this.changed) {
       const text = this.attempts.get(key);
@@ -32,8 +32,8 @@ export class LiveLogs {
     return out;
   }
 
-  get(runId: string, task: string, attempt: number): string | undefined {
-    return this.attempts.get(this.key(runId, task, attempt));
+  get(runId: string, task: string, attempt: number, element?: number): string | undefined {
+    return this.attempts.get(this.key(runId, task, attempt, element));
   }
 
   /** Forgets a finished run's buffers (its logs are in the store by then). */
@@ -42,7 +42,16 @@ export class LiveLogs {
     for (const key of [...this.changed.keys()]) if (key.startsWith(`${runId}/`)) this.changed.delete(key);
   }
 
-  private key(runId: string, task: string, attempt: number): string {
-    return `${runId}/${task}/${attempt}`;
+  private key(runId: string, task: string, attempt: number, element?: number): string {
+    return `${runId}/${sharedLogTask(task, element)}/${attempt}`;
   }
+}
+
+/**
+ * The task column under which a live log is shared between replicas (attempt_logs): a foreach
+ * element's output is kept apart from the task's as `<task>#<element>` (`#` is outside the
+ * task-name alphabet, so it never names a task).
+ */
+export function sharedLogTask(task: string, element?: number): string {
+  return element === undefined ? task : `${task}#${element}`;
 }

@@ -7,16 +7,20 @@ import {
   RunLogsResponse,
   RunRecord,
   RunStatus,
+  TaskElementsResponse,
   TaskOutputsResponse,
+  type ElementsQuery,
+  type TaskRunRecord,
   WorkflowIR,
-  WorkflowTypesResponse,
-  attemptKey
+  WorkflowTypesResponse
 } from '@cellgraph/schema';
 import { outputDeclarations } from '../compiler/output-types';
 import { Engine, RunHandle, StartRunOptions, summarizeRun } from '../engine/engine';
 import { parseParamAssignments } from '../engine/params';
 import { newRunId } from '../engine/run-id';
 import { notebookKey } from '../engine/workflow-files';
+import { readElementRecords } from '../engine/element-records';
+import { readFiledAttemptLog } from '../executors/attempt-log';
 import { admitRun } from '../auth/projects';
 import { ConflictError, LeaseLostError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import type { LeaseClaim } from '../state/coordination';
@@ -26,7 +30,7 @@ import type { ServerStateStore } from '../state/open-state-store';
 import type { ArtifactStore } from '../stores';
 import { runDurationMs, runMetrics, runTrigger, taskSpans } from './run-facts';
 import { IrCache } from './ir-cache';
-import { LiveLogs } from './live-logs';
+import { LiveLogs, sharedLogTask } from './live-logs';
 import { RunLeases } from './run-leases';
 
 /** What a run is started from, once the notebook is compiled (or a version is loaded). */
@@ -243,8 +247,8 @@ export class RunService {
 
   /** Writes the live output that changed since the last flush, for replicas serving logs of runs they do not run. */
   private async flushLiveLogs(): Promise<void> {
-    for (const { runId, task, attempt, text } of this.liveLogs.takeChanged()) {
-      if (this.active.has(runId)) await this.state.coordination.putAttemptLog(runId, task, attempt, text);
+    for (const { runId, task, attempt, element, text } of this.liveLogs.takeChanged()) {
+      if (this.active.has(runId)) await this.state.coordination.putAttemptLog(runId, sharedLogTask(task, element), attempt, text);
     }
   }
 
@@ -337,9 +341,10 @@ export class RunService {
   }
 
   /** Every attempt's output of a run's tasks: from the store once filed, live while running. */
-  async logs(id: string, options: { task?: string; attempt?: number }): Promise<RunLogsResponse> {
+  async logs(id: string, options: { task?: string; attempt?: number; element?: number }): Promise<RunLogsResponse> {
     const run = await this.state.getRun(id);
     const tasks = await this.state.getTaskRuns(id);
+    if (options.element !== undefined) return this.elementLogs(run, tasks, options);
     const chosen = options.task === undefined ? tasks : tasks.filter((t) => t.task === options.task);
     if (chosen.length === 0) throw new NotFoundError(`run ${id} has no task ${JSON.stringify(options.task)}`);
     const out: RunLogsResponse = { runId: id, status: run.status, tasks: [] };
@@ -347,20 +352,60 @@ export class RunService {
       const attempts = [];
       for (let attempt = 1; attempt <= t.attempts; attempt++) {
         if (options.attempt !== undefined && attempt !== options.attempt) continue;
-        const key = attemptKey(id, t.task, attempt, 'log.txt');
-        if (await this.store.hasFile(key)) {
-          attempts.push({ attempt, live: false, text: (await this.store.getFile(key)).toString('utf8') });
-        } else {
-          // Running here, or on another replica that shares its output through the database.
-          const here = this.liveLogs.get(id, t.task, attempt);
-          const live = here ?? (this.state.coordination.shared ? await this.state.coordination.getAttemptLog(id, t.task, attempt) : undefined);
-          const running = run.status === 'running' || run.status === 'queued';
-          attempts.push({ attempt, live: live !== undefined && (this.active.has(id) || (here === undefined && running)), text: live ?? '' });
-        }
+        attempts.push(await this.attemptLog(run, t.task, attempt));
       }
       out.tasks.push({ task: t.task, status: t.status, cached: t.cached, attempts });
     }
     return out;
+  }
+
+  /** One element's attempts of a foreach task (`?task=&element=`). */
+  private async elementLogs(run: RunRecord, tasks: TaskRunRecord[], options: { task?: string; attempt?: number; element?: number }): Promise<RunLogsResponse> {
+    if (options.task === undefined) throw new ValidationError('`element` names an element of a foreach task: give `task` too', 'query.task');
+    const { record } = await this.foreachTask(run, tasks, options.task);
+    const element = (await readElementRecords(this.store, run.id, record.task))?.find((e) => e.index === options.element);
+    if (element === undefined) throw new NotFoundError(`task ${record.task} of run ${run.id} has no element ${String(options.element)}`, 'query.element');
+    const attempts = [];
+    for (let attempt = 1; attempt <= element.attempts; attempt++) {
+      if (options.attempt !== undefined && attempt !== options.attempt) continue;
+      attempts.push(await this.attemptLog(run, record.task, attempt, element.index));
+    }
+    return { runId: run.id, status: run.status, tasks: [{ task: record.task, element: element.index, status: element.state, cached: element.cached, attempts }] };
+  }
+
+  /** One attempt's output: filed in the store once it ended, live (here or from another replica) while it runs. */
+  private async attemptLog(run: RunRecord, task: string, attempt: number, element?: number): Promise<{ attempt: number; live: boolean; text: string }> {
+    const filed = await readFiledAttemptLog(this.store, { runId: run.id, task, attempt, element });
+    if (filed !== undefined) return { attempt, live: false, text: filed };
+    // Running here, or on another replica that shares its output through the database.
+    const here = this.liveLogs.get(run.id, task, attempt, element);
+    const live = here ?? (this.state.coordination.shared ? await this.state.coordination.getAttemptLog(run.id, sharedLogTask(task, element), attempt) : undefined);
+    const running = run.status === 'running' || run.status === 'queued';
+    return { attempt, live: live !== undefined && (this.active.has(run.id) || (here === undefined && running)), text: live ?? '' };
+  }
+
+  /**
+   * A page of a foreach task's elements (state, attempts, duration, cached, error), filtered
+   * by state: a task of 10,000 elements answers `limit` of them (default 100) at a time.
+   */
+  async elements(id: string, task: string, query: ElementsQuery): Promise<TaskElementsResponse> {
+    const run = await this.state.getRun(id);
+    const { record } = await this.foreachTask(run, await this.state.getTaskRuns(id), task);
+    const all = (await readElementRecords(this.store, id, task)) ?? [];
+    const matching = query.state === undefined ? all : all.filter((e) => e.state === query.state);
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 100;
+    const counts = record.elements ?? { total: all.length, succeeded: 0, cached: 0, failed: 0, running: 0, pending: 0 };
+    return { runId: id, task, status: record.status, counts, matching: matching.length, offset, limit, elements: matching.slice(offset, offset + limit) };
+  }
+
+  /** The task's record, after checking it exists (404) and is a foreach task (422). */
+  private async foreachTask(run: RunRecord, tasks: TaskRunRecord[], task: string): Promise<{ record: TaskRunRecord }> {
+    const record = tasks.find((t) => t.task === task);
+    if (record === undefined) throw new NotFoundError(`run ${run.id} has no task ${JSON.stringify(task)}`);
+    const ir = await this.irs.get(run.version);
+    if (ir.tasks.find((t) => t.name === task)?.foreach === undefined) throw new ValidationError(`task ${task} is not a foreach task: it has no elements`, 'path.task');
+    return { record };
   }
 
   /** A task's outputs with their encoded values (the `cellgraph outputs --json` document). */

@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import {
   ArtifactRef,
   CellRun,
+  ElementCounts,
   JsonValue,
   Notebook,
   OutputRef,
@@ -27,6 +28,7 @@ import { taskCacheKey } from './cache-key';
 import { buildExecutedNotebook } from './executed-notebook';
 import { ENCODED_UNDEFINED } from './encoded-list';
 import { ForeachRun } from './foreach';
+import { writeElementRecords } from './element-records';
 import { resolveParams } from './params';
 import { newRunId } from './run-id';
 import { Slots } from './slots';
@@ -111,6 +113,8 @@ export interface TaskLog {
   runId: string;
   task: string;
   attempt: number;
+  /** The foreach element the attempt runs (its output is kept apart from other elements'). */
+  element?: number;
   stream: 'stdout' | 'stderr';
   text: string;
 }
@@ -572,7 +576,8 @@ class RunExecution {
 
   /**
    * A foreach task: one attempt per element of its list (see foreach.ts), element counts
-   * persisted with the task record at most once a second.
+   * persisted with the task record, and each element's record in the store
+   * (element-records.ts), at most once a second and when the task ends.
    */
   private async runForeachTask(t: TaskState): Promise<void> {
     const spec = t.ir.foreach;
@@ -600,14 +605,14 @@ class RunExecution {
           return { ...spec, invocation: { ...spec.invocation, element }, batch };
         },
         launch: (spec, onLog) => this.options.executor.launch(spec, onLog),
-        logListener: (attempt) => this.logListener(t.ir.name, attempt),
+        logListener: (attempt, element) => this.logListener(t.ir.name, attempt, element),
         runId: this.run.id,
         stopped: () => this.failed || this.cancelled,
         onProgress: (elements) => {
           const now = Date.now();
           if (now - lastWrite < 1000 && elements.running + elements.pending > 0) return;
           lastWrite = now;
-          pending = pending.then(() => this.options.state.updateTaskRun(this.run.id, t.ir.name, { elements })).catch(() => undefined);
+          pending = pending.then(() => this.persistElements(t.ir.name, run, elements)).catch(() => undefined);
         }
       },
       t.ir,
@@ -621,6 +626,7 @@ class RunExecution {
     const outcome = await run.run(list, common).finally(() => this.options.executor.endBatch?.(batch));
     t.cancelAttempt = undefined;
     await pending;
+    await writeElementRecords(this.options.store, this.run.id, t.ir.name, run.elements());
     this.keepCells(t.ir.name, outcome.cells);
     const elements = outcome.counts;
     if (outcome.status === 'failed') {
@@ -633,6 +639,11 @@ class RunExecution {
       const message = `${elements.total} elements: ${elements.succeeded} succeeded, ${elements.cached} cached, ${elements.failed} failed`;
       await this.setTask(t, outcome.status, { outputs: outcome.outputs, cached: outcome.status === 'cached', elements, error: undefined, ...this.finishedFields(t) }, message);
     }
+  }
+
+  private async persistElements(task: string, run: ForeachRun, elements: ElementCounts): Promise<void> {
+    await this.options.state.updateTaskRun(this.run.id, task, { elements });
+    await writeElementRecords(this.options.store, this.run.id, task, run.elements());
   }
 
   /** What the executor gets for one attempt of a task. */
@@ -658,8 +669,8 @@ class RunExecution {
     };
   }
 
-  private logListener(task: string, attempt: number): (stream: 'stdout' | 'stderr', text: string) => void {
-    return (stream, text) => this.engine.emitLog({ runId: this.run.id, task, attempt, stream, text });
+  private logListener(task: string, attempt: number, element?: number): (stream: 'stdout' | 'stderr', text: string) => void {
+    return (stream, text) => this.engine.emitLog({ runId: this.run.id, task, attempt, ...(element !== undefined ? { element } : {}), stream, text });
   }
 
   private inputsOf(task: TaskIR): Record<string, ArtifactRef> {

@@ -1,4 +1,4 @@
-import { type ArtifactRef, type CellRun, type ElementCounts, type ForeachSpec, type OutputRef, type TaskError, type TaskIR, listTypeText } from '@cellgraph/schema';
+import { type ArtifactRef, type CellRun, type ElementCounts, type ElementRecord, type ElementState, type ForeachSpec, type OutputRef, type TaskError, type TaskIR, listTypeText } from '@cellgraph/schema';
 import type { AttemptHandle, AttemptSpec, LogListener } from '../executors/executor';
 import { type BackoffPolicy, backoffDelay } from '../retry';
 import type { CacheEntry } from '../state/state-store';
@@ -31,7 +31,8 @@ export interface ForeachHost {
   putCacheEntry(entry: CacheEntry): Promise<void>;
   attemptSpec(inputs: Record<string, ArtifactRef>, attempt: number, element: number): AttemptSpec;
   launch(spec: AttemptSpec, onLog: LogListener): AttemptHandle;
-  logListener(attempt: number): LogListener;
+  /** Where an element attempt's output goes while it runs (filed per element by the executor when it ends). */
+  logListener(attempt: number, element: number): LogListener;
   runId: string;
   /** True once the run starts nothing new (another task failed): elements not started stay pending. */
   stopped(): boolean;
@@ -45,11 +46,11 @@ export type ForeachOutcome =
   | { status: 'failed'; error: TaskError; counts: ElementCounts; cells: CellRun[]; attempts: number }
   | { status: 'cancelled'; counts: ElementCounts; cells: CellRun[]; attempts: number };
 
-type ElementState = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed';
-
 /** One foreach task in one run. */
 export class ForeachRun {
   private readonly states: ElementState[] = [];
+  /** Per element: attempts, timing and error, for the elements route (states[i] is its state). */
+  private readonly details: Omit<ElementRecord, 'index' | 'state' | 'cached'>[] = [];
   private readonly outputs: (OutputRef[] | undefined)[] = [];
   private readonly running = new Map<number, AttemptHandle>();
   private readonly backoffs = new Set<() => void>();
@@ -79,10 +80,18 @@ export class ForeachRun {
     return { ...this.tally };
   }
 
+  /** Every element as the elements route lists it, in element order. */
+  elements(): ElementRecord[] {
+    return this.states.map((state, index) => ({ index, state, cached: state === 'cached', ...this.details[index] }));
+  }
+
   /** Runs every element of `list` with the task's other inputs `common`. */
   async run(list: ArtifactRef, common: Record<string, ArtifactRef>): Promise<ForeachOutcome> {
     const elements = splitEncodedList(await this.host.store.getBlob(list), this.spec.over);
-    for (let i = 0; i < elements.length; i++) this.states.push('pending');
+    for (let i = 0; i < elements.length; i++) {
+      this.states.push('pending');
+      this.details.push({ attempts: 0 });
+    }
     const allowedFailures = Math.floor(elements.length * (1 - this.spec.minSuccessRatio) + 1e-9);
     // Without maxParallel the engine's slots bound what runs; this window only keeps a
     // 10,000-element list from opening 10,000 store writes and cache reads at once.
@@ -140,11 +149,14 @@ export class ForeachRun {
       try {
         if (this.cancelled || this.host.stopped()) return;
         this.attempts += 1;
+        const started = Date.now();
+        this.details[i] = { attempts: attempt, startedAt: new Date(started).toISOString() };
         this.set(i, 'running');
-        const handle = this.host.launch(this.host.attemptSpec(inputs, attempt, i), this.host.logListener(attempt));
+        const handle = this.host.launch(this.host.attemptSpec(inputs, attempt, i), this.host.logListener(attempt, i));
         this.running.set(i, handle);
         outcome = await handle.done;
         this.running.delete(i);
+        this.details[i].durationMs = Date.now() - started;
       } finally {
         release();
       }
@@ -159,6 +171,7 @@ export class ForeachRun {
         return;
       }
       const error: TaskError = result?.error ?? (outcome.kind === 'lost' ? outcome.error : { name: 'Error', message: 'element failed', kind: 'error' });
+      this.details[i].error = error.message;
       if (this.cancelled || error.kind === 'cancelled') return;
       if (attempt <= this.task.policy.retries) {
         this.set(i, 'pending');

@@ -1,5 +1,5 @@
 /** What a node says about its task during and after a run. */
-import { errorLine, formatDuration, runCaption, runTooltip, stateClass, tasksWithErrors } from '../state';
+import { elementCountParts, elementCountsTitle, elementRow, elementsLive, errorLine, formatDuration, runCaption, runTooltip, stateClass, tasksWithErrors } from '../state';
 
 const task = (extra: Partial<Parameters<typeof runCaption>[0] & object>) => ({ name: 'train', status: 'succeeded' as const, attempts: 1, cached: false, ...extra });
 
@@ -36,4 +36,44 @@ it('puts the failure reason on a failed node: its first line, cut to the node wi
   expect(errorLine(task({ status: 'failed', error: 'Error: boom' }), 150)).toBe('Error: boom');
   expect(errorLine(task({ status: 'succeeded', error: 'old' }), 150)).toBe('');
   expect(errorLine(undefined, 150)).toBe('');
+});
+
+describe('a foreach task on the DAG', () => {
+  const counts = { total: 20, succeeded: 18, cached: 0, failed: 1, running: 1, pending: 0 };
+
+  it('counts its elements by state, each count marked, with the total: "18 ✓ 1 ✗ 1 ⏳ / 20"', () => {
+    const { parts, total } = elementCountParts(counts);
+    expect(parts).toEqual([
+      { state: 'succeeded', text: '18 ✓' },
+      { state: 'failed', text: '1 ✗' },
+      { state: 'running', text: '1 ⏳' }
+    ]);
+    expect(`${parts.map((p) => p.text).join(' ')} ${total}`).toBe('18 ✓ 1 ✗ 1 ⏳ / 20');
+    expect(elementCountParts({ total: 3, succeeded: 0, cached: 3, failed: 0, running: 0, pending: 0 }).parts).toEqual([{ state: 'cached', text: '3 ↺' }]);
+    expect(elementCountParts({ total: 0, succeeded: 0, cached: 0, failed: 0, running: 0, pending: 0 })).toEqual({ parts: [], total: '/ 0' });
+  });
+
+  it('says the counts in words in its tooltip', () => {
+    expect(elementCountsTitle({ ...counts, running: 0, pending: 1 })).toBe('20 elements: 18 succeeded, 1 failed, 1 not started');
+    expect(runTooltip(task({ status: 'running', elements: counts }))).toBe('train: running\n20 elements: 18 succeeded, 1 failed, 1 running');
+  });
+
+  it('is live while it runs with elements left', () => {
+    expect(elementsLive({ status: 'running', elements: counts })).toBe(true);
+    expect(elementsLive({ status: 'running', elements: { ...counts, running: 0, succeeded: 19 } })).toBe(false);
+    expect(elementsLive({ status: 'failed', elements: counts })).toBe(false);
+    expect(elementsLive({ status: 'running' })).toBe(false);
+  });
+
+  it('lists an element with its state, attempts, duration and the first line of its error', () => {
+    expect(elementRow({ index: 3, state: 'failed', attempts: 2, cached: false, durationMs: 1234, error: '\nError: bad config\n  at cell 4' })).toEqual({
+      index: '#3',
+      state: 'failed',
+      attempts: '2',
+      duration: '1.2 s',
+      error: 'Error: bad config'
+    });
+    expect(elementRow({ index: 0, state: 'running', attempts: 1, cached: false })).toMatchObject({ duration: 'running', error: '' });
+    expect(elementRow({ index: 1, state: 'cached', attempts: 0, cached: true })).toMatchObject({ duration: '—' });
+  });
 });

@@ -81,6 +81,7 @@ const CALLS: Record<string, (f: Fixture, p: Project, user: string) => Promise<Ca
   retryRun: async (f, p) => ({ method: 'POST', path: `/api/v1/runs/${f.runs[p]}/retry`, body: {}, allowed: 409 }), // it succeeded
   runLogs: async (f, p) => ({ method: 'GET', path: `/api/v1/runs/${f.runs[p]}/logs`, allowed: 200 }),
   taskOutputs: async (f, p) => ({ method: 'GET', path: `/api/v1/runs/${f.runs[p]}/tasks/a/outputs`, allowed: 200 }),
+  taskElements: async (f, p) => ({ method: 'GET', path: `/api/v1/runs/${f.runs[p]}/tasks/a/elements`, allowed: 422 }), // a is not a foreach task
   executedNotebook: async (f, p) => ({ method: 'GET', path: `/api/v1/runs/${f.runs[p]}/notebook`, allowed: 200 }),
   runEvents: async (f, p) => ({ method: 'GET', path: `/api/v1/runs/${f.runs[p]}/events`, allowed: 200 }),
   runNotifications: async (f, p) => ({ method: 'GET', path: `/api/v1/runs/${f.runs[p]}/notifications`, allowed: 200 }),

@@ -49,7 +49,7 @@ const SEMANTIC_WARNINGS = [
   .map((w) => JSON.stringify(w))
   .join(', ');
 
-const CONFIG = (ids: { runId: string; workflow: string; version: string; schedule: string; doomed: string[]; notebook: string; hook: string }) => `
+const CONFIG = (ids: { runId: string; foreachRunId: string; workflow: string; version: string; schedule: string; doomed: string[]; notebook: string; hook: string }) => `
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "401", "404", "409", "422", "503"]
 
@@ -71,6 +71,9 @@ values = [${JSON.stringify(ids.hook)}]
 
 [dictionaries.notebookPath]
 values = ["hello.ipynb"]
+# Elements the seeded foreach task has.
+[dictionaries.element]
+values = [0, 1, 2]
 
 # schemathesis applies the first [[operations]] entry an operation matches.
 # Whether these bodies can be carried out depends on what no schema can state: that the
@@ -107,6 +110,10 @@ parameters = { "body.notebook" = { dictionary = "notebook" }, "body.notebookPath
 include-operation-id = "deleteSchedule"
 parameters = { "path.id" = { dictionary = "doomed" } }
 
+# A foreach task's elements and their logs: in a run of a foreach task, elements it has.
+[[operations]]
+include-operation-id-regex = "^(taskElements|runLogs)$"
+parameters = { id = "${ids.foreachRunId}", task = "double", "query.element" = { dictionary = "element" } }
 [[operations]]
 include-path-regex = "^/api/v1/runs/\\\\{id\\\\}"
 parameters = { id = "${ids.runId}", task = "greet" }
@@ -124,6 +131,9 @@ const hello = notebookText([
   code('const name = "world";', { role: 'parameters' }),
   code('const message = `hello ${name}`;\nconsole.log(message);', { task: 'greet' })
 ]);
+
+/** A foreach task of three elements, for the elements route and element logs. */
+const sweep = notebookText([code('const ids = [0, 1, 2];', { task: 'make' }), code('const doubled = id * 2;\nconsole.log(`element ${id}`);', { task: 'double', foreach: 'ids', as: 'id' })]);
 
 async function post<T>(s: ServerProcess, pathname: string, body: unknown, schema: { parse(v: unknown): T }): Promise<T> {
   const res = await s.api(pathname, { method: 'POST', json: body });
@@ -179,6 +189,11 @@ it('schemathesis finds nothing: every check, every phase, the stateful one inclu
     const r = RunDetail.parse(await (await s.api(routeUrl(apiRoutes.getRun, { id: run.runId }))).json());
     return r.status === 'succeeded' ? r : undefined;
   }, 60_000, `run ${run.runId}`);
+  const foreachRun = await post(s, routeUrl(apiRoutes.createRun), { notebook: sweep, notebookName: 'sweep.ipynb' }, RunDetail);
+  await waitFor(async () => {
+    const r = RunDetail.parse(await (await s.api(routeUrl(apiRoutes.getRun, { id: foreachRun.runId }))).json());
+    return r.status === 'succeeded' ? r : undefined;
+  }, 60_000, `run ${foreachRun.runId}`);
   const promoted = await post(s, routeUrl(apiRoutes.promote), { notebook: hello, notebookName: 'hello.ipynb' }, PromoteResponse);
   const schedule = await post(
     s,
@@ -192,7 +207,7 @@ it('schemathesis finds nothing: every check, every phase, the stateful one inclu
     doomed.push((await post(s, routeUrl(apiRoutes.createSchedule), body, ScheduleView)).id);
   }
   const config = path.join(dir, 'schemathesis.toml');
-  const ids = { runId: run.runId, workflow: promoted.version.workflow, version: promoted.version.version, schedule: schedule.id, doomed, notebook: hello, hook: 'http://127.0.0.1:9/hook' };
+  const ids = { runId: run.runId, foreachRunId: foreachRun.runId, workflow: promoted.version.workflow, version: promoted.version.version, schedule: schedule.id, doomed, notebook: hello, hook: 'http://127.0.0.1:9/hook' };
   fs.writeFileSync(config, CONFIG(ids));
   const docFile = path.join(dir, 'openapi.json');
   fs.writeFileSync(docFile, await (await s.api(routeUrl(apiRoutes.openapi))).text());

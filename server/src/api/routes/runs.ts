@@ -47,6 +47,7 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
     jsonRoute(apiRoutes.retryRun, async ({ params, body }) => runs.retry(params.id, body)),
     jsonRoute(apiRoutes.runLogs, async ({ params, query }) => runs.logs(params.id, query)),
     jsonRoute(apiRoutes.taskOutputs, async ({ params }) => runs.outputs(params.id, params.task)),
+    jsonRoute(apiRoutes.taskElements, async ({ params, query }) => runs.elements(params.id, params.task, query)),
     streamRoute(apiRoutes.executedNotebook, async ({ params, reply }) => {
       const nb = await runs.executedNotebook(params.id);
       await reply

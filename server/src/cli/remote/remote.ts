@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NotebookFileName, RunSummary, type RunStatus, apiRoutes, formatDiagnostic, type ListRunsResponse, type RunDetail } from '@cellgraph/schema';
+import { NotebookFileName, RunSummary, type RunLogsResponse, type RunStatus, apiRoutes, formatDiagnostic, type ListRunsResponse, type RunDetail } from '@cellgraph/schema';
 import { ApiClient } from '../../api/client';
 import { CompileError, ValidationError } from '../../errors';
 import { readNotebook } from '../notebook-input';
@@ -88,17 +88,22 @@ export function runExitCode(s: RunSummary): number {
   return s.status === 'succeeded' ? 0 : EXIT_FAILED;
 }
 
-/** `logs RUN [TASK]` against a server, in local mode's format. */
-export async function remoteLogs(client: ApiClient, runId: string, task: string | undefined): Promise<void> {
-  const logs = await client.call(apiRoutes.runLogs, { params: { id: runId }, query: { task } });
+/** `logs RUN [TASK] [--element N]` against a server, in local mode's format. */
+export async function remoteLogs(client: ApiClient, runId: string, task: string | undefined, element?: number): Promise<void> {
+  printLogs(await client.call(apiRoutes.runLogs, { params: { id: runId }, query: { task, element } }));
+}
+
+/** Prints logs as `cellgraph logs` does: each attempt under a `== task attempt i/n (state)` line (`task[i]` for an element). */
+export function printLogs(logs: Pick<RunLogsResponse, 'tasks'>): void {
   for (const t of logs.tasks) {
+    const name = t.element === undefined ? t.task : `${t.task}[${t.element}]`;
     if (t.attempts.length === 0) {
-      out(`== ${t.task}: ${t.status}${t.cached ? ' (cached, no attempt in this run)' : ', never started'}`);
+      out(`== ${name}: ${t.status}${t.cached ? ' (cached, no attempt in this run)' : ', never started'}`);
       continue;
     }
     const n = t.attempts.length;
     for (const a of t.attempts) {
-      out(`== ${t.task} attempt ${a.attempt}/${n} (${a.live ? 'running' : a.attempt === n ? t.status : 'failed'})`);
+      out(`== ${name} attempt ${a.attempt}/${n} (${a.live ? 'running' : a.attempt === n ? t.status : 'failed'})`);
       out(a.text.length > 0 || a.live ? a.text : '(no log recorded)');
     }
   }

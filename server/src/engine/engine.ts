@@ -25,6 +25,7 @@ import type { RunFence, StateStore } from '../state/state-store';
 import type { ArtifactStore } from '../stores';
 import { taskCacheKey } from './cache-key';
 import { buildExecutedNotebook } from './executed-notebook';
+import { skipReasons } from './skip-reason';
 import { ENCODED_UNDEFINED } from './encoded-list';
 import { ForeachRun } from './foreach';
 import { resolveParams } from './params';
@@ -888,6 +889,7 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
   const started = run.startedAt ? Date.parse(run.startedAt) : undefined;
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : undefined;
   const declaredOutputs = new Map(ir.tasks.map((t) => [t.name, t.outputs]));
+  const reasons = skipReasons(ir, tasks, run.status);
   return RunSummary.parse({
     runId: run.id,
     workflow: run.workflow,
@@ -908,6 +910,7 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
         metrics: t.metrics,
         error: t.error?.message,
         ...(t.elements !== undefined ? { elements: t.elements } : {}),
+        ...(reasons.has(t.task) ? { skipReason: reasons.get(t.task) } : {}),
         errorAt: t.error?.cell !== undefined ? { cell: t.error.cell, ...(t.error.line !== undefined ? { line: t.error.line } : {}) } : undefined
       };
     })

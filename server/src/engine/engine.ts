@@ -886,10 +886,10 @@ class RunExecution {
 
 /** The `cellgraph run --json` document for a run. */
 export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: WorkflowIR, executedNotebook?: string): RunSummary {
+  const reasons = skipReasons(ir, tasks, run.status);
   const started = run.startedAt ? Date.parse(run.startedAt) : undefined;
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : undefined;
   const declaredOutputs = new Map(ir.tasks.map((t) => [t.name, t.outputs]));
-  const reasons = skipReasons(ir, tasks, run.status);
   return RunSummary.parse({
     runId: run.id,
     workflow: run.workflow,

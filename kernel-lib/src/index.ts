@@ -23,7 +23,7 @@ export { serverConfigFromEnv } from './client/server-config';
 export type { ServerConfig } from './client/server-config';
 export { runInfo } from './runtime';
 export type { RunInfo } from './runtime';
-export { runTask, runParamsModule } from './runner/run-task';
+export { evaluateCondition, runTask, runParamsModule } from './runner/run-task';
 export { SecretRedactor, MIN_SECRET_LENGTH } from './runner/secret-redactor';
 export type { RunParamsOptions } from './runner/run-task';
 export type { TaskContext } from './runner/task-context';

@@ -150,6 +150,8 @@ export const TaskSummary = z.object({
   metrics: Metrics,
   error: z.string().optional(),
   elements: ElementCounts.optional(),
+  /** Why a skipped task was skipped: `condition false: <when>`, `upstream task <u> was skipped`, or `not started: …`. */
+  skipReason: z.string().optional(),
   /** Where a failed task's error was raised in the notebook: cell index (0-based) and line (1-based), when known. */
   errorAt: z.object({ cell: z.number().int().min(0), line: z.number().int().min(1).optional() }).optional()
 });

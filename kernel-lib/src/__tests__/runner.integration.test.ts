@@ -2,6 +2,8 @@
  * The task runner end to end in a task process: a generated module in the contract form of
  * runner/task-context.ts, a hand-built TaskInvocation, a filesystem store in a tmp dir.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { contentHash, decodeValue, encodeValue, registerCodec } from '../index';
 import { Sandbox } from './support/task-process';
 
@@ -368,5 +370,33 @@ return { epochs, dataset, split };`,
     const answer = await sb.runParams(paramsModule, { split: { train: 2 } });
     expect(answer).toMatchObject({ ok: false, name: 'ParamError', param: 'split' });
     expect(answer.ok === false && answer.message).toContain('(at train)');
+  });
+});
+
+describe('evaluateCondition (the Argo export\'s condition step)', () => {
+  // As the compiler generates it: setup, inputs, the condition, then the task's cells.
+  const gated = taskModule(`
+__cg.enterCell(0);
+const fs = require("node:fs");
+const limit = __cg.param("limit", 10);
+const { n: n } = await __cg.loadInputs();
+if (!(n > limit
+)) return __cg.skip();
+__cg.enterCell(1);
+fs.writeFileSync("task-code-ran", "yes");
+const out = n;
+return { out };`);
+
+  it('is true when the condition holds and runs no task code; false when it does not', async () => {
+    const n = await sb.store.putBlob(encodeValue(12));
+    expect(await sb.evaluateCondition(gated, { inputs: { n } })).toEqual({ held: true });
+    expect(fs.existsSync(path.join(sb.workDir(), 'task-code-ran'))).toBe(false);
+    expect(await sb.evaluateCondition(gated, { inputs: { n }, params: { limit: 20 } })).toEqual({ held: false });
+  });
+
+  it('fails when setup or the condition throws', async () => {
+    const n = await sb.store.putBlob(encodeValue(12));
+    const broken = gated.replace('n > limit', 'n.missing.deeper > limit');
+    expect(await sb.evaluateCondition(broken, { inputs: { n } })).toEqual({ error: expect.stringContaining('deeper') });
   });
 });

@@ -158,7 +158,7 @@ function withCellStack(e: unknown, options: Pick<RunTaskOptions, 'filename' | 'm
   return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as Error, e, { name: e.name, message: e.message, stack });
 }
 
-async function loadInputs(options: RunTaskOptions): Promise<Record<string, unknown>> {
+async function loadInputs(options: Pick<RunTaskOptions, 'inputs' | 'io' | 'attemptDir'>): Promise<Record<string, unknown>> {
   const collector = artifactCollector();
   const values: Record<string, unknown> = {};
   for (const [name, ref] of Object.entries(options.inputs)) {
@@ -166,6 +166,44 @@ async function loadInputs(options: RunTaskOptions): Promise<Record<string, unkno
   }
   await collector.materialize(options.io, options.attemptDir);
   return values;
+}
+
+/** Thrown by `enterCell` at the first task cell when only the condition is wanted: it held, nothing more runs. */
+class ConditionHeld {}
+
+/**
+ * Evaluates a task's `when` condition alone, the way its attempt would (the compiled,
+ * type-checked expression in the task module, over the decoded inputs, after setup and
+ * parameters): true when it held, false when the module skipped. For engines that decide
+ * skipping outside the task (Argo's `when`). The module stops at its first task cell,
+ * which comes right after the condition, so no task code runs. User code failing in
+ * setup or in the condition throws.
+ */
+export async function evaluateCondition(options: Omit<RunTaskOptions, 'outputTypes' | 'secretEnv'>): Promise<boolean> {
+  let inputsLoaded = false;
+  const cg: TaskContext = {
+    enterCell: () => {
+      if (inputsLoaded) throw new ConditionHeld();
+    },
+    result: () => undefined,
+    param: <T>(name: string, defaultValue: T): T =>
+      (Object.prototype.hasOwnProperty.call(options.params, name) ? options.params[name] : defaultValue) as T,
+    loadInputs: async () => {
+      const values = await loadInputs(options);
+      inputsLoaded = true;
+      return values;
+    },
+    skip: () => SKIPPED
+  };
+  setCurrentRun({ info: options.info, params: options.params, metrics: {}, display: () => undefined });
+  try {
+    return (await loadTaskFunction(options)(cg)) !== SKIPPED;
+  } catch (e) {
+    if (e instanceof ConditionHeld) return true;
+    throw e;
+  } finally {
+    setCurrentRun(undefined);
+  }
 }
 
 /** Everything runParamsModule needs. */

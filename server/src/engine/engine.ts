@@ -26,6 +26,7 @@ import type { RunFence, StateStore } from '../state/state-store';
 import type { ArtifactStore } from '../stores';
 import { taskCacheKey } from './cache-key';
 import { buildExecutedNotebook } from './executed-notebook';
+import { skipReasons } from './skip-reason';
 import { ENCODED_UNDEFINED } from './encoded-list';
 import { ForeachRun } from './foreach';
 import { writeElementRecords } from './element-records';
@@ -898,6 +899,7 @@ class RunExecution {
 
 /** The `cellgraph run --json` document for a run. */
 export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: WorkflowIR, executedNotebook?: string): RunSummary {
+  const reasons = skipReasons(ir, tasks, run.status);
   const started = run.startedAt ? Date.parse(run.startedAt) : undefined;
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : undefined;
   const declaredOutputs = new Map(ir.tasks.map((t) => [t.name, t.outputs]));
@@ -921,6 +923,7 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
         metrics: t.metrics,
         error: t.error?.message,
         ...(t.elements !== undefined ? { elements: t.elements } : {}),
+        ...(reasons.has(t.task) ? { skipReason: reasons.get(t.task) } : {}),
         errorAt: t.error?.cell !== undefined ? { cell: t.error.cell, ...(t.error.line !== undefined ? { line: t.error.line } : {}) } : undefined
       };
     })

@@ -1,4 +1,5 @@
-import type { CellRun, JsonValue, Notebook, NotebookCell, RunRecord, TaskRunRecord, WorkflowIR } from '@cellgraph/schema';
+import type { CellRun, JsonValue, Notebook, NotebookCell, RunRecord, TaskIR, TaskRunRecord, WorkflowIR } from '@cellgraph/schema';
+import { type SkipDecisionIR, skipReasons } from './skip-reason';
 
 /** Whether a cell is the parameters cell: `{"role": "parameters"}`, or papermill's `parameters` tag. */
 function isParametersCell(cell: NotebookCell): boolean {
@@ -30,11 +31,12 @@ export function injectedParametersCell(runId: string, params: Record<string, Jso
  * each task's cells carry the outputs they produced in this run (for a cached task, those
  * of the run that produced the cache entry), setup cells carry the outputs of the first
  * task that ran them, an `injected-parameters` cell after the parameters cell holds the
- * run's values, and `metadata.cellgraph` holds the run id, parameters and timings.
+ * run's values, and `metadata.cellgraph` holds the run id, parameters and timings. A
+ * skipped task's first cell says it was skipped and why (with the IR's tasks given).
  */
 export function buildExecutedNotebook(input: {
   notebook: Notebook;
-  ir: Pick<WorkflowIR, 'name' | 'version'>;
+  ir: Pick<WorkflowIR, 'name' | 'version'> & { tasks?: readonly (SkipDecisionIR & Pick<TaskIR, 'cells'>)[] };
   run: RunRecord;
   tasks: TaskRunRecord[];
   /** Cell runs per task, in the order the tasks finished. */
@@ -47,10 +49,18 @@ export function buildExecutedNotebook(input: {
       if (!byCell.has(cell.cell)) byCell.set(cell.cell, { run: cell, task: entry.task, cached: entry.cached });
     }
   }
+  const reasons = input.ir.tasks !== undefined ? skipReasons({ tasks: input.ir.tasks }, input.tasks, input.run.status) : new Map<string, string>();
+  const skippedAt = new Map<number, string>();
+  for (const t of input.ir.tasks ?? []) {
+    const reason = reasons.get(t.name);
+    if (reason !== undefined && t.cells.length > 0) skippedAt.set(t.cells[0], `cellgraph: task ${t.name} was skipped: ${reason}\n`);
+  }
   let executionCount = 0;
   const cells = input.notebook.cells.map((cell, index) => {
     if (cell.cell_type !== 'code') return cell;
     const ran = byCell.get(index);
+    const skipped = skippedAt.get(index);
+    if (ran === undefined && skipped !== undefined) return { ...cell, outputs: [{ output_type: 'stream' as const, name: 'stdout' as const, text: skipped }], execution_count: null };
     if (ran === undefined) return { ...cell, outputs: [], execution_count: null };
     executionCount += 1;
     return {
@@ -87,7 +97,7 @@ export function buildExecutedNotebook(input: {
         tasks: Object.fromEntries(
           input.tasks.map((t) => [
             t.task,
-            { status: t.status, attempts: t.attempts, cached: t.cached, durationMs: t.durationMs ?? null, error: t.error?.message ?? null }
+            { status: t.status, attempts: t.attempts, cached: t.cached, durationMs: t.durationMs ?? null, error: t.error?.message ?? null, ...(reasons.has(t.task) ? { skipReason: reasons.get(t.task) } : {}) }
           ])
         )
       }

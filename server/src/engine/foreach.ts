@@ -17,6 +17,9 @@ import { Slots } from './slots';
 /** Elements prepared (value stored, cache checked) at once when the task sets no maxParallel. */
 const UNBOUNDED_WINDOW = 256;
 
+/** The executed notebook shows the outputs of this many elements (those with the lowest indices that ran). */
+export const ELEMENTS_SHOWN = 3;
+
 /** What the foreach runner needs from the engine. */
 export interface ForeachHost {
   store: ArtifactStore;
@@ -57,7 +60,8 @@ export class ForeachRun {
   private cancelled = false;
   private stopLaunching = false;
   private firstError: TaskError | undefined;
-  private firstCells: { element: number; cells: CellRun[] } | undefined;
+  /** The cells of the elements with the lowest indices that ran (at most ELEMENTS_SHOWN), in element order. */
+  private shownCells: { element: number; cells: CellRun[] }[] = [];
   private attempts = 0;
 
   constructor(
@@ -161,7 +165,7 @@ export class ForeachRun {
         release();
       }
       const result = outcome.kind === 'reported' ? outcome.result : undefined;
-      if (result !== undefined && (this.firstCells === undefined || i < this.firstCells.element)) this.firstCells = { element: i, cells: result.cells };
+      if (result !== undefined) this.showCells(i, result.cells);
       if (result?.status === 'succeeded') {
         this.outputs[i] = result.outputs;
         if (this.host.writeCache) {
@@ -223,19 +227,34 @@ export class ForeachRun {
     return out;
   }
 
+  /** Keeps an element's cells when its index is among the lowest that ran (a retry's replace its earlier attempt's). */
+  private showCells(element: number, cells: CellRun[]): void {
+    const shown = this.shownCells.filter((s) => s.element !== element);
+    shown.push({ element, cells });
+    shown.sort((a, b) => a.element - b.element);
+    this.shownCells = shown.slice(0, ELEMENTS_SHOWN);
+  }
+
   /**
-   * The executed notebook shows the first element that ran (its cells' outputs) under a
-   * line counting the elements by state.
+   * The executed notebook shows the first few elements that ran under a line counting the
+   * elements by state: setup cells as the first of them ran them, each task cell with
+   * every shown element's outputs, each under an `element <i>` line.
    */
   private summaryCells(counts: ElementCounts): CellRun[] {
-    const summary = `foreach ${this.spec.as} of ${this.spec.over}: ${counts.total} elements, ${counts.succeeded} succeeded, ${counts.cached} cached, ${counts.failed} failed${
-      this.firstCells ? `; the outputs below are element ${this.firstCells.element}'s` : ''
-    }\n`;
-    const cells = this.firstCells?.cells.map((c) => ({ ...c, outputs: [...c.outputs] })) ?? [];
-    const first = cells.find((c) => c.cell === this.task.cells[0]);
-    const head = { output_type: 'stream' as const, name: 'stdout' as const, text: summary };
-    if (first !== undefined) first.outputs.unshift(head);
-    else cells.push({ cell: this.task.cells[0], outputs: [head], startedAt: new Date().toISOString(), durationMs: 0 });
+    const shown = this.shownCells;
+    const which = shown.length === 0 ? '' : `; the outputs below are element${shown.length > 1 ? 's' : ''} ${shown.map((s) => s.element).join(', ')}${shown.length > 1 ? '' : "'s"}`;
+    const summary = `foreach ${this.spec.as} of ${this.spec.over}: ${counts.total} elements, ${counts.succeeded} succeeded, ${counts.cached} cached, ${counts.failed} failed${which}\n`;
+    const stream = (text: string) => ({ output_type: 'stream' as const, name: 'stdout' as const, text });
+    const taskCells = new Set(this.task.cells);
+    const cells = (shown[0]?.cells ?? []).filter((c) => !taskCells.has(c.cell)).map((c) => ({ ...c, outputs: [...c.outputs] }));
+    for (const cell of this.task.cells) {
+      const runs = shown.map((s) => ({ element: s.element, run: s.cells.find((c) => c.cell === cell) })).filter((r) => r.run !== undefined);
+      if (runs.length === 0 && cell !== this.task.cells[0]) continue;
+      const outputs = runs.flatMap((r) => (shown.length > 1 ? [stream(`── element ${r.element} ──\n`), ...(r.run as CellRun).outputs] : (r.run as CellRun).outputs));
+      if (cell === this.task.cells[0]) outputs.unshift(stream(summary));
+      const first = runs[0]?.run;
+      cells.push({ cell, outputs, startedAt: first?.startedAt ?? new Date().toISOString(), durationMs: first?.durationMs ?? 0 });
+    }
     return cells;
   }
 }

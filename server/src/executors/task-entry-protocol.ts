@@ -69,10 +69,19 @@ export const ArgoTask = z
     /** `{{item}}`: the element of a foreach task this pod runs (Argo's withParam). */
     element: z.number().int().min(0).optional(),
     /** Outputs of this task that foreach tasks iterate: their element indices are written to {@link argoElementsPath} for withParam. */
-    elementLists: z.array(z.string()).optional()
+    elementLists: z.array(z.string()).optional(),
+    /**
+     * This pod is the task's condition step: it only evaluates the task's `when` and writes
+     * `true` or `false` to {@link ARGO_CONDITION_PATH} (an Argo output parameter the task's
+     * own Argo `when` reads); false also files the task's `skipped` final result.
+     */
+    condition: z.literal(true).optional()
   })
   .strict();
 export type ArgoTask = z.infer<typeof ArgoTask>;
+
+/** Where an Argo condition step writes its verdict, `true` or `false` (the output parameter `result`). */
+export const ARGO_CONDITION_PATH = '/tmp/cellgraph-condition';
 
 /** Where an Argo task writes the element indices of a list a foreach task iterates (an Argo output parameter). */
 export function argoElementsPath(list: string): string {

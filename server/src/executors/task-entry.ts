@@ -9,14 +9,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runParamsModule, runTask } from '@cellgraph/kernel';
-import { ArtifactRef, TaskIR, TaskInvocation, TaskResult, WorkflowIR, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema';
+import { evaluateCondition, runParamsModule, runTask } from '@cellgraph/kernel';
+import { ArtifactRef, JsonValue, TaskIR, TaskInvocation, TaskResult, WorkflowIR, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema';
 import { openStore } from '../stores';
 import { LogArchive } from './log-archive';
 import { runElementBatch } from './element-batch';
 import { ENCODED_UNDEFINED, joinEncodedList, splitEncodedList } from '../engine/encoded-list';
 import {
   ARCHIVE_LOGS_ENV,
+  ARGO_CONDITION_PATH,
   ARGO_TASK_ENV,
   ArgoTask,
   argoElementsPath,
@@ -115,12 +116,10 @@ async function runArgoTask(raw: string): Promise<number> {
     overrides: argo.params
   });
   const resolved = await argoInputs(argo, ir, task, store);
+  if (argo.condition === true) return decideCondition(argo, task, params, resolved, store);
   if (typeof resolved === 'string') {
     // Skipped because an upstream task was (trigger all-succeeded): filed so tasks below can tell.
-    const skipped: TaskResult = { status: 'skipped', outputs: [], metrics: {}, cells: [], startedAt: new Date().toISOString(), durationMs: 0 };
-    await store.putFile(taskFinalResultKey(argo.runId, task.name, argo.element), JSON.stringify(skipped));
-    process.stderr.write(`cellgraph: task ${task.name} skipped: ${resolved}\n`);
-    await writeElementLists(argo, skipped, store);
+    await writeElementLists(argo, await fileSkipped(argo, task, store, resolved), store);
     return 0;
   }
   const inputs = resolved;
@@ -146,6 +145,51 @@ async function runArgoTask(raw: string): Promise<number> {
 }
 
 /**
+ * An Argo condition step: evaluates the task's compiled condition over its inputs (as the
+ * task's attempt would) and writes the verdict for Argo's `when`. When it is false the
+ * task never gets a pod, so its `skipped` final result is filed here for the tasks below.
+ */
+async function decideCondition(
+  argo: ArgoTask,
+  task: TaskIR,
+  params: Record<string, JsonValue>,
+  resolved: Record<string, ArtifactRef> | string,
+  store: ReturnType<typeof openStore>
+): Promise<number> {
+  if (task.when === undefined) throw new Error(`task ${task.name} has no condition to evaluate`);
+  let held = false;
+  if (typeof resolved !== 'string') {
+    const attemptDir = fs.mkdtempSync(path.join(os.tmpdir(), `cellgraph-${task.name}-when-`));
+    try {
+      held = await evaluateCondition({
+        moduleSource: (await store.getFile(taskModuleKey(argo.workflowVersion, task.name))).toString('utf8'),
+        filename: path.join(argo.workDir, `${task.name}.cellgraph-task.js`),
+        workDir: argo.workDir,
+        params,
+        inputs: resolved,
+        io: store,
+        info: { runId: argo.runId, task: task.name, attempt: 0 },
+        attemptDir
+      });
+    } finally {
+      fs.rmSync(attemptDir, { recursive: true, force: true });
+    }
+  }
+  fs.writeFileSync(ARGO_CONDITION_PATH, held ? 'true' : 'false');
+  if (held) process.stderr.write(`cellgraph: condition of task ${task.name} held: ${task.when}\n`);
+  else await fileSkipped(argo, task, store, typeof resolved === 'string' ? resolved : `condition false: ${task.when}`);
+  return 0;
+}
+
+/** Files a task's `skipped` final result, so the tasks below can tell (and says why in the pod's log). */
+async function fileSkipped(argo: ArgoTask, task: TaskIR, store: ReturnType<typeof openStore>, reason: string): Promise<TaskResult> {
+  const skipped: TaskResult = { status: 'skipped', outputs: [], metrics: {}, cells: [], startedAt: new Date().toISOString(), durationMs: 0 };
+  await store.putFile(taskFinalResultKey(argo.runId, task.name, argo.element), JSON.stringify(skipped));
+  process.stderr.write(`cellgraph: task ${task.name} skipped: ${reason}\n`);
+  return skipped;
+}
+
+/**
  * What the engine would have handed an Argo task: its upstream outputs from their final
  * results (a foreach task's collected in element order, a foreach element's value cut
  * from its list), or why the task is skipped (an upstream task was, under `all-succeeded`).
@@ -160,8 +204,9 @@ async function argoInputs(argo: ArgoTask, ir: WorkflowIR, task: TaskIR, store: R
     const producer = ir.tasks.find((x) => x.name === from);
     if (producer?.foreach !== undefined) return collect(producer, name);
     const result = await finalOf(from);
-    if (result === undefined) throw new Error(`task ${from} filed no final result; ${task.name} needs its output ${name}`);
-    if (result.status === 'skipped') return 'skipped';
+    // No result: Argo ran no pod for it (its depends did not hold: omitted), and Argo's
+    // depends let this task run all the same, so it stands for skipped (a failed task stops the workflow).
+    if (result === undefined || result.status === 'skipped') return 'skipped';
     const ref = result.outputs.find((o) => o.name === name);
     if (ref === undefined) throw new Error(`task ${from} finished without its output ${name}, which ${task.name} needs`);
     return { hash: ref.hash, size: ref.size };
@@ -200,7 +245,12 @@ async function argoInputs(argo: ArgoTask, ir: WorkflowIR, task: TaskIR, store: R
     else inputs[port.name] = await store.putBlob(Buffer.from(ENCODED_UNDEFINED, 'utf8'));
   }
   if (allSucceeded) {
-    for (const up of task.upstream) if ((await finalOf(up))?.status === 'skipped') return `upstream task ${up} was skipped`;
+    for (const up of task.upstream) {
+      const producer = ir.tasks.find((x) => x.name === up);
+      // A foreach task files results per element: it stands skipped when its list was.
+      const skipped = producer?.foreach !== undefined ? (await output(producer.foreach.from, producer.foreach.over)) === 'skipped' : (await finalOf(up))?.status !== 'succeeded';
+      if (skipped) return `upstream task ${up} was skipped`;
+    }
   }
   return inputs;
 }

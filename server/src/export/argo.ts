@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ImageRef, JsonValue, StoreConfig, WorkflowIR } from '@cellgraph/schema';
+import { ImageRef, JsonValue, StoreConfig, TaskIR, WorkflowIR } from '@cellgraph/schema';
 import { z } from 'zod';
 import { KubernetesTarget, PodEnv, PodLabels, imageByDigest, labelValue, taskEnv, taskResources } from '../executors/kubernetes/pod-spec';
-import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV, argoElementsPath } from '../executors/task-entry-protocol';
+import { ARCHIVE_LOGS_ENV, ARGO_CONDITION_PATH, ARGO_TASK_ENV, argoElementsPath } from '../executors/task-entry-protocol';
 
 /**
  * A workflow as Argo Workflows documents, for teams that already run Argo: one container
@@ -19,9 +19,11 @@ import { ARCHIVE_LOGS_ENV, ARGO_TASK_ENV, argoElementsPath } from '../executors/
  * `withParam` over an output parameter of the task producing its list (the element
  * indices, written by the task entry), one pod per element with `{{item}}`; with
  * `minSuccessRatio` < 1 it gets `continueOn: {failed: true}` and the task entry downstream
- * applies the ratio when it collects the elements. A `when` condition is evaluated by the
- * task's own pod, which files a `skipped` final result; tasks below read it and skip or
- * run per their trigger rule.
+ * applies the ratio when it collects the elements. A task with a `when` condition gets a
+ * condition step before it (the same image: the task entry evaluates the compiled,
+ * type-checked condition over the upstream outputs and writes `true`/`false` to an output
+ * parameter) and Argo's own `when` on that parameter, so Argo shows the task Skipped.
+ * Trigger rules become Argo `depends` expressions ({@link argoDepends}).
  */
 
 /** What an export needs besides the IR, validated at the CLI's edge. */
@@ -80,9 +82,20 @@ interface ArgoContainerTemplate {
   container: { image: string; env: PodEnv; resources: ReturnType<typeof taskResources> };
 }
 
+/** One task of the DAG template. */
+export interface ArgoDagTask {
+  name: string;
+  template: string;
+  /** Argo's enhanced depends: which results of which tasks let this one run. */
+  depends?: string;
+  when?: string;
+  withParam?: string;
+  continueOn?: { failed: boolean };
+}
+
 interface ArgoDagTemplate {
   name: string;
-  dag: { tasks: { name: string; template: string; dependencies?: string[]; withParam?: string; continueOn?: { failed: boolean } }[] };
+  dag: { tasks: ArgoDagTask[] };
 }
 
 interface ArgoWorkflowSpec {
@@ -118,25 +131,87 @@ export function argoNames(ir: WorkflowIR): Map<string, string> {
   return names;
 }
 
+/**
+ * Names of the condition steps of the tasks with a `when`: `<task>-when`, or with a short
+ * hash when that is taken (by a task, say), so every DAG task keeps a distinct, valid name.
+ */
+export function argoConditionNames(ir: WorkflowIR, names: Map<string, string> = argoNames(ir)): Map<string, string> {
+  const taken = new Set<string>([DAG_TEMPLATE, ...names.values()]);
+  const out = new Map<string, string>();
+  for (const t of ir.tasks) {
+    if (t.when === undefined) continue;
+    let name = `${names.get(t.name) as string}-when`;
+    if (taken.has(name)) name = `${name.slice(0, 48)}-${createHash('sha256').update(`${t.name} when`).digest('hex').slice(0, 6)}`;
+    taken.add(name);
+    out.set(t.name, name);
+  }
+  return out;
+}
+
+/**
+ * A task's trigger rule as Argo's `depends` (undefined for a task without upstream tasks):
+ * for each upstream task U, joined with `&&`,
+ *
+ * | trigger | U an ordinary task | U a foreach task |
+ * |---|---|---|
+ * | `all-succeeded` | `U.Succeeded` | `(U.Succeeded \|\| U.Skipped)` |
+ * | `none-failed` | `(U.Succeeded \|\| U.Skipped \|\| U.Omitted)` | `(U.Succeeded \|\| U.Skipped \|\| U.Omitted)` |
+ *
+ * Argo marks a task whose `when` was false Skipped, and one whose `depends` did not hold
+ * Omitted: both are cellgraph's `skipped`. A foreach task over an empty list is Skipped in
+ * Argo but ran (over nothing) in cellgraph, hence `U.Skipped` under `all-succeeded`; with
+ * `minSuccessRatio` < 1 `U.Failed` is accepted too (the task entry applies the ratio). The
+ * task holding a foreach task's list must have succeeded under either rule: without the
+ * list there is nothing to iterate (the engine skips such a task too). A failed task fails
+ * the workflow and Argo starts nothing new (failFast), as in the engine.
+ */
+export function argoDepends(ir: WorkflowIR, task: TaskIR, names: Map<string, string> = argoNames(ir)): string | undefined {
+  const terms = task.upstream.map((u) => {
+    const n = names.get(u) as string;
+    const producer = ir.tasks.find((x) => x.name === u);
+    const results = ['Succeeded'];
+    if (producer?.foreach !== undefined) {
+      results.push('Skipped');
+      if (producer.foreach.minSuccessRatio < 1) results.push('Failed');
+    }
+    if ((task.trigger ?? 'all-succeeded') === 'none-failed' && u !== task.foreach?.from) {
+      if (!results.includes('Skipped')) results.push('Skipped');
+      results.push('Omitted');
+    }
+    const either = results.map((r) => `${n}.${r}`).join(' || ');
+    return results.length > 1 ? `(${either})` : either;
+  });
+  return terms.length > 0 ? terms.join(' && ') : undefined;
+}
+
 /** The workflow spec shared by Workflow and CronWorkflow. */
 function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowSpec {
   const { target } = options;
   const names = argoNames(ir);
+  const conditions = argoConditionNames(ir, names);
   const defaults = Object.fromEntries(ir.params.map((p) => [p.name, p.default as JsonValue]));
   const values = { ...defaults, ...options.params };
-  const dag: ArgoDagTemplate = {
-    name: DAG_TEMPLATE,
-    dag: {
-      tasks: ir.tasks.map((t) => ({
-        name: names.get(t.name) as string,
-        template: names.get(t.name) as string,
-        ...(t.upstream.length > 0 ? { dependencies: t.upstream.map((u) => names.get(u) as string) } : {}),
-        ...(t.foreach !== undefined ? { withParam: `{{tasks.${names.get(t.foreach.from)}.outputs.parameters.${elementsParameter(t.foreach.over)}}}` } : {}),
-        ...(t.foreach !== undefined && t.foreach.minSuccessRatio < 1 ? { continueOn: { failed: true } } : {})
-      }))
-    }
-  };
-  const containers: ArgoContainerTemplate[] = ir.tasks.map((t) => {
+  const tasks: ArgoDagTask[] = [];
+  for (const t of ir.tasks) {
+    const name = names.get(t.name) as string;
+    const depends = argoDepends(ir, t, names);
+    const condition = conditions.get(t.name);
+    // The condition step runs when the task could: its verdict is the task's `when`.
+    if (condition !== undefined) tasks.push({ name: condition, template: condition, ...(depends !== undefined ? { depends } : {}) });
+    // `depends` is a conjunction of parenthesised terms: one more term needs no parentheses.
+    const own = condition === undefined ? depends : [...(depends !== undefined ? [depends] : []), `${condition}.Succeeded`].join(' && ');
+    tasks.push({
+      name,
+      template: name,
+      ...(own !== undefined ? { depends: own } : {}),
+      ...(condition !== undefined ? { when: `{{tasks.${condition}.outputs.parameters.result}} == true` } : {}),
+      ...(t.foreach !== undefined ? { withParam: `{{tasks.${names.get(t.foreach.from)}.outputs.parameters.${elementsParameter(t.foreach.over)}}}` } : {}),
+      ...(t.foreach !== undefined && t.foreach.minSuccessRatio < 1 ? { continueOn: { failed: true } } : {})
+    });
+  }
+  const dag: ArgoDagTemplate = { name: DAG_TEMPLATE, dag: { tasks } };
+  const containers: ArgoContainerTemplate[] = [];
+  for (const t of ir.tasks) {
     // JSON with Argo placeholders in value positions: after Argo's substitution it parses
     // as the task entry's ArgoTask (parameters are passed as JSON text).
     const params = ir.params.map((p) => `${JSON.stringify(p.name)}:{{workflow.parameters.${p.name}}}`).join(',');
@@ -144,20 +219,38 @@ function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowS
     const lists = ir.tasks.filter((x) => x.foreach?.from === t.name).map((x) => x.foreach?.over as string);
     const dynamic = `${t.foreach !== undefined ? ',"element":{{item}}' : ''}${lists.length > 0 ? `,"elementLists":${JSON.stringify([...new Set(lists)])}` : ''}`;
     const argoTask = `${fixed.slice(0, -1)},"runId":"{{workflow.name}}"${t.policy.retries > 0 ? ',"retry":{{retries}}' : ''}${dynamic},"params":{${params}}}`;
-    return {
+    const labels = { [PodLabels.managedBy]: 'cellgraph', [PodLabels.workflow]: labelValue(ir.name), [PodLabels.task]: labelValue(t.name) };
+    const timeout = t.policy.timeoutSeconds !== undefined ? { activeDeadlineSeconds: String(Math.ceil(t.policy.timeoutSeconds)) } : {};
+    const condition = conditions.get(t.name);
+    if (condition !== undefined) {
+      // The task's image, env and memory (it loads the task's inputs), no GPU, no retries: a condition is quick and deterministic.
+      const argoCondition = `${fixed.slice(0, -1)},"runId":"{{workflow.name}}","condition":true,"params":{${params}}}`;
+      containers.push({
+        name: condition,
+        metadata: { labels },
+        outputs: { parameters: [{ name: 'result', valueFrom: { path: ARGO_CONDITION_PATH } }] },
+        ...timeout,
+        container: {
+          image: imageByDigest(options.image),
+          env: [...taskEnv(t.policy, target), { name: ARGO_TASK_ENV, value: argoCondition }],
+          resources: taskResources({ ...t.policy, resources: { ...t.policy.resources, gpu: undefined } }, target.gpuResource)
+        }
+      });
+    }
+    containers.push({
       name: names.get(t.name) as string,
-      metadata: { labels: { [PodLabels.managedBy]: 'cellgraph', [PodLabels.workflow]: labelValue(ir.name), [PodLabels.task]: labelValue(t.name) } },
+      metadata: { labels },
       ...(lists.length > 0 ? { outputs: { parameters: [...new Set(lists)].map((list) => ({ name: elementsParameter(list), valueFrom: { path: argoElementsPath(list) } })) } } : {}),
       // OnFailure: the task's retries are for its own failures, as in cellgraph's engine.
       ...(t.policy.retries > 0 ? { retryStrategy: { limit: String(t.policy.retries), retryPolicy: 'OnFailure' as const, backoff: { duration: '1s', factor: '2', maxDuration: '1m' } } } : {}),
-      ...(t.policy.timeoutSeconds !== undefined ? { activeDeadlineSeconds: String(Math.ceil(t.policy.timeoutSeconds)) } : {}),
+      ...timeout,
       container: {
         image: imageByDigest(options.image),
         env: [...taskEnv(t.policy, target), { name: ARGO_TASK_ENV, value: argoTask }, { name: ARCHIVE_LOGS_ENV, value: '1' }],
         resources: taskResources(t.policy, target.gpuResource)
       }
-    };
-  });
+    });
+  }
   return {
     entrypoint: DAG_TEMPLATE,
     arguments: { parameters: ir.params.map((p) => ({ name: p.name, value: JSON.stringify(values[p.name]), description: `${p.type} (JSON)` })) },

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TaskInvocation, attemptKey, taskModuleKey } from '@cellgraph/schema';
-import { runParamsModule, runTask } from '../../runner/run-task';
+import { evaluateCondition, runParamsModule, runTask } from '../../runner/run-task';
 import { FsStore } from './fs-store';
 
 async function runAttempt(raw: string): Promise<void> {
@@ -46,8 +46,36 @@ async function checkParams(raw: string, resultFile: string): Promise<void> {
   fs.writeFileSync(resultFile, JSON.stringify(answer));
 }
 
+/** Evaluates only the task's condition (evaluateCondition) and writes `{ held }` or `{ error }`. */
+async function checkCondition(raw: string, resultFile: string): Promise<void> {
+  const inv = TaskInvocation.parse(JSON.parse(raw));
+  if (inv.store.kind !== 'filesystem') throw new Error('only the filesystem store is supported here');
+  const store = new FsStore(inv.store.root);
+  const attemptDir = fs.mkdtempSync(path.join(os.tmpdir(), `cg-kernel-condition-${inv.task}-`));
+  let answer: unknown;
+  try {
+    const held = await evaluateCondition({
+      moduleSource: store.getFile(taskModuleKey(inv.workflowVersion, inv.task)).toString('utf8'),
+      filename: path.join(inv.workDir, `${inv.task}.cellgraph-task.js`),
+      workDir: inv.workDir,
+      params: inv.params,
+      inputs: inv.inputs,
+      io: store,
+      info: { runId: inv.runId, task: inv.task, attempt: inv.attempt },
+      attemptDir
+    });
+    answer = { held };
+  } catch (err) {
+    answer = { error: (err as Error).message };
+  } finally {
+    fs.rmSync(attemptDir, { recursive: true, force: true });
+  }
+  fs.writeFileSync(resultFile, JSON.stringify(answer));
+}
+
 async function main(): Promise<void> {
-  const { CG_TEST_INVOCATION, CG_TEST_PARAMS, CG_TEST_RESULT_FILE } = process.env;
+  const { CG_TEST_INVOCATION, CG_TEST_CONDITION, CG_TEST_PARAMS, CG_TEST_RESULT_FILE } = process.env;
+  if (CG_TEST_CONDITION !== undefined && CG_TEST_RESULT_FILE !== undefined) return checkCondition(CG_TEST_CONDITION, CG_TEST_RESULT_FILE);
   if (CG_TEST_INVOCATION !== undefined) return runAttempt(CG_TEST_INVOCATION);
   if (CG_TEST_PARAMS !== undefined && CG_TEST_RESULT_FILE !== undefined) return checkParams(CG_TEST_PARAMS, CG_TEST_RESULT_FILE);
   throw new Error('set CG_TEST_INVOCATION, or CG_TEST_PARAMS and CG_TEST_RESULT_FILE');

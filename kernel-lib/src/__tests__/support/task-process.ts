@@ -112,6 +112,27 @@ export class Sandbox {
     return { result, invocation, child };
   }
 
+  /** Evaluates only a task module's condition (evaluateCondition) in a task process. */
+  async evaluateCondition(moduleSource: string, options: { inputs?: TaskInvocation['inputs']; params?: Record<string, JsonValue> } = {}): Promise<{ held: boolean } | { error: string }> {
+    const workflowVersion = `sha256:${'cd'.repeat(32)}`;
+    this.store.putFile(taskModuleKey(workflowVersion, 'gated'), moduleSource);
+    const invocation = TaskInvocation.parse({
+      runId: 'r-test-1',
+      task: 'gated',
+      attempt: ++this.attempts,
+      workflowVersion,
+      workDir: this.workDir(),
+      inputs: options.inputs ?? {},
+      outputTypes: {},
+      params: options.params ?? {},
+      store: { kind: 'filesystem', root: this.store.root }
+    } satisfies TaskInvocation);
+    const resultFile = path.join(this.root, `condition-${this.attempts}.json`);
+    const child = await runChild(invocation.workDir, { CG_TEST_CONDITION: JSON.stringify(invocation), CG_TEST_RESULT_FILE: resultFile });
+    if (child.code !== 0) throw new Error(`condition process exited ${child.code}:\n${child.stderr}`);
+    return JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+  }
+
   /** Evaluates a parameters module with runParamsModule in a task process. */
   async runParams(
     moduleSource: string,

@@ -490,6 +490,9 @@ describe('remote CLI', () => {
     expect(runs.stdout).toMatch(/^RUN\s+WORKFLOW\s+STATUS/);
     const rows = JSON.parse(cellgraph(['runs', '--json']).stdout) as { id: string; home: string; done: number; total: number }[];
     expect(rows[0]).toMatchObject({ id: summary.runId, home: s.url, done: 2, total: 2 });
+    // One run, shown as `run` ended: from the server's run detail.
+    expect(cellgraph(['runs', summary.runId])).toMatchObject({ code: 0, stdout: expect.stringMatching(/greet\s+succeeded/) });
+    expect(RunSummary.parse(JSON.parse(cellgraph(['runs', summary.runId, '--json']).stdout)).tasks).toEqual(summary.tasks);
     expect(cellgraph(['logs', summary.runId, 'greet'])).toMatchObject({ code: 0, stdout: expect.stringContaining('hello remote') });
 
     expect(cellgraph(['promote', 'hello.ipynb'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^hello version 1 \(sha256:/) });

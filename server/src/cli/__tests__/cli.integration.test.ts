@@ -86,6 +86,36 @@ it('validate, graph, run, runs, logs and outputs work together', async () => {
   expect(strayFiles(['hello.ipynb'])).toEqual([]);
 });
 
+it("run and runs RUN show a foreach task's element counts and why a task was skipped, as text and --json", () => {
+  write('dyn.ipynb', [
+    code('const ids = [1, 2, 3];', { task: 'make' }),
+    code('const sq = id * id;', { task: 'square', foreach: 'ids', as: 'id' }),
+    code('const total = sq.reduce((a, b) => a + b, 0);', { task: 'sum' }),
+    code('const url = "published";', { task: 'publish', when: 'total > 100' }),
+    code('const loud = url.toUpperCase();', { task: 'announce' })
+  ]);
+  const text = cellgraph('run', 'dyn.ipynb');
+  expect(text.code).toBe(0);
+  expect(text.stdout).toContain('elements square: 3 total, 3 succeeded, 0 cached, 0 failed\n');
+  expect(text.stdout).toContain('skipped publish: condition false: total > 100\n');
+  expect(text.stdout).toContain('skipped announce: upstream task publish was skipped\n');
+  const json = cellgraph('run', 'dyn.ipynb', '--json');
+  const summary = RunSummary.parse(JSON.parse(json.stdout));
+  const byName = Object.fromEntries(summary.tasks.map((t) => [t.name, t]));
+  expect(byName.square.elements).toEqual({ total: 3, succeeded: 0, cached: 3, failed: 0, running: 0, pending: 0 });
+  expect(byName.publish).toMatchObject({ status: 'skipped', skipReason: 'condition false: total > 100' });
+  expect(byName.announce).toMatchObject({ status: 'skipped', skipReason: 'upstream task publish was skipped' });
+  expect(byName.sum.skipReason).toBeUndefined();
+  // The same run shown again later, as text and JSON.
+  const shown = cellgraph('runs', summary.runId);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toMatch(/square\s+cached/);
+  expect(shown.stdout).toContain('elements square: 3 total, 0 succeeded, 3 cached, 0 failed\n');
+  expect(shown.stdout).toContain('skipped publish: condition false: total > 100\n');
+  expect(RunSummary.parse(JSON.parse(cellgraph('runs', summary.runId, '--json').stdout))).toEqual(summary);
+  expect(cellgraph('runs', 'r-nope')).toMatchObject({ code: 2, stderr: expect.stringContaining('run r-nope not found') });
+});
+
 it('exits 1 with the failing task and its error when a task fails', () => {
   write('fail.ipynb', [code('throw new Error("boom");\nconst x = 1;', { task: 'bad' })]);
   const r = cellgraph('run', 'fail.ipynb');

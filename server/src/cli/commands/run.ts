@@ -154,7 +154,8 @@ export function printSummary(s: RunSummary, json: boolean): void {
     const metrics = Object.entries(t.metrics);
     if (metrics.length > 0) out(`metrics ${t.name}: ${metrics.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const e = t.elements;
-    if (e) out(`elements ${t.name}: ${e.total} total, ${e.succeeded} succeeded, ${e.cached} cached, ${e.failed} failed`);
+    if (e) out(`elements ${t.name}: ${e.total} total, ${e.succeeded} succeeded, ${e.cached} cached, ${e.failed} failed${e.running + e.pending > 0 ? `, ${e.running} running, ${e.pending} pending` : ''}`);
+    if (t.skipReason) out(`skipped ${t.name}: ${t.skipReason}`);
     if (t.error) out(`error ${t.name}: ${t.error}`);
   }
   if (s.executedNotebook) out(`executed notebook: ${s.executedNotebook}`);

@@ -146,11 +146,12 @@ it('fails the run when retries are exhausted, skips downstream, and shows the er
   expect(summary.status).toBe('failed');
   const byName = Object.fromEntries(summary.tasks.map((t) => [t.name, t]));
   expect(byName.broken).toMatchObject({ status: 'failed', attempts: 2, error: expect.stringContaining('bad input') });
-  expect(byName.after.status).toBe('skipped');
+  expect(byName.after).toMatchObject({ status: 'skipped', skipReason: 'not started: the run failed first' });
   const nb = await executed(summary.runId);
   expect(nb.cells[1].outputs?.[0]).toMatchObject({ output_type: 'stream', text: expect.stringContaining('before') });
   expect(nb.cells[2].outputs).toContainEqual(expect.objectContaining({ output_type: 'error', ename: 'TypeError', evalue: 'bad input' }));
-  expect(nb.cells[3].outputs).toEqual([]);
+  // The task that never ran shows no stale output, only why it did not run.
+  expect(nb.cells[3].outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: 'cellgraph: task after was skipped: not started: the run failed first\n' }]);
 });
 
 it('stops a task at its timeout and fails it as a timeout', async () => {

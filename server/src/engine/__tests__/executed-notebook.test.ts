@@ -119,3 +119,41 @@ describe('the injected-parameters cell (papermill)', () => {
     expect(buildExecutedNotebook({ notebook, ir, run, tasks, cellRuns: [] }).cells).toHaveLength(notebook.cells.length);
   });
 });
+
+describe('skipped tasks', () => {
+  const cells = Notebook.parse({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      { cell_type: 'code', source: 'const best = 0.8;', metadata: { cellgraph: { task: 'pick' } }, outputs: [] },
+      { cell_type: 'code', source: 'const url = "u";', metadata: { cellgraph: { task: 'publish', when: 'best > 0.9' } }, outputs: [] },
+      { cell_type: 'code', source: 'console.log(url);', metadata: {}, outputs: [{ output_type: 'stream', name: 'stdout', text: 'stale' }] },
+      { cell_type: 'code', source: 'const shout = url;', metadata: { cellgraph: { task: 'announce' } }, outputs: [] },
+      { cell_type: 'code', source: 'const note = url ?? "none";', metadata: { cellgraph: { task: 'report', trigger: 'none-failed' } }, outputs: [] }
+    ]
+  });
+  const irTasks = [
+    { name: 'pick', cells: [0], upstream: [] },
+    { name: 'publish', cells: [1, 2], upstream: ['pick'], when: 'best > 0.9' },
+    { name: 'announce', cells: [3], upstream: ['publish'] },
+    { name: 'report', cells: [4], upstream: ['publish'], trigger: 'none-failed' as const }
+  ];
+  const record = (task: string, status: TaskRunRecord['status'], attempts: number): TaskRunRecord => ({ runId: 'r-1', task, status, attempts, cached: false, outputs: [], metrics: {} });
+  const built = (records: TaskRunRecord[], status: RunRecord['status'] = 'succeeded') =>
+    buildExecutedNotebook({ notebook: cells, ir: { ...ir, tasks: irTasks }, run: { ...run, status, params: {} }, tasks: records, cellRuns: [] });
+
+  it("says on a skipped task's first cell that it was skipped and why: its condition, or the upstream task that was", () => {
+    const nb = built([record('pick', 'succeeded', 1), record('publish', 'skipped', 1), record('announce', 'skipped', 0), record('report', 'succeeded', 1)]);
+    expect(nb.cells[1].outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: 'cellgraph: task publish was skipped: condition false: best > 0.9\n' }]);
+    expect(nb.cells[2].outputs).toEqual([]);
+    expect(nb.cells[3].outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: 'cellgraph: task announce was skipped: upstream task publish was skipped\n' }]);
+    expect(nb.metadata.cellgraph).toMatchObject({ tasks: { publish: { skipReason: 'condition false: best > 0.9' }, announce: { skipReason: 'upstream task publish was skipped' } } });
+    expect(Notebook.safeParse(nb).success).toBe(true);
+  });
+
+  it('a task the failed run never started says so, and so do the tasks below it', () => {
+    const nb = built([record('pick', 'failed', 1), record('publish', 'skipped', 0), record('announce', 'skipped', 0), record('report', 'skipped', 0)], 'failed');
+    for (const i of [1, 3, 4]) expect(JSON.stringify(nb.cells[i].outputs)).toContain('not started: the run failed first');
+  });
+});

@@ -79,8 +79,10 @@ it('runs one attempt per element and hands downstream each output as a list in e
   // Found by its source: the executed notebook also carries an injected-parameters cell.
   const squareCell = nb.cells.find((c) => [c.source].flat().join('').startsWith('const square'));
   const shown = JSON.stringify(squareCell?.outputs);
-  expect(shown).toContain('foreach item of items: 5 elements, 5 succeeded, 0 cached, 0 failed');
-  expect(shown).toContain('element 0');
+  expect(shown).toContain('foreach item of items: 5 elements, 5 succeeded, 0 cached, 0 failed; the outputs below are elements 0, 1, 2');
+  // The first few elements' outputs, each under its own line, in element order; no more.
+  const text = (squareCell?.outputs ?? []).map((o) => ('text' in o ? [o.text].flat().join('') : '')).join('');
+  expect(text).toMatch(/── element 0 ──\nelement 0\n── element 1 ──\nelement 1\n── element 2 ──\nelement 2\n$/);
 });
 
 it('caches per element: nothing changed runs nothing; one element added runs only it', async () => {
@@ -182,6 +184,14 @@ describe('conditions', () => {
       ['report', 'succeeded']
     ]);
     expect(await output(summary, 'report', 'note')).toBe('not published');
+    // Why, in the summary (cellgraph run, --json, the API) and in the executed notebook.
+    expect(task(summary, 'publish')?.skipReason).toBe('condition false: best.accuracy > threshold');
+    expect(task(summary, 'announce')?.skipReason).toBe('upstream task publish was skipped');
+    expect(task(summary, 'report')?.skipReason).toBeUndefined();
+    const nb = Notebook.parse(JSON.parse((await store.getFile(executedNotebookKey(summary.runId))).toString()));
+    const outputsOf = (source: string) => JSON.stringify(nb.cells.find((c) => [c.source].flat().join('').startsWith(source))?.outputs);
+    expect(outputsOf('const url')).toContain('cellgraph: task publish was skipped: condition false: best.accuracy > threshold');
+    expect(outputsOf('const shout')).toContain('cellgraph: task announce was skipped: upstream task publish was skipped');
   });
 
   it('runs the task when the condition holds', async () => {

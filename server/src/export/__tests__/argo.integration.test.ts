@@ -10,14 +10,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TaskResult, WorkflowIR, taskFinalResultKey } from '@cellgraph/schema';
+import { JsonValue, TaskResult, WorkflowIR, taskFinalResultKey } from '@cellgraph/schema';
 import { compileNotebook } from '../../compiler';
 import { TestS3Server, startS3Server } from '@cellgraph/dev/services/s3-server';
 import { publishWorkflow } from '../../engine/workflow-files';
 import { KubernetesTarget } from '../../executors/kubernetes/pod-spec';
 import { openStore } from '../../stores';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
-import { ArgoExportOptions, argoCronWorkflow, argoNames, argoWorkflow } from '../argo';
+import { ArgoDagTask, ArgoExportOptions, argoCronWorkflow, argoNames, argoWorkflow } from '../argo';
 
 jest.setTimeout(180_000);
 
@@ -73,12 +73,23 @@ function validate(...documents: unknown[]): { code: number; output: string } {
   return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
 
+/** The tasks a DAG task's `depends` names. */
+function dependsOn(task: ArgoDagTask): string[] {
+  return [...new Set([...(task.depends ?? '').matchAll(/([a-z0-9][a-z0-9-]*)\.(?:Succeeded|Failed|Errored|Skipped|Omitted|Daemoned)\b/g)].map((m) => m[1]))];
+}
+
+/** The DAG tasks of a Workflow, by name. */
+function dagTasks(wf: ReturnType<typeof argoWorkflow>): Map<string, ArgoDagTask> {
+  const dag = wf.spec.templates.find((t) => 'dag' in t);
+  return new Map((dag && 'dag' in dag ? dag.dag.tasks : []).map((t) => [t.name, t]));
+}
+
 describe('documents', () => {
   it("hello and iris export to Workflows Argo's API models accept, with the IR's DAG", () => {
     const iris = example('iris');
     const wf = argoWorkflow(iris, options());
     const dag = wf.spec.templates.find((t) => 'dag' in t);
-    const deps = Object.fromEntries((dag && 'dag' in dag ? dag.dag.tasks : []).map((t) => [t.name, (t.dependencies ?? []).sort()]));
+    const deps = Object.fromEntries((dag && 'dag' in dag ? dag.dag.tasks : []).map((t) => [t.name, dependsOn(t).sort()]));
     expect(deps).toEqual(Object.fromEntries(iris.tasks.map((t) => [t.name, [...t.upstream].sort()])));
     expect(wf.spec.arguments.parameters.map((p) => p.name).sort()).toEqual(iris.params.map((p) => p.name).sort());
     for (const t of wf.spec.templates) if ('container' in t) expect(t.container.image).toBe(`registry.example.com/team/iris@${digest}`);
@@ -111,13 +122,51 @@ describe('documents', () => {
     const wf = argoWorkflow(sweep, options());
     const dag = wf.spec.templates.find((t) => 'dag' in t);
     const train = (dag && 'dag' in dag ? dag.dag.tasks : []).find((t) => t.name === 'train');
-    expect(train).toMatchObject({ dependencies: expect.arrayContaining(['configs', 'split']), withParam: '{{tasks.configs.outputs.parameters.elements-configs}}' });
+    expect(train && dependsOn(train)).toEqual(expect.arrayContaining(['configs', 'split']));
+    expect(train).toMatchObject({ withParam: '{{tasks.configs.outputs.parameters.elements-configs}}' });
     expect(train?.continueOn).toBeUndefined();
     const producer = wf.spec.templates.find((t) => t.name === 'configs');
     expect(producer && 'container' in producer ? producer.outputs : undefined).toEqual({ parameters: [{ name: 'elements-configs', valueFrom: { path: '/tmp/cellgraph-elements-configs.json' } }] });
     const trainTemplate = wf.spec.templates.find((t) => t.name === 'train');
     const env = trainTemplate && 'container' in trainTemplate ? trainTemplate.container.env : [];
     expect(JSON.stringify(env)).toContain('\\"element\\":{{item}}');
+    // publish's `when` is Argo's own, on its condition step's verdict.
+    expect(dagTasks(wf).get('publish-when')).toEqual({ name: 'publish-when', template: 'publish-when', depends: 'pick.Succeeded' });
+    expect(dagTasks(wf).get('publish')).toMatchObject({ depends: 'pick.Succeeded && publish-when.Succeeded', when: '{{tasks.publish-when.outputs.parameters.result}} == true' });
+    const condition = wf.spec.templates.find((t) => t.name === 'publish-when');
+    expect(condition && 'container' in condition ? condition.outputs : undefined).toEqual({ parameters: [{ name: 'result', valueFrom: { path: '/tmp/cellgraph-condition' } }] });
+    expect(validate(wf)).toEqual({ code: 0, output: 'ok Workflow\n' });
+  });
+
+  it('maps each trigger rule to a depends expression: all-succeeded needs Succeeded, none-failed takes Skipped and Omitted too; a foreach list is always needed', () => {
+    const file = path.join(work, 'rules.ipynb');
+    const text = notebookText([
+      code('const n = 5;', { task: 'load' }),
+      code('const flag = "gated";', { task: 'gate', when: 'n > 3' }),
+      code('const ids = [1, 2];', { task: 'make', when: 'n > 4' }),
+      code('const strict = flag + "!";', { task: 'strict' }),
+      code('const lenient = flag ?? "none";', { task: 'lenient', trigger: 'none-failed' }),
+      code('const sq = id * id;', { task: 'square', foreach: 'ids', as: 'id', minSuccessRatio: 0.5, trigger: 'none-failed' }),
+      code('const all = [strict, lenient, sq];', { task: 'join', trigger: 'none-failed' }),
+      code('const sure = sq;', { task: 'sure' })
+    ]);
+    fs.writeFileSync(file, text);
+    const wf = argoWorkflow(compile(file, text), options());
+    const depends = Object.fromEntries([...dagTasks(wf).values()].map((t) => [t.name, t.depends]));
+    expect(depends).toEqual({
+      load: undefined,
+      'gate-when': 'load.Succeeded',
+      gate: 'load.Succeeded && gate-when.Succeeded',
+      'make-when': 'load.Succeeded',
+      make: 'load.Succeeded && make-when.Succeeded',
+      strict: 'gate.Succeeded',
+      lenient: '(gate.Succeeded || gate.Skipped || gate.Omitted)',
+      // The list's producer must have succeeded even under none-failed.
+      square: 'make.Succeeded',
+      join: '(lenient.Succeeded || lenient.Skipped || lenient.Omitted) && (square.Succeeded || square.Skipped || square.Failed || square.Omitted) && (strict.Succeeded || strict.Skipped || strict.Omitted)',
+      sure: '(square.Succeeded || square.Skipped || square.Failed)'
+    });
+    expect(dagTasks(wf).get('square')).toMatchObject({ withParam: '{{tasks.make.outputs.parameters.elements-ids}}', continueOn: { failed: true } });
     expect(validate(wf)).toEqual({ code: 0, output: 'ok Workflow\n' });
   });
 
@@ -175,6 +224,74 @@ describe('cellgraph export argo', () => {
   });
 });
 
+type Phase = 'Succeeded' | 'Failed' | 'Skipped' | 'Omitted';
+
+/**
+ * Runs an exported Workflow's DAG the way Argo's controller would, one step at a time in
+ * document order (the IR's order is topological): `depends` evaluated over the phases so
+ * far (false: Omitted), `when` after substituting output parameters (false: Skipped),
+ * `withParam` expanded (an empty list: Skipped) with one process per `{{item}}`, output
+ * parameters read from the files the pod wrote, and failFast (a failure without
+ * `continueOn` starts nothing more). No Argo controller runs in these tests.
+ */
+async function simulateArgo(wf: ReturnType<typeof argoWorkflow>, dir: string, workflowName: string): Promise<{ phases: Record<string, Phase>; codes: Record<string, number[]> }> {
+  const phases: Record<string, Phase> = {};
+  const codes: Record<string, number[]> = {};
+  const parameters = new Map<string, string>();
+  const substitute = (value: string, item?: number) =>
+    value
+      .replace(/\{\{workflow\.name\}\}/g, workflowName)
+      .replace(/\{\{retries\}\}/g, '0')
+      .replace(/\{\{item\}\}/g, String(item))
+      .replace(/\{\{workflow\.parameters\.([A-Za-z0-9_]+)\}\}/g, (_m, p: string) => wf.spec.arguments.parameters.find((x) => x.name === p)?.value ?? '')
+      .replace(/\{\{(tasks\.[^}]+)\}\}/g, (m, ref: string) => {
+        const v = parameters.get(ref);
+        if (v === undefined) throw new Error(`Argo could not resolve ${m}`);
+        return v;
+      });
+  const holds = (depends: string): boolean => {
+    const logic = depends.replace(/([a-z0-9][a-z0-9-]*)\.(Succeeded|Failed|Errored|Skipped|Omitted|Daemoned)\b/g, (_m, task: string, result: string) => {
+      if (phases[task] === undefined) throw new Error(`depends names ${task}, which has not finished`);
+      return String(phases[task] === result);
+    });
+    if (!/^[truefals()&|! ]*$/.test(logic)) throw new Error(`not a depends expression: ${depends}`);
+    return Boolean(new Function(`return ${logic};`)());
+  };
+  for (const step of dagTasks(wf).values()) {
+    if (step.depends !== undefined && !holds(step.depends)) {
+      phases[step.name] = 'Omitted';
+      continue;
+    }
+    if (step.when !== undefined) {
+      const when = substitute(step.when);
+      expect(when).toMatch(/^(true|false) == true$/);
+      if (when.startsWith('false')) {
+        phases[step.name] = 'Skipped';
+        continue;
+      }
+    }
+    const template = wf.spec.templates.find((t) => t.name === step.template);
+    if (!template || !('container' in template)) throw new Error(`no container template ${step.template}`);
+    const items: (number | undefined)[] = step.withParam !== undefined ? (JSON.parse(substitute(step.withParam)) as number[]) : [undefined];
+    if (items.length === 0) {
+      phases[step.name] = 'Skipped';
+      continue;
+    }
+    // Each pod has its own /tmp: no output file of an earlier step may be read as this one's.
+    for (const out of template.outputs?.parameters ?? []) fs.rmSync(out.valueFrom.path, { force: true });
+    codes[step.name] = [];
+    for (const item of items) {
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...s3.env };
+      for (const e of template.container.env) if ('value' in e) env[e.name] = substitute(e.value, item);
+      codes[step.name].push(await new Promise<number>((resolve) => spawn(process.execPath, [TASK_ENTRY], { cwd: dir, env, stdio: 'ignore' }).on('close', (c) => resolve(c ?? -1))));
+    }
+    for (const out of template.outputs?.parameters ?? []) parameters.set(`tasks.${step.name}.outputs.parameters.${out.name}`, fs.readFileSync(out.valueFrom.path, 'utf8'));
+    phases[step.name] = codes[step.name].every((c) => c === 0) ? 'Succeeded' : 'Failed';
+    if (phases[step.name] === 'Failed' && step.continueOn?.failed !== true) break;
+  }
+  return { phases, codes };
+}
+
 describe('argo mode of the task entry', () => {
   /** A project directory standing in for the image's work directory. */
   function projectDir(name: string): { dir: string; file: string } {
@@ -184,85 +301,107 @@ describe('argo mode of the task entry', () => {
     return { dir, file: path.join(dir, `${name}.ipynb`) };
   }
 
+  /** Compiles and publishes a notebook to the test bucket; runs its exported Workflow as Argo would, once per set of parameter values. */
+  async function exported(name: string, cells: Parameters<typeof notebookText>[0]) {
+    const { dir, file } = projectDir(name);
+    const text = notebookText(cells);
+    fs.writeFileSync(file, text);
+    const ir = compile(file, text);
+    const store = openStore(options().store);
+    await publishWorkflow(store, ir, text);
+    let runs = 0;
+    return {
+      ir,
+      store,
+      run: async (params: Record<string, JsonValue> = {}) => {
+        const wf = argoWorkflow(ir, options({ workDir: dir, params }));
+        expect(validate(wf)).toEqual({ code: 0, output: 'ok Workflow\n' });
+        const runId = `${name}-r${(runs += 1)}`;
+        const sim = await simulateArgo(wf, dir, runId);
+        const final = async (task: string, element?: number) => {
+          const key = taskFinalResultKey(runId, task, element);
+          return (await store.hasFile(key)) ? TaskResult.parse(JSON.parse((await store.getFile(key)).toString('utf8'))) : undefined;
+        };
+        const value = async (task: string, output: string) => {
+          const ref = (await final(task))?.outputs.find((o) => o.name === output);
+          if (ref === undefined) throw new Error(`${task} has no output ${output} in ${runId}`);
+          return JSON.parse((await store.getBlob({ hash: ref.hash })).toString('utf8')) as unknown;
+        };
+        return { ...sim, final, value };
+      }
+    };
+  }
+
   it("runs the exported templates' commands the way Argo's executor would (no Argo controller in tests): values flow through S3", async () => {
-    const { dir, file } = projectDir('flow');
-    const text = notebookText([
+    const nb = await exported('flow', [
       code('const factor = 3;', { role: 'parameters' }),
       code('const base = [1, 2, 3];', { task: 'load' }),
       code('const scaled = base.map((x) => x * factor);\nconsole.log(scaled.join(","));', { task: 'scale', retries: 1 }),
       code('const total = scaled.reduce((a, b) => a + b, 0);', { task: 'sum' })
     ]);
-    fs.writeFileSync(file, text);
-    const ir = compile(file, text);
-    const opts = options({ workDir: dir, params: { factor: 10 } });
-    const store = openStore(opts.store);
-    await publishWorkflow(store, ir, text);
-    const wf = argoWorkflow(ir, opts);
-    const workflowName = 'flow-x7k2p';
-    // Argo's substitution of the placeholders the templates use.
-    const substitute = (value: string) =>
-      value
-        .replace(/\{\{workflow\.name\}\}/g, workflowName)
-        .replace(/\{\{retries\}\}/g, '0')
-        .replace(/\{\{workflow\.parameters\.([A-Za-z0-9_]+)\}\}/g, (_m, p: string) => wf.spec.arguments.parameters.find((x) => x.name === p)?.value ?? '');
-    const dagTemplate = wf.spec.templates.find((t) => 'dag' in t);
-    const order = dagTemplate && 'dag' in dagTemplate ? dagTemplate.dag.tasks : [];
-    for (const step of order) {
-      const template = wf.spec.templates.find((t) => t.name === step.template);
-      if (!template || !('container' in template)) throw new Error(`no container template ${step.template}`);
-      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...s3.env };
-      for (const e of template.container.env) if ('value' in e) env[e.name] = substitute(e.value);
-      const code = await new Promise<number>((resolve) => {
-        const child = spawn(process.execPath, [TASK_ENTRY], { cwd: dir, env, stdio: 'inherit' });
-        child.on('close', (c) => resolve(c ?? -1));
-      });
-      expect({ step: step.name, code }).toEqual({ step: step.name, code: 0 });
-    }
-    const sum = TaskResult.parse(JSON.parse((await store.getFile(taskFinalResultKey(workflowName, 'sum'))).toString('utf8')));
-    expect(sum.status).toBe('succeeded');
-    const total = sum.outputs.find((o) => o.name === 'total');
-    expect(JSON.parse((await store.getBlob({ hash: total?.hash as string })).toString('utf8'))).toBe(60);
+    const run = await nb.run({ factor: 10 });
+    expect(run.phases).toEqual({ load: 'Succeeded', scale: 'Succeeded', sum: 'Succeeded' });
+    expect((await run.final('sum'))?.status).toBe('succeeded');
+    expect(await run.value('sum', 'total')).toBe(60);
   });
 
   it('runs a foreach (one process per {{item}}), a tolerated element failure, and a false condition the way Argo would', async () => {
-    const { dir, file } = projectDir('dynamic');
-    const text = notebookText([
+    const nb = await exported('dynamic', [
       code('const ids = [0, 1, 2, 3];', { task: 'make' }),
       code('if (id === 2) throw new Error("bad element");\nconst squared = id * id;', { task: 'square', foreach: 'ids', as: 'id', minSuccessRatio: 0.5 }),
       code('const total = squared.reduce((a, b) => a + (b ?? 0), 0);', { task: 'sum' }),
       code('const published = true;', { task: 'publish', when: 'total > 100' }),
       code('const after = published;', { task: 'announce' })
     ]);
-    fs.writeFileSync(file, text);
-    const ir = compile(file, text);
-    const opts = options({ workDir: dir });
-    const store = openStore(opts.store);
-    await publishWorkflow(store, ir, text);
-    const wf = argoWorkflow(ir, opts);
-    const workflowName = 'dynamic-q1w2e';
-    const dagTemplate = wf.spec.templates.find((t) => 'dag' in t);
-    const order = dagTemplate && 'dag' in dagTemplate ? dagTemplate.dag.tasks : [];
-    expect(order.find((t) => t.name === 'square')?.continueOn).toEqual({ failed: true });
-    const outputsOf = new Map<string, string>();
-    for (const step of order) {
-      const template = wf.spec.templates.find((t) => t.name === step.template);
-      if (!template || !('container' in template)) throw new Error(`no container template ${step.template}`);
-      // Argo's withParam: the producer's output parameter, read from the file its pod wrote.
-      const items: (number | undefined)[] = step.withParam ? (JSON.parse(outputsOf.get(step.withParam) ?? 'null') as number[]) : [undefined];
-      const codes: number[] = [];
-      for (const item of items) {
-        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...s3.env };
-        for (const e of template.container.env) if ('value' in e) env[e.name] = e.value.replace(/\{\{workflow\.name\}\}/g, workflowName).replace(/\{\{item\}\}/g, String(item));
-        codes.push(await new Promise<number>((resolve) => spawn(process.execPath, [TASK_ENTRY], { cwd: dir, env, stdio: 'ignore' }).on('close', (c) => resolve(c ?? -1))));
-      }
-      for (const out of template.outputs?.parameters ?? []) outputsOf.set(`{{tasks.${step.name}.outputs.parameters.${out.name}}}`, fs.readFileSync(out.valueFrom.path, 'utf8'));
-      expect({ step: step.name, codes }).toEqual({ step: step.name, codes: step.name === 'square' ? [0, 0, 1, 0] : [0] });
-    }
-    const final = async (task: string) => TaskResult.parse(JSON.parse((await store.getFile(taskFinalResultKey(workflowName, task))).toString('utf8')));
-    const sum = await final('sum');
-    const total = sum.outputs.find((o) => o.name === 'total');
-    expect(JSON.parse((await store.getBlob({ hash: total?.hash as string })).toString('utf8'))).toBe(0 + 1 + 9);
-    expect((await final('publish')).status).toBe('skipped');
-    expect((await final('announce')).status).toBe('skipped');
+    expect(dagTasks(argoWorkflow(nb.ir, options())).get('square')?.continueOn).toEqual({ failed: true });
+    const run = await nb.run();
+    expect(run.codes.square).toEqual([0, 0, 1, 0]);
+    // Argo shows publish Skipped by its own `when`; announce (all-succeeded) Omitted.
+    expect(run.phases).toEqual({ make: 'Succeeded', square: 'Failed', sum: 'Succeeded', 'publish-when': 'Succeeded', publish: 'Skipped', announce: 'Omitted' });
+    expect(await run.value('sum', 'total')).toBe(0 + 1 + 9);
+    expect((await run.final('publish'))?.status).toBe('skipped');
+    expect(await run.final('announce')).toBeUndefined();
+  });
+
+  const rules = [
+    code('const limit = 10;', { role: 'parameters' }),
+    code('const n = 5;', { task: 'load' }),
+    code('const flag = "gated";', { task: 'gate', when: 'n > limit' }),
+    code('const strict = flag + "!";', { task: 'strict' }),
+    code('const lenient = flag ?? "no flag";', { task: 'lenient', trigger: 'none-failed' }),
+    code('const below = strict ?? "strict was skipped";', { task: 'below', trigger: 'none-failed' }),
+    code('const last = below + "/" + lenient;', { task: 'last' })
+  ];
+
+  it('condition false: the task is Skipped by Argo, all-succeeded below it is Omitted, none-failed runs reading undefined (also below an Omitted task)', async () => {
+    const run = await (await exported('rulesfalse', rules)).run();
+    expect(run.phases).toEqual({ load: 'Succeeded', 'gate-when': 'Succeeded', gate: 'Skipped', strict: 'Omitted', lenient: 'Succeeded', below: 'Succeeded', last: 'Succeeded' });
+    expect((await run.final('gate'))?.status).toBe('skipped');
+    expect(await run.final('strict')).toBeUndefined();
+    expect(await run.value('lenient', 'lenient')).toBe('no flag');
+    expect(await run.value('last', 'last')).toBe('strict was skipped/no flag');
+  });
+
+  it('condition true: every trigger rule runs its task with the values', async () => {
+    const run = await (await exported('rulestrue', rules)).run({ limit: 1 });
+    expect(run.phases).toEqual({ load: 'Succeeded', 'gate-when': 'Succeeded', gate: 'Succeeded', strict: 'Succeeded', lenient: 'Succeeded', below: 'Succeeded', last: 'Succeeded' });
+    expect(await run.value('last', 'last')).toBe('gated!/gated');
+  });
+
+  it('a foreach below a conditional task: iterates the list when the condition holds, is Omitted (and read as undefined by none-failed) when not', async () => {
+    const nb = await exported('condforeach', [
+      code('const minimum = 0;', { role: 'parameters' }),
+      code('const ids = [1, 2, 3];', { task: 'load' }),
+      code('const chosen = ids.map((i) => i * 10);', { task: 'pick', when: 'ids.length > minimum' }),
+      code('const sq = c * c;', { task: 'square', foreach: 'chosen', as: 'c' }),
+      code('const line = sq === undefined ? "nothing" : sq.join(",");', { task: 'report', trigger: 'none-failed' })
+    ]);
+    const held = await nb.run();
+    expect(held.phases).toEqual({ load: 'Succeeded', 'pick-when': 'Succeeded', pick: 'Succeeded', square: 'Succeeded', report: 'Succeeded' });
+    expect(held.codes.square).toEqual([0, 0, 0]);
+    expect(await held.value('report', 'line')).toBe('100,400,900');
+    const notHeld = await nb.run({ minimum: 5 });
+    expect(notHeld.phases).toEqual({ load: 'Succeeded', 'pick-when': 'Succeeded', pick: 'Skipped', square: 'Omitted', report: 'Succeeded' });
+    expect(await notHeld.value('report', 'line')).toBe('nothing');
   });
 });

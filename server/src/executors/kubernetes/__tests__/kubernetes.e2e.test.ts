@@ -19,6 +19,7 @@ import { compileNotebook } from '../../../compiler';
 import { TestCluster, startTestCluster } from '@cellgraph/dev/services/test-cluster';
 import { strictDryRunCreate } from '@cellgraph/dev/services/kube-apiserver';
 import { Engine, RunHandle } from '../../../engine/engine';
+import { LeaseLostError } from '../../../errors';
 import { SqliteStateStore } from '../../../state/sqlite-state-store';
 import { openStore } from '../../../stores';
 import { code, notebookText } from '@cellgraph/dev/test-support/notebooks';
@@ -344,6 +345,50 @@ describe('faults', () => {
       second.executor.stop();
       await second.state.close();
       await first.state.close();
+    }
+  });
+
+  it('a replica giving a run up lets its pod run on (detached, not deleted) and records nothing; the new owner follows the same pod to the end', async () => {
+    const p = project('giveup', notebookText([sleepTask('slow', 4), code('const after = slowDone + 1;', { task: 'next' })]));
+    const ir = await compiledWithImage(p, 'faults/giveup');
+    const stateFile = path.join(work, 'giveup.db');
+    const storeConfig = cluster.storeConfig('giveup');
+    const first = await kubeEngine(storeConfig, stateFile);
+    const second = await kubeEngine(storeConfig, stateFile);
+    try {
+      const handle = await startRun(first.engine, ir, p);
+      const pod = await podRunning(handle.runId, 'slow');
+      // The lease went to another replica: this one lets go of the run, as the run service does.
+      handle.abandon('lease taken over by replica b');
+      await expect(handle.done).rejects.toThrow(LeaseLostError);
+      expect(first.executor.attempts.size).toBe(0);
+      expect(first.executor.stats.podsDeleted).toBe(0);
+      // The pod is neither deleted nor stopped: it runs on, alone.
+      const still = await cluster.core.readNamespacedPod({ name: pod.metadata?.name as string, namespace: cluster.namespace });
+      expect(still.metadata?.deletionTimestamp).toBeUndefined();
+      expect(['Running', 'Succeeded']).toContain(still.status?.phase);
+      const tasks = await second.state.getTaskRuns(handle.runId);
+      expect(tasks.map((t) => [t.task, t.status])).toEqual([
+        ['slow', 'running'],
+        ['next', 'pending']
+      ]);
+      // The new owner resumes the run: it follows the same pod instead of starting another.
+      const run = await second.state.getRun(handle.runId);
+      const summary = await (await second.engine.resumeRun({ ir, notebookText: p.text, workDir: p.dir, run, tasks })).done;
+      expect(summary.status).toBe('succeeded');
+      expect(summary.tasks.map((t) => [t.name, t.status, t.attempts])).toEqual([
+        ['slow', 'succeeded', 1],
+        ['next', 'succeeded', 1]
+      ]);
+      expect(second.executor.stats.podsCreated).toBe(1);
+      expect(cluster.agent.history.filter((h) => h.name.startsWith(`cg-${handle.runId}-slow`)).length).toBe(1);
+      // Nothing the first replica let go of wrote after it: the run's record is the new owner's.
+      expect((await second.state.getRun(handle.runId)).status).toBe('succeeded');
+    } finally {
+      first.executor.stop();
+      second.executor.stop();
+      await first.state.close();
+      await second.state.close();
     }
   });
 

@@ -2,7 +2,9 @@ import * as os from 'node:os';
 import {
   ArtifactRef,
   CellRun,
+  ElementCounts,
   JsonValue,
+  Metrics,
   Notebook,
   OutputRef,
   RunEvent,
@@ -247,12 +249,34 @@ interface TaskState {
   foreach?: ForeachRun;
   /** An attempt still alive after a restart, re-attached by the executor: followed before anything new starts. */
   recovered?: { handle: AttemptHandle; inputs: Record<string, ArtifactRef>; cacheKey: string };
+  /** What the task's record says beyond status, attempts and outputs, as last written (see `remember`). */
+  cached?: boolean;
+  durationMs?: number;
+  metrics?: Metrics;
+  error?: TaskError;
+  elements?: ElementCounts;
+}
+
+/**
+ * Copies the fields of a task-record write that the run's summary and executed notebook
+ * show into the task's bookkeeping, so the run's end builds them from memory instead of
+ * reading every record back (10,000 records parsed twice each made the peak of a large run).
+ * A field present with `undefined` clears it, as the write does.
+ */
+function remember(t: TaskState, patch: Partial<TaskRunRecord>): void {
+  if ('cached' in patch) t.cached = patch.cached;
+  if ('durationMs' in patch) t.durationMs = patch.durationMs;
+  if ('metrics' in patch) t.metrics = patch.metrics;
+  if ('error' in patch) t.error = patch.error;
+  if ('elements' in patch) t.elements = patch.elements;
+  if (patch.outputs !== undefined) t.outputs = patch.outputs;
 }
 
 /** One run in flight: the scheduling loop and its bookkeeping. */
 class RunExecution {
   private readonly tasks = new Map<string, TaskState>();
-  private readonly cellRuns: { task: string; cached: boolean; cells: CellRun[] }[] = [];
+  /** Each task's cell runs by task, in the order the tasks finished (a Map: finding a task's entry in a list cost O(tasks) per task). */
+  private readonly cellRuns = new Map<string, { task: string; cached: boolean; cells: CellRun[] }>();
   private cancelled = false;
   private failed = false;
   /** Set when the run is given up here (its lease went to another replica): nothing more is written or started. */
@@ -263,6 +287,8 @@ class RunExecution {
   private unmet?: Map<TaskState, number>;
   /** Tasks by the name of each task they depend on. */
   private readonly downstream = new Map<string, TaskState[]>();
+  /** Tasks given an attempt re-attached after a restart (`recovered`), not yet followed. */
+  private recoveredTasks: TaskState[] = [];
   /** Pending tasks whose upstream tasks have all succeeded, in the order they became ready. */
   private ready: TaskState[] = [];
   /** Task records of a run being resumed after a restart (undefined for a fresh run). */
@@ -279,7 +305,26 @@ class RunExecution {
     resumed?: TaskRunRecord[]
   ) {
     this.resumed = resumed;
-    for (const t of request.ir.tasks) this.tasks.set(t.name, { ir: t, status: 'pending', attempts: 0, outputs: [] });
+    // Every field set from the start: one object shape for all tasks keeps the scheduling code monomorphic.
+    for (const t of request.ir.tasks) {
+      this.tasks.set(t.name, {
+        ir: t,
+        status: 'pending',
+        attempts: 0,
+        outputs: [],
+        startedAtMs: undefined,
+        cancelAttempt: undefined,
+        releaseAttempt: undefined,
+        cancelBackoff: undefined,
+        foreach: undefined,
+        recovered: undefined,
+        cached: undefined,
+        durationMs: undefined,
+        metrics: undefined,
+        error: undefined,
+        elements: undefined
+      });
+    }
     for (const t of this.tasks.values()) {
       for (const u of t.ir.upstream) {
         const list = this.downstream.get(u);
@@ -323,13 +368,14 @@ class RunExecution {
       const t = this.tasks.get(r.task);
       if (t === undefined) continue;
       t.attempts = r.attempts;
+      remember(t, r);
       if (r.startedAt !== undefined) t.startedAtMs = Date.parse(r.startedAt);
       switch (r.status) {
         case 'succeeded':
         case 'cached':
           t.status = r.status;
           t.outputs = r.outputs;
-          this.cellRuns.push({ task: r.task, cached: r.status === 'cached', cells: await this.cellsOfRecord(r) });
+          this.keepCells(r.task, await this.cellsOfRecord(r), r.status === 'cached');
           break;
         case 'failed':
           t.status = 'failed';
@@ -369,6 +415,7 @@ class RunExecution {
       const handle = await this.options.executor.recoverAttempt(spec, this.logListener(t.ir.name, r.attempts));
       if (handle !== undefined) {
         t.recovered = { handle, inputs, cacheKey };
+        this.recoveredTasks.push(t);
         await this.setTask(t, 'running', {}, `re-attached to attempt ${r.attempts} after a server restart`);
         return;
       }
@@ -410,7 +457,7 @@ class RunExecution {
     if (JSON.stringify(record.outputs.map((o) => o.name).sort()) !== JSON.stringify(declared)) return false;
     for (const o of record.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
     t.outputs = record.outputs;
-    this.cellRuns.push({ task: t.ir.name, cached: true, cells: await this.cellsOfRecord(record) });
+    this.keepCells(t.ir.name, await this.cellsOfRecord(record), true);
     const now = new Date().toISOString();
     await this.setTask(
       t,
@@ -474,7 +521,10 @@ class RunExecution {
   /** Starts every task whose upstream tasks all finished well; ends the run when nothing is left to do. */
   private pump(): void {
     if (this.lost !== undefined) return;
-    for (const t of this.tasks.values()) {
+    // Only the tasks re-attached after a restart: scanning every task here cost O(tasks) per finished task.
+    const recoveredTasks = this.recoveredTasks;
+    this.recoveredTasks = [];
+    for (const t of recoveredTasks) {
       const recovered = t.recovered;
       if (recovered === undefined) continue;
       t.recovered = undefined;
@@ -682,7 +732,7 @@ class RunExecution {
     for (const o of entry.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
     t.outputs = entry.outputs;
     const cells = await this.readCells(entry.runId, t.ir.name, entry.attempt);
-    this.cellRuns.push({ task: t.ir.name, cached: true, cells });
+    this.keepCells(t.ir.name, cells, true);
     const now = new Date().toISOString();
     await this.setTask(t, 'cached', { cached: true, outputs: entry.outputs, metrics: entry.metrics, finishedAt: now, durationMs: 0 }, `from run ${entry.runId}`);
     return true;
@@ -767,10 +817,10 @@ class RunExecution {
   }
 
   /** Only the last attempt's cells count: a retry replaces what a failed attempt showed. */
-  private keepCells(task: string, cells: CellRun[]): void {
-    const i = this.cellRuns.findIndex((c) => c.task === task);
-    if (i >= 0) this.cellRuns.splice(i, 1);
-    this.cellRuns.push({ task, cached: false, cells });
+  private keepCells(task: string, cells: CellRun[], cached = false): void {
+    // Deleted first so the task moves to the end: the order is the order tasks finished.
+    this.cellRuns.delete(task);
+    this.cellRuns.set(task, { task, cached, cells });
   }
 
   private async readCells(runId: string, task: string, attempt: number): Promise<CellRun[]> {
@@ -829,6 +879,7 @@ class RunExecution {
     }
     t.status = status;
     await this.owned(() => this.options.state.updateTaskRun(this.run.id, t.ir.name, { ...patch, status }, this.request.fence));
+    remember(t, patch);
     if (changed || status === 'queued') {
       await this.publish({
         runId: this.run.id,
@@ -840,6 +891,27 @@ class RunExecution {
         time: new Date().toISOString()
       });
     }
+  }
+
+  /** The run's task records as written, in the workflow's task order, from the bookkeeping (see `remember`). */
+  private taskRecords(): TaskRunRecord[] {
+    const records: TaskRunRecord[] = [];
+    for (const t of this.tasks.values()) {
+      records.push({
+        runId: this.run.id,
+        task: t.ir.name,
+        status: t.status,
+        attempts: t.attempts,
+        cached: t.cached ?? false,
+        durationMs: t.durationMs,
+        outputs: t.outputs,
+        metrics: t.metrics ?? {},
+        error: t.error,
+        // A foreach task ended by an infrastructure error: the counts as they were (its record has them at most a second old).
+        elements: t.elements ?? t.foreach?.counts()
+      });
+    }
+    return records;
   }
 
   private async finalize(): Promise<RunSummary> {
@@ -854,13 +926,13 @@ class RunExecution {
     const { state, store } = this.options;
     const key = executedNotebookKey(this.run.id);
     Object.assign(this.run, { status, finishedAt, error, executedNotebook: key });
-    const taskRecords = await this.persistently(() => state.getTaskRuns(this.run.id));
+    const taskRecords = this.taskRecords();
     const executed = buildExecutedNotebook({
       notebook: Notebook.parse(JSON.parse(this.request.notebookText)),
       ir: this.request.ir,
       run: this.run,
       tasks: taskRecords,
-      cellRuns: this.cellRuns
+      cellRuns: [...this.cellRuns.values()]
     });
     // The run's outcome is recorded even when the artifact store is gone for good: only the
     // executed notebook is missing then, and the run's error says why.

@@ -185,8 +185,9 @@ export class Engine {
       status: 'pending',
       attempts: 0,
       cached: false,
-      outputs: [],
-      metrics: {}
+      // Shared empties: the store only serializes them (10,000 tasks made 20,000 objects here).
+      outputs: NONE,
+      metrics: NO_METRICS
     }));
     await state.createRun(run, tasks);
     const execution = new RunExecution(this, this.options, this.slots, request, run);
@@ -234,12 +235,22 @@ const STORE_RETRY_MS = 10 * 60_000;
 /** Task retries: up to 1 s, 2 s, 4 s, ... capped at one minute. */
 const DEFAULT_TASK_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 60_000 };
 
+/** The empty list tasks share until they have outputs or downstream tasks (never pushed to: replaced). */
+const NONE: never[] = [];
+
+/** The metrics of a task that has none yet (never written to). */
+const NO_METRICS: Metrics = {};
+
 /** Per-task bookkeeping of one run. */
 interface TaskState {
   ir: TaskIR;
   status: TaskStatus;
   attempts: number;
   outputs: OutputRef[];
+  /** Upstream tasks not yet succeeded, cached or skipped (counted at the first pump). */
+  unmet: number;
+  /** The tasks that list this one upstream (NONE when none: most tasks of a wide DAG share it). */
+  downstream: TaskState[];
   startedAtMs?: number;
   cancelAttempt?: () => void;
   /** Lets go of the running attempt when the run is given up (AttemptHandle.detach, else cancel). */
@@ -283,10 +294,8 @@ class RunExecution {
   private lost: LeaseLostError | undefined;
   private active = 0;
   private finish!: () => void;
-  /** Each task's upstream tasks not yet succeeded: built at the first pump, then kept by setTask, so scheduling costs O(edges), not O(tasks) per event. */
-  private unmet?: Map<TaskState, number>;
-  /** Tasks by the name of each task they depend on. */
-  private readonly downstream = new Map<string, TaskState[]>();
+  /** Whether each task's `unmet` is counted: at the first pump, then kept by setTask, so scheduling costs O(edges), not O(tasks) per event. */
+  private counted = false;
   /** Tasks given an attempt re-attached after a restart (`recovered`), not yet followed. */
   private recoveredTasks: TaskState[] = [];
   /** Pending tasks whose upstream tasks have all succeeded, in the order they became ready. */
@@ -311,7 +320,9 @@ class RunExecution {
         ir: t,
         status: 'pending',
         attempts: 0,
-        outputs: [],
+        outputs: NONE,
+        unmet: 0,
+        downstream: NONE,
         startedAtMs: undefined,
         cancelAttempt: undefined,
         releaseAttempt: undefined,
@@ -326,10 +337,11 @@ class RunExecution {
       });
     }
     for (const t of this.tasks.values()) {
-      for (const u of t.ir.upstream) {
-        const list = this.downstream.get(u);
-        if (list === undefined) this.downstream.set(u, [t]);
-        else list.push(t);
+      for (const name of t.ir.upstream) {
+        const u = this.tasks.get(name);
+        if (u === undefined) continue;
+        if (u.downstream === NONE) u.downstream = [t];
+        else u.downstream.push(t);
       }
     }
   }
@@ -536,7 +548,7 @@ class RunExecution {
           this.pump();
         });
     }
-    if (this.unmet === undefined) this.countUnmet();
+    if (!this.counted) this.countUnmet();
     if (!this.cancelled && !this.failed) {
       const ready = this.ready;
       this.ready = [];
@@ -572,23 +584,21 @@ class RunExecution {
 
   /** Counts each task's unfinished upstream tasks from the statuses as they are (fresh, or restored after a restart). */
   private countUnmet(): void {
-    const unmet = new Map<TaskState, number>();
     for (const t of this.tasks.values()) {
-      const n = t.ir.upstream.filter((u) => !releasesDownstream(this.tasks.get(u)?.status)).length;
-      unmet.set(t, n);
+      let n = 0;
+      for (const u of t.ir.upstream) if (!releasesDownstream(this.tasks.get(u)?.status)) n += 1;
+      t.unmet = n;
       if (n === 0 && t.status === 'pending') this.ready.push(t);
     }
-    this.unmet = unmet;
+    this.counted = true;
   }
 
   /** A task succeeded, was cached or was skipped: its downstream tasks have one upstream less to wait for. */
   private release(t: TaskState): void {
-    const unmet = this.unmet;
-    if (unmet === undefined) return;
-    for (const d of this.downstream.get(t.ir.name) ?? []) {
-      const n = (unmet.get(d) ?? 1) - 1;
-      unmet.set(d, n);
-      if (n === 0 && d.status === 'pending') this.ready.push(d);
+    if (!this.counted) return;
+    for (const d of t.downstream) {
+      d.unmet -= 1;
+      if (d.unmet === 0 && d.status === 'pending') this.ready.push(d);
     }
   }
 
@@ -820,7 +830,8 @@ class RunExecution {
   private keepCells(task: string, cells: CellRun[], cached = false): void {
     // Deleted first so the task moves to the end: the order is the order tasks finished.
     this.cellRuns.delete(task);
-    this.cellRuns.set(task, { task, cached, cells });
+    // A task that reported no cells shows nothing in the executed notebook: no entry to hold.
+    if (cells.length > 0) this.cellRuns.set(task, { task, cached, cells });
   }
 
   private async readCells(runId: string, task: string, attempt: number): Promise<CellRun[]> {
@@ -960,7 +971,9 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
   const started = run.startedAt ? Date.parse(run.startedAt) : undefined;
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : undefined;
   const declaredOutputs = new Map(ir.tasks.map((t) => [t.name, t.outputs]));
-  return RunSummary.parse({
+  // Built, not parsed: every field comes from typed records, and a zod parse of a 10,000-task
+  // summary allocated ~56 MiB at the run's end. Readers parse it at their own boundary.
+  return {
     runId: run.id,
     workflow: run.workflow,
     version: run.version,
@@ -983,7 +996,7 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
         errorAt: t.error?.cell !== undefined ? { cell: t.error.cell, ...(t.error.line !== undefined ? { line: t.error.line } : {}) } : undefined
       };
     })
-  });
+  };
 }
 
 /** A task in this status no longer holds its downstream tasks back (a skipped one's decide by their trigger rule). */

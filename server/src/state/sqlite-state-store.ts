@@ -40,6 +40,8 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   private readonly db: Database.Database;
   /** Statements of the per-task write path, prepared once (preparing per write costs time and native memory per task). */
   private readonly statements = new Map<string, Database.Statement>();
+  /** UPDATE statements by table, condition and the fields a patch sets. */
+  private readonly updates = new Map<string, Database.Statement>();
   /** appendEvent's transaction, made once: better-sqlite3 builds four wrapper functions per `transaction()` call. */
   private appendEventTx?: (event: Omit<RunEvent, 'seq'>, fence: RunFence | undefined) => RunEvent;
   /** Leases, fire claims and live logs; one process owns a SQLite file, so nothing is shared. */
@@ -314,16 +316,24 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
 
   /** Rows updated; undefined when the patch names no column (nothing to do). */
   private update(table: string, where: string, keys: Record<string, unknown>, columns: Record<string, string>, patch: Record<string, unknown>): number | undefined {
-    const sets: string[] = [];
+    // Runs once per task state change: the statement is found by the patch's fields, without building its SQL again.
+    let fields = '';
     const values: Record<string, unknown> = { ...keys };
-    for (const [field, value] of Object.entries(patch)) {
-      const column = columns[field];
-      if (column === undefined) continue;
-      sets.push(`${column} = @p_${field}`);
+    for (const field in patch) {
+      if (columns[field] === undefined) continue;
+      fields = fields === '' ? field : `${fields},${field}`;
+      const value = patch[field];
       values[`p_${field}`] = value === undefined ? null : value;
     }
-    if (sets.length === 0) return undefined;
-    return this.write(() => this.prepared(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values).changes);
+    if (fields === '') return undefined;
+    const cacheKey = `${table}|${where}|${fields}`;
+    let statement = this.updates.get(cacheKey);
+    if (statement === undefined) {
+      const sets = fields.split(',').map((field) => `${columns[field]} = @p_${field}`);
+      this.updates.set(cacheKey, (statement = this.prepared(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`)));
+    }
+    const prepared = statement;
+    return this.write(() => prepared.run(values).changes);
   }
 
   /** Numbers and inserts an event in one transaction (fence checked inside it). */

@@ -135,13 +135,15 @@ it('retries a failing task with backoff and succeeds on a later attempt', async 
   ]);
 });
 
+/** `broken` fails twice (one retry) with the error in its second cell; `after` is skipped. */
+const failing: TestCell[] = [
+  code('const a = 1;', { task: 'first' }),
+  code('console.log("before");', { task: 'broken', retries: 1 }),
+  code('if (a === 1) throw new TypeError("bad input");\nconst b = a + 1;'),
+  code('const c = b * 2;', { task: 'after' })
+];
+
 it('fails the run when retries are exhausted, skips downstream, and shows the error in the right cell', async () => {
-  const failing = [
-    code('const a = 1;', { task: 'first' }),
-    code('console.log("before");', { task: 'broken', retries: 1 }),
-    code('if (a === 1) throw new TypeError("bad input");\nconst b = a + 1;'),
-    code('const c = b * 2;', { task: 'after' })
-  ];
   const summary = await run(failing);
   expect(summary.status).toBe('failed');
   const byName = Object.fromEntries(summary.tasks.map((t) => [t.name, t]));
@@ -154,12 +156,6 @@ it('fails the run when retries are exhausted, skips downstream, and shows the er
 });
 
 it('returns the summary its task records say (the run ends from its bookkeeping, without reading every record back)', async () => {
-  const failing = [
-    code('const a = 1;', { task: 'first' }),
-    code('console.log("before");', { task: 'broken', retries: 1 }),
-    code('if (a === 1) throw new TypeError("bad input");\nconst b = a + 1;'),
-    code('const c = b * 2;', { task: 'after' })
-  ];
   const fromRecords = async (summary: RunSummary, cells: TestCell[]) => {
     const compiled = compileNotebook({ path: 'test.ipynb', text: notebookText(cells) });
     if (!compiled.ok) throw new Error('does not compile');

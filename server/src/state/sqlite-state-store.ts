@@ -140,9 +140,13 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async putCacheEntry(e: CacheEntry): Promise<void> {
-    // Prepared once: a foreach files one entry per element.
-    const insert = this.prepared('INSERT OR REPLACE INTO cache_entries (key, task, outputs, metrics, run_id, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.write(() => insert.run(e.key, e.task, JSON.stringify(e.outputs), JSON.stringify(e.metrics), e.runId, e.attempt, e.createdAt));
+    this.write(() =>
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO cache_entries (key, task, outputs, metrics, run_id, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'
+        )
+        .run(e.key, e.task, JSON.stringify(e.outputs), JSON.stringify(e.metrics), e.runId, e.attempt, e.createdAt)
+    );
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import {
   CellRun,
   ElementCounts,
   JsonValue,
+  Metrics,
   Notebook,
   OutputRef,
   RunEvent,
@@ -188,8 +189,9 @@ export class Engine {
       status: 'pending',
       attempts: 0,
       cached: false,
-      outputs: [],
-      metrics: {}
+      // Shared empties: the store only serializes them (10,000 tasks made 20,000 objects here).
+      outputs: NONE,
+      metrics: NO_METRICS
     }));
     await state.createRun(run, tasks);
     const execution = new RunExecution(this, this.options, this.slots, request, run);
@@ -237,12 +239,22 @@ const STORE_RETRY_MS = 10 * 60_000;
 /** Task retries: up to 1 s, 2 s, 4 s, ... capped at one minute. */
 const DEFAULT_TASK_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 60_000 };
 
+/** The empty list tasks share until they have outputs or downstream tasks (never pushed to: replaced). */
+const NONE: never[] = [];
+
+/** The metrics of a task that has none yet (never written to). */
+const NO_METRICS: Metrics = {};
+
 /** Per-task bookkeeping of one run. */
 interface TaskState {
   ir: TaskIR;
   status: TaskStatus;
   attempts: number;
   outputs: OutputRef[];
+  /** Upstream tasks not yet succeeded, cached or skipped (counted at the first pump). */
+  unmet: number;
+  /** The tasks that list this one upstream (NONE when none: most tasks of a wide DAG share it). */
+  downstream: TaskState[];
   startedAtMs?: number;
   cancelAttempt?: () => void;
   /** Lets go of the running attempt when the run is given up (AttemptHandle.detach, else cancel). */
@@ -252,22 +264,44 @@ interface TaskState {
   foreach?: ForeachRun;
   /** An attempt still alive after a restart, re-attached by the executor: followed before anything new starts. */
   recovered?: { handle: AttemptHandle; inputs: Record<string, ArtifactRef>; cacheKey: string };
+  /** What the task's record says beyond status, attempts and outputs, as last written (see `remember`). */
+  cached?: boolean;
+  durationMs?: number;
+  metrics?: Metrics;
+  error?: TaskError;
+  elements?: ElementCounts;
+}
+
+/**
+ * Copies the fields of a task-record write that the run's summary and executed notebook
+ * show into the task's bookkeeping, so the run's end builds them from memory instead of
+ * reading every record back (10,000 records parsed twice each made the peak of a large run).
+ * A field present with `undefined` clears it, as the write does.
+ */
+function remember(t: TaskState, patch: Partial<TaskRunRecord>): void {
+  if ('cached' in patch) t.cached = patch.cached;
+  if ('durationMs' in patch) t.durationMs = patch.durationMs;
+  if ('metrics' in patch) t.metrics = patch.metrics;
+  if ('error' in patch) t.error = patch.error;
+  if ('elements' in patch) t.elements = patch.elements;
+  if (patch.outputs !== undefined) t.outputs = patch.outputs;
 }
 
 /** One run in flight: the scheduling loop and its bookkeeping. */
 class RunExecution {
   private readonly tasks = new Map<string, TaskState>();
-  private readonly cellRuns: { task: string; cached: boolean; cells: CellRun[] }[] = [];
+  /** Each task's cell runs by task, in the order the tasks finished (a Map: finding a task's entry in a list cost O(tasks) per task). */
+  private readonly cellRuns = new Map<string, { task: string; cached: boolean; cells: CellRun[] }>();
   private cancelled = false;
   private failed = false;
   /** Set when the run is given up here (its lease went to another replica): nothing more is written or started. */
   private lost: LeaseLostError | undefined;
   private active = 0;
   private finish!: () => void;
-  /** Each task's upstream tasks not yet succeeded: built at the first pump, then kept by setTask, so scheduling costs O(edges), not O(tasks) per event. */
-  private unmet?: Map<TaskState, number>;
-  /** Tasks by the name of each task they depend on. */
-  private readonly downstream = new Map<string, TaskState[]>();
+  /** Whether each task's `unmet` is counted: at the first pump, then kept by setTask, so scheduling costs O(edges), not O(tasks) per event. */
+  private counted = false;
+  /** Tasks given an attempt re-attached after a restart (`recovered`), not yet followed. */
+  private recoveredTasks: TaskState[] = [];
   /** Pending tasks whose upstream tasks have all succeeded, in the order they became ready. */
   private ready: TaskState[] = [];
   /** Task records of a run being resumed after a restart (undefined for a fresh run). */
@@ -284,12 +318,34 @@ class RunExecution {
     resumed?: TaskRunRecord[]
   ) {
     this.resumed = resumed;
-    for (const t of request.ir.tasks) this.tasks.set(t.name, { ir: t, status: 'pending', attempts: 0, outputs: [] });
+    // Every field set from the start: one object shape for all tasks keeps the scheduling code monomorphic.
+    for (const t of request.ir.tasks) {
+      this.tasks.set(t.name, {
+        ir: t,
+        status: 'pending',
+        attempts: 0,
+        outputs: NONE,
+        unmet: 0,
+        downstream: NONE,
+        startedAtMs: undefined,
+        cancelAttempt: undefined,
+        releaseAttempt: undefined,
+        cancelBackoff: undefined,
+        foreach: undefined,
+        recovered: undefined,
+        cached: undefined,
+        durationMs: undefined,
+        metrics: undefined,
+        error: undefined,
+        elements: undefined
+      });
+    }
     for (const t of this.tasks.values()) {
-      for (const u of t.ir.upstream) {
-        const list = this.downstream.get(u);
-        if (list === undefined) this.downstream.set(u, [t]);
-        else list.push(t);
+      for (const name of t.ir.upstream) {
+        const u = this.tasks.get(name);
+        if (u === undefined) continue;
+        if (u.downstream === NONE) u.downstream = [t];
+        else u.downstream.push(t);
       }
     }
   }
@@ -328,13 +384,14 @@ class RunExecution {
       const t = this.tasks.get(r.task);
       if (t === undefined) continue;
       t.attempts = r.attempts;
+      remember(t, r);
       if (r.startedAt !== undefined) t.startedAtMs = Date.parse(r.startedAt);
       switch (r.status) {
         case 'succeeded':
         case 'cached':
           t.status = r.status;
           t.outputs = r.outputs;
-          this.cellRuns.push({ task: r.task, cached: r.status === 'cached', cells: await this.cellsOfRecord(r) });
+          this.keepCells(r.task, await this.cellsOfRecord(r), r.status === 'cached');
           break;
         case 'failed':
           t.status = 'failed';
@@ -374,6 +431,7 @@ class RunExecution {
       const handle = await this.options.executor.recoverAttempt(spec, this.logListener(t.ir.name, r.attempts));
       if (handle !== undefined) {
         t.recovered = { handle, inputs, cacheKey };
+        this.recoveredTasks.push(t);
         await this.setTask(t, 'running', {}, `re-attached to attempt ${r.attempts} after a server restart`);
         return;
       }
@@ -415,7 +473,7 @@ class RunExecution {
     if (JSON.stringify(record.outputs.map((o) => o.name).sort()) !== JSON.stringify(declared)) return false;
     for (const o of record.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
     t.outputs = record.outputs;
-    this.cellRuns.push({ task: t.ir.name, cached: true, cells: await this.cellsOfRecord(record) });
+    this.keepCells(t.ir.name, await this.cellsOfRecord(record), true);
     const now = new Date().toISOString();
     await this.setTask(
       t,
@@ -479,7 +537,10 @@ class RunExecution {
   /** Starts every task whose upstream tasks all finished well; ends the run when nothing is left to do. */
   private pump(): void {
     if (this.lost !== undefined) return;
-    for (const t of this.tasks.values()) {
+    // Only the tasks re-attached after a restart: scanning every task here cost O(tasks) per finished task.
+    const recoveredTasks = this.recoveredTasks;
+    this.recoveredTasks = [];
+    for (const t of recoveredTasks) {
       const recovered = t.recovered;
       if (recovered === undefined) continue;
       t.recovered = undefined;
@@ -491,7 +552,7 @@ class RunExecution {
           this.pump();
         });
     }
-    if (this.unmet === undefined) this.countUnmet();
+    if (!this.counted) this.countUnmet();
     if (!this.cancelled && !this.failed) {
       const ready = this.ready;
       this.ready = [];
@@ -527,23 +588,21 @@ class RunExecution {
 
   /** Counts each task's unfinished upstream tasks from the statuses as they are (fresh, or restored after a restart). */
   private countUnmet(): void {
-    const unmet = new Map<TaskState, number>();
     for (const t of this.tasks.values()) {
-      const n = t.ir.upstream.filter((u) => !releasesDownstream(this.tasks.get(u)?.status)).length;
-      unmet.set(t, n);
+      let n = 0;
+      for (const u of t.ir.upstream) if (!releasesDownstream(this.tasks.get(u)?.status)) n += 1;
+      t.unmet = n;
       if (n === 0 && t.status === 'pending') this.ready.push(t);
     }
-    this.unmet = unmet;
+    this.counted = true;
   }
 
   /** A task succeeded, was cached or was skipped: its downstream tasks have one upstream less to wait for. */
   private release(t: TaskState): void {
-    const unmet = this.unmet;
-    if (unmet === undefined) return;
-    for (const d of this.downstream.get(t.ir.name) ?? []) {
-      const n = (unmet.get(d) ?? 1) - 1;
-      unmet.set(d, n);
-      if (n === 0 && d.status === 'pending') this.ready.push(d);
+    if (!this.counted) return;
+    for (const d of t.downstream) {
+      d.unmet -= 1;
+      if (d.unmet === 0 && d.status === 'pending') this.ready.push(d);
     }
   }
 
@@ -696,7 +755,7 @@ class RunExecution {
     for (const o of entry.outputs) if (!(await this.options.store.hasBlob(o.hash))) return false;
     t.outputs = entry.outputs;
     const cells = await this.readCells(entry.runId, t.ir.name, entry.attempt);
-    this.cellRuns.push({ task: t.ir.name, cached: true, cells });
+    this.keepCells(t.ir.name, cells, true);
     const now = new Date().toISOString();
     await this.setTask(t, 'cached', { cached: true, outputs: entry.outputs, metrics: entry.metrics, finishedAt: now, durationMs: 0 }, `from run ${entry.runId}`);
     return true;
@@ -781,10 +840,11 @@ class RunExecution {
   }
 
   /** Only the last attempt's cells count: a retry replaces what a failed attempt showed. */
-  private keepCells(task: string, cells: CellRun[]): void {
-    const i = this.cellRuns.findIndex((c) => c.task === task);
-    if (i >= 0) this.cellRuns.splice(i, 1);
-    this.cellRuns.push({ task, cached: false, cells });
+  private keepCells(task: string, cells: CellRun[], cached = false): void {
+    // Deleted first so the task moves to the end: the order is the order tasks finished.
+    this.cellRuns.delete(task);
+    // A task that reported no cells shows nothing in the executed notebook: no entry to hold.
+    if (cells.length > 0) this.cellRuns.set(task, { task, cached, cells });
   }
 
   private async readCells(runId: string, task: string, attempt: number): Promise<CellRun[]> {
@@ -843,6 +903,7 @@ class RunExecution {
     }
     t.status = status;
     await this.owned(() => this.options.state.updateTaskRun(this.run.id, t.ir.name, { ...patch, status }, this.request.fence));
+    remember(t, patch);
     if (changed || status === 'queued') {
       await this.publish({
         runId: this.run.id,
@@ -854,6 +915,27 @@ class RunExecution {
         time: new Date().toISOString()
       });
     }
+  }
+
+  /** The run's task records as written, in the workflow's task order, from the bookkeeping (see `remember`). */
+  private taskRecords(): TaskRunRecord[] {
+    const records: TaskRunRecord[] = [];
+    for (const t of this.tasks.values()) {
+      records.push({
+        runId: this.run.id,
+        task: t.ir.name,
+        status: t.status,
+        attempts: t.attempts,
+        cached: t.cached ?? false,
+        durationMs: t.durationMs,
+        outputs: t.outputs,
+        metrics: t.metrics ?? {},
+        error: t.error,
+        // A foreach task ended by an infrastructure error: the counts as they were (its record has them at most a second old).
+        elements: t.elements ?? t.foreach?.counts()
+      });
+    }
+    return records;
   }
 
   private async finalize(): Promise<RunSummary> {
@@ -868,13 +950,13 @@ class RunExecution {
     const { state, store } = this.options;
     const key = executedNotebookKey(this.run.id);
     Object.assign(this.run, { status, finishedAt, error, executedNotebook: key });
-    const taskRecords = await this.persistently(() => state.getTaskRuns(this.run.id));
+    const taskRecords = this.taskRecords();
     const executed = buildExecutedNotebook({
       notebook: Notebook.parse(JSON.parse(this.request.notebookText)),
       ir: this.request.ir,
       run: this.run,
       tasks: taskRecords,
-      cellRuns: this.cellRuns
+      cellRuns: [...this.cellRuns.values()]
     });
     // The run's outcome is recorded even when the artifact store is gone for good: only the
     // executed notebook is missing then, and the run's error says why.
@@ -903,7 +985,9 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
   const started = run.startedAt ? Date.parse(run.startedAt) : undefined;
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : undefined;
   const declaredOutputs = new Map(ir.tasks.map((t) => [t.name, t.outputs]));
-  return RunSummary.parse({
+  // Built, not parsed: every field comes from typed records, and a zod parse of a 10,000-task
+  // summary allocated ~56 MiB at the run's end. Readers parse it at their own boundary.
+  return {
     runId: run.id,
     workflow: run.workflow,
     version: run.version,
@@ -927,7 +1011,7 @@ export function summarizeRun(run: RunRecord, tasks: TaskRunRecord[], ir: Workflo
         errorAt: t.error?.cell !== undefined ? { cell: t.error.cell, ...(t.error.line !== undefined ? { line: t.error.line } : {}) } : undefined
       };
     })
-  });
+  };
 }
 
 /** A task in this status no longer holds its downstream tasks back (a skipped one's decide by their trigger rule). */

@@ -83,7 +83,8 @@ export function runFilter(options: { limit?: number; status?: RunRecord['status'
 /** A task-run patch encoded as its columns store it (JSON text, 0/1), fields it does not name left out. */
 export function encodeTaskPatch(patch: TaskRunPatch): Record<string, unknown> {
   const encoded: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(patch)) {
+  for (const k in patch) {
+    const v = patch[k as keyof TaskRunPatch];
     encoded[k] = k === 'outputs' || k === 'metrics' || k === 'error' || k === 'elements' ? (v === undefined ? null : JSON.stringify(v)) : k === 'cached' ? (v ? 1 : 0) : v;
   }
   return encoded;

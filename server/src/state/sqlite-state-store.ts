@@ -31,9 +31,6 @@ import {
 } from './rows';
 import type { SqlRunner } from './sql-runner';
 
-/** The next event number of a run. */
-const NextSeq = z.object({ seq: z.number() });
-
 /**
  * The embedded state store: one SQLite file (WAL mode) opened with better-sqlite3.
  * Rows are parsed with the schema's zod types on the way out; a row that does not parse
@@ -43,6 +40,10 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   private readonly db: Database.Database;
   /** Statements of the per-task write path, prepared once (preparing per write costs time and native memory per task). */
   private readonly statements = new Map<string, Database.Statement>();
+  /** UPDATE statements by table, condition and the fields a patch sets. */
+  private readonly updates = new Map<string, Database.Statement>();
+  /** appendEvent's transaction, made once: better-sqlite3 builds four wrapper functions per `transaction()` call. */
+  private appendEventTx?: (event: Omit<RunEvent, 'seq'>, fence: RunFence | undefined) => RunEvent;
   /** Leases, fire claims and live logs; one process owns a SQLite file, so nothing is shared. */
   readonly coordination: Coordination;
   /** Users, tokens, projects, members, the audit trail and secret references (issue 14). */
@@ -126,28 +127,7 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
   }
 
   async appendEvent(event: Omit<RunEvent, 'seq'>, fence?: RunFence): Promise<RunEvent> {
-    const next = this.prepared('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM events WHERE run_id = ?');
-    const insert = this.prepared(
-      'INSERT INTO events (run_id, seq, time, kind, status, task, attempt, message) VALUES (@runId, @seq, @time, @kind, @status, @task, @attempt, @message)'
-    );
-    return this.write(
-      this.db.transaction(() => {
-        if (fence !== undefined) this.checkFence(event.runId, fence);
-        const { seq } = NextSeq.parse(next.get(event.runId));
-        const full: RunEvent = { ...event, seq };
-        insert.run({
-          runId: full.runId,
-          seq,
-          time: full.time,
-          kind: full.kind,
-          status: full.status,
-          task: full.task ?? null,
-          attempt: full.attempt ?? null,
-          message: full.message ?? null
-        });
-        return full;
-      })
-    );
+    return this.write(() => this.appendEventTransaction()(event, fence));
   }
 
   async listEvents(runId: string, afterSeq = -1): Promise<RunEvent[]> {
@@ -341,16 +321,40 @@ export class SqliteStateStore implements StateStore, WorkflowVersionStore, Sched
 
   /** Rows updated; undefined when the patch names no column (nothing to do). */
   private update(table: string, where: string, keys: Record<string, unknown>, columns: Record<string, string>, patch: Record<string, unknown>): number | undefined {
-    const sets: string[] = [];
+    // Runs once per task state change: the statement is found by the patch's fields, without building its SQL again.
+    let fields = '';
     const values: Record<string, unknown> = { ...keys };
-    for (const [field, value] of Object.entries(patch)) {
-      const column = columns[field];
-      if (column === undefined) continue;
-      sets.push(`${column} = @p_${field}`);
+    for (const field in patch) {
+      if (columns[field] === undefined) continue;
+      fields = fields === '' ? field : `${fields},${field}`;
+      const value = patch[field];
       values[`p_${field}`] = value === undefined ? null : value;
     }
-    if (sets.length === 0) return undefined;
-    return this.write(() => this.prepared(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`).run(values).changes);
+    if (fields === '') return undefined;
+    const cacheKey = `${table}|${where}|${fields}`;
+    let statement = this.updates.get(cacheKey);
+    if (statement === undefined) {
+      const sets = fields.split(',').map((field) => `${columns[field]} = @p_${field}`);
+      this.updates.set(cacheKey, (statement = this.prepared(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`)));
+    }
+    const prepared = statement;
+    return this.write(() => prepared.run(values).changes);
+  }
+
+  /** Numbers and inserts an event in one transaction (fence checked inside it). */
+  private appendEventTransaction(): (event: Omit<RunEvent, 'seq'>, fence: RunFence | undefined) => RunEvent {
+    if (this.appendEventTx !== undefined) return this.appendEventTx;
+    const next = this.prepared('SELECT COALESCE(MAX(seq), -1) + 1 AS seq FROM events WHERE run_id = ?').pluck();
+    const insert = this.prepared('INSERT INTO events (run_id, seq, time, kind, status, task, attempt, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.appendEventTx = this.db.transaction((event: Omit<RunEvent, 'seq'>, fence: RunFence | undefined): RunEvent => {
+      if (fence !== undefined) this.checkFence(event.runId, fence);
+      const seq: unknown = next.get(event.runId);
+      // Checked without zod: this runs once per event, and an aggregate of our own column is a number or nothing.
+      if (typeof seq !== 'number') throw new StateError(`the events table of run ${event.runId} returned no next sequence number`);
+      insert.run(event.runId, seq, event.time, event.kind, event.status, event.task ?? null, event.attempt ?? null, event.message ?? null);
+      return { ...event, seq };
+    });
+    return this.appendEventTx;
   }
 
   /** A statement prepared once per database (the update statements vary only by which columns a patch sets: a few dozen). */

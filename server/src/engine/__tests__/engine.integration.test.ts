@@ -14,7 +14,7 @@ import { SqliteStateStore } from '../../state/sqlite-state-store';
 import { FilesystemStore } from '../../stores';
 import { TestCell, code, linkNodeModules, md, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { waitFor } from '@cellgraph/dev/test-support/wait-for';
-import { Engine } from '../engine';
+import { Engine, summarizeRun } from '../engine';
 
 jest.setTimeout(120_000);
 
@@ -135,13 +135,15 @@ it('retries a failing task with backoff and succeeds on a later attempt', async 
   ]);
 });
 
+/** `broken` fails twice (one retry) with the error in its second cell; `after` is skipped. */
+const failing: TestCell[] = [
+  code('const a = 1;', { task: 'first' }),
+  code('console.log("before");', { task: 'broken', retries: 1 }),
+  code('if (a === 1) throw new TypeError("bad input");\nconst b = a + 1;'),
+  code('const c = b * 2;', { task: 'after' })
+];
+
 it('fails the run when retries are exhausted, skips downstream, and shows the error in the right cell', async () => {
-  const failing = [
-    code('const a = 1;', { task: 'first' }),
-    code('console.log("before");', { task: 'broken', retries: 1 }),
-    code('if (a === 1) throw new TypeError("bad input");\nconst b = a + 1;'),
-    code('const c = b * 2;', { task: 'after' })
-  ];
   const summary = await run(failing);
   expect(summary.status).toBe('failed');
   const byName = Object.fromEntries(summary.tasks.map((t) => [t.name, t]));
@@ -152,6 +154,26 @@ it('fails the run when retries are exhausted, skips downstream, and shows the er
   expect(nb.cells[2].outputs).toContainEqual(expect.objectContaining({ output_type: 'error', ename: 'TypeError', evalue: 'bad input' }));
   // The task that never ran shows no stale output, only why it did not run.
   expect(nb.cells[3].outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: 'cellgraph: task after was skipped: not started: the run failed first\n' }]);
+});
+
+it('returns the summary its task records say (the run ends from its bookkeeping, without reading every record back)', async () => {
+  const fromRecords = async (summary: RunSummary, cells: TestCell[]) => {
+    const compiled = compileNotebook({ path: 'test.ipynb', text: notebookText(cells) });
+    if (!compiled.ok) throw new Error('does not compile');
+    return summarizeRun(await state.getRun(summary.runId), await state.getTaskRuns(summary.runId), compiled.ir, summary.executedNotebook);
+  };
+  // Failed after a retry (error with its cell), skipped downstream; then fresh and cached runs.
+  const failed = await run(failing);
+  expect(failed.tasks.map((t) => t.status)).toEqual(['succeeded', 'failed', 'skipped']);
+  expect(failed).toEqual(await fromRecords(failed, failing));
+  await run(hello);
+  const cached = await run(hello);
+  expect(cached.tasks.map((t) => t.status)).toEqual(['cached', 'cached']);
+  expect(cached).toEqual(await fromRecords(cached, hello));
+  const records = await state.getTaskRuns(failed.runId);
+  expect((await executed(failed.runId)).metadata.cellgraph).toMatchObject({
+    tasks: Object.fromEntries(records.map((r) => [r.task, { status: r.status, attempts: r.attempts, cached: r.cached, durationMs: r.durationMs ?? null, error: r.error?.message ?? null }]))
+  });
 });
 
 it('stops a task at its timeout and fails it as a timeout', async () => {

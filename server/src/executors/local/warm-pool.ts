@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { POOL_ENV, POOL_MARKERS_ENV, type PoolAssignment } from '../task-entry-protocol';
+import { taskEntryArgs } from './runner-snapshot';
 
 /**
  * util-linux's `setpriv`, when the machine has it: warm processes start through it with a
@@ -114,7 +115,9 @@ export class WarmPool {
   }
 
   private start(env: Record<string, string>): ChildProcessWithoutNullStreams {
-    const [command, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', process.execPath, this.entry]] : [process.execPath, [this.entry]];
+    // From the runner's start-up snapshot when there is one (runner-snapshot.ts): the same entry, its modules already loaded.
+    const node = [process.execPath, ...taskEntryArgs(this.entry)];
+    const [command, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', ...node]] : [node[0], node.slice(1)];
     const child = spawn(command, args, {
       env: { ...env, [POOL_ENV]: '1', [POOL_MARKERS_ENV]: poolMarkersDir() },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -76,7 +76,10 @@ export class WarmPool {
     this.setEnv(env);
     this.size = Math.max(this.size, 1);
     const child = this.idle.shift();
-    this.fill();
+    // The replacement starts after the caller has handed this one its assignment: a spawn
+    // blocks the event loop until the child execs (~1 ms idle, 10 ms and more on a busy
+    // machine), which must not sit between a task's upstream finishing and its own start.
+    setImmediate(() => this.fill());
     if (child === undefined) return undefined;
     this.idleDeaths = 0;
     setReferenced(child, true);

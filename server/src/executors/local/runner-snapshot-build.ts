@@ -109,9 +109,11 @@ export function buildRunnerSnapshot(entry: string, blob: string, manifest: strin
   const dir = path.dirname(blob);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${blob}.${process.pid}`;
-  const script = `${tmp}.js`;
+  // The script stays beside the blob: stack frames of the runner's code name it (line numbers included).
+  const script = blob.replace(/\.blob$/, '.js');
   try {
-    fs.writeFileSync(script, bundleSource(entry, graph));
+    fs.writeFileSync(`${script}.${process.pid}`, bundleSource(entry, graph));
+    fs.renameSync(`${script}.${process.pid}`, script);
     const built = spawnSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', script], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
     if (built.status !== 0) throw new Error(`node --build-snapshot exited with ${built.status}: ${built.stderr.slice(-2000)}`);
     // The blob must start and reach the entry's main: with nothing to do, it says so and exits 2.
@@ -129,7 +131,7 @@ export function buildRunnerSnapshot(entry: string, blob: string, manifest: strin
     fs.renameSync(`${manifest}.${process.pid}`, manifest);
   } finally {
     fs.rmSync(tmp, { force: true });
-    fs.rmSync(script, { force: true });
+    fs.rmSync(`${script}.${process.pid}`, { force: true });
   }
 }
 

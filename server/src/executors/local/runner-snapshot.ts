@@ -32,7 +32,7 @@ const failed = new Set<string>();
  * read at start, not a shared process.
  */
 export function taskEntryArgs(entry: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  if (env[RUNNER_SNAPSHOT_ENV] === '0') return [entry];
+  if (env[RUNNER_SNAPSHOT_ENV] === '0' || failed.has(entry)) return [entry];
   const now = Date.now();
   const memo = known.get(entry);
   if (memo !== undefined && now - memo.checkedAt < RECHECK_MS) return memo.args;
@@ -41,6 +41,15 @@ export function taskEntryArgs(entry: string, env: NodeJS.ProcessEnv = process.en
   if (args.length === 1) startBuild(entry, blob, manifest);
   known.set(entry, { args, checkedAt: now });
   return args;
+}
+
+/**
+ * A process started from the snapshot died before it was used: start the entry's processes
+ * from disk from now on in this server (a bad blob must not cost every warm process).
+ */
+export function distrustSnapshot(entry: string): void {
+  failed.add(entry);
+  known.delete(entry);
 }
 
 /** Where the blob and manifest of an entry live: keyed by the Node binary and the entry's path (the file named `task-entry`, for `ps` readers). */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { POOL_ENV, POOL_MARKERS_ENV, type PoolAssignment } from '../task-entry-protocol';
-import { taskEntryArgs } from './runner-snapshot';
+import { distrustSnapshot, taskEntryArgs } from './runner-snapshot';
 
 /**
  * util-linux's `setpriv`, when the machine has it: warm processes start through it with a
@@ -119,7 +119,8 @@ export class WarmPool {
 
   private start(env: Record<string, string>): ChildProcessWithoutNullStreams {
     // From the runner's start-up snapshot when there is one (runner-snapshot.ts): the same entry, its modules already loaded.
-    const node = [process.execPath, ...taskEntryArgs(this.entry)];
+    const entryArgs = taskEntryArgs(this.entry);
+    const node = [process.execPath, ...entryArgs];
     const [command, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', ...node]] : [node[0], node.slice(1)];
     const child = spawn(command, args, {
       env: { ...env, [POOL_ENV]: '1', [POOL_MARKERS_ENV]: poolMarkersDir() },
@@ -134,6 +135,7 @@ export class WarmPool {
       // Died while idle (killed, or the entry cannot start): replace it, but not forever.
       this.idle.splice(i, 1);
       this.idleDeaths += 1;
+      if (entryArgs[0] !== this.entry) distrustSnapshot(this.entry);
       this.fill();
     };
     child.on('error', forget);

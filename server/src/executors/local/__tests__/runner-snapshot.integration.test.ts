@@ -45,6 +45,8 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 it('starts node on the snapshot once it is built, and on the entry when turned off', () => {
   expect(taskEntryArgs(entry)).toEqual(['--snapshot-blob', snapshotPaths(entry).blob]);
+  // The one script it was built from stays beside it: the runner's stack frames name it.
+  expect(fs.existsSync(snapshotPaths(entry).blob.replace(/\.blob$/, '.js'))).toBe(true);
   expect(taskEntryArgs(entry, { [RUNNER_SNAPSHOT_ENV]: '0' })).toEqual([entry]);
 });
 

@@ -16,13 +16,17 @@ import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 
+/** The manifest's format: a manifest of another format (another bundling) is stale. */
+export const SNAPSHOT_FORMAT = 2;
+
 /** What a snapshot was built from: a blob is used only while every file is unchanged. */
 export interface SnapshotManifest {
+  format: number;
   node: string;
   execPath: string;
   entry: string;
   blob: string;
-  /** [path, size, mtimeMs] of every module in the snapshot. */
+  /** [path, size, mtimeMs] of every module in the snapshot, and of the builder. */
   files: [string, number, number][];
 }
 
@@ -122,11 +126,12 @@ export function buildRunnerSnapshot(entry: string, blob: string, manifest: strin
       throw new Error(`the snapshot does not start the task entry (exit ${tried.status}): ${tried.stderr.slice(-2000)}`);
     }
     fs.renameSync(tmp, blob);
-    const files = graph.files.map((f): [string, number, number] => {
+    // This builder too: a blob made by another version of the bundling is stale as well.
+    const files = [...graph.files, __filename].map((f): [string, number, number] => {
       const s = fs.statSync(f);
       return [f, s.size, s.mtimeMs];
     });
-    const content: SnapshotManifest = { node: process.version, execPath: process.execPath, entry, blob, files };
+    const content: SnapshotManifest = { format: SNAPSHOT_FORMAT, node: process.version, execPath: process.execPath, entry, blob, files };
     fs.writeFileSync(`${manifest}.${process.pid}`, JSON.stringify(content));
     fs.renameSync(`${manifest}.${process.pid}`, manifest);
   } finally {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cacheDir } from '../../cli/cache-dir';
-import type { SnapshotManifest } from './runner-snapshot-build';
+import { SNAPSHOT_FORMAT, type SnapshotManifest } from './runner-snapshot-build';
 
 /** `0` turns the start-up snapshot off (every warm process then loads the task entry's modules itself). */
 export const RUNNER_SNAPSHOT_ENV = 'CELLGRAPH_RUNNER_SNAPSHOT';
@@ -63,7 +63,7 @@ export function snapshotPaths(entry: string): { blob: string; manifest: string }
 function isCurrent(manifestFile: string, entry: string): boolean {
   try {
     const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as SnapshotManifest;
-    if (m.node !== process.version || m.execPath !== process.execPath || m.entry !== entry || !fs.existsSync(m.blob)) return false;
+    if (m.format !== SNAPSHOT_FORMAT || m.node !== process.version || m.execPath !== process.execPath || m.entry !== entry || !fs.existsSync(m.blob)) return false;
     return m.files.every(([file, size, mtimeMs]) => {
       const s = fs.statSync(file, { throwIfNoEntry: false });
       return s !== undefined && s.size === size && s.mtimeMs === mtimeMs;

@@ -21,8 +21,11 @@ const MAX_IDLE_DEATHS = 3;
  * one user's server never reads or stops another's processes.
  */
 export function poolMarkersDir(): string {
-  return path.join(os.tmpdir(), `cellgraph-attempts-${os.userInfo().uid}`);
+  // Asked on every start and finish of an attempt: os.userInfo() reads the password database each time.
+  markersDir ??= path.join(os.tmpdir(), `cellgraph-attempts-${os.userInfo().uid}`);
+  return markersDir;
 }
+let markersDir: string | undefined;
 
 /** A warm process handed out for one attempt: write its assignment once, then treat it as any child. */
 export interface WarmProcess {

@@ -307,8 +307,12 @@ async function warmUp(): Promise<void> {
   });
 }
 
+/** Set once this process took its assignment as a warm process of the local executor (see endNow). */
+let pooled = false;
+
 async function main(): Promise<number> {
   if (process.env[POOL_ENV] === '1') {
+    pooled = true;
     const assignment = nextAssignment();
     await warmUp().catch(() => undefined);
     return runAssignment(await assignment);
@@ -324,11 +328,24 @@ async function main(): Promise<number> {
   return 2;
 }
 
+/**
+ * How a warm process ends once its result is filed and its output flushed: its exit
+ * handlers run (the task's own too), then it SIGKILLs itself instead of Node's teardown of
+ * the heap and the platform, which nobody waits for but the executor's `close` event did
+ * (~13 ms of wall time per chain task, measured). The local executor reads the result, not
+ * the exit code; a process that filed none (code 2) exits normally so its code is reported.
+ */
+function endNow(code: number): void {
+  process.exitCode = code;
+  process.emit('exit', code);
+  process.kill(process.pid, 'SIGKILL');
+}
+
 /** Runs the process's one job and exits with its code (also the main of the start-up snapshot, see runner-snapshot.ts). */
 export function start(): void {
   // Exit explicitly once the result is filed: timers or sockets user code left open must
   // not keep a finished task alive (the notebook kernel would linger; a task must not).
-  const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => (pooled && code !== 2 ? endNow(code) : process.exit(code))));
   main().then(exit, (err: Error) => {
     // The message goes last: on Kubernetes the tail of the output becomes the container's
     // termination message (terminationMessagePolicy FallbackToLogsOnError).

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { RunSummary, TaskResult, WorkflowIR, attemptKey } from '@cellgraph/schema';
 import { compileNotebook } from '@cellgraph/server/dist/compiler';
 import { Engine } from '@cellgraph/server/dist/engine/engine';
-import { LocalExecutor } from '@cellgraph/server/dist/executors/local/local-executor';
+import { LocalExecutor, defaultTaskEntry } from '@cellgraph/server/dist/executors/local/local-executor';
+import { taskEntryArgs } from '@cellgraph/server/dist/executors/local/runner-snapshot';
 import { SqliteStateStore } from '@cellgraph/server/dist/state/sqlite-state-store';
 import { FilesystemStore } from '@cellgraph/server/dist/stores';
 import { benchImages } from './images';
@@ -152,7 +153,27 @@ async function chainRun(root: string, warmPool: boolean): Promise<void> {
   await state.close();
 }
 
+/**
+ * The CPU floor of a process per attempt: one task process's start-up (to the point where
+ * it would take an assignment) against a bare `node -e 0`. With 2 cores, 60 tasks/s allows
+ * ~33 ms of CPU per task in all (engine + its process).
+ */
+function benchProcessStart(): void {
+  const entry = defaultTaskEntry();
+  const cpuOf = (args: string[], n = 20): number => {
+    const cpu0 = cpuSeconds();
+    // With no invocation in its environment the entry says so and exits 2: start-up, nothing else.
+    for (let i = 0; i < n; i++) spawnSync(process.execPath, args, { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+    return ((cpuSeconds() - cpu0) * 1000) / n;
+  };
+  report('task process start-up CPU: bare `node -e 0` (the floor of a process per attempt)', cpuOf(['-e', '0']), 'ms');
+  report('task process start-up CPU: `node task-entry.js` (modules loaded from disk)', cpuOf([entry]), 'ms');
+  const snapshot = taskEntryArgs(entry);
+  if (snapshot[0] === '--snapshot-blob') report('task process start-up CPU: from the start-up snapshot (warm processes)', cpuOf(snapshot), 'ms');
+}
+
 async function benchFan(root: string): Promise<void> {
+  benchProcessStart();
   const width = 200;
   const text = fanNotebook(width);
   const ir = compile(text, 'fan');

@@ -1,4 +1,6 @@
-import { JsonValue, StoreConfig, type TaskInvocation } from '@cellgraph/schema';
+// Deep imports: the task entry loads this module, and the schema package's index costs every task process ~25 ms.
+import { StoreConfig, type TaskInvocation } from '@cellgraph/schema/dist/invocation';
+import { JsonValue } from '@cellgraph/schema/dist/notebook';
 import { z } from 'zod';
 
 /**

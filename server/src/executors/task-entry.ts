@@ -9,8 +9,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { evaluateCondition, runParamsModule, runTask } from '@cellgraph/kernel';
-import { ArtifactRef, JsonValue, TaskIR, TaskInvocation, TaskResult, WorkflowIR, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema';
+// Deep imports, not the packages' indexes: those load every schema (API, routes, schedules)
+// and kernel-lib's HTTP client, ~25 ms of CPU in every task process for nothing it uses.
+import { evaluateCondition, runParamsModule, runTask } from '@cellgraph/kernel/dist/runner/run-task';
+import type { JsonValue } from '@cellgraph/schema/dist/notebook';
+import type { ArtifactRef } from '@cellgraph/schema/dist/runs';
+import type { TaskIR, WorkflowIR } from '@cellgraph/schema/dist/ir';
+import { TaskInvocation, TaskResult, attemptKey, irKey, paramsModuleKey, taskFinalResultKey, taskModuleKey } from '@cellgraph/schema/dist/invocation';
 import { openStore } from '../stores';
 import { LogArchive } from './log-archive';
 import { runElementBatch } from './element-batch';
@@ -106,7 +111,9 @@ async function checkParams(raw: string, resultFile: string): Promise<number> {
 async function runArgoTask(raw: string): Promise<number> {
   const argo = ArgoTask.parse(JSON.parse(raw));
   const store = openStore(argo.store);
-  const ir = WorkflowIR.parse(JSON.parse((await store.getFile(irKey(argo.workflowVersion))).toString('utf8')));
+  // Only Argo tasks read the IR: its schema loads when one does.
+  const { WorkflowIR: irSchema } = require('@cellgraph/schema/dist/ir') as typeof import('@cellgraph/schema/dist/ir');
+  const ir: WorkflowIR = irSchema.parse(JSON.parse((await store.getFile(irKey(argo.workflowVersion))).toString('utf8')));
   const task = ir.tasks.find((t) => t.name === argo.task);
   if (task === undefined) throw new Error(`workflow ${ir.name} ${ir.version} has no task ${argo.task}`);
   const params = await runParamsModule({
@@ -327,6 +334,21 @@ async function runAssignment(assignment: PoolAssignment): Promise<number> {
  * the attempt arrives. It touches no store and prints nothing.
  */
 async function warmUp(): Promise<void> {
+  // The assignment's and invocation's parsers too: zod's code for them is compiled here, not
+  // between the assignment's arrival and the task's start (~3 ms of the critical path).
+  const invocation: TaskInvocation = {
+    runId: 'warm-up',
+    task: 'warm-up',
+    attempt: 1,
+    workflowVersion: `sha256:${'0'.repeat(64)}`,
+    workDir: process.cwd(),
+    inputs: { x: { hash: `sha256:${'0'.repeat(64)}`, size: 1 } },
+    outputTypes: { warm: 'number' },
+    params: { p: 1 },
+    store: { kind: 'filesystem', root: os.tmpdir() }
+  };
+  const assignment = PoolAssignment.safeParse(JSON.parse(JSON.stringify({ kind: 'attempt', invocation: JSON.stringify(invocation), env: {} })));
+  if (assignment.success && assignment.data.kind === 'attempt') TaskInvocation.safeParse(JSON.parse(assignment.data.invocation));
   const blobs = new Map<string, Buffer>();
   await runTask({
     moduleSource: 'module.exports = async function (__cg) { __cg.enterCell(0); return { warm: 1 }; };',
@@ -347,8 +369,12 @@ async function warmUp(): Promise<void> {
   });
 }
 
+/** Set once this process took its assignment as a warm process of the local executor (see endNow). */
+let pooled = false;
+
 async function main(): Promise<number> {
   if (process.env[POOL_ENV] === '1') {
+    pooled = true;
     const assignment = nextAssignment();
     await warmUp().catch(() => undefined);
     return runAssignment(await assignment);
@@ -364,10 +390,24 @@ async function main(): Promise<number> {
   return 2;
 }
 
-if (require.main === module) {
+/**
+ * How a warm process ends once its result is filed and its output flushed: its exit
+ * handlers run (the task's own too), then it SIGKILLs itself instead of Node's teardown of
+ * the heap and the platform, which nobody waits for but the executor's `close` event did
+ * (~13 ms of wall time per chain task, measured). The local executor reads the result, not
+ * the exit code; a process that filed none (code 2) exits normally so its code is reported.
+ */
+function endNow(code: number): void {
+  process.exitCode = code;
+  process.emit('exit', code);
+  process.kill(process.pid, 'SIGKILL');
+}
+
+/** Runs the process's one job and exits with its code (also the main of the start-up snapshot, see runner-snapshot.ts). */
+export function start(): void {
   // Exit explicitly once the result is filed: timers or sockets user code left open must
   // not keep a finished task alive (the notebook kernel would linger; a task must not).
-  const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  const exit = (code: number) => process.stdout.write('', () => process.stderr.write('', () => (pooled && code !== 2 ? endNow(code) : process.exit(code))));
   main().then(exit, (err: Error) => {
     // The message goes last: on Kubernetes the tail of the output becomes the container's
     // termination message (terminationMessagePolicy FallbackToLogsOnError).
@@ -375,3 +415,5 @@ if (require.main === module) {
     exit(2);
   });
 }
+
+if (require.main === module) start();

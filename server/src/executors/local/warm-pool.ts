@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { POOL_ENV, POOL_MARKERS_ENV, type PoolAssignment } from '../task-entry-protocol';
+import { distrustSnapshot, taskEntryArgs } from './runner-snapshot';
 
 /**
  * util-linux's `setpriv`, when the machine has it: warm processes start through it with a
@@ -20,8 +21,11 @@ const MAX_IDLE_DEATHS = 3;
  * one user's server never reads or stops another's processes.
  */
 export function poolMarkersDir(): string {
-  return path.join(os.tmpdir(), `cellgraph-attempts-${os.userInfo().uid}`);
+  // Asked on every start and finish of an attempt: os.userInfo() reads the password database each time.
+  markersDir ??= path.join(os.tmpdir(), `cellgraph-attempts-${os.userInfo().uid}`);
+  return markersDir;
 }
+let markersDir: string | undefined;
 
 /** A warm process handed out for one attempt: write its assignment once, then treat it as any child. */
 export interface WarmProcess {
@@ -75,7 +79,10 @@ export class WarmPool {
     this.setEnv(env);
     this.size = Math.max(this.size, 1);
     const child = this.idle.shift();
-    this.fill();
+    // The replacement starts after the caller has handed this one its assignment: a spawn
+    // blocks the event loop until the child execs (~1 ms idle, 10 ms and more on a busy
+    // machine), which must not sit between a task's upstream finishing and its own start.
+    setImmediate(() => this.fill());
     if (child === undefined) return undefined;
     this.idleDeaths = 0;
     setReferenced(child, true);
@@ -114,7 +121,10 @@ export class WarmPool {
   }
 
   private start(env: Record<string, string>): ChildProcessWithoutNullStreams {
-    const [command, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', process.execPath, this.entry]] : [process.execPath, [this.entry]];
+    // From the runner's start-up snapshot when there is one (runner-snapshot.ts): the same entry, its modules already loaded.
+    const entryArgs = taskEntryArgs(this.entry);
+    const node = [process.execPath, ...entryArgs];
+    const [command, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', ...node]] : [node[0], node.slice(1)];
     const child = spawn(command, args, {
       env: { ...env, [POOL_ENV]: '1', [POOL_MARKERS_ENV]: poolMarkersDir() },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -128,6 +138,7 @@ export class WarmPool {
       // Died while idle (killed, or the entry cannot start): replace it, but not forever.
       this.idle.splice(i, 1);
       this.idleDeaths += 1;
+      if (entryArgs[0] !== this.entry) distrustSnapshot(this.entry);
       this.fill();
     };
     child.on('error', forget);

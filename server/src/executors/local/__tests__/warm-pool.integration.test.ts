@@ -93,6 +93,13 @@ it("gives a warm process the task's own env and work dir, and nothing of the ser
   expect([printed(outcome, 'mode'), printed(outcome, 'token'), printed(outcome, 'cwd'), printed(outcome, 'pool')]).toEqual(['fast', 'none', fs.realpathSync(dir), 'none']);
 });
 
+it("runs the task's exit handlers after its result is filed, into its log (a warm process ends itself without Node's teardown)", async () => {
+  await warmed(1);
+  const outcome = await (await launch('bye', 'process.on("exit", (code) => console.log("exit-handler=" + code)); return {};')).done;
+  expect(outcome.kind).toBe('reported');
+  expect(printed(outcome, 'exit-handler')).toBe('0');
+});
+
 it('keeps the pool working after a task crashes its process', async () => {
   await warmed();
   const crashed = await (await launch('crash', 'process.kill(process.pid, "SIGKILL"); return {};')).done;

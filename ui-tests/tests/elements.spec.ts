@@ -2,7 +2,7 @@
  * A foreach task's elements in the DAG panel (issue 17, point 4): while a run is live and
  * after it, the foreach node counts its elements by state, coloured; its details list the
  * elements (state, attempts, duration, error), filtered by state, and a picked element opens
- * its own logs; a task whose condition is false shows as skipped.
+ * its own logs; a task whose condition is false shows as skipped, with why (tooltip and details).
  */
 import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
@@ -51,6 +51,8 @@ test('a foreach node counts its elements live; its details list them and open on
   // The condition was false: skipped, and said so.
   await expect(cg.node('publish')).toHaveClass(/cg-state-skipped/);
   await expect(cg.node('publish').locator('text.cg-NodeCaption')).toHaveText('skipped');
+  // Why it did not run: in the node's tooltip.
+  await expect(cg.node('publish').locator('title')).toContainText('publish: skipped\ncondition false: best > 1000');
 
   // The node's details list its elements.
   await cg.node('work').click();
@@ -83,5 +85,10 @@ test('a foreach node counts its elements live; its details list them and open on
   await rows.nth(2).click();
   await expect(page.locator('.cg-Logs[data-element="2"] pre.cg-LogText')).toContainText('working on element 2');
   await page.locator('.jp-Dialog-footer button', { hasText: 'Close' }).click();
+
+  // The skipped task's details say why it did not run.
+  await cg.node('publish').click();
+  await expect(page.locator('.cg-TaskDetails[data-task="publish"] .cg-TaskState td')).toHaveText('skipped');
+  await expect(page.locator('.cg-TaskDetails[data-task="publish"] .cg-TaskSkipReason td')).toHaveText('condition false: best > 1000');
   expect(cg.errors).toEqual([]);
 });

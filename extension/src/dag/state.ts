@@ -17,6 +17,8 @@ export interface TaskRunInfo {
   error?: string;
   /** A foreach task's element counts. */
   elements?: ElementCounts;
+  /** Why a skipped task was skipped, in the server's words (`condition false: <when>`, …). */
+  skipReason?: string;
 }
 
 /** The class a node carries for a task's state (`cg-state-<status>`, see extension/CONTRACT.md). */
@@ -61,11 +63,20 @@ export function runCaption(task: TaskRunInfo | undefined): string {
   }
 }
 
-/** The tooltip of a node: its caption and, for a failed task, the error. */
+/**
+ * Why a task did not run, for a skipped task: the server's reason (`condition false: best > 1000`,
+ * `upstream task u was skipped`, `not started: the run failed first`). Empty for any other state,
+ * so an older server's reason-less summary shows nothing rather than a guess.
+ */
+export function skipReason(task: Pick<TaskRunInfo, 'status' | 'skipReason'> | undefined): string {
+  return task?.status === 'skipped' ? (task.skipReason ?? '') : '';
+}
+
+/** The tooltip of a node: its caption and, for a failed task, the error; for a skipped one, why. */
 export function runTooltip(task: TaskRunInfo | undefined): string {
   if (task === undefined) return '';
   const elements = task.elements !== undefined ? elementCountsTitle(task.elements) : '';
-  return [`${task.name}: ${runCaption(task)}`, elements, task.error].filter(Boolean).join('\n');
+  return [`${task.name}: ${runCaption(task)}`, elements, task.error, skipReason(task)].filter(Boolean).join('\n');
 }
 
 /** The element states a foreach node counts, in the order it shows them, each with its mark. */

@@ -1,5 +1,5 @@
 import type { JsonValue, RunDetail } from '@cellgraph/schema';
-import { formatDuration } from '../dag/state';
+import { formatDuration, skipReason } from '../dag/state';
 import { formatNumber } from './table';
 
 /** One line of the side-by-side comparison of two runs. */
@@ -17,16 +17,16 @@ function text(v: JsonValue | undefined): string {
   return typeof v === 'number' ? formatNumber(v) : typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-/** A task's status and duration as the comparison shows it (`cached`, `succeeded · 1.2 s`). */
+/** A task's status and duration as the comparison shows it (`cached`, `succeeded · 1.2 s`, `skipped · condition false: k > 3`). */
 function taskText(t: RunDetail['tasks'][number] | undefined): string {
   if (t === undefined) return '—';
   if (t.status === 'cached') return 'cached';
-  return [t.status, t.durationMs !== undefined ? formatDuration(t.durationMs) : '', t.attempts > 1 ? `${t.attempts} attempts` : ''].filter(Boolean).join(' · ');
+  return [t.status, t.durationMs !== undefined ? formatDuration(t.durationMs) : '', t.attempts > 1 ? `${t.attempts} attempts` : '', skipReason(t)].filter(Boolean).join(' · ');
 }
 
 /**
  * Two runs side by side: status, version, trigger and duration; every parameter and metric
- * either has (a run without it shows `—`); each task's status and duration. Rows where the
+ * either has (a run without it shows `—`); each task's status and duration (a skipped one's reason). Rows where the
  * runs differ are flagged (task durations always differ a little: only the status counts).
  */
 export function compareRuns(a: RunDetail, b: RunDetail): CompareRow[] {

@@ -1,6 +1,6 @@
 import { Widget } from '@lumino/widgets';
 import type { ElementsQuery, RunDetail, TaskElementsResponse, TaskIR, WorkflowIR } from '@cellgraph/schema';
-import { elementCountsTitle, formatDuration, runCaption } from '../dag/state';
+import { elementCountsTitle, formatDuration, runCaption, skipReason } from '../dag/state';
 import { button, el } from './dom';
 import { ElementsList } from './elements-list';
 
@@ -42,7 +42,7 @@ function policyText(task: TaskIR): string {
 
 /**
  * The selected task under the DAG: its cells, typed inputs and outputs, parameters and
- * policy, and in a run its state, attempts, duration, error, and a button for its logs.
+ * policy, and in a run its state, attempts, why it was skipped, duration, error, and a button for its logs.
  */
 export class TaskDetails extends Widget {
   /** The elements list of the foreach task shown, kept across re-renders (filter and page stay). */
@@ -76,6 +76,8 @@ export class TaskDetails extends Widget {
     if (run !== undefined && summary !== undefined) {
       const runTable = el('table', 'cg-TaskTable cg-TaskRun');
       runTable.append(row('state', runCaption(summary) || summary.status, 'cg-TaskState'), row('attempts', String(summary.attempts)));
+      const skipped = skipReason(summary);
+      if (skipped !== '') runTable.append(row('skipped because', skipped, 'cg-TaskSkipReason'));
       if (summary.durationMs !== undefined) runTable.append(row('duration', el('span', 'cg-Duration', formatDuration(summary.durationMs))));
       if (summary.outputs.length > 0) runTable.append(row('produced', ports(summary.outputs)));
       const metrics = Object.entries(summary.metrics);

@@ -1,5 +1,5 @@
 /** What a node says about its task during and after a run. */
-import { elementCountParts, elementCountsTitle, elementRow, elementsLive, errorLine, formatDuration, runCaption, runTooltip, stateClass, tasksWithErrors } from '../state';
+import { elementCountParts, elementCountsTitle, elementRow, elementsLive, errorLine, formatDuration, runCaption, runTooltip, skipReason, stateClass, tasksWithErrors } from '../state';
 
 const task = (extra: Partial<Parameters<typeof runCaption>[0] & object>) => ({ name: 'train', status: 'succeeded' as const, attempts: 1, cached: false, ...extra });
 
@@ -23,6 +23,16 @@ it('formats durations from milliseconds to hours', () => {
 
 it('puts the error of a failed task in its tooltip', () => {
   expect(runTooltip(task({ status: 'failed', error: 'RangeError: k must be > 0' }))).toBe('train: failed\nRangeError: k must be > 0');
+});
+
+it('says why a skipped task did not run, in its tooltip, and nothing for a task that ran', () => {
+  expect(runTooltip(task({ status: 'skipped', skipReason: 'condition false: best > 1000' }))).toBe('train: skipped\ncondition false: best > 1000');
+  expect(runTooltip(task({ status: 'skipped', skipReason: 'upstream task load was skipped' }))).toBe('train: skipped\nupstream task load was skipped');
+  expect(skipReason(task({ status: 'skipped', skipReason: 'not started: the run failed first' }))).toBe('not started: the run failed first');
+  // A summary from a server that does not give reasons: the state alone, no guess.
+  expect(runTooltip(task({ status: 'skipped' }))).toBe('train: skipped');
+  expect(skipReason(task({ status: 'succeeded', skipReason: 'stale' }))).toBe('');
+  expect(skipReason(undefined)).toBe('');
 });
 
 it('maps states to classes and error diagnostics to the tasks they name', () => {

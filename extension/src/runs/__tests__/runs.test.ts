@@ -81,6 +81,19 @@ it('compares two runs side by side: params, metrics, per-task status and duratio
   expect(row('task', 'train')).toMatchObject({ a: 'succeeded · 3.0 s', b: 'succeeded · 2.5 s · 2 attempts', differs: false });
 });
 
+it('says in the comparison why a task was skipped in one run and ran in the other', () => {
+  const a = detail('r-1', {});
+  const b = detail('r-2', {
+    status: 'succeeded',
+    tasks: [
+      { name: 'load', status: 'succeeded', attempts: 1, cached: false, durationMs: 1200, outputs: [], metrics: {} },
+      { name: 'train', status: 'skipped', attempts: 1, cached: false, outputs: [], metrics: {}, skipReason: 'condition false: rows > 100' }
+    ]
+  });
+  const train = compareRuns(a, b).find((r) => r.section === 'task' && r.key === 'train');
+  expect(train).toMatchObject({ a: 'succeeded · 3.0 s', b: 'skipped · condition false: rows > 100', differs: true });
+});
+
 it('lays a run out as a Gantt chart: a row per task, a bar per span, cached tasks still visible', () => {
   const at = (s: number) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + s * 1000).toISOString();
   const run = detail('r-1', {

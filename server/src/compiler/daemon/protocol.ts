@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { Diagnostic, WorkflowIR } from '@cellgraph/schema';
+import { compilerFingerprint } from '../compiler-version';
+
+/**
+ * The CLI's compile daemon speaks newline-delimited JSON over a unix socket: one request
+ * line, one reply line. Both sides parse with these schemas; `stop` and `ping` keep their
+ * shape across versions, so a daemon can stop another build's daemon.
+ */
+export const DaemonRequest = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('compile'), version: z.string(), checksDir: z.string(), input: z.object({ path: z.string(), text: z.string(), name: z.string().optional() }) }),
+  z.object({ kind: z.literal('ping') }),
+  z.object({ kind: z.literal('stop') })
+]);
+export type DaemonRequest = z.infer<typeof DaemonRequest>;
+
+const CompileResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), ir: WorkflowIR, warnings: z.array(Diagnostic), inputs: z.array(z.string()) }),
+  z.object({ ok: z.literal(false), diagnostics: z.array(Diagnostic) })
+]);
+
+export const DaemonReply = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('result'), result: CompileResultSchema }),
+  /** The daemon is another build's: its answers are not ours to use. */
+  z.object({ kind: z.literal('wrong-version'), version: z.string() }),
+  z.object({ kind: z.literal('pong'), version: z.string(), pid: z.number() }),
+  z.object({ kind: z.literal('stopping') }),
+  z.object({ kind: z.literal('error'), message: z.string() })
+]);
+export type DaemonReply = z.infer<typeof DaemonReply>;
+
+let version: string | undefined;
+
+/**
+ * What a daemon must match to answer for this CLI: the compiler's fingerprint (its code,
+ * TypeScript's version, the IR version), the daemon's own code, the Node version and where
+ * this build lives. Any difference is another daemon (another socket).
+ */
+export function daemonVersion(): string {
+  if (version) return version;
+  const h = createHash('sha256').update(`${compilerFingerprint()}\0${process.version}\0${__dirname}\0`);
+  for (const f of fs.readdirSync(__dirname).sort()) {
+    if (/\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')) h.update(f).update(fs.readFileSync(path.join(__dirname, f)));
+  }
+  version = h.digest('hex');
+  return version;
+}
+
+/**
+ * The folder holding the daemons' sockets and log: `CELLGRAPH_DAEMON_DIR`, else the user's
+ * state folder (`$XDG_STATE_HOME/cellgraph/daemon`, `~/.local/state/cellgraph/daemon`).
+ */
+export function daemonDir(): string {
+  if (process.env.CELLGRAPH_DAEMON_DIR) return process.env.CELLGRAPH_DAEMON_DIR;
+  const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'cellgraph', 'daemon');
+}
+
+/** A unix socket's path must fit sockaddr_un (108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH = 100;
+
+/** The socket of this build's daemon, or undefined when its path would be too long for a unix socket. */
+export function socketPath(dir = daemonDir(), v = daemonVersion()): string | undefined {
+  const p = path.join(dir, `compile-${v.slice(0, 16)}.sock`);
+  return Buffer.byteLength(p) <= MAX_SOCKET_PATH ? p : undefined;
+}
+
+/**
+ * Makes the daemon folder (mode 0700) and checks that only this user can reach into it: a
+ * socket in a folder someone else can write could be theirs, answering with their results.
+ * Throws when the folder cannot be made or is not private.
+ */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is not a private folder of this user (mode ${(st.mode & 0o777).toString(8)}); the compile daemon is not used`);
+  }
+}
+
+/** Switches the compile daemon off (`CELLGRAPH_COMPILE_DAEMON=off|0|false`): the CLI then compiles in its own process. */
+export function daemonDisabled(env = process.env): boolean {
+  return /^(off|0|false|no)$/i.test(env.CELLGRAPH_COMPILE_DAEMON ?? '');
+}
+
+/**
+ * Sends one request to a daemon's socket and resolves its reply: `unreachable` when nothing
+ * listens there (no socket, or a crashed daemon's), `lost` when the connection ended
+ * without a valid answer (the daemon died mid-compile, or the timeout passed).
+ */
+export function ask(socket: string, request: DaemonRequest, timeoutMs: number): Promise<DaemonReply | 'unreachable' | 'lost'> {
+  return new Promise((resolve) => {
+    const conn = net.createConnection(socket);
+    let buffer = '';
+    let connected = false;
+    let settled = false;
+    const done = (reply: DaemonReply | 'unreachable' | 'lost') => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      conn.destroy();
+      resolve(reply);
+    };
+    const timer = setTimeout(() => done(connected ? 'lost' : 'unreachable'), timeoutMs);
+    conn.setEncoding('utf8');
+    conn.on('connect', () => {
+      connected = true;
+      conn.write(`${JSON.stringify(request)}\n`);
+    });
+    conn.on('data', (chunk: string) => {
+      buffer += chunk;
+      const end = buffer.indexOf('\n');
+      if (end < 0) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(buffer.slice(0, end));
+      } catch {
+        return done('lost');
+      }
+      const reply = DaemonReply.safeParse(parsed);
+      done(reply.success ? reply.data : 'lost');
+    });
+    conn.on('error', () => done(connected ? 'lost' : 'unreachable'));
+    conn.on('close', () => done(connected ? 'lost' : 'unreachable'));
+  });
+}

@@ -151,16 +151,18 @@ export async function serveCompileDaemon(): Promise<void> {
       } catch {
         ino = undefined;
       }
+      // A compile in progress is answered first, whatever the reason to exit.
+      if (busy > 0) return;
       if (ino !== ours) why = 'its socket file was removed or replaced';
-      else if (stopping && busy === 0) why = 'asked to stop, or its heap grew past its bound';
-      else if (busy === 0 && Date.now() - lastUse > idleMs) why = `idle for ${idleMs / 1000} s`;
+      else if (stopping) why = 'asked to stop, or its heap grew past its bound';
+      else if (Date.now() - lastUse > idleMs) why = `idle for ${idleMs / 1000} s`;
       if (why === undefined) return;
       clearInterval(watch);
       log(`exiting: ${why}`);
-      server.close();
       // Only our own socket file is removed: a replaced path belongs to the daemon that replaced it.
       if (ino === ours) fs.rmSync(socket, { force: true });
-      resolve();
+      // Resolves once every connection has ended, so no answer is cut short by the exit.
+      server.close(() => resolve());
     }, WATCH_MS);
   });
 }

@@ -36,17 +36,36 @@ export type DaemonReply = z.infer<typeof DaemonReply>;
 
 let version: string | undefined;
 
+/** Every .js file under `dir` (not in node_modules) with its size and modification time. */
+function stampTree(dir: string, h: ReturnType<typeof createHash>): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const file = path.join(dir, e.name);
+    if (e.isDirectory() && e.name !== 'node_modules' && e.name !== '__tests__') stampTree(file, h);
+    else if (e.isFile() && e.name.endsWith('.js')) {
+      const st = fs.statSync(file);
+      h.update(`${file}\0${st.size}\0${st.mtimeMs}\0`);
+    }
+  }
+}
+
 /**
  * What a daemon must match to answer for this CLI: the compiler's fingerprint (its code,
- * TypeScript's version, the IR version), the daemon's own code, the Node version and where
- * this build lives. Any difference is another daemon (another socket).
+ * TypeScript's version, the IR version), the Node version, and the size and modification
+ * time of every built file of this package and of @cellgraph/schema (a daemon keeps the
+ * code it loaded: a rebuilt schema or helper must not be answered by the old one). Any
+ * difference is another daemon (another socket). Computed only when a compile is needed.
  */
 export function daemonVersion(): string {
   if (version) return version;
-  const h = createHash('sha256').update(`${compilerFingerprint()}\0${process.version}\0${__dirname}\0`);
-  for (const f of fs.readdirSync(__dirname).sort()) {
-    if (/\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')) h.update(f).update(fs.readFileSync(path.join(__dirname, f)));
-  }
+  const h = createHash('sha256').update(`${compilerFingerprint()}\0${process.version}\0`);
+  stampTree(path.resolve(__dirname, '..', '..'), h);
+  stampTree(path.dirname(require.resolve('@cellgraph/schema')), h);
   version = h.digest('hex');
   return version;
 }

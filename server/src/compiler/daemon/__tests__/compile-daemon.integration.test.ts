@@ -199,3 +199,23 @@ it('exits after its idle time and removes its socket', async () => {
   await waitFor('the idle daemon to exit', () => !alive(pid) && sockets().length === 0);
   expect(fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8')).toContain('exiting: idle for 1 s');
 });
+
+it('a rebuilt package gets a new daemon, and the old build\'s daemon is asked to stop', async () => {
+  expect(await validate(write('nb.ipynb', 'const x: number = 1;'))).toMatchObject({ code: 0 });
+  const [old] = await daemonPids();
+  const [oldSocket] = sockets();
+  // A rebuild of any built file the daemon loaded (here one outside the compiler) is another build.
+  const built = path.resolve(__dirname, '..', '..', '..', '..', 'dist', 'cli', 'output.js');
+  const { atime, mtime } = fs.statSync(built);
+  try {
+    fs.utimesSync(built, atime, new Date(mtime.getTime() + 60_000));
+    expect(await validate(write('nb.ipynb', 'const x: number = 2;'))).toMatchObject({ code: 0 });
+    await waitFor('the old daemon to stop', () => !alive(old));
+  } finally {
+    fs.utimesSync(built, atime, mtime);
+  }
+  const [fresh] = await daemonPids();
+  expect(fresh).not.toBe(old);
+  expect(sockets()).toHaveLength(1);
+  expect(sockets()[0]).not.toBe(oldSocket);
+});

@@ -15,7 +15,7 @@ import type { NotebookInput } from './notebook-input';
  * loaded here, only when a compile is needed: a cached answer does not pay for it.
  */
 async function compileIncrementally(input: { path: string; text: string }): Promise<CompileResult> {
-  const viaDaemon = await (await import('../compiler/daemon/client')).compileThroughDaemon(input, cacheDir('checks'));
+  const viaDaemon = await (await import('../compiler/daemon/client')).compileThroughDaemon(input, { checks: cacheDir('checks'), snapshots: cacheDir('v8') });
   if (viaDaemon !== undefined) return viaDaemon;
   if (process.env.CELLGRAPH_DEBUG_DAEMON) err(`compile daemon not used: ${(await import('../compiler/daemon/client')).lastOutcome?.fallback}`);
   const [{ compileNotebook }, { DiskCheckCache }] = await Promise.all([import('../compiler'), import('../compiler/check-cache')]);

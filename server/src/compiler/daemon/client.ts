@@ -28,10 +28,11 @@ function compileCacheDir(): string | undefined {
 
 /**
  * Starts this build's daemon, detached (it outlives the CLI), its output appended to
- * `daemon.log` beside its socket. `failed` turns true when it exited with an error; a
- * daemon that exits because another one already listens exits 0.
+ * `daemon.log` beside its socket; from its startup snapshot `blob` when that exists.
+ * `failed` turns true when it exited with an error; a daemon that exits because another
+ * one already listens exits 0.
  */
-function startDaemon(dir: string): { failed: () => boolean } {
+function startDaemon(dir: string, blob: string, fromSnapshot: boolean): { failed: () => boolean } {
   let log: number | 'ignore' = 'ignore';
   try {
     log = fs.openSync(path.join(dir, 'daemon.log'), 'a', 0o600);
@@ -39,12 +40,18 @@ function startDaemon(dir: string): { failed: () => boolean } {
     log = 'ignore';
   }
   const v8Cache = compileCacheDir();
-  const child = spawn(process.execPath, [path.join(__dirname, 'daemon.js')], {
+  const entry = path.join(__dirname, 'daemon.js');
+  const child = spawn(process.execPath, fromSnapshot ? ['--snapshot-blob', blob, entry] : [entry], {
     detached: true,
     cwd: dir,
     stdio: ['ignore', log, log],
-    // The daemon and its worker thread share the CLI's V8 compile cache (NODE_COMPILE_CACHE reaches both).
-    env: v8Cache !== undefined && process.env.NODE_COMPILE_CACHE === undefined ? { ...process.env, NODE_COMPILE_CACHE: v8Cache } : process.env
+    env: {
+      ...process.env,
+      // The daemon and its worker thread share the CLI's V8 compile cache (NODE_COMPILE_CACHE reaches both).
+      ...(v8Cache !== undefined && process.env.NODE_COMPILE_CACHE === undefined ? { NODE_COMPILE_CACHE: v8Cache } : {}),
+      CELLGRAPH_DAEMON_ENTRY: entry,
+      CELLGRAPH_DAEMON_SNAPSHOT: blob
+    }
   });
   if (typeof log === 'number') fs.closeSync(log);
   let failed = false;
@@ -81,9 +88,10 @@ export let lastOutcome: DaemonOutcome | undefined;
  * undefined when the daemon cannot be used (switched off, no private folder for its socket,
  * a read-only home, it did not start, it died mid-compile, it is another build's): the
  * caller then compiles in its own process. Never returns another compiler version's answer.
- * `checksDir` is where the daemon files each task's check (the CLI's DiskCheckCache folder).
+ * `folders.checks` is where the daemon files each task's check (the CLI's DiskCheckCache
+ * folder); `folders.snapshots` where its startup snapshot is kept (docs/cli-speed.md).
  */
-export async function compileThroughDaemon(input: CompileInput, checksDir: string): Promise<CompileResult | undefined> {
+export async function compileThroughDaemon(input: CompileInput, folders: { checks: string; snapshots: string }): Promise<CompileResult | undefined> {
   let started = false;
   const fallback = (why: string) => {
     lastOutcome = { used: false, started, fallback: why };
@@ -99,15 +107,24 @@ export async function compileThroughDaemon(input: CompileInput, checksDir: strin
   }
   // The daemon runs in another folder: it gets the absolute path, and the answer names the path the user gave.
   const absolute = path.resolve(input.path);
-  const request = { kind: 'compile' as const, version: daemonVersion(), checksDir, input: { path: absolute, text: input.text, ...(input.name !== undefined ? { name: input.name } : {}) } };
+  const request = { kind: 'compile' as const, version: daemonVersion(), checksDir: folders.checks, input: { path: absolute, text: input.text, ...(input.name !== undefined ? { name: input.name } : {}) } };
 
   let reply: DaemonReply | 'unreachable' | 'lost' = fs.existsSync(socket) ? await ask(socket, request, ANSWER_TIMEOUT_MS) : 'unreachable';
   if (reply === 'unreachable') {
     // None listens (first use, idle exit, a crash): start one and wait for its socket.
     started = true;
-    const daemon = startDaemon(path.dirname(socket));
+    const blob = path.join(folders.snapshots, `daemon-${daemonVersion().slice(0, 16)}.blob`);
+    let fromSnapshot = fs.existsSync(blob);
+    let daemon = startDaemon(path.dirname(socket), blob, fromSnapshot);
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (reply === 'unreachable' && !daemon.failed() && Date.now() < deadline) {
+    while (reply === 'unreachable' && Date.now() < deadline) {
+      if (daemon.failed()) {
+        if (!fromSnapshot) break;
+        // A damaged or unusable snapshot: dropped (the daemon builds a new one), and a plain start instead.
+        fs.rmSync(blob, { force: true });
+        fromSnapshot = false;
+        daemon = startDaemon(path.dirname(socket), blob, false);
+      }
       await sleep(20);
       if (fs.existsSync(socket)) reply = await ask(socket, request, ANSWER_TIMEOUT_MS);
     }

@@ -34,6 +34,16 @@ export const DaemonReply = z.discriminatedUnion('kind', [
 ]);
 export type DaemonReply = z.infer<typeof DaemonReply>;
 
+/** What the daemon hands its startup snapshot's builder (snapshot-builder.ts; environment variable CELLGRAPH_SNAPSHOT_INPUT, JSON). */
+export interface SnapshotInput {
+  /** typescript.js, as the daemon resolves `typescript`. */
+  typescript: string;
+  /** The checker's options for a notebook with no packages of its own (checkerOptions). */
+  options: import('typescript').CompilerOptions;
+  /** A path for the one-line file compiled to parse and bind the declarations. */
+  root: string;
+}
+
 let version: string | undefined;
 
 /** Every .js file under `dir` (not in node_modules) with its size and modification time. */

@@ -76,6 +76,12 @@ async function listen(server: net.Server, socket: string): Promise<boolean> {
   throw second;
 }
 
+/**
+ * The snapshot is built once the daemon has been idle this long after a compile: not while
+ * the user runs commands one after another, and not at all by a daemon that lives a few
+ * seconds (a test's, whose folders are removed at once).
+ */
+const SNAPSHOT_AFTER_IDLE_MS = 10_000;
 /** How much lower than the daemon the snapshot build runs (nice value): it must not slow the user's next command. */
 const SNAPSHOT_NICENESS = 10;
 
@@ -121,7 +127,7 @@ function buildSnapshot(blob: string): void {
 
 /**
  * Runs the daemon until it is idle, replaced or stopped. `startedFrom` says how its process
- * started (for the log); a daemon not started from a snapshot builds one after its first
+ * started (for the log); a daemon not started from a snapshot builds one once idle after a
  * compile, for the next cold start (`CELLGRAPH_DAEMON_SNAPSHOT` names the file, set by the CLI).
  */
 export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise<void> {
@@ -136,6 +142,7 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
   let busy = 0;
   let stopping = false;
   const blob = process.env.CELLGRAPH_DAEMON_SNAPSHOT;
+  let compiled = false;
   let snapshotWanted = startedFrom === 'a plain start' && blob !== undefined && blob !== '' && !fs.existsSync(blob);
 
   const answer = async (request: DaemonRequest): Promise<DaemonReply> => {
@@ -150,12 +157,9 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
       let checkCache = checkCaches.get(request.checksDir);
       if (checkCache === undefined) checkCaches.set(request.checksDir, (checkCache = new DiskCheckCache(request.checksDir)));
       const result = compileNotebook(request.input, { checkCache });
+      compiled = true;
       if (process.memoryUsage().heapUsed > MAX_HEAP_BYTES) stopping = true;
-      if (snapshotWanted && blob) {
-        snapshotWanted = false;
-        // After the answer is sent: the user's command comes first.
-        setTimeout(() => buildSnapshot(blob), 500);
-      }
+
       return { kind: 'result', result };
     } catch (e) {
       return { kind: 'error', message: e instanceof Error ? e.message : String(e) };
@@ -210,6 +214,10 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
       }
       // A compile in progress is answered first, whatever the reason to exit.
       if (busy > 0) return;
+      if (snapshotWanted && compiled && blob && ino === ours && Date.now() - lastUse > SNAPSHOT_AFTER_IDLE_MS) {
+        snapshotWanted = false;
+        buildSnapshot(blob);
+      }
       if (ino !== ours) why = 'its socket file was removed or replaced';
       else if (stopping) why = 'asked to stop, or its heap grew past its bound';
       else if (Date.now() - lastUse > idleMs) why = `idle for ${idleMs / 1000} s`;

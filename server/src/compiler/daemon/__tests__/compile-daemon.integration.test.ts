@@ -219,3 +219,43 @@ it('a rebuilt package gets a new daemon, and the old build\'s daemon is asked to
   expect(sockets()).toHaveLength(1);
   expect(sockets()[0]).not.toBe(oldSocket);
 });
+
+/** This build's startup snapshots in the test's user cache folder. */
+function blobs(): string[] {
+  const folder = path.join(dir, 'user-cache', 'v8');
+  return fs.existsSync(folder) ? fs.readdirSync(folder).filter((f) => f.endsWith('.blob')).map((f) => path.join(folder, f)) : [];
+}
+
+async function stopDaemons(): Promise<void> {
+  const pids = await daemonPids();
+  for (const s of sockets()) await ask(s, { kind: 'stop' }, 5000);
+  await waitFor('the daemons to stop', () => pids.every((p) => !alive(p)));
+}
+
+it('builds a startup snapshot after its first compile; the next daemon starts from it and answers the same', async () => {
+  expect(await validate(write('nb.ipynb', 'const x: number = 1;'))).toMatchObject({ code: 0 });
+  await waitFor('the startup snapshot', () => blobs().length === 1, 120_000);
+  await stopDaemons();
+  write('nb.ipynb', 'const x: string = "one";');
+  const fromSnapshot = await validate('nb.ipynb');
+  const inProcess = await validate('nb.ipynb', { CELLGRAPH_COMPILE_DAEMON: 'off', CELLGRAPH_CACHE_DIR: path.join(dir, 'other-cache') });
+  expect(fromSnapshot).toEqual(inProcess);
+  expect(fromSnapshot.stderr).toContain('TS2345');
+  const log = fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8');
+  expect(log).toMatch(/started from a startup snapshot \(\d+ declaration files\)/);
+});
+
+it('drops a damaged startup snapshot and starts the daemon plainly', async () => {
+  expect(await validate(write('nb.ipynb', 'const x: number = 1;'))).toMatchObject({ code: 0 });
+  await waitFor('the startup snapshot', () => blobs().length === 1, 120_000);
+  await stopDaemons();
+  const [blob] = blobs();
+  fs.writeFileSync(blob, 'not a snapshot');
+  write('nb.ipynb', 'const x: string = "one";');
+  expect(await validate('nb.ipynb')).toMatchObject({ code: 1, stderr: expect.stringContaining('TS2345') });
+  expect(await daemonPids()).toHaveLength(1);
+  const log = fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8');
+  expect(log.match(/started from a plain start/g)).toHaveLength(2);
+  // The plain daemon builds a good one again.
+  await waitFor('a new startup snapshot', () => blobs().length === 1 && fs.statSync(blobs()[0]).size > 1_000_000, 120_000);
+});

@@ -86,13 +86,16 @@ const SNAPSHOT_AFTER_IDLE_MS = 10_000;
 const SNAPSHOT_NICENESS = 10;
 
 /**
- * Builds this build's startup snapshot at `blob` in a background process (written to a
+ * Builds this build's startup snapshot at `blob` in a background process, with the
+ * declarations a notebook in `notebookDir` reads (the standard library, the folder's
+ * `@types`, cellgraph's kernel library) (written to a
  * temporary file, then renamed: a reader never sees half a blob), and deletes the blobs
  * of other builds beside it. Failure only costs the next cold start its speed.
  */
-function buildSnapshot(blob: string): void {
+function buildSnapshot(blob: string, notebookDir: string): void {
   const tmp = `${blob}.${process.pid}.tmp`;
-  const input: SnapshotInput = { typescript: require.resolve('typescript'), options: checkerOptions(os.tmpdir()), root: virtualPath(os.tmpdir(), 'snapshot') };
+  // As the last notebook compiled: its folder decides the @types and packages parsed (a project's own are most of them).
+  const input: SnapshotInput = { typescript: require.resolve('typescript'), options: checkerOptions(notebookDir), root: virtualPath(notebookDir, 'snapshot') };
   try {
     fs.mkdirSync(path.dirname(blob), { recursive: true });
   } catch (e) {
@@ -142,7 +145,8 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
   let busy = 0;
   let stopping = false;
   const blob = process.env.CELLGRAPH_DAEMON_SNAPSHOT;
-  let compiled = false;
+  /** The folder of the last notebook compiled, once one was. */
+  let compiledIn: string | undefined;
   let snapshotWanted = startedFrom === 'a plain start' && blob !== undefined && blob !== '' && !fs.existsSync(blob);
 
   const answer = async (request: DaemonRequest): Promise<DaemonReply> => {
@@ -157,7 +161,7 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
       let checkCache = checkCaches.get(request.checksDir);
       if (checkCache === undefined) checkCaches.set(request.checksDir, (checkCache = new DiskCheckCache(request.checksDir)));
       const result = compileNotebook(request.input, { checkCache });
-      compiled = true;
+      compiledIn = path.dirname(request.input.path);
       if (process.memoryUsage().heapUsed > MAX_HEAP_BYTES) stopping = true;
 
       return { kind: 'result', result };
@@ -214,9 +218,9 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
       }
       // A compile in progress is answered first, whatever the reason to exit.
       if (busy > 0) return;
-      if (snapshotWanted && compiled && blob && ino === ours && Date.now() - lastUse > SNAPSHOT_AFTER_IDLE_MS) {
+      if (snapshotWanted && compiledIn !== undefined && blob && ino === ours && Date.now() - lastUse > SNAPSHOT_AFTER_IDLE_MS) {
         snapshotWanted = false;
-        buildSnapshot(blob);
+        buildSnapshot(blob, compiledIn);
       }
       if (ino !== ours) why = 'its socket file was removed or replaced';
       else if (stopping) why = 'asked to stop, or its heap grew past its bound';

@@ -42,7 +42,8 @@ function parseDeclarations(ts: TS, input: SnapshotInput): ParsedFileSeed[] {
   const host: import('typescript').CompilerHost = {
     ...base,
     getSourceFile(fileName, languageVersion) {
-      if (fileName === input.root) return ts.createSourceFile(fileName, 'const warm: number = 1;\n', languageVersion, true, ts.ScriptKind.TS);
+      // What most notebooks import (params, artifacts, display); resolved from the notebook's folder.
+      if (fileName === input.root) return ts.createSourceFile(fileName, "import '@cellgraph/kernel';\nconst warm: number = 1;\n", languageVersion, true, ts.ScriptKind.TS);
       const file = base.getSourceFile(fileName, languageVersion);
       seeds.push({ key: `${String(languageVersion)}:${fileName}`, mtimeMs: mtime(fileName), file });
       return file;

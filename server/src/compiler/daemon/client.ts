@@ -47,7 +47,7 @@ function startDaemon(dir: string, blob: string, fromSnapshot: boolean): { failed
     stdio: ['ignore', log, log],
     env: {
       ...process.env,
-      // The daemon and its worker thread share the CLI's V8 compile cache (NODE_COMPILE_CACHE reaches both).
+      // The daemon shares the CLI's V8 compile cache (bin/cellgraph turns it on for the CLI only).
       ...(v8Cache !== undefined && process.env.NODE_COMPILE_CACHE === undefined ? { NODE_COMPILE_CACHE: v8Cache } : {}),
       CELLGRAPH_DAEMON_ENTRY: entry,
       CELLGRAPH_DAEMON_SNAPSHOT: blob

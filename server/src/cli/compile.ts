@@ -8,11 +8,16 @@ import { err } from './output';
 import type { NotebookInput } from './notebook-input';
 
 /**
- * Compiles with each task's type check kept in the user's cache folder, so the next CLI
+ * Compiles in this user's compile daemon (docs/cli-speed.md), which keeps TypeScript's
+ * libraries parsed and each task's check between commands; when it cannot be used, in this
+ * process with each task's type check kept in the user's cache folder, so the next CLI
  * process checks only the tasks whose code, setup or input types changed. TypeScript is
  * loaded here, only when a compile is needed: a cached answer does not pay for it.
  */
 async function compileIncrementally(input: { path: string; text: string }): Promise<CompileResult> {
+  const viaDaemon = await (await import('../compiler/daemon/client')).compileThroughDaemon(input, { checks: cacheDir('checks'), snapshots: cacheDir('v8') });
+  if (viaDaemon !== undefined) return viaDaemon;
+  if (process.env.CELLGRAPH_DEBUG_DAEMON) err(`compile daemon not used: ${(await import('../compiler/daemon/client')).lastOutcome?.fallback}`);
   const [{ compileNotebook }, { DiskCheckCache }] = await Promise.all([import('../compiler'), import('../compiler/check-cache')]);
   return compileNotebook(input, { checkCache: new DiskCheckCache(cacheDir('checks')) });
 }

@@ -43,6 +43,23 @@ function typeRoots(notebookDir: string): string[] {
  */
 const diskFiles = new Map<string, { mtimeMs: number; file: ts.SourceFile | undefined }>();
 
+/** One parsed file handed over from elsewhere (a startup snapshot), under the key virtualHost uses. */
+export interface ParsedFileSeed {
+  /** `${languageVersion}:${fileName}`, as virtualHost's getSourceFile keys it. */
+  key: string;
+  mtimeMs: number;
+  file: ts.SourceFile | undefined;
+}
+
+/**
+ * Adds parsed files made by this same TypeScript module elsewhere (the compile daemon's
+ * startup snapshot): they are still checked by modification time on use, so a file edited
+ * since is parsed again.
+ */
+export function seedParsedFiles(seeds: ParsedFileSeed[]): void {
+  for (const s of seeds) if (!diskFiles.has(s.key)) diskFiles.set(s.key, { mtimeMs: s.mtimeMs, file: s.file });
+}
+
 function mtime(fileName: string): number {
   try {
     return fs.statSync(fileName).mtimeMs;

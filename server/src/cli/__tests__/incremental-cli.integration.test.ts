@@ -45,5 +45,7 @@ it('sees an upstream type change in the next process, and the fix after it', () 
   expect(validate(chain('const x: number = 1;'))).toMatchObject({ code: 0 });
   // The user's cache holds compiled code, whole compiles and per-task checks; nothing lands beside the notebook.
   expect(fs.readdirSync(path.join(dir, 'user-cache')).sort()).toEqual(['checks', 'compiled', 'v8']);
-  expect(fs.readdirSync(dir).sort()).toEqual(['nb.ipynb', 'node_modules', 'user-cache']);
+  // `xdg` is this test's user state folder (XDG_STATE_HOME): the compile daemon's socket lives there.
+  expect(fs.readdirSync(dir).sort()).toEqual(['nb.ipynb', 'node_modules', 'user-cache', 'xdg']);
+  expect(fs.readdirSync(path.join(dir, 'xdg', 'cellgraph'))).toEqual(['daemon']);
 });

@@ -7,6 +7,10 @@
  * ts-jest transpiles only; scripts/test.sh type-checks sources (tsc -b) and tests
  * (tsconfig.tests.json) first.
  */
+// Tests start no detached compile daemon (it would outlive the run by its idle timeout): CLI
+// processes spawned by tests compile in process. The daemon's own tests switch it back on.
+process.env.CELLGRAPH_COMPILE_DAEMON = process.env.CELLGRAPH_COMPILE_DAEMON || 'off';
+
 /** Packages published only as ES modules that server code require()s (see transform). */
 const ESM_ONLY = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
 

@@ -21,10 +21,11 @@ import { ARCHIVE_LOGS_ENV, ARGO_CONDITION_PATH, ARGO_TASK_ENV, argoElementsPath 
  * collect step (the same image: the task entry collects the elements' outputs, files the
  * task's final result and fails when fewer elements succeeded than `minSuccessRatio`
  * asks); the tasks below read the collect step's result. With `minSuccessRatio` < 1 the
- * fan-out gets `continueOn: {failed: true}`, so the collect step decides. A task with a `when` condition gets a
- * condition step before it (the same image: the task entry evaluates the compiled,
- * type-checked condition over the upstream outputs and writes `true`/`false` to an output
- * parameter) and Argo's own `when` on that parameter, so Argo shows the task Skipped.
+ * fan-out gets `continueOn: {failed: true}`, so the collect step decides. A task with a
+ * `when` condition gets a condition step before it (the same image: the task entry
+ * evaluates the compiled, type-checked condition over the upstream outputs and writes
+ * `true`/`false` to an output parameter) and Argo's own `when` on that parameter, so Argo
+ * shows the task Skipped.
  * Trigger rules become Argo `depends` expressions ({@link argoDepends}).
  */
 
@@ -167,7 +168,7 @@ function stepNames(ir: WorkflowIR, names: Map<string, string>, suffix: string, h
  * The DAG task whose end means a task's final result is filed: the task itself, or for a
  * foreach task its collect step.
  */
-export function argoResultNames(ir: WorkflowIR, names: Map<string, string> = argoNames(ir)): Map<string, string> {
+function argoResultNames(ir: WorkflowIR, names: Map<string, string> = argoNames(ir)): Map<string, string> {
   return new Map([...names, ...argoCollectNames(ir, names)]);
 }
 
@@ -202,7 +203,7 @@ export function argoDepends(ir: WorkflowIR, task: TaskIR, names: Map<string, str
  * list: it ran over nothing) or, with `minSuccessRatio` < 1, Failed (`continueOn`: the
  * collect step applies the ratio). An Omitted fan-out omits it too (the task was skipped).
  */
-export function argoCollectDepends(task: TaskIR, name: string): string {
+function argoCollectDepends(task: TaskIR, name: string): string {
   const results = ['Succeeded', 'Skipped', ...((task.foreach?.minSuccessRatio ?? 1) < 1 ? ['Failed'] : [])];
   return `(${results.map((r) => `${name}.${r}`).join(' || ')})`;
 }

@@ -77,7 +77,13 @@ export const ArgoTask = z
      * `true` or `false` to {@link ARGO_CONDITION_PATH} (an Argo output parameter the task's
      * own Argo `when` reads); false also files the task's `skipped` final result.
      */
-    condition: z.literal(true).optional()
+    condition: z.literal(true).optional(),
+    /**
+     * This pod is a foreach task's collect step: it collects the elements' outputs in element
+     * order (a failed element's as `undefined`), files the task's final result for the tasks
+     * below, and fails when fewer elements succeeded than the task's `minSuccessRatio` asks.
+     */
+    collect: z.literal(true).optional()
   })
   .strict();
 export type ArgoTask = z.infer<typeof ArgoTask>;

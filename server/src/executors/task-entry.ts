@@ -116,13 +116,14 @@ async function runArgoTask(raw: string): Promise<number> {
   const ir: WorkflowIR = irSchema.parse(JSON.parse((await store.getFile(irKey(argo.workflowVersion))).toString('utf8')));
   const task = ir.tasks.find((t) => t.name === argo.task);
   if (task === undefined) throw new Error(`workflow ${ir.name} ${ir.version} has no task ${argo.task}`);
+  if (argo.collect === true) return collectElements(argo, task, store);
   const params = await runParamsModule({
     moduleSource: (await store.getFile(paramsModuleKey(argo.workflowVersion))).toString('utf8'),
     filename: path.join(argo.workDir, 'parameters.cellgraph-params.js'),
     workDir: argo.workDir,
     overrides: argo.params
   });
-  const resolved = await argoInputs(argo, ir, task, store);
+  const resolved = await argoInputs(argo, task, store);
   if (argo.condition === true) return decideCondition(argo, task, params, resolved, store);
   if (typeof resolved === 'string') {
     // Skipped because an upstream task was (trigger all-succeeded): filed so tasks below can tell.
@@ -197,48 +198,40 @@ async function fileSkipped(argo: ArgoTask, task: TaskIR, store: ReturnType<typeo
 }
 
 /**
- * What the engine would have handed an Argo task: its upstream outputs from their final
- * results (a foreach task's collected in element order, a foreach element's value cut
- * from its list), or why the task is skipped (an upstream task was, under `all-succeeded`).
+ * The final results Argo's pods filed in a run: a task's own, or a foreach task's filed by
+ * its collect step (a foreach element's under `element-<i>/`).
  */
-async function argoInputs(argo: ArgoTask, ir: WorkflowIR, task: TaskIR, store: ReturnType<typeof openStore>): Promise<Record<string, ArtifactRef> | string> {
+function argoResults(runId: string, store: ReturnType<typeof openStore>) {
   const finalOf = async (name: string, element?: number): Promise<TaskResult | undefined> => {
-    const key = taskFinalResultKey(argo.runId, name, element);
+    const key = taskFinalResultKey(runId, name, element);
     if (!(await store.hasFile(key))) return undefined;
     return TaskResult.parse(JSON.parse((await store.getFile(key)).toString('utf8')));
   };
-  const output = async (from: string, name: string): Promise<ArtifactRef | 'skipped'> => {
-    const producer = ir.tasks.find((x) => x.name === from);
-    if (producer?.foreach !== undefined) return collect(producer, name);
+  /** An upstream output `reader` needs, or `skipped` when its task was. */
+  const output = async (from: string, name: string, reader: string): Promise<ArtifactRef | 'skipped'> => {
     const result = await finalOf(from);
     // No result: Argo ran no pod for it (its depends did not hold: omitted), and Argo's
     // depends let this task run all the same, so it stands for skipped (a failed task stops the workflow).
     if (result === undefined || result.status === 'skipped') return 'skipped';
     const ref = result.outputs.find((o) => o.name === name);
-    if (ref === undefined) throw new Error(`task ${from} finished without its output ${name}, which ${task.name} needs`);
+    if (ref === undefined) throw new Error(`task ${from} finished without its output ${name}, which ${reader} needs`);
     return { hash: ref.hash, size: ref.size };
   };
-  const collect = async (producer: TaskIR, name: string): Promise<ArtifactRef | 'skipped'> => {
-    const spec = producer.foreach as NonNullable<TaskIR['foreach']>;
-    const list = await output(spec.from, spec.over);
-    if (list === 'skipped') return 'skipped';
-    const n = splitEncodedList(await store.getBlob(list), spec.over).length;
-    const parts: string[] = [];
-    let failed = 0;
-    for (let i = 0; i < n; i++) {
-      const ref = (await finalOf(producer.name, i))?.outputs.find((o) => o.name === name);
-      if (ref === undefined) failed += 1;
-      parts.push(ref === undefined ? ENCODED_UNDEFINED : (await store.getBlob(ref)).toString('utf8'));
-    }
-    const allowed = Math.floor(n * (1 - spec.minSuccessRatio) + 1e-9);
-    if (failed > allowed) throw new Error(`${failed} of ${n} elements of foreach task ${producer.name} failed (at most ${allowed} may, minSuccessRatio ${spec.minSuccessRatio})`);
-    return store.putBlob(joinEncodedList(parts));
-  };
+  return { finalOf, output };
+}
+
+/**
+ * What the engine would have handed an Argo task: its upstream outputs from their final
+ * results (a foreach task's as its collect step filed them, a foreach element's value cut
+ * from its list), or why the task is skipped (an upstream task was, under `all-succeeded`).
+ */
+async function argoInputs(argo: ArgoTask, task: TaskIR, store: ReturnType<typeof openStore>): Promise<Record<string, ArtifactRef> | string> {
+  const { finalOf, output } = argoResults(argo.runId, store);
   const allSucceeded = (task.trigger ?? 'all-succeeded') === 'all-succeeded';
   const inputs: Record<string, ArtifactRef> = {};
   for (const port of task.inputs) {
     if (port.elementOf !== undefined) {
-      const list = await output(port.from, port.elementOf);
+      const list = await output(port.from, port.elementOf, task.name);
       if (list === 'skipped') return `the list ${port.elementOf} of task ${port.from} was skipped`;
       const elements = splitEncodedList(await store.getBlob(list), port.elementOf);
       const encoded = argo.element === undefined ? undefined : elements[argo.element];
@@ -246,20 +239,63 @@ async function argoInputs(argo: ArgoTask, ir: WorkflowIR, task: TaskIR, store: R
       inputs[port.name] = await store.putBlob(Buffer.from(encoded, 'utf8'));
       continue;
     }
-    const ref = await output(port.from, port.name);
+    const ref = await output(port.from, port.name, task.name);
     if (ref !== 'skipped') inputs[port.name] = ref;
     else if (allSucceeded) return `upstream task ${port.from} was skipped`;
     else inputs[port.name] = await store.putBlob(Buffer.from(ENCODED_UNDEFINED, 'utf8'));
   }
   if (allSucceeded) {
-    for (const up of task.upstream) {
-      const producer = ir.tasks.find((x) => x.name === up);
-      // A foreach task files results per element: it stands skipped when its list was.
-      const skipped = producer?.foreach !== undefined ? (await output(producer.foreach.from, producer.foreach.over)) === 'skipped' : (await finalOf(up))?.status !== 'succeeded';
-      if (skipped) return `upstream task ${up} was skipped`;
-    }
+    for (const up of task.upstream) if ((await finalOf(up))?.status !== 'succeeded') return `upstream task ${up} was skipped`;
   }
   return inputs;
+}
+
+/**
+ * A foreach task's collect step in Argo: each output as the list of its elements' values
+ * in element order (a failed element's `undefined`), filed as the task's final result,
+ * as the engine collects them (engine/foreach.ts). Too few elements succeeded for the
+ * task's `minSuccessRatio`: the task's `failed` result is filed and the step fails, so
+ * Argo fails the workflow as the engine fails the run.
+ */
+async function collectElements(argo: ArgoTask, task: TaskIR, store: ReturnType<typeof openStore>): Promise<number> {
+  const spec = task.foreach;
+  if (spec === undefined) throw new Error(`task ${task.name} is not a foreach task: it has no elements to collect`);
+  const { finalOf, output } = argoResults(argo.runId, store);
+  const startedAt = new Date();
+  const list = await output(spec.from, spec.over, task.name);
+  if (list === 'skipped') {
+    await writeElementLists(argo, await fileSkipped(argo, task, store, `the list ${spec.over} of task ${spec.from} was skipped`), store);
+    return 0;
+  }
+  const n = splitEncodedList(await store.getBlob(list), spec.over).length;
+  const elements: (TaskResult | undefined)[] = [];
+  for (let i = 0; i < n; i++) elements.push(await finalOf(task.name, i));
+  const failed = elements.filter((r) => r?.status !== 'succeeded').length;
+  const allowed = Math.floor(n * (1 - spec.minSuccessRatio) + 1e-9);
+  const base = { metrics: {}, cells: [], startedAt: startedAt.toISOString() };
+  if (failed > allowed) {
+    const first = elements.findIndex((r) => r?.status !== 'succeeded');
+    const message = `${failed} of ${n} elements of foreach task ${task.name} failed (at most ${allowed} may, minSuccessRatio ${spec.minSuccessRatio}); the first is element ${first}`;
+    const result: TaskResult = { ...base, status: 'failed', outputs: [], error: { name: 'Error', message, kind: 'error' }, durationMs: Date.now() - startedAt.getTime() };
+    await store.putFile(taskFinalResultKey(argo.runId, task.name), JSON.stringify(result));
+    process.stderr.write(`cellgraph: ${message}\n`);
+    return 1;
+  }
+  const { listTypeText } = require('@cellgraph/schema/dist/ir') as typeof import('@cellgraph/schema/dist/ir');
+  const outputs: TaskResult['outputs'] = [];
+  for (const port of task.outputs) {
+    const parts: string[] = [];
+    for (const r of elements) {
+      const ref = r?.outputs.find((o) => o.name === port.name);
+      parts.push(ref === undefined ? ENCODED_UNDEFINED : (await store.getBlob(ref)).toString('utf8'));
+    }
+    outputs.push({ name: port.name, type: listTypeText(port.type), ...(await store.putBlob(joinEncodedList(parts))) });
+  }
+  const result: TaskResult = { ...base, status: 'succeeded', outputs, durationMs: Date.now() - startedAt.getTime() };
+  await store.putFile(taskFinalResultKey(argo.runId, task.name), JSON.stringify(result));
+  await writeElementLists(argo, result, store);
+  process.stderr.write(`cellgraph: collected ${n - failed} of ${n} elements of foreach task ${task.name}\n`);
+  return 0;
 }
 
 /** For withParam: the element indices of each list a foreach task iterates (none when this task was skipped). */

@@ -17,12 +17,15 @@ import { ARCHIVE_LOGS_ENV, ARGO_CONDITION_PATH, ARGO_TASK_ENV, argoElementsPath 
  *
  * Dynamic tasks (docs/dynamic-workflows.md): a foreach task is one DAG task with
  * `withParam` over an output parameter of the task producing its list (the element
- * indices, written by the task entry), one pod per element with `{{item}}`; with
- * `minSuccessRatio` < 1 it gets `continueOn: {failed: true}` and the task entry downstream
- * applies the ratio when it collects the elements. A task with a `when` condition gets a
- * condition step before it (the same image: the task entry evaluates the compiled,
- * type-checked condition over the upstream outputs and writes `true`/`false` to an output
- * parameter) and Argo's own `when` on that parameter, so Argo shows the task Skipped.
+ * indices, written by the task entry), one pod per element with `{{item}}`, followed by a
+ * collect step (the same image: the task entry collects the elements' outputs, files the
+ * task's final result and fails when fewer elements succeeded than `minSuccessRatio`
+ * asks); the tasks below read the collect step's result. With `minSuccessRatio` < 1 the
+ * fan-out gets `continueOn: {failed: true}`, so the collect step decides. A task with a
+ * `when` condition gets a condition step before it (the same image: the task entry
+ * evaluates the compiled, type-checked condition over the upstream outputs and writes
+ * `true`/`false` to an output parameter) and Argo's own `when` on that parameter, so Argo
+ * shows the task Skipped.
  * Trigger rules become Argo `depends` expressions ({@link argoDepends}).
  */
 
@@ -136,52 +139,73 @@ export function argoNames(ir: WorkflowIR): Map<string, string> {
  * hash when that is taken (by a task, say), so every DAG task keeps a distinct, valid name.
  */
 export function argoConditionNames(ir: WorkflowIR, names: Map<string, string> = argoNames(ir)): Map<string, string> {
-  const taken = new Set<string>([DAG_TEMPLATE, ...names.values()]);
+  return stepNames(ir, names, 'when', (t) => t.when !== undefined, []);
+}
+
+/**
+ * Names of the collect steps of the foreach tasks: `<task>-collect`, or with a short hash
+ * when that is taken (by a task or a condition step), as for condition steps.
+ */
+export function argoCollectNames(ir: WorkflowIR, names: Map<string, string> = argoNames(ir)): Map<string, string> {
+  return stepNames(ir, names, 'collect', (t) => t.foreach !== undefined, [...argoConditionNames(ir, names).values()]);
+}
+
+/** `<task>-<suffix>` for the tasks `has` picks, distinct from the task names, the DAG's and `taken`. */
+function stepNames(ir: WorkflowIR, names: Map<string, string>, suffix: string, has: (t: TaskIR) => boolean, taken: string[]): Map<string, string> {
+  const used = new Set<string>([DAG_TEMPLATE, ...names.values(), ...taken]);
   const out = new Map<string, string>();
   for (const t of ir.tasks) {
-    if (t.when === undefined) continue;
-    let name = `${names.get(t.name) as string}-when`;
-    if (taken.has(name)) name = `${name.slice(0, 48)}-${createHash('sha256').update(`${t.name} when`).digest('hex').slice(0, 6)}`;
-    taken.add(name);
+    if (!has(t)) continue;
+    let name = `${names.get(t.name) as string}-${suffix}`;
+    if (used.has(name)) name = `${name.slice(0, 48)}-${createHash('sha256').update(`${t.name} ${suffix}`).digest('hex').slice(0, 6)}`;
+    used.add(name);
     out.set(t.name, name);
   }
   return out;
 }
 
 /**
+ * The DAG task whose end means a task's final result is filed: the task itself, or for a
+ * foreach task its collect step.
+ */
+function argoResultNames(ir: WorkflowIR, names: Map<string, string> = argoNames(ir)): Map<string, string> {
+  return new Map([...names, ...argoCollectNames(ir, names)]);
+}
+
+/**
  * A task's trigger rule as Argo's `depends` (undefined for a task without upstream tasks):
- * for each upstream task U, joined with `&&`,
+ * for each upstream task U, joined with `&&`, where U stands for the DAG task filing U's
+ * final result (a foreach task's collect step, {@link argoResultNames}),
  *
- * | trigger | U an ordinary task | U a foreach task |
- * |---|---|---|
- * | `all-succeeded` | `U.Succeeded` | `(U.Succeeded \|\| U.Skipped)` |
- * | `none-failed` | `(U.Succeeded \|\| U.Skipped \|\| U.Omitted)` | `(U.Succeeded \|\| U.Skipped \|\| U.Omitted)` |
+ * | trigger | U |
+ * |---|---|
+ * | `all-succeeded` | `U.Succeeded` |
+ * | `none-failed` | `(U.Succeeded \|\| U.Skipped \|\| U.Omitted)` |
  *
  * Argo marks a task whose `when` was false Skipped, and one whose `depends` did not hold
- * Omitted: both are cellgraph's `skipped`. A foreach task over an empty list is Skipped in
- * Argo but ran (over nothing) in cellgraph, hence `U.Skipped` under `all-succeeded`; with
- * `minSuccessRatio` < 1 `U.Failed` is accepted too (the task entry applies the ratio). The
- * task holding a foreach task's list must have succeeded under either rule: without the
- * list there is nothing to iterate (the engine skips such a task too). A failed task fails
- * the workflow and Argo starts nothing new (failFast), as in the engine.
+ * Omitted: both are cellgraph's `skipped`. The task holding a foreach task's list must
+ * have succeeded under either rule: without the list there is nothing to iterate (the
+ * engine skips such a task too). A failed task (a collect step whose ratio did not hold,
+ * too) fails the workflow and Argo starts nothing new (failFast), as in the engine.
  */
 export function argoDepends(ir: WorkflowIR, task: TaskIR, names: Map<string, string> = argoNames(ir)): string | undefined {
+  const results = argoResultNames(ir, names);
   const terms = task.upstream.map((u) => {
-    const n = names.get(u) as string;
-    const producer = ir.tasks.find((x) => x.name === u);
-    const results = ['Succeeded'];
-    if (producer?.foreach !== undefined) {
-      results.push('Skipped');
-      if (producer.foreach.minSuccessRatio < 1) results.push('Failed');
-    }
-    if ((task.trigger ?? 'all-succeeded') === 'none-failed' && u !== task.foreach?.from) {
-      if (!results.includes('Skipped')) results.push('Skipped');
-      results.push('Omitted');
-    }
-    const either = results.map((r) => `${n}.${r}`).join(' || ');
-    return results.length > 1 ? `(${either})` : either;
+    const n = results.get(u) as string;
+    const lenient = (task.trigger ?? 'all-succeeded') === 'none-failed' && u !== task.foreach?.from;
+    return lenient ? `(${n}.Succeeded || ${n}.Skipped || ${n}.Omitted)` : `${n}.Succeeded`;
   });
   return terms.length > 0 ? terms.join(' && ') : undefined;
+}
+
+/**
+ * A foreach task's collect step runs once its fan-out ended: Succeeded, Skipped (an empty
+ * list: it ran over nothing) or, with `minSuccessRatio` < 1, Failed (`continueOn`: the
+ * collect step applies the ratio). An Omitted fan-out omits it too (the task was skipped).
+ */
+function argoCollectDepends(task: TaskIR, name: string): string {
+  const results = ['Succeeded', 'Skipped', ...((task.foreach?.minSuccessRatio ?? 1) < 1 ? ['Failed'] : [])];
+  return `(${results.map((r) => `${name}.${r}`).join(' || ')})`;
 }
 
 /** The workflow spec shared by Workflow and CronWorkflow. */
@@ -189,6 +213,8 @@ function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowS
   const { target } = options;
   const names = argoNames(ir);
   const conditions = argoConditionNames(ir, names);
+  const collects = argoCollectNames(ir, names);
+  const resultNames = argoResultNames(ir, names);
   const defaults = Object.fromEntries(ir.params.map((p) => [p.name, p.default as JsonValue]));
   const values = { ...defaults, ...options.params };
   const tasks: ArgoDagTask[] = [];
@@ -205,9 +231,11 @@ function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowS
       template: name,
       ...(own !== undefined ? { depends: own } : {}),
       ...(condition !== undefined ? { when: `{{tasks.${condition}.outputs.parameters.result}} == true` } : {}),
-      ...(t.foreach !== undefined ? { withParam: `{{tasks.${names.get(t.foreach.from)}.outputs.parameters.${elementsParameter(t.foreach.over)}}}` } : {}),
+      ...(t.foreach !== undefined ? { withParam: `{{tasks.${resultNames.get(t.foreach.from)}.outputs.parameters.${elementsParameter(t.foreach.over)}}}` } : {}),
       ...(t.foreach !== undefined && t.foreach.minSuccessRatio < 1 ? { continueOn: { failed: true } } : {})
     });
+    const collect = collects.get(t.name);
+    if (collect !== undefined) tasks.push({ name: collect, template: collect, depends: argoCollectDepends(t, name) });
   }
   const dag: ArgoDagTemplate = { name: DAG_TEMPLATE, dag: { tasks } };
   const containers: ArgoContainerTemplate[] = [];
@@ -216,31 +244,33 @@ function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowS
     // as the task entry's ArgoTask (parameters are passed as JSON text).
     const params = ir.params.map((p) => `${JSON.stringify(p.name)}:{{workflow.parameters.${p.name}}}`).join(',');
     const fixed = JSON.stringify({ task: t.name, workflowVersion: ir.version, workDir: options.workDir, store: options.store });
-    const lists = ir.tasks.filter((x) => x.foreach?.from === t.name).map((x) => x.foreach?.over as string);
-    const dynamic = `${t.foreach !== undefined ? ',"element":{{item}}' : ''}${lists.length > 0 ? `,"elementLists":${JSON.stringify([...new Set(lists)])}` : ''}`;
+    const lists = [...new Set(ir.tasks.filter((x) => x.foreach?.from === t.name).map((x) => x.foreach?.over as string))];
+    // The pod filing the task's final result writes the element indices of its lists for withParam.
+    const elementLists = lists.length > 0 ? `,"elementLists":${JSON.stringify(lists)}` : '';
+    const listOutputs = lists.length > 0 ? { outputs: { parameters: lists.map((list) => ({ name: elementsParameter(list), valueFrom: { path: argoElementsPath(list) } })) } } : {};
+    const dynamic = t.foreach !== undefined ? ',"element":{{item}}' : elementLists;
     const argoTask = `${fixed.slice(0, -1)},"runId":"{{workflow.name}}"${t.policy.retries > 0 ? ',"retry":{{retries}}' : ''}${dynamic},"params":{${params}}}`;
     const labels = { [PodLabels.managedBy]: 'cellgraph', [PodLabels.workflow]: labelValue(ir.name), [PodLabels.task]: labelValue(t.name) };
     const timeout = t.policy.timeoutSeconds !== undefined ? { activeDeadlineSeconds: String(Math.ceil(t.policy.timeoutSeconds)) } : {};
+    // A step beside the task (condition, collect): the task's image, env and memory (it
+    // loads the task's values), no GPU, no retries: it is quick and deterministic.
+    const step = (name: string, mode: string, outputs: Pick<ArgoContainerTemplate, 'outputs'>, extra: Pick<ArgoContainerTemplate, 'activeDeadlineSeconds'> = {}): ArgoContainerTemplate => ({
+      name,
+      metadata: { labels },
+      ...outputs,
+      ...extra,
+      container: {
+        image: imageByDigest(options.image),
+        env: [...taskEnv(t.policy, target), { name: ARGO_TASK_ENV, value: `${fixed.slice(0, -1)},"runId":"{{workflow.name}}",${mode},"params":{${params}}}` }],
+        resources: taskResources({ ...t.policy, resources: { ...t.policy.resources, gpu: undefined } }, target.gpuResource)
+      }
+    });
     const condition = conditions.get(t.name);
-    if (condition !== undefined) {
-      // The task's image, env and memory (it loads the task's inputs), no GPU, no retries: a condition is quick and deterministic.
-      const argoCondition = `${fixed.slice(0, -1)},"runId":"{{workflow.name}}","condition":true,"params":{${params}}}`;
-      containers.push({
-        name: condition,
-        metadata: { labels },
-        outputs: { parameters: [{ name: 'result', valueFrom: { path: ARGO_CONDITION_PATH } }] },
-        ...timeout,
-        container: {
-          image: imageByDigest(options.image),
-          env: [...taskEnv(t.policy, target), { name: ARGO_TASK_ENV, value: argoCondition }],
-          resources: taskResources({ ...t.policy, resources: { ...t.policy.resources, gpu: undefined } }, target.gpuResource)
-        }
-      });
-    }
+    if (condition !== undefined) containers.push(step(condition, '"condition":true', { outputs: { parameters: [{ name: 'result', valueFrom: { path: ARGO_CONDITION_PATH } }] } }, timeout));
     containers.push({
       name: names.get(t.name) as string,
       metadata: { labels },
-      ...(lists.length > 0 ? { outputs: { parameters: [...new Set(lists)].map((list) => ({ name: elementsParameter(list), valueFrom: { path: argoElementsPath(list) } })) } } : {}),
+      ...(t.foreach === undefined ? listOutputs : {}),
       // OnFailure: the task's retries are for its own failures, as in cellgraph's engine.
       ...(t.policy.retries > 0 ? { retryStrategy: { limit: String(t.policy.retries), retryPolicy: 'OnFailure' as const, backoff: { duration: '1s', factor: '2', maxDuration: '1m' } } } : {}),
       ...timeout,
@@ -250,6 +280,9 @@ function workflowSpec(ir: WorkflowIR, options: ArgoExportOptions): ArgoWorkflowS
         resources: taskResources(t.policy, target.gpuResource)
       }
     });
+    // No timeout on the collect step: the task's is per element.
+    const collect = collects.get(t.name);
+    if (collect !== undefined) containers.push(step(collect, `"collect":true${elementLists}`, listOutputs));
   }
   return {
     entrypoint: DAG_TEMPLATE,

@@ -125,6 +125,9 @@ describe('documents', () => {
     expect(train && dependsOn(train)).toEqual(expect.arrayContaining(['configs', 'split']));
     expect(train).toMatchObject({ withParam: '{{tasks.configs.outputs.parameters.elements-configs}}' });
     expect(train?.continueOn).toBeUndefined();
+    // The collect step files train's result; pick reads it there.
+    expect(dagTasks(wf).get('train-collect')).toEqual({ name: 'train-collect', template: 'train-collect', depends: '(train.Succeeded || train.Skipped)' });
+    expect(dependsOn(dagTasks(wf).get('pick') as ArgoDagTask)).toContain('train-collect');
     const producer = wf.spec.templates.find((t) => t.name === 'configs');
     expect(producer && 'container' in producer ? producer.outputs : undefined).toEqual({ parameters: [{ name: 'elements-configs', valueFrom: { path: '/tmp/cellgraph-elements-configs.json' } }] });
     const trainTemplate = wf.spec.templates.find((t) => t.name === 'train');
@@ -163,10 +166,32 @@ describe('documents', () => {
       lenient: '(gate.Succeeded || gate.Skipped || gate.Omitted)',
       // The list's producer must have succeeded even under none-failed.
       square: 'make.Succeeded',
-      join: '(lenient.Succeeded || lenient.Skipped || lenient.Omitted) && (square.Succeeded || square.Skipped || square.Failed || square.Omitted) && (strict.Succeeded || strict.Skipped || strict.Omitted)',
-      sure: '(square.Succeeded || square.Skipped || square.Failed)'
+      // The fan-out's end, Failed too (continueOn): the collect step applies the ratio.
+      'square-collect': '(square.Succeeded || square.Skipped || square.Failed)',
+      join: '(lenient.Succeeded || lenient.Skipped || lenient.Omitted) && (square-collect.Succeeded || square-collect.Skipped || square-collect.Omitted) && (strict.Succeeded || strict.Skipped || strict.Omitted)',
+      sure: 'square-collect.Succeeded'
     });
     expect(dagTasks(wf).get('square')).toMatchObject({ withParam: '{{tasks.make.outputs.parameters.elements-ids}}', continueOn: { failed: true } });
+    expect(validate(wf)).toEqual({ code: 0, output: 'ok Workflow\n' });
+  });
+
+  it("a foreach over a foreach task's output iterates the list its collect step filed", () => {
+    const file = path.join(work, 'chain.ipynb');
+    const text = notebookText([
+      code('const ids = [1, 2];', { task: 'make' }),
+      code('const pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
+      code('const shown = String(p);', { task: 'show', foreach: 'pairs', as: 'p' })
+    ]);
+    fs.writeFileSync(file, text);
+    const wf = argoWorkflow(compile(file, text), options());
+    expect(dagTasks(wf).get('show')).toMatchObject({ depends: 'dup-collect.Succeeded', withParam: '{{tasks.dup-collect.outputs.parameters.elements-pairs}}' });
+    const outputsOf = (name: string) => {
+      const t = wf.spec.templates.find((x) => x.name === name);
+      return t && 'container' in t ? t.outputs : undefined;
+    };
+    // The fan-out's pods write no list: Argo would aggregate their parameters into a list of lists.
+    expect(outputsOf('dup')).toBeUndefined();
+    expect(outputsOf('dup-collect')).toEqual({ parameters: [{ name: 'elements-pairs', valueFrom: { path: '/tmp/cellgraph-elements-pairs.json' } }] });
     expect(validate(wf)).toEqual({ code: 0, output: 'ok Workflow\n' });
   });
 
@@ -225,6 +250,7 @@ describe('cellgraph export argo', () => {
 });
 
 type Phase = 'Succeeded' | 'Failed' | 'Skipped' | 'Omitted';
+type WorkflowPhase = 'Succeeded' | 'Failed';
 
 /**
  * Runs an exported Workflow's DAG the way Argo's controller would, one step at a time in
@@ -232,9 +258,15 @@ type Phase = 'Succeeded' | 'Failed' | 'Skipped' | 'Omitted';
  * far (false: Omitted), `when` after substituting output parameters (false: Skipped),
  * `withParam` expanded (an empty list: Skipped) with one process per `{{item}}`, output
  * parameters read from the files the pod wrote, and failFast (a failure without
- * `continueOn` starts nothing more). No Argo controller runs in these tests.
+ * `continueOn` starts nothing more). The workflow fails when a step without `continueOn`
+ * failed. No Argo controller runs in these tests.
  */
-async function simulateArgo(wf: ReturnType<typeof argoWorkflow>, dir: string, workflowName: string): Promise<{ phases: Record<string, Phase>; codes: Record<string, number[]> }> {
+async function simulateArgo(
+  wf: ReturnType<typeof argoWorkflow>,
+  dir: string,
+  workflowName: string
+): Promise<{ phases: Record<string, Phase>; codes: Record<string, number[]>; workflow: WorkflowPhase }> {
+  let workflow: WorkflowPhase = 'Succeeded';
   const phases: Record<string, Phase> = {};
   const codes: Record<string, number[]> = {};
   const parameters = new Map<string, string>();
@@ -287,9 +319,12 @@ async function simulateArgo(wf: ReturnType<typeof argoWorkflow>, dir: string, wo
     }
     for (const out of template.outputs?.parameters ?? []) parameters.set(`tasks.${step.name}.outputs.parameters.${out.name}`, fs.readFileSync(out.valueFrom.path, 'utf8'));
     phases[step.name] = codes[step.name].every((c) => c === 0) ? 'Succeeded' : 'Failed';
-    if (phases[step.name] === 'Failed' && step.continueOn?.failed !== true) break;
+    if (phases[step.name] === 'Failed' && step.continueOn?.failed !== true) {
+      workflow = 'Failed';
+      break;
+    }
   }
-  return { phases, codes };
+  return { phases, codes, workflow };
 }
 
 describe('argo mode of the task entry', () => {
@@ -357,7 +392,8 @@ describe('argo mode of the task entry', () => {
     const run = await nb.run();
     expect(run.codes.square).toEqual([0, 0, 1, 0]);
     // Argo shows publish Skipped by its own `when`; announce (all-succeeded) Omitted.
-    expect(run.phases).toEqual({ make: 'Succeeded', square: 'Failed', sum: 'Succeeded', 'publish-when': 'Succeeded', publish: 'Skipped', announce: 'Omitted' });
+    expect(run.phases).toEqual({ make: 'Succeeded', square: 'Failed', 'square-collect': 'Succeeded', sum: 'Succeeded', 'publish-when': 'Succeeded', publish: 'Skipped', announce: 'Omitted' });
+    expect(run.workflow).toBe('Succeeded');
     expect(await run.value('sum', 'total')).toBe(0 + 1 + 9);
     expect((await run.final('publish'))?.status).toBe('skipped');
     expect(await run.final('announce')).toBeUndefined();
@@ -397,11 +433,41 @@ describe('argo mode of the task entry', () => {
       code('const line = sq === undefined ? "nothing" : sq.join(",");', { task: 'report', trigger: 'none-failed' })
     ]);
     const held = await nb.run();
-    expect(held.phases).toEqual({ load: 'Succeeded', 'pick-when': 'Succeeded', pick: 'Succeeded', square: 'Succeeded', report: 'Succeeded' });
+    expect(held.phases).toEqual({ load: 'Succeeded', 'pick-when': 'Succeeded', pick: 'Succeeded', square: 'Succeeded', 'square-collect': 'Succeeded', report: 'Succeeded' });
     expect(held.codes.square).toEqual([0, 0, 0]);
     expect(await held.value('report', 'line')).toBe('100,400,900');
     const notHeld = await nb.run({ minimum: 5 });
-    expect(notHeld.phases).toEqual({ load: 'Succeeded', 'pick-when': 'Succeeded', pick: 'Skipped', square: 'Omitted', report: 'Succeeded' });
+    expect(notHeld.phases).toEqual({ load: 'Succeeded', 'pick-when': 'Succeeded', pick: 'Skipped', square: 'Omitted', 'square-collect': 'Omitted', report: 'Succeeded' });
     expect(await notHeld.value('report', 'line')).toBe('nothing');
+  });
+
+  // Issue 17: the ratio fails the workflow exactly when the engine would fail the task, with or without a task below.
+  const ratio = (leaf: boolean) => [
+    code('const bad = 0;', { role: 'parameters' }),
+    code('const ids = [0, 1, 2, 3];', { task: 'make' }),
+    code('if (id < bad) throw new Error("bad element");\nconst squared = id * id;', { task: 'square', foreach: 'ids', as: 'id', minSuccessRatio: 0.5 }),
+    ...(leaf ? [] : [code('const total = squared.reduce((a, b) => a + (b ?? 0), 0);', { task: 'sum' })])
+  ];
+
+  it.each([
+    ['a leaf foreach task', true],
+    ['a foreach task with a task below', false]
+  ])('minSuccessRatio on %s: the workflow succeeds when enough elements succeed and fails when too many fail', async (_what, leaf) => {
+    const nb = await exported(leaf ? 'ratioleaf' : 'ratiobelow', ratio(leaf));
+    const below = leaf ? {} : { sum: 'Succeeded' };
+    const enough = await nb.run({ bad: 2 });
+    expect(enough.codes.square).toEqual([1, 1, 0, 0]);
+    expect(enough).toMatchObject({ workflow: 'Succeeded', phases: { make: 'Succeeded', square: 'Failed', 'square-collect': 'Succeeded', ...below } });
+    const collected = await enough.final('square');
+    expect(collected?.status).toBe('succeeded');
+    expect(collected?.outputs.map((o) => o.type)).toEqual(['number[]']);
+    expect(await enough.value('square', 'squared')).toEqual([{ $cg: 'undef', v: null }, { $cg: 'undef', v: null }, 4, 9]);
+    if (!leaf) expect(await enough.value('sum', 'total')).toBe(13);
+    const tooMany = await nb.run({ bad: 3 });
+    expect(tooMany.codes.square).toEqual([1, 1, 1, 0]);
+    expect(tooMany.workflow).toBe('Failed');
+    expect(tooMany.phases).toEqual({ make: 'Succeeded', square: 'Failed', 'square-collect': 'Failed' });
+    expect(await tooMany.final('square')).toMatchObject({ status: 'failed', error: { message: expect.stringMatching(/^3 of 4 elements of foreach task square failed \(at most 2 may/) } });
+    expect(await tooMany.final('sum')).toBeUndefined();
   });
 });

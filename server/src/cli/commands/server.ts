@@ -37,6 +37,13 @@ export function registerServer(program: Command): void {
     );
   kubernetesOptions(command).action(async (flags: ServerFlags) => {
     const config = loadServerConfig(flags, process.env, process.cwd());
+    // The signal handlers come first: a supervisor (or a test) may send SIGTERM the moment it
+    // reads `listening:`, while this process still runs the code after printing it; without
+    // a handler Node's default action killed the server undrained (seen as exit by SIGTERM).
+    // A signal during start-up drains as soon as the server is up.
+    const stopSignal = new StopSignal();
+    process.on('SIGTERM', () => stopSignal.raise('SIGTERM'));
+    process.on('SIGINT', () => stopSignal.raise('SIGINT'));
     const version = require('../../../package.json').version as string;
     const kubernetes = { kubeconfig: flags.kubeconfig, namespace: flags.namespace, kubeTarget: flags.kubeTarget, push: flags.push, base: flags.base, insecure: flags.insecure };
     // Inside JupyterHub (JUPYTERHUB_API_URL set), users' Hub tokens sign in too.
@@ -68,18 +75,35 @@ export function registerServer(program: Command): void {
           }
         );
       };
-      let stopping = false;
-      const once = (why: string) => {
-        // A repeated signal while draining (a supervisor or a process group signalled twice)
-        // must not kill the process mid-drain: the drain has its own deadline.
-        if (stopping) return err(`${why} again: already draining`);
-        stopping = true;
-        stop(why);
-      };
-      process.on('SIGTERM', () => once('SIGTERM'));
-      process.on('SIGINT', () => once('SIGINT'));
+      stopSignal.onStop(stop);
       const parent = config.exitWithPid;
-      if (parent !== undefined) watchProcess(parent, () => once(`process ${parent} (CELLGRAPH_EXIT_WITH_PID) ended`));
+      if (parent !== undefined) watchProcess(parent, () => stopSignal.raise(`process ${parent} (CELLGRAPH_EXIT_WITH_PID) ended`));
     });
   });
+}
+
+/**
+ * The first stop request (a signal, or the watched parent's end) starts the drain, once;
+ * one that comes before the drain can start is kept until it can. A repeated request while
+ * draining (a supervisor or a process group signalled twice) is logged and ignored: it must
+ * not kill the process mid-drain, which has its own deadline.
+ */
+export class StopSignal {
+  private why: string | undefined;
+  private stop: ((why: string) => void) | undefined;
+
+  raise(why: string): void {
+    if (this.why !== undefined) {
+      if (this.stop !== undefined) err(`${why} again: already draining`);
+      return;
+    }
+    this.why = why;
+    this.stop?.(why);
+  }
+
+  /** Starts `stop` now if a request came already, else at the first one. */
+  onStop(stop: (why: string) => void): void {
+    this.stop = stop;
+    if (this.why !== undefined) stop(this.why);
+  }
 }

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import ts from 'typescript';
-import { Diagnostic, DiagnosticCode } from '@cellgraph/schema';
+import { Diagnostic, DiagnosticCode, TaskAnnotation } from '@cellgraph/schema';
 import { keepStatements } from './cell-text';
 import { DeclarationKind, TopLevelName, declaredNames, isHoisted } from './declarations';
-import { arrayOf, conditionNames, elementDeclaration, orUndefined } from './dynamic';
+import { arrayOf, conditionNames, elementDeclaration, orUndefined, toleratesFailures } from './dynamic';
 import { type Partition, runnableCells } from './partition';
 import { keepProgram, previousProgram } from './program-reuse';
 import { SegmentedSource } from './segments';
@@ -60,10 +60,11 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   const src = new SegmentedSource();
   const cells = runnableCells(part);
   const firstCellOf = new Map(part.tasks.map((t) => [t.cells[0].index, t]));
+  const foreachListProducers = listsOfForeachTasks(part);
   for (const c of cells) {
     // A foreach task's element is declared where the task starts, typed from its list.
     const element = firstCellOf.get(c.index);
-    const declaration = element ? elementDeclaration(element.annotation) : undefined;
+    const declaration = element ? elementDeclaration(element.annotation, foreachListProducers.get(element.annotation.foreach ?? '')) : undefined;
     if (declaration !== undefined) src.glue(declaration);
     src.cell(c.index, c.source);
   }
@@ -234,6 +235,7 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
     valueNamesOf: (name) => [...declared.values()].filter((d) => d.name === name && d.kind !== 'type'),
     skipNames,
     typeOf,
+    annotationOf: (task) => part.tasks.find((t) => t.name === task)?.annotation,
     addEdge,
     paramsRead,
     diagnostics
@@ -251,9 +253,13 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   // Below a foreach task its outputs are lists: type what other tasks declare from them again, seeing the lists.
   const foreachTasks = new Set(part.tasks.filter((t) => t.annotation.foreach !== undefined && t.annotation.as !== undefined).map((t) => t.name));
   if (foreachTasks.size > 0) {
-    const retyped = typesSeeingLists({ dir, fileName, options, program, part, owners, outputs, foreachTasks });
-    for (const [task, outs] of outputs) if (!foreachTasks.has(task)) for (const o of outs) o.type = retyped.get(o.name) ?? o.type;
-    for (const e of edges.values()) if (!foreachTasks.has(e.from)) e.type = retyped.get(e.name) ?? e.type;
+    const lists = new Set(part.tasks.flatMap((t) => (t.annotation.foreach !== undefined ? [t.annotation.foreach] : [])));
+    const retyped = typesSeeingLists({ dir, fileName, options, program, part, owners, outputs, foreachTasks, lists });
+    for (const [task, outs] of outputs) if (!foreachTasks.has(task)) for (const o of outs) o.type = retyped.types.get(o.name) ?? o.type;
+    for (const e of edges.values()) {
+      if (foreachTasks.has(e.from)) continue;
+      e.type = (e.elementOf !== undefined ? retyped.elements.get(e.elementOf) : retyped.types.get(e.name)) ?? e.type;
+    }
   }
 
   return { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, topLevelNames, skipNames, diagnostics };
@@ -305,6 +311,23 @@ function registeredCodecClasses(sf: ts.SourceFile, isSetup: (s: ts.Statement) =>
   return out;
 }
 
+/**
+ * The values foreach tasks declare, by name, with the declaring task's annotation: a foreach
+ * over one of them iterates a list of that task's elements' values (names are unique across
+ * tasks; a duplicate is reported elsewhere).
+ */
+function listsOfForeachTasks(part: Partition): Map<string, TaskAnnotation> {
+  const out = new Map<string, TaskAnnotation>();
+  for (const t of part.tasks) {
+    if (t.annotation.foreach === undefined || t.annotation.as === undefined) continue;
+    for (const c of t.cells) {
+      const file = ts.createSourceFile('cell.ts', c.source, ts.ScriptTarget.ES2022, true);
+      for (const s of file.statements) for (const d of declaredNames(s)) if (d.kind === 'value') out.set(d.name, t.annotation);
+    }
+  }
+  return out;
+}
+
 /** The kind of a declared name, for callers that only need the table. */
 export type { DeclarationKind };
 
@@ -317,6 +340,8 @@ interface DynamicContext {
   valueNamesOf(name: string): Declared[];
   skipNames: Map<string, number>;
   typeOf(d: Declared): { text: string; type: ts.Type };
+  /** The annotation of a task, by name. */
+  annotationOf(task: string): TaskAnnotation | undefined;
   addEdge(d: Declared, to: string, name: string, type: ts.Type, text: string, elementOf?: string): string | undefined;
   paramsRead: Map<string, Set<string>>;
   diagnostics: Diagnostic[];
@@ -372,11 +397,17 @@ function resolveDynamicNames(c: DynamicContext): void {
         report('foreach', 'foreach', `the foreach list "${a.foreach}" is declared in the ${d === 'param' ? 'parameters' : 'setup'} cell; it must be an output of a task above (compute it in a task)`);
       } else if (d !== undefined) {
         const { text, type } = c.typeOf(d);
-        const element = elementType(c.checker, type);
+        // This file types a foreach task's output as one element's value U; below it the list is
+        // U[] (or (U | undefined)[]), whatever U is, so its element is U itself.
+        const producer = d.owner.kind === 'task' ? c.annotationOf(d.owner.task) : undefined;
+        const ofForeach = producer?.foreach !== undefined;
+        const element = ofForeach ? type : elementType(c.checker, type);
         if (element === undefined) {
           report('foreach', 'foreach', `the foreach list "${a.foreach}" is ${text}, not an array; foreach needs T[] or readonly T[]`);
         } else {
-          const elementText = c.checker.typeToString(element, undefined, ts.TypeFormatFlags.NoTruncation);
+          const checked = ofForeach ? text : c.checker.typeToString(element, undefined, ts.TypeFormatFlags.NoTruncation);
+          // Not from the checker: the notebook's checker is not strict, so it would drop the undefined.
+          const elementText = producer !== undefined && toleratesFailures(producer) ? orUndefined(checked) : checked;
           const why = c.addEdge(d, t.name, a.as, element, elementText, a.foreach);
           if (why) report('not-serializable', 'foreach', `an element of "${a.foreach}" (${elementText}) is ${why}; it cannot cross a process boundary`);
         }
@@ -427,7 +458,9 @@ function typesSeeingLists(input: {
   owners: Map<number, CellOwner>;
   outputs: Map<string, { name: string; type: string }[]>;
   foreachTasks: Set<string>;
-}): Map<string, string> {
+  /** The foreach lists: their element types are read here too (a list computed below a foreach task from its lists). */
+  lists: Set<string>;
+}): { types: Map<string, string>; elements: Map<string, string> } {
   const src = new SegmentedSource();
   for (const c of runnableCells(input.part)) {
     const owner = input.owners.get(c.index);
@@ -437,7 +470,7 @@ function typesSeeingLists(input: {
       continue;
     }
     if (task.cells[0].index === c.index) {
-      const tolerant = (task.annotation.minSuccessRatio ?? 1) < 1;
+      const tolerant = toleratesFailures(task.annotation);
       for (const o of input.outputs.get(task.name) ?? []) src.glue(`declare const ${o.name}: ${arrayOf(tolerant ? orUndefined(o.type) : o.type)};\n`);
     }
     src.glue(`${keepStatements(c.source, (s) => isHoisted(s) !== undefined)}\n`);
@@ -446,14 +479,19 @@ function typesSeeingLists(input: {
   const program = ts.createProgram([input.fileName], input.options, virtualHost(input.options, new Map([[input.fileName, src.source]])), input.program);
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(input.fileName);
-  const out = new Map<string, string>();
+  const types = new Map<string, string>();
+  const elements = new Map<string, string>();
   for (const statement of sf?.statements ?? []) {
     const loc = src.locate(statement.getStart(sf));
     const owner = loc ? input.owners.get(loc.cell) : undefined;
     if (owner?.kind !== 'task') continue;
     for (const d of declaredNames(statement)) {
-      if (d.kind === 'value') out.set(d.name, checker.typeToString(declaredType(checker, d.node), sf, ts.TypeFormatFlags.NoTruncation));
+      if (d.kind !== 'value') continue;
+      const type = declaredType(checker, d.node);
+      types.set(d.name, checker.typeToString(type, sf, ts.TypeFormatFlags.NoTruncation));
+      const element = input.lists.has(d.name) ? elementType(checker, type) : undefined;
+      if (element !== undefined) elements.set(d.name, checker.typeToString(element, sf, ts.TypeFormatFlags.NoTruncation));
     }
   }
-  return out;
+  return { types, elements };
 }

@@ -54,8 +54,32 @@ interface Declared extends TopLevelName {
  * Infers the typed edges between tasks with the TypeScript checker, over one virtual file
  * holding every non-skipped code cell in notebook order (how the kernel sees them when the
  * notebook runs top to bottom).
+ *
+ * That file sees a foreach task's outputs as one element's values, so a foreach list another
+ * task computes from them is typed there as if from one element. When the program seeing
+ * the lists types such a list's element differently, the file is checked again with the
+ * element declared as that program saw it, until nothing changes (once per such list in a
+ * chain at most; a notebook without such a list is checked once).
  */
 export function analyzeDataFlow(notebookPath: string, part: Partition, owners: Map<number, CellOwner>): DataFlow {
+  const seenElements = new Map<string, string>();
+  // Each pass can settle one more link of a chain foreach -> list -> foreach; the bound only guards against a cycle of type texts.
+  const bound = part.tasks.filter((t) => t.annotation.foreach !== undefined).length + 1;
+  for (let passes = 1; ; passes += 1) {
+    const pass = analyzePass(notebookPath, part, owners, seenElements);
+    const changed = [...pass.listElements].filter(([list, element]) => element !== pass.elementsUsed.get(list) && seenElements.get(list) !== element);
+    if (changed.length === 0 || passes >= bound) return pass.flow;
+    for (const [list, element] of changed) seenElements.set(list, element);
+  }
+}
+
+/** One check of the whole-notebook file, with the elements of `seenElements`' lists declared as given. */
+function analyzePass(
+  notebookPath: string,
+  part: Partition,
+  owners: Map<number, CellOwner>,
+  seenElements: Map<string, string>
+): { flow: DataFlow; listElements: Map<string, string>; elementsUsed: Map<string, string> } {
   const dir = path.dirname(path.resolve(notebookPath));
   const src = new SegmentedSource();
   const cells = runnableCells(part);
@@ -64,7 +88,8 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
   for (const c of cells) {
     // A foreach task's element is declared where the task starts, typed from its list.
     const element = firstCellOf.get(c.index);
-    const declaration = element ? elementDeclaration(element.annotation, foreachListProducers.get(element.annotation.foreach ?? '')) : undefined;
+    const list = element?.annotation.foreach ?? '';
+    const declaration = element ? elementDeclaration(element.annotation, foreachListProducers.get(list), seenElements.get(list)) : undefined;
     if (declaration !== undefined) src.glue(declaration);
     src.cell(c.index, c.source);
   }
@@ -238,8 +263,19 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
     annotationOf: (task) => part.tasks.find((t) => t.name === task)?.annotation,
     addEdge,
     paramsRead,
-    diagnostics
+    diagnostics,
+    seenElements,
+    declaredElementType: (as) => {
+      for (const s of sf.statements) {
+        if (!ts.isVariableStatement(s) || src.locate(s.getStart(sf)) !== undefined) continue;
+        const decl = s.declarationList.declarations.find((d) => ts.isIdentifier(d.name) && d.name.text === as);
+        if (decl) return checker.getTypeAtLocation(decl.name);
+      }
+      return undefined;
+    }
   });
+  // Before the program seeing the lists retypes them: what this file declared each element as.
+  const elementsUsed = new Map([...edges.values()].flatMap((e) => (e.elementOf !== undefined ? [[e.elementOf, e.type] as const] : [])));
 
   const outputs = new Map<string, { name: string; type: string }[]>(part.tasks.map((t) => [t.name, []]));
   for (const d of declared.values()) {
@@ -252,9 +288,11 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
 
   // Below a foreach task its outputs are lists: type what other tasks declare from them again, seeing the lists.
   const foreachTasks = new Set(part.tasks.filter((t) => t.annotation.foreach !== undefined && t.annotation.as !== undefined).map((t) => t.name));
+  let listElements = new Map<string, string>();
   if (foreachTasks.size > 0) {
     const lists = new Set(part.tasks.flatMap((t) => (t.annotation.foreach !== undefined ? [t.annotation.foreach] : [])));
     const retyped = typesSeeingLists({ dir, fileName, options, program, part, owners, outputs, foreachTasks, lists });
+    listElements = retyped.elements;
     for (const [task, outs] of outputs) if (!foreachTasks.has(task)) for (const o of outs) o.type = retyped.types.get(o.name) ?? o.type;
     for (const e of edges.values()) {
       if (foreachTasks.has(e.from)) continue;
@@ -262,7 +300,7 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
     }
   }
 
-  return { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, topLevelNames, skipNames, diagnostics };
+  return { flow: { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, topLevelNames, skipNames, diagnostics }, listElements, elementsUsed };
 }
 
 /**
@@ -345,6 +383,10 @@ interface DynamicContext {
   addEdge(d: Declared, to: string, name: string, type: ts.Type, text: string, elementOf?: string): string | undefined;
   paramsRead: Map<string, Set<string>>;
   diagnostics: Diagnostic[];
+  /** Element types of lists computed below a foreach task, as the program seeing the lists typed them. */
+  seenElements: Map<string, string>;
+  /** The type this file declared a foreach task's element binding with. */
+  declaredElementType(as: string): ts.Type | undefined;
 }
 
 /**
@@ -401,11 +443,12 @@ function resolveDynamicNames(c: DynamicContext): void {
         // U[] (or (U | undefined)[]), whatever U is, so its element is U itself.
         const producer = d.owner.kind === 'task' ? c.annotationOf(d.owner.task) : undefined;
         const ofForeach = producer?.foreach !== undefined;
-        const element = ofForeach ? type : elementType(c.checker, type);
+        const seen = c.seenElements.get(a.foreach);
+        const element = seen !== undefined ? c.declaredElementType(a.as) : ofForeach ? type : elementType(c.checker, type);
         if (element === undefined) {
           report('foreach', 'foreach', `the foreach list "${a.foreach}" is ${text}, not an array; foreach needs T[] or readonly T[]`);
         } else {
-          const checked = ofForeach ? text : c.checker.typeToString(element, undefined, ts.TypeFormatFlags.NoTruncation);
+          const checked = seen ?? (ofForeach ? text : c.checker.typeToString(element, undefined, ts.TypeFormatFlags.NoTruncation));
           // Not from the checker: the notebook's checker is not strict, so it would drop the undefined.
           const elementText = producer !== undefined && toleratesFailures(producer) ? orUndefined(checked) : checked;
           const why = c.addEdge(d, t.name, a.as, element, elementText, a.foreach);

@@ -13,10 +13,13 @@ import type { Partition, TaskPlan } from './partition';
  * `listProducer` is the annotation of the task declaring the list. That file types a foreach
  * task's outputs as one element's values (`U`), while tasks below it receive `U[]`: so the
  * element of a list a foreach task produces is `typeof list` itself, not `(typeof list)[number]`
- * (which took one array level too many off a nested list, issue 17).
+ * (which took one array level too many off a nested list, issue 17). `seenType` is the element
+ * type of a list another task computes from a foreach task's lists, which this file cannot see.
  */
-export function elementDeclaration(a: TaskAnnotation, listProducer: TaskAnnotation | undefined): string | undefined {
+export function elementDeclaration(a: TaskAnnotation, listProducer: TaskAnnotation | undefined, seenType?: string): string | undefined {
   if (a.foreach === undefined || a.as === undefined) return undefined;
+  // A list computed below a foreach task: its element as the program seeing the lists typed it.
+  if (seenType !== undefined) return `declare const ${a.as}: ${seenType};\n`;
   if (listProducer?.foreach === undefined) return `declare const ${a.as}: (typeof ${a.foreach})[number];\n`;
   return `declare const ${a.as}: ${toleratesFailures(listProducer) ? orUndefined(`typeof ${a.foreach}`) : `typeof ${a.foreach}`};\n`;
 }

@@ -214,9 +214,24 @@ describe('foreach over a foreach output (issue 17)', () => {
       ids,
       code('const pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
       code('const rows = pairs.map((q) => q.concat([0]));', { task: 'pad' }),
-      code('const width: number = row.length;', { task: 'measure', foreach: 'rows', as: 'row' })
+      code('const width = row.length;\nconst same = row;', { task: 'measure', foreach: 'rows', as: 'row' }),
+      code('const firsts = pairs[0];', { task: 'pick' }),
+      code('const doubled = f * 2;', { task: 'twice', foreach: 'firsts', as: 'f' }),
+      code('const widest: number = Math.max(...width);\nconst all: number[][] = same;\nconst d: number[] = doubled;', { task: 'report' })
     ]);
     expect(inputOf(ir, 'measure')).toEqual([{ name: 'row', type: 'number[]', from: 'pad', elementOf: 'rows' }]);
+    // The task's own outputs are typed from the element too (a second check of the notebook file).
+    expect(ir.tasks.find((t) => t.name === 'measure')?.outputs).toEqual([
+      { name: 'width', type: 'number' },
+      { name: 'same', type: 'number[]' }
+    ]);
+    // One element's pairs[0] is a number; below dup, pairs[0] is a list (number[]).
+    expect(inputOf(ir, 'twice')).toEqual([{ name: 'f', type: 'number', from: 'pick', elementOf: 'firsts' }]);
+    expect(inputOf(ir, 'report')).toEqual([
+      { name: 'width', type: 'number[]', from: 'measure' },
+      { name: 'same', type: 'number[][]', from: 'measure' },
+      { name: 'doubled', type: 'number[]', from: 'twice' }
+    ]);
   });
 
   it('reports an element used as the wrong type in the foreach task, naming its cell', () => {

@@ -32,9 +32,9 @@ export const Port = z.object({
 });
 export type Port = z.infer<typeof Port>;
 
-/** The type text of a list of `type`: `U[]`, or `(U | V)[]` when `U` is not a simple name. */
+/** The type text of a list of `type`: `U[]` (`U[][]` for a list of lists), or `(U | V)[]` when `U` is not a simple name. */
 export function listTypeText(type: string): string {
-  return /^[\w$.]+(<.*>)?$/.test(type) && !type.includes('|') && !type.includes('=>') ? `${type}[]` : `(${type})[]`;
+  return /^[\w$.]+(<.*>)?(\[\])*$/.test(type) && !type.includes('|') && !type.includes('=>') ? `${type}[]` : `(${type})[]`;
 }
 
 /**

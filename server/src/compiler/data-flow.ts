@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import ts from 'typescript';
-import { Diagnostic, DiagnosticCode } from '@cellgraph/schema';
+import { Diagnostic, DiagnosticCode, TaskAnnotation } from '@cellgraph/schema';
 import { keepStatements } from './cell-text';
 import { DeclarationKind, TopLevelName, declaredNames, isHoisted } from './declarations';
-import { arrayOf, conditionNames, elementDeclaration, orUndefined } from './dynamic';
+import { arrayOf, conditionNames, elementDeclaration, orUndefined, toleratesFailures } from './dynamic';
 import { type Partition, runnableCells } from './partition';
 import { keepProgram, previousProgram } from './program-reuse';
 import { SegmentedSource } from './segments';
@@ -54,16 +54,42 @@ interface Declared extends TopLevelName {
  * Infers the typed edges between tasks with the TypeScript checker, over one virtual file
  * holding every non-skipped code cell in notebook order (how the kernel sees them when the
  * notebook runs top to bottom).
+ *
+ * That file sees a foreach task's outputs as one element's values, so a foreach list another
+ * task computes from them is typed there as if from one element. When the program seeing
+ * the lists types such a list's element differently, the file is checked again with the
+ * element declared as that program saw it, until nothing changes (once per such list in a
+ * chain at most; a notebook without such a list is checked once).
  */
 export function analyzeDataFlow(notebookPath: string, part: Partition, owners: Map<number, CellOwner>): DataFlow {
+  const seenElements = new Map<string, string>();
+  // Each pass can settle one more link of a chain foreach -> list -> foreach; the bound only guards against a cycle of type texts.
+  const bound = part.tasks.filter((t) => t.annotation.foreach !== undefined).length + 1;
+  for (let passes = 1; ; passes += 1) {
+    const pass = analyzePass(notebookPath, part, owners, seenElements);
+    const changed = [...pass.listElements].filter(([list, element]) => element !== pass.elementsUsed.get(list) && seenElements.get(list) !== element);
+    if (changed.length === 0 || passes >= bound) return pass.flow;
+    for (const [list, element] of changed) seenElements.set(list, element);
+  }
+}
+
+/** One check of the whole-notebook file, with the elements of `seenElements`' lists declared as given. */
+function analyzePass(
+  notebookPath: string,
+  part: Partition,
+  owners: Map<number, CellOwner>,
+  seenElements: Map<string, string>
+): { flow: DataFlow; listElements: Map<string, string>; elementsUsed: Map<string, string> } {
   const dir = path.dirname(path.resolve(notebookPath));
   const src = new SegmentedSource();
   const cells = runnableCells(part);
   const firstCellOf = new Map(part.tasks.map((t) => [t.cells[0].index, t]));
+  const foreachListProducers = listsOfForeachTasks(part);
   for (const c of cells) {
     // A foreach task's element is declared where the task starts, typed from its list.
     const element = firstCellOf.get(c.index);
-    const declaration = element ? elementDeclaration(element.annotation) : undefined;
+    const list = element?.annotation.foreach ?? '';
+    const declaration = element ? elementDeclaration(element.annotation, foreachListProducers.get(list), seenElements.get(list)) : undefined;
     if (declaration !== undefined) src.glue(declaration);
     src.cell(c.index, c.source);
   }
@@ -234,10 +260,22 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
     valueNamesOf: (name) => [...declared.values()].filter((d) => d.name === name && d.kind !== 'type'),
     skipNames,
     typeOf,
+    annotationOf: (task) => part.tasks.find((t) => t.name === task)?.annotation,
     addEdge,
     paramsRead,
-    diagnostics
+    diagnostics,
+    seenElements,
+    declaredElementType: (as) => {
+      for (const s of sf.statements) {
+        if (!ts.isVariableStatement(s) || src.locate(s.getStart(sf)) !== undefined) continue;
+        const decl = s.declarationList.declarations.find((d) => ts.isIdentifier(d.name) && d.name.text === as);
+        if (decl) return checker.getTypeAtLocation(decl.name);
+      }
+      return undefined;
+    }
   });
+  // Before the program seeing the lists retypes them: what this file declared each element as.
+  const elementsUsed = new Map([...edges.values()].flatMap((e) => (e.elementOf !== undefined ? [[e.elementOf, e.type] as const] : [])));
 
   const outputs = new Map<string, { name: string; type: string }[]>(part.tasks.map((t) => [t.name, []]));
   for (const d of declared.values()) {
@@ -250,13 +288,19 @@ export function analyzeDataFlow(notebookPath: string, part: Partition, owners: M
 
   // Below a foreach task its outputs are lists: type what other tasks declare from them again, seeing the lists.
   const foreachTasks = new Set(part.tasks.filter((t) => t.annotation.foreach !== undefined && t.annotation.as !== undefined).map((t) => t.name));
+  let listElements = new Map<string, string>();
   if (foreachTasks.size > 0) {
-    const retyped = typesSeeingLists({ dir, fileName, options, program, part, owners, outputs, foreachTasks });
-    for (const [task, outs] of outputs) if (!foreachTasks.has(task)) for (const o of outs) o.type = retyped.get(o.name) ?? o.type;
-    for (const e of edges.values()) if (!foreachTasks.has(e.from)) e.type = retyped.get(e.name) ?? e.type;
+    const lists = new Set(part.tasks.flatMap((t) => (t.annotation.foreach !== undefined ? [t.annotation.foreach] : [])));
+    const retyped = typesSeeingLists({ dir, fileName, options, program, part, owners, outputs, foreachTasks, lists });
+    listElements = retyped.elements;
+    for (const [task, outs] of outputs) if (!foreachTasks.has(task)) for (const o of outs) o.type = retyped.types.get(o.name) ?? o.type;
+    for (const e of edges.values()) {
+      if (foreachTasks.has(e.from)) continue;
+      e.type = (e.elementOf !== undefined ? retyped.elements.get(e.elementOf) : retyped.types.get(e.name)) ?? e.type;
+    }
   }
 
-  return { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, topLevelNames, skipNames, diagnostics };
+  return { flow: { edges: [...edges.values()], outputs, paramsRead, paramTypes, program, topLevelNames, skipNames, diagnostics }, listElements, elementsUsed };
 }
 
 /**
@@ -305,6 +349,23 @@ function registeredCodecClasses(sf: ts.SourceFile, isSetup: (s: ts.Statement) =>
   return out;
 }
 
+/**
+ * The values foreach tasks declare, by name, with the declaring task's annotation: a foreach
+ * over one of them iterates a list of that task's elements' values (names are unique across
+ * tasks; a duplicate is reported elsewhere).
+ */
+function listsOfForeachTasks(part: Partition): Map<string, TaskAnnotation> {
+  const out = new Map<string, TaskAnnotation>();
+  for (const t of part.tasks) {
+    if (t.annotation.foreach === undefined || t.annotation.as === undefined) continue;
+    for (const c of t.cells) {
+      const file = ts.createSourceFile('cell.ts', c.source, ts.ScriptTarget.ES2022, true);
+      for (const s of file.statements) for (const d of declaredNames(s)) if (d.kind === 'value') out.set(d.name, t.annotation);
+    }
+  }
+  return out;
+}
+
 /** The kind of a declared name, for callers that only need the table. */
 export type { DeclarationKind };
 
@@ -317,9 +378,15 @@ interface DynamicContext {
   valueNamesOf(name: string): Declared[];
   skipNames: Map<string, number>;
   typeOf(d: Declared): { text: string; type: ts.Type };
+  /** The annotation of a task, by name. */
+  annotationOf(task: string): TaskAnnotation | undefined;
   addEdge(d: Declared, to: string, name: string, type: ts.Type, text: string, elementOf?: string): string | undefined;
   paramsRead: Map<string, Set<string>>;
   diagnostics: Diagnostic[];
+  /** Element types of lists computed below a foreach task, as the program seeing the lists typed them. */
+  seenElements: Map<string, string>;
+  /** The type this file declared a foreach task's element binding with. */
+  declaredElementType(as: string): ts.Type | undefined;
 }
 
 /**
@@ -372,11 +439,18 @@ function resolveDynamicNames(c: DynamicContext): void {
         report('foreach', 'foreach', `the foreach list "${a.foreach}" is declared in the ${d === 'param' ? 'parameters' : 'setup'} cell; it must be an output of a task above (compute it in a task)`);
       } else if (d !== undefined) {
         const { text, type } = c.typeOf(d);
-        const element = elementType(c.checker, type);
+        // This file types a foreach task's output as one element's value U; below it the list is
+        // U[] (or (U | undefined)[]), whatever U is, so its element is U itself.
+        const producer = d.owner.kind === 'task' ? c.annotationOf(d.owner.task) : undefined;
+        const ofForeach = producer?.foreach !== undefined;
+        const seen = c.seenElements.get(a.foreach);
+        const element = seen !== undefined ? c.declaredElementType(a.as) : ofForeach ? type : elementType(c.checker, type);
         if (element === undefined) {
           report('foreach', 'foreach', `the foreach list "${a.foreach}" is ${text}, not an array; foreach needs T[] or readonly T[]`);
         } else {
-          const elementText = c.checker.typeToString(element, undefined, ts.TypeFormatFlags.NoTruncation);
+          const checked = seen ?? (ofForeach ? text : c.checker.typeToString(element, undefined, ts.TypeFormatFlags.NoTruncation));
+          // Not from the checker: the notebook's checker is not strict, so it would drop the undefined.
+          const elementText = producer !== undefined && toleratesFailures(producer) ? orUndefined(checked) : checked;
           const why = c.addEdge(d, t.name, a.as, element, elementText, a.foreach);
           if (why) report('not-serializable', 'foreach', `an element of "${a.foreach}" (${elementText}) is ${why}; it cannot cross a process boundary`);
         }
@@ -427,7 +501,9 @@ function typesSeeingLists(input: {
   owners: Map<number, CellOwner>;
   outputs: Map<string, { name: string; type: string }[]>;
   foreachTasks: Set<string>;
-}): Map<string, string> {
+  /** The foreach lists: their element types are read here too (a list computed below a foreach task from its lists). */
+  lists: Set<string>;
+}): { types: Map<string, string>; elements: Map<string, string> } {
   const src = new SegmentedSource();
   for (const c of runnableCells(input.part)) {
     const owner = input.owners.get(c.index);
@@ -437,7 +513,7 @@ function typesSeeingLists(input: {
       continue;
     }
     if (task.cells[0].index === c.index) {
-      const tolerant = (task.annotation.minSuccessRatio ?? 1) < 1;
+      const tolerant = toleratesFailures(task.annotation);
       for (const o of input.outputs.get(task.name) ?? []) src.glue(`declare const ${o.name}: ${arrayOf(tolerant ? orUndefined(o.type) : o.type)};\n`);
     }
     src.glue(`${keepStatements(c.source, (s) => isHoisted(s) !== undefined)}\n`);
@@ -446,14 +522,19 @@ function typesSeeingLists(input: {
   const program = ts.createProgram([input.fileName], input.options, virtualHost(input.options, new Map([[input.fileName, src.source]])), input.program);
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(input.fileName);
-  const out = new Map<string, string>();
+  const types = new Map<string, string>();
+  const elements = new Map<string, string>();
   for (const statement of sf?.statements ?? []) {
     const loc = src.locate(statement.getStart(sf));
     const owner = loc ? input.owners.get(loc.cell) : undefined;
     if (owner?.kind !== 'task') continue;
     for (const d of declaredNames(statement)) {
-      if (d.kind === 'value') out.set(d.name, checker.typeToString(declaredType(checker, d.node), sf, ts.TypeFormatFlags.NoTruncation));
+      if (d.kind !== 'value') continue;
+      const type = declaredType(checker, d.node);
+      types.set(d.name, checker.typeToString(type, sf, ts.TypeFormatFlags.NoTruncation));
+      const element = input.lists.has(d.name) ? elementType(checker, type) : undefined;
+      if (element !== undefined) elements.set(d.name, checker.typeToString(element, sf, ts.TypeFormatFlags.NoTruncation));
     }
   }
-  return out;
+  return { types, elements };
 }

@@ -8,10 +8,25 @@ import type { Partition, TaskPlan } from './partition';
  * rules that need no checker, so each reads in one place.
  */
 
-/** A foreach task's element binding, as the checker sees it in the whole-notebook file. */
-export function elementDeclaration(a: TaskAnnotation): string | undefined {
+/**
+ * A foreach task's element binding, as the checker sees it in the whole-notebook file.
+ * `listProducer` is the annotation of the task declaring the list. That file types a foreach
+ * task's outputs as one element's values (`U`), while tasks below it receive `U[]`: so the
+ * element of a list a foreach task produces is `typeof list` itself, not `(typeof list)[number]`
+ * (which took one array level too many off a nested list, issue 17). `seenType` is the element
+ * type of a list another task computes from a foreach task's lists, which this file cannot see.
+ */
+export function elementDeclaration(a: TaskAnnotation, listProducer: TaskAnnotation | undefined, seenType?: string): string | undefined {
   if (a.foreach === undefined || a.as === undefined) return undefined;
-  return `declare const ${a.as}: (typeof ${a.foreach})[number];\n`;
+  // A list computed below a foreach task: its element as the program seeing the lists typed it.
+  if (seenType !== undefined) return `declare const ${a.as}: ${seenType};\n`;
+  if (listProducer?.foreach === undefined) return `declare const ${a.as}: (typeof ${a.foreach})[number];\n`;
+  return `declare const ${a.as}: ${toleratesFailures(listProducer) ? orUndefined(`typeof ${a.foreach}`) : `typeof ${a.foreach}`};\n`;
+}
+
+/** Whether a foreach task may succeed with failed elements, whose values are then `undefined`. */
+export function toleratesFailures(a: TaskAnnotation): boolean {
+  return a.foreach !== undefined && (a.minSuccessRatio ?? 1) < 1;
 }
 
 /** The annotation fields that only make sense together: checked before any type work. */
@@ -96,7 +111,7 @@ export function maySkip(tasks: TaskPlan[], upstream: Map<string, string[]>): Set
  */
 export function typeSeenDownstream(type: string, producer: TaskAnnotation, consumer: TaskAnnotation, producerMaySkip: boolean): string {
   let out = type;
-  if (producer.foreach !== undefined) out = arrayOf((producer.minSuccessRatio ?? 1) < 1 ? orUndefined(out) : out);
+  if (producer.foreach !== undefined) out = arrayOf(toleratesFailures(producer) ? orUndefined(out) : out);
   if (producerMaySkip && consumer.trigger === 'none-failed') out = orUndefined(out);
   return out;
 }

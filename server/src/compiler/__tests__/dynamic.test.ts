@@ -138,6 +138,128 @@ describe('foreach', () => {
   });
 });
 
+describe('foreach over a foreach output (issue 17)', () => {
+  const ids = code('const ids: number[] = [1, 2, 3];', { task: 'make' });
+  const inputOf = (ir: { tasks: { name: string; inputs: unknown[] }[] }, task: string) => ir.tasks.find((t) => t.name === task)?.inputs;
+
+  it('types the element of a nested list as the upstream output itself, one array level off', () => {
+    const { ir } = compileOk([
+      ids,
+      code('const pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
+      code('const n: number = p.length;\nconst first = p[0];', { task: 'count', foreach: 'pairs', as: 'p' }),
+      code('const total = n.reduce((a, b) => a + b, 0);\nconst firsts: number[] = first;', { task: 'sum' })
+    ]);
+    expect(inputOf(ir, 'count')).toEqual([{ name: 'p', type: 'number[]', from: 'dup', elementOf: 'pairs' }]);
+    expect(ir.tasks.find((t) => t.name === 'count')?.outputs).toEqual([
+      { name: 'n', type: 'number' },
+      { name: 'first', type: 'number' }
+    ]);
+    expect(ir.edges.find((e) => e.to === 'count')?.values).toEqual([{ name: 'pairs', type: 'number[][]' }]);
+    expect(inputOf(ir, 'sum')).toEqual([
+      { name: 'n', type: 'number[]', from: 'count' },
+      { name: 'first', type: 'number[]', from: 'count' }
+    ]);
+  });
+
+  it('iterates a foreach output that is not itself an array (U[] downstream, U per element)', () => {
+    const { ir } = compileOk([
+      ids,
+      code('const sq = id * id;', { task: 'square', foreach: 'ids', as: 'id' }),
+      code('const half: number = s / 2;', { task: 'halve', foreach: 'sq', as: 's' })
+    ]);
+    expect(inputOf(ir, 'halve')).toEqual([{ name: 's', type: 'number', from: 'square', elementOf: 'sq' }]);
+    expect(ir.edges.find((e) => e.to === 'halve')?.values).toEqual([{ name: 'sq', type: 'number[]' }]);
+  });
+
+  it('keeps a readonly element readonly', () => {
+    const { ir } = compileOk([
+      ids,
+      code('const pairs: readonly number[] = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
+      code('const n = p.length;', { task: 'count', foreach: 'pairs', as: 'p' })
+    ]);
+    expect(inputOf(ir, 'count')).toEqual([{ name: 'p', type: 'readonly number[]', from: 'dup', elementOf: 'pairs' }]);
+    const errors = errorsOf(
+      compileErrors([
+        ids,
+        code('const pairs: readonly number[] = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
+        code('p.push(1);', { task: 'count', foreach: 'pairs', as: 'p' })
+      ])
+    );
+    expect(errors).toEqual([expect.objectContaining({ code: 'type-error', cell: 2, task: 'count', message: expect.stringMatching(/push/) })]);
+  });
+
+  it('types the element U | undefined when the upstream foreach tolerates failed elements', () => {
+    const { ir } = compileOk([
+      ids,
+      code('const pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id', minSuccessRatio: 0.5 }),
+      code('const n = p === undefined ? 0 : p.length;', { task: 'count', foreach: 'pairs', as: 'p' })
+    ]);
+    expect(inputOf(ir, 'count')).toEqual([{ name: 'p', type: 'number[] | undefined', from: 'dup', elementOf: 'pairs' }]);
+    expect(ir.edges.find((e) => e.to === 'count')?.values).toEqual([{ name: 'pairs', type: '(number[] | undefined)[]' }]);
+  });
+
+  it('types elements that are objects and tuples as declared upstream', () => {
+    const { ir } = compileOk([
+      ids,
+      code('const rec = { id: id, tags: [String(id)] };\nconst pair: [number, string] = [id, String(id)];', { task: 'describe', foreach: 'ids', as: 'id' }),
+      code('const tagCount: number = r.tags.length + r.id;', { task: 'tags', foreach: 'rec', as: 'r' }),
+      code('const upper: string = t[1].toUpperCase();\nconst k: number = t[0];', { task: 'names', foreach: 'pair', as: 't' })
+    ]);
+    expect(inputOf(ir, 'tags')).toEqual([{ name: 'r', type: '{ id: number; tags: string[]; }', from: 'describe', elementOf: 'rec' }]);
+    expect(inputOf(ir, 'names')).toEqual([{ name: 't', type: '[number, string]', from: 'describe', elementOf: 'pair' }]);
+  });
+
+  it('types the element of a list computed below a foreach task from its lists', () => {
+    const { ir } = compileOk([
+      ids,
+      code('const pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
+      code('const rows = pairs.map((q) => q.concat([0]));', { task: 'pad' }),
+      code('const width = row.length;\nconst same = row;', { task: 'measure', foreach: 'rows', as: 'row' }),
+      code('const firsts = pairs[0];', { task: 'pick' }),
+      code('const doubled = f * 2;', { task: 'twice', foreach: 'firsts', as: 'f' }),
+      code('const widest: number = Math.max(...width);\nconst all: number[][] = same;\nconst d: number[] = doubled;', { task: 'report' })
+    ]);
+    expect(inputOf(ir, 'measure')).toEqual([{ name: 'row', type: 'number[]', from: 'pad', elementOf: 'rows' }]);
+    // The task's own outputs are typed from the element too (a second check of the notebook file).
+    expect(ir.tasks.find((t) => t.name === 'measure')?.outputs).toEqual([
+      { name: 'width', type: 'number' },
+      { name: 'same', type: 'number[]' }
+    ]);
+    // One element's pairs[0] is a number; below dup, pairs[0] is a list (number[]).
+    expect(inputOf(ir, 'twice')).toEqual([{ name: 'f', type: 'number', from: 'pick', elementOf: 'firsts' }]);
+    expect(inputOf(ir, 'report')).toEqual([
+      { name: 'width', type: 'number[]', from: 'measure' },
+      { name: 'same', type: 'number[][]', from: 'measure' },
+      { name: 'doubled', type: 'number[]', from: 'twice' }
+    ]);
+  });
+
+  it('reports an element used as the wrong type in the foreach task, naming its cell', () => {
+    const errors = errorsOf(
+      compileErrors([
+        ids,
+        code('const pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
+        code('const bad: number = p * 2;', { task: 'count', foreach: 'pairs', as: 'p' })
+      ])
+    );
+    expect(errors).toEqual([expect.objectContaining({ code: 'type-error', cell: 2, task: 'count', line: 1 })]);
+  });
+
+  it('names the cell and field when a list computed below a foreach task is not an array', () => {
+    const errors = errorsOf(
+      compileErrors([
+        ids,
+        code('const pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
+        code('const howMany = pairs.length;', { task: 'size' }),
+        code('const s = item;', { task: 'each', foreach: 'howMany', as: 'item' })
+      ])
+    );
+    expect(errors).toEqual([
+      expect.objectContaining({ code: 'foreach', cell: 3, task: 'each', field: 'cellgraph.foreach', message: expect.stringMatching(/"howMany" is number, not an array/) })
+    ]);
+  });
+});
+
 describe('when and trigger', () => {
   const best = code('const best = { accuracy: 0.95, name: "a" };', { task: 'pick' });
 

@@ -165,6 +165,42 @@ describe('partial failure', () => {
   });
 });
 
+describe('foreach over a foreach output (issue 17)', () => {
+  it('iterates a list of lists, of tuples and of objects element by element, in element order', async () => {
+    const summary = await run([
+      code('const ids: number[] = [3, 1, 2];', { task: 'make' }),
+      code('const pairs = Array.from({ length: id }, (_, k) => id * 10 + k);\nconst pair: [number, string] = [id, `#${id}`];\nconst rec = { id: id, tags: [String(id), "x"] };', {
+        task: 'dup',
+        foreach: 'ids',
+        as: 'id'
+      }),
+      code('const n: number = p.length;\nconst head: number = p[0];', { task: 'count', foreach: 'pairs', as: 'p' }),
+      code('const label: string = t[1] + ":" + t[0];', { task: 'name', foreach: 'pair', as: 't' }),
+      code('const tagCount: number = r.tags.length + r.id;', { task: 'tags', foreach: 'rec', as: 'r' }),
+      code('const lengths: string = n.join(",");', { task: 'sum' })
+    ]);
+    expect(summary.status).toBe('succeeded');
+    expect(await output(summary, 'dup', 'pairs')).toEqual([[30, 31, 32], [10], [20, 21]]);
+    expect(task(summary, 'count')).toMatchObject({ status: 'succeeded', elements: { total: 3, succeeded: 3, failed: 0 } });
+    expect(await output(summary, 'count', 'n')).toEqual([3, 1, 2]);
+    expect(await output(summary, 'count', 'head')).toEqual([30, 10, 20]);
+    expect(await output(summary, 'name', 'label')).toEqual(['#3:3', '#1:1', '#2:2']);
+    expect(await output(summary, 'tags', 'tagCount')).toEqual([5, 3, 4]);
+    expect(await output(summary, 'sum', 'lengths')).toBe('3,1,2');
+  });
+
+  it("hands a tolerant upstream's failed element on as undefined", async () => {
+    const summary = await run([
+      code('const ids: number[] = [3, 1, 2];', { task: 'make' }),
+      code('if (id === 1) throw new Error("bad element");\nconst pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id', minSuccessRatio: 0.5 }),
+      code('const n: number = p === undefined ? -1 : p.length;', { task: 'count', foreach: 'pairs', as: 'p' })
+    ]);
+    expect(summary.status).toBe('succeeded');
+    expect(await output(summary, 'dup', 'pairs')).toEqual([[3, 3], undefined, [2, 2]]);
+    expect(await output(summary, 'count', 'n')).toEqual([2, -1, 2]);
+  });
+});
+
 describe('conditions', () => {
   const gated: TestCell[] = [
     code('const threshold = 0.9;', { role: 'parameters' }),

@@ -180,10 +180,13 @@ describe('documents', () => {
     const text = notebookText([
       code('const ids = [1, 2];', { task: 'make' }),
       code('const pairs = [id, id];', { task: 'dup', foreach: 'ids', as: 'id' }),
-      code('const shown = String(p);', { task: 'show', foreach: 'pairs', as: 'p' })
+      // p is one element of pairs: number[][] below dup, so number[] (issue 17).
+      code('const shown: number = p.length;', { task: 'show', foreach: 'pairs', as: 'p' })
     ]);
     fs.writeFileSync(file, text);
-    const wf = argoWorkflow(compile(file, text), options());
+    const ir = compile(file, text);
+    expect(ir.tasks.find((t) => t.name === 'show')?.inputs).toEqual([{ name: 'p', type: 'number[]', from: 'dup', elementOf: 'pairs' }]);
+    const wf = argoWorkflow(ir, options());
     expect(dagTasks(wf).get('show')).toMatchObject({ depends: 'dup-collect.Succeeded', withParam: '{{tasks.dup-collect.outputs.parameters.elements-pairs}}' });
     const outputsOf = (name: string) => {
       const t = wf.spec.templates.find((x) => x.name === name);
@@ -378,6 +381,22 @@ describe('argo mode of the task entry', () => {
     expect(run.phases).toEqual({ load: 'Succeeded', scale: 'Succeeded', sum: 'Succeeded' });
     expect((await run.final('sum'))?.status).toBe('succeeded');
     expect(await run.value('sum', 'total')).toBe(60);
+  });
+
+  it("runs a foreach over a foreach task's list of lists the way Argo would: each element a list, in element order (issue 17)", async () => {
+    const nb = await exported('nested', [
+      code('const ids: number[] = [3, 1, 2];', { task: 'make' }),
+      code('const pairs = Array.from({ length: id }, (_, k) => id * 10 + k);', { task: 'dup', foreach: 'ids', as: 'id' }),
+      code('const n: number = p.length;\nconst head: number = p[0];', { task: 'count', foreach: 'pairs', as: 'p' }),
+      code('const lengths: string = n.join(",");', { task: 'sum' })
+    ]);
+    const run = await nb.run();
+    expect(run.phases).toEqual({ make: 'Succeeded', dup: 'Succeeded', 'dup-collect': 'Succeeded', count: 'Succeeded', 'count-collect': 'Succeeded', sum: 'Succeeded' });
+    expect(run.codes.count).toEqual([0, 0, 0]);
+    expect(await run.value('dup', 'pairs')).toEqual([[30, 31, 32], [10], [20, 21]]);
+    expect(await run.value('count', 'n')).toEqual([3, 1, 2]);
+    expect(await run.value('count', 'head')).toEqual([30, 10, 20]);
+    expect(await run.value('sum', 'lengths')).toBe('3,1,2');
   });
 
   it('runs a foreach (one process per {{item}}), a tolerated element failure, and a false condition the way Argo would', async () => {

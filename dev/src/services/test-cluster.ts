@@ -42,8 +42,11 @@ export async function startTestCluster(options: { namespace?: string; target?: R
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
   };
   try {
-    const [kube, registry, s3] = await Promise.all([startKubeApiServer(), startRegistry(), startS3Server()]);
-    started.push(kube, registry, s3);
+    const starting = [startKubeApiServer(), startRegistry(), startS3Server()] as const;
+    // Every start settles before one failure is thrown: those that came up are stopped then
+    // (with Promise.all alone, etcd and kube-apiserver outlived a missing moto, and jest hung).
+    for (const r of await Promise.allSettled(starting)) if (r.status === 'fulfilled') started.push(r.value);
+    const [kube, registry, s3] = await Promise.all(starting);
     const baseImage = await pushMachineBaseImage(registry.host);
     const bucket = 'cellgraph-e2e';
     await s3.createBucket(bucket);

@@ -352,7 +352,7 @@ export class RunService {
       const attempts = [];
       for (let attempt = 1; attempt <= t.attempts; attempt++) {
         if (options.attempt !== undefined && attempt !== options.attempt) continue;
-        attempts.push(await this.attemptLog(run, t.task, attempt));
+        attempts.push(await this.attemptLog(run, t.task, attempt, undefined, t.status === 'running' && attempt === t.attempts));
       }
       out.tasks.push({ task: t.task, status: t.status, cached: t.cached, attempts });
     }
@@ -368,19 +368,23 @@ export class RunService {
     const attempts = [];
     for (let attempt = 1; attempt <= element.attempts; attempt++) {
       if (options.attempt !== undefined && attempt !== options.attempt) continue;
-      attempts.push(await this.attemptLog(run, record.task, attempt, element.index));
+      attempts.push(await this.attemptLog(run, record.task, attempt, element.index, element.state === 'running' && attempt === element.attempts));
     }
     return { runId: run.id, status: run.status, tasks: [{ task: record.task, element: element.index, status: element.state, cached: element.cached, attempts }] };
   }
 
-  /** One attempt's output: filed in the store once it ended, live (here or from another replica) while it runs. */
-  private async attemptLog(run: RunRecord, task: string, attempt: number, element?: number): Promise<{ attempt: number; live: boolean; text: string }> {
+  /**
+   * One attempt's output: filed in the store once it ended, live (here or from another replica) while it runs.
+   * `attemptRuns`: the task's (or element's) record says this attempt still runs. A filed log is not the
+   * end of the attempt by itself: on Kubernetes the pod archives its log in the store while it runs.
+   */
+  private async attemptLog(run: RunRecord, task: string, attempt: number, element: number | undefined, attemptRuns: boolean): Promise<{ attempt: number; live: boolean; text: string }> {
+    const running = run.status === 'running' || run.status === 'queued';
     const filed = await readFiledAttemptLog(this.store, { runId: run.id, task, attempt, element });
-    if (filed !== undefined) return { attempt, live: false, text: filed };
+    if (filed !== undefined) return { attempt, live: attemptRuns && running, text: filed };
     // Running here, or on another replica that shares its output through the database.
     const here = this.liveLogs.get(run.id, task, attempt, element);
     const live = here ?? (this.state.coordination.shared ? await this.state.coordination.getAttemptLog(run.id, sharedLogTask(task, element), attempt) : undefined);
-    const running = run.status === 'running' || run.status === 'queued';
     return { attempt, live: live !== undefined && (this.active.has(run.id) || (here === undefined && running)), text: live ?? '' };
   }
 

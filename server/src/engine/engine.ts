@@ -650,6 +650,14 @@ class RunExecution {
     const batch = `${this.run.id}/${t.ir.name}`;
     let lastWrite = 0;
     let pending: Promise<void> = Promise.resolve();
+    // A change inside the second after a write is written when that second ends (with the
+    // counts then): dropped, an element that started would show `pending`, with no attempt
+    // whose live log could be read, until some other element changed state.
+    let trailing: NodeJS.Timeout | undefined;
+    const persist = (elements: ElementCounts) => {
+      lastWrite = Date.now();
+      pending = pending.then(() => this.persistElements(t.ir.name, run, elements)).catch(() => undefined);
+    };
     const run = new ForeachRun(
       {
         store: this.options.store,
@@ -669,10 +677,17 @@ class RunExecution {
         runId: this.run.id,
         stopped: () => this.failed || this.cancelled,
         onProgress: (elements) => {
-          const now = Date.now();
-          if (now - lastWrite < 1000 && elements.running + elements.pending > 0) return;
-          lastWrite = now;
-          pending = pending.then(() => this.persistElements(t.ir.name, run, elements)).catch(() => undefined);
+          const wait = lastWrite + 1000 - Date.now();
+          if (wait <= 0 || elements.running + elements.pending === 0) {
+            clearTimeout(trailing);
+            trailing = undefined;
+            persist(elements);
+          } else {
+            trailing ??= setTimeout(() => {
+              trailing = undefined;
+              persist(run.counts());
+            }, wait);
+          }
         }
       },
       t.ir,
@@ -683,7 +698,10 @@ class RunExecution {
     t.attempts = 1;
     t.startedAtMs ??= Date.now();
     await this.setTask(t, 'running', { attempts: 1, startedAt: new Date(t.startedAtMs).toISOString() });
-    const outcome = await run.run(list, common).finally(() => this.options.executor.endBatch?.(batch));
+    const outcome = await run.run(list, common).finally(() => {
+      clearTimeout(trailing);
+      this.options.executor.endBatch?.(batch);
+    });
     t.cancelAttempt = undefined;
     await pending;
     await writeElementRecords(this.options.store, this.run.id, t.ir.name, run.elements());

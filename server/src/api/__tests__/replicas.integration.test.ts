@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { ListRunsResponse, PromoteResponse, RunDetail, RunLogsResponse, ScheduleView } from '@cellgraph/schema';
+import { ListRunsResponse, PromoteResponse, RunDetail, RunLogsResponse, ScheduleView, TaskElementsResponse } from '@cellgraph/schema';
 import { testDatabaseUrl } from '@cellgraph/dev/services/postgres';
 import { parseScheduledRunId, scheduledRunId } from '../../scheduler/run-ids';
 import { TestCell, code, notebookText } from '@cellgraph/dev/test-support/notebooks';
@@ -176,5 +176,67 @@ describe('two replicas on one PostgreSQL', () => {
     } finally {
       await db.end();
     }
+  });
+});
+
+/** A foreach task whose elements each print their index, then sleep: long enough to be read live. */
+const elements: TestCell[] = [
+  code('const ids = [0, 1, 2];', { task: 'make' }),
+  code('console.log(`element ${id} working`);\nAtomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4000);\nconst done: number = id;', {
+    task: 'work',
+    foreach: 'ids',
+    as: 'id'
+  })
+];
+
+describe('live element logs between replicas', () => {
+  let dir: string;
+  let a: ServerProcess;
+  let b: ServerProcess;
+
+  beforeAll(async () => {
+    dir = tempWorkDir('cg-replica-elements-');
+    const url = await testDatabaseUrl('replica_elements_it');
+    const start = (id: string) => startServerProcess(dir, { token: TOKEN, env: { CELLGRAPH_DATABASE_URL: url, CELLGRAPH_REPLICA_ID: id } });
+    [a, b] = await Promise.all([start('replica-a'), start('replica-b')]);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("serve a running element's live log, that element's only, from the replica that does not run it", async () => {
+    const run = await json(await a.api('/api/v1/runs', { method: 'POST', json: { notebook: nbJson(elements), notebookName: 'elements.ipynb' } }), RunDetail, 201);
+    const id = run.runId;
+    // While the elements run on A, B lists them and reads element 1's output as it is written.
+    const seen: string[] = [];
+    const live = await waitFor(
+      async () => {
+        const res = await b.api(`/api/v1/runs/${id}/logs?task=work&element=1`);
+        if (res.status === 404) {
+          if (seen.at(-1) !== '404') seen.push('404');
+          return undefined; // the element records are not filed yet
+        }
+        const logs = await json(res, RunLogsResponse);
+        const brief = JSON.stringify({ run: logs.status, element: logs.tasks[0]?.status, attempts: logs.tasks[0]?.attempts });
+        if (seen.at(-1) !== brief) seen.push(brief);
+        const attempt = logs.tasks[0]?.attempts[0];
+        return attempt?.live === true && attempt.text.includes('element 1 working') ? { attempt, status: logs.status, element: logs.tasks[0].status } : undefined;
+      },
+      30_000,
+      'the live log of element 1 of a run on A, read from B'
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; answers, in order: ${seen.join(' ')}`);
+    });
+    expect({ run: live.status, element: live.element }).toEqual({ run: 'running', element: 'running' });
+    expect(live.attempt.text).not.toMatch(/element [02] working/);
+    const listed = await json(await b.api(`/api/v1/runs/${id}/tasks/work/elements`), TaskElementsResponse);
+    expect(listed.elements.find((e) => e.index === 1)?.state).toBe('running');
+
+    const done = await waitFor(async () => {
+      const r = await json(await b.api(`/api/v1/runs/${id}`), RunDetail);
+      return r.status === 'running' || r.status === 'queued' ? undefined : r;
+    }, 60_000, `run ${id}`);
+    expect(done.status).toBe('succeeded');
+    // Once filed, B reads the element's log from the store: the same text, no longer live.
+    const filed = await json(await b.api(`/api/v1/runs/${id}/logs?task=work&element=1`), RunLogsResponse);
+    expect(filed.tasks[0].attempts.map((x) => [x.live, x.text.match(/element \d working/g)])).toEqual([[false, ['element 1 working']]]);
   });
 });

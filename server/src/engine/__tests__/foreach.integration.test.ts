@@ -15,6 +15,7 @@ import { SqliteStateStore } from '../../state/sqlite-state-store';
 import { FilesystemStore } from '../../stores';
 import { TestCell, code, linkNodeModules, notebookText } from '@cellgraph/dev/test-support/notebooks';
 import { Engine } from '../engine';
+import { readElementRecords } from '../element-records';
 
 jest.setTimeout(180_000);
 
@@ -139,6 +140,27 @@ it('starts no more elements once another task failed, and says how many did not 
   expect(slow?.status).toBe('failed');
   expect(slow?.error).toMatch(/the run stopped \(another task failed\) with \d+ of 12 elements not run/);
   expect(slow?.elements?.pending).toBeGreaterThan(0);
+});
+
+it('files an element that starts within a second of the last write as running, a second later at most (other replicas list it and read its live log)', async () => {
+  const { ir, text } = compiled([
+    code('const ids = [0];', { task: 'make' }),
+    code('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\nconst done = id;', { task: 'slow', foreach: 'ids', as: 'id' })
+  ]);
+  const handle = await engine.startRun({ ir, notebookText: text, notebookPath: path.join(dir, 'test.ipynb'), workDir: dir });
+  let finished = false;
+  void handle.done.finally(() => (finished = true));
+  const seen: string[] = [];
+  for (let last = false; !last; ) {
+    last = finished; // one more look once the run ended
+    const records = await readElementRecords(store, handle.runId, 'slow');
+    const now = records === undefined ? 'none' : `${records[0].state}/${records[0].attempts}`;
+    if (seen.at(-1) !== now) seen.push(now);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect((await handle.done).status).toBe('succeeded');
+  // Before the fix the element went from pending straight to succeeded: its start fell in the throttle's second and was dropped.
+  expect(seen).toEqual(['none', 'pending/0', 'running/1', 'succeeded/1']);
 });
 
 describe('partial failure', () => {

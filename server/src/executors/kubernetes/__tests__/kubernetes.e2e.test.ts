@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { RunSummary, StoreConfig, WorkflowIR, attemptKey } from '@cellgraph/schema';
+import { RunDetail, RunLogsResponse, RunSummary, StoreConfig, TaskElementsResponse, WorkflowIR, attemptKey } from '@cellgraph/schema';
 import { bindImage } from '../../../runtime/kubernetes';
 import { compileNotebook } from '../../../compiler';
 import { TestCluster, startTestCluster } from '@cellgraph/dev/services/test-cluster';
@@ -474,6 +474,89 @@ describe('foreach on Kubernetes', () => {
     const cached = RunSummary.parse(JSON.parse(again.stdout));
     expect(cached.tasks.find((t) => t.name === 'square')).toMatchObject({ status: 'cached', elements: { total: 50, cached: 50 } });
     expect(cluster.agent.history.filter((h) => h.name.startsWith(`cg-${cached.runId}-square-e`))).toEqual([]);
+  });
+});
+
+describe('foreach elements on Kubernetes, through the server API', () => {
+  afterEach(() => stopAllServers());
+
+  it("lists the elements with their states and counts, and serves each element's log (live, then archived by its pod) and none of the others'", async () => {
+    const p = project(
+      'elements',
+      notebookText([
+        code('const ids = [0, 1, 2, 3, 4, 5];', { task: 'make' }),
+        code(
+          'console.log(`work on element ${id}`);\nif (id === 3) throw new Error("element three is bad");\nif (id === 5) await new Promise((r) => setTimeout(r, 6000));\nconst doubled = id * 2;',
+          { task: 'work', foreach: 'ids', as: 'id', minSuccessRatio: 0.5 }
+        )
+      ])
+    );
+    const token = 'e'.repeat(32);
+    const env = cluster.cliEnv('elements', 'e2e/elements') as Record<string, string>;
+    const s = await startServerProcess(p.dir, { token, env, args: ['--executor', 'kubernetes', '--home', path.join(p.dir, '.cellgraph')] });
+    const get = async <T>(pathname: string, schema: { parse(v: unknown): T }): Promise<T> => {
+      const res = await s.api(pathname);
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`GET ${pathname} answered ${res.status}: ${text}\nserver log:\n${s.stderr()}`);
+      return schema.parse(JSON.parse(text));
+    };
+    const promoted = await s.api('/api/v1/workflows/promote', { method: 'POST', json: { notebookPath: p.file } });
+    expect(promoted.status).toBeLessThan(300);
+    const started = await s.api('/api/v1/runs', { method: 'POST', json: { notebookPath: p.file } });
+    expect(started.status).toBe(201);
+    const { runId: id } = (await started.json()) as { runId: string };
+    // Element 5 sleeps in its pod: its live log comes from the pod while it runs.
+    const live = await waitFor(
+      async () => {
+        const res = await s.api(`/api/v1/runs/${id}/logs?task=work&element=5`);
+        if (res.status === 404) return undefined; // the task has not filed its element records yet
+        const logs = RunLogsResponse.parse(await res.json());
+        const attempt = logs.tasks[0]?.attempts[0];
+        return logs.tasks[0]?.status === 'running' && attempt?.text.includes('work on element 5') ? attempt : undefined;
+      },
+      120_000,
+      `the live log of element 5 of ${id}`
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nserver log:\n${s.stderr()}`);
+    });
+    // Marked live while the pod runs (its archive is already in the store: that alone is not the attempt's end).
+    expect(live.live).toBe(true);
+    expect(live.text).not.toMatch(/work on element [0-4]/);
+    const detail = await waitFor(async () => {
+      const r = await get(`/api/v1/runs/${id}`, RunDetail);
+      return r.status === 'running' || r.status === 'queued' ? undefined : r;
+    }, 180_000, `run ${id}`);
+    expect(detail.status).toBe('succeeded');
+    // One pod per element attempt.
+    expect(new Set(cluster.agent.history.filter((h) => h.name.startsWith(`cg-${id}-work-e`)).map((h) => h.name)).size).toBe(6);
+
+    const page = await get(`/api/v1/runs/${id}/tasks/work/elements`, TaskElementsResponse);
+    expect(page).toMatchObject({ task: 'work', status: 'succeeded', matching: 6 });
+    expect(page.counts).toMatchObject({ total: 6, succeeded: 5, failed: 1, running: 0, pending: 0 });
+    expect(page.elements.map((e) => [e.index, e.state, e.attempts, e.cached])).toEqual([
+      [0, 'succeeded', 1, false],
+      [1, 'succeeded', 1, false],
+      [2, 'succeeded', 1, false],
+      [3, 'failed', 1, false],
+      [4, 'succeeded', 1, false],
+      [5, 'succeeded', 1, false]
+    ]);
+    expect(page.elements[3].error).toContain('element three is bad');
+    expect(page.elements[5].durationMs).toBeGreaterThanOrEqual(6000);
+    const failed = await get(`/api/v1/runs/${id}/tasks/work/elements?state=failed`, TaskElementsResponse);
+    expect(failed.elements.map((e) => e.index)).toEqual([3]);
+
+    // Archived per element by each pod's entry: an element's log is its own output only.
+    for (const i of [0, 3, 5]) {
+      const logs = await get(`/api/v1/runs/${id}/logs?task=work&element=${i}`, RunLogsResponse);
+      expect(logs.tasks).toHaveLength(1);
+      expect(logs.tasks[0]).toMatchObject({ task: 'work', element: i, status: i === 3 ? 'failed' : 'succeeded' });
+      expect(logs.tasks[0].attempts).toHaveLength(1);
+      const text = logs.tasks[0].attempts[0].text;
+      expect(text).toContain(`work on element ${i}`);
+      expect(text.match(/work on element \d/g)).toEqual([`work on element ${i}`]);
+      if (i === 3) expect(text).toContain('element three is bad');
+    }
   });
 });
 

@@ -97,6 +97,8 @@ test('a narrow DAG panel keeps its toolbar on one row, every control reachable; 
   // A run at ~400 px: the toolbar keeps its row, the run bar is one line under it, its actions whole.
   await dockWidth(page, 400);
   await panel.locator('button.cg-RunNotebook').click();
+  // A name of its own: with the default one, greet would be cached for promote.spec, which expects it to run.
+  await page.locator('.cg-RunDialog input.cg-Param[data-param="name"]').fill('narrow panel');
   await page.locator('.jp-Dialog-footer button.jp-mod-accept', { hasText: 'Run' }).click();
   const status = panel.locator('.cg-RunBar .cg-RunStatus');
   await expect(status).toHaveAttribute('data-status', /succeeded|failed/, { timeout: 90000 });

@@ -131,7 +131,7 @@ export class Cellgraph {
   }
 
   /** Promotes a notebook of the root and runs it, as another client of the server would. */
-  promoteAndRun(notebookPath: string, params: Record<string, unknown> = {}): Promise<{ version: { workflow: string; version: string }; run: { runId: string } }> {
+  promoteAndRun(notebookPath: string, params: Record<string, unknown> = {}): Promise<{ version: { workflow: string; version: string; number: number }; run: { runId: string } }> {
     return this.post('/workflows/promote', { notebookPath, run: true, params });
   }
 

@@ -30,11 +30,15 @@ test('lists a finished run, opens its executed notebook and shows it on the DAG;
   await workflow.locator('.cg-VersionHead').click();
   await expect(workflow.locator('.cg-VersionItem').first()).toBeVisible();
   const runsBefore = await panel.locator('.cg-Run').count();
-  await workflow.locator('.cg-VersionItem button.cg-RunVersion').first().click();
+  // The version promoted above, by its number: the newest may be another spec's (promote.spec's last one sleeps
+  // 60 s in greet, so its run ended after the 30 s this waits for the notice below).
+  await workflow.locator(`.cg-VersionItem[data-version="${promoted.version.number}"] button.cg-RunVersion`).click();
   // It asks for the parameters (the last ones used for the workflow, else the defaults).
   await expect(page.locator('.cg-RunDialog input.cg-Param[data-param="name"]')).toBeVisible();
   await page.locator('.jp-Dialog-footer button.jp-mod-accept', { hasText: 'Run' }).click();
   await expect.poll(() => panel.locator('.cg-Run').count(), { timeout: 20000 }).toBeGreaterThan(runsBefore);
+  // A run started from the sidebar is announced when it ends, as the DAG panel's runs are.
+  await expect(page.locator('.Toastify__toast', { hasText: /cellgraph: \S*hello\S* run r-\S+ succeeded/ }).first()).toBeVisible({ timeout: 30000 });
   await panel.screenshot({ path: path.join(__dirname, '..', 'screenshots', 'runs-panel.png') });
 
   // Following the run on the DAG of its notebook.

@@ -87,9 +87,16 @@ export class DagPanel extends Panel {
     const run = el('button', 'cg-RunNotebook jp-mod-styled', 'Run');
     run.title = 'Run the notebook as it is now on the development server (no version is promoted)';
     run.onclick = () => void this.runNotebook();
-    const promote = el('button', 'cg-Promote jp-mod-styled jp-mod-accept', 'Promote to production');
+    // " to production" folds away when the panel is narrow (index.css); the name stays whole for tooltips and screen readers.
+    const promote = el('button', 'cg-Promote jp-mod-styled jp-mod-accept', 'Promote');
+    promote.append(el('span', 'cg-WideOnly', ' to production'));
+    promote.title = 'Promote to production: freeze the notebook as a version and run it';
+    promote.setAttribute('aria-label', 'Promote to production');
     promote.onclick = () => void this.promote();
-    toolbar.node.append(run, promote, this.viewControls(), this.runBar);
+    // Two groups, each kept on one line: what runs the notebook, and how the DAG is viewed.
+    const runControls = el('span', 'cg-RunControls');
+    runControls.append(run, promote);
+    toolbar.node.append(runControls, this.viewControls(), this.runBar);
     this.banner.addClass('cg-ServerDown');
     this.banner.hide();
     const scroller = new Panel();
@@ -158,8 +165,10 @@ export class DagPanel extends Panel {
     check.type = 'checkbox';
     check.checked = this.model.showParams;
     check.onchange = () => (this.model.showParams = check.checked);
-    params.append(check, ' parameters');
+    // The word folds away when the panel is narrow (index.css): the checkbox keeps its tooltip and accessible name.
+    params.append(check, el('span', 'cg-WideOnly', ' parameters'));
     params.title = 'Show the parameters and the tasks that read them';
+    check.setAttribute('aria-label', 'Show parameters');
     const tool = (cls: string, text: string, title: string, act: () => void) => {
       const b = el('button', `${cls} jp-mod-styled`, text);
       b.title = title;
@@ -218,10 +227,19 @@ export class DagPanel extends Panel {
     const mayRun = where.identity?.can('run') ?? true;
     if (!isFinished(run) && mayRun) actions.push(button('cg-Cancel', 'Cancel', () => this.model.cancelRun()));
     if ((run.status === 'failed' || run.status === 'cancelled') && mayRun) actions.push(...this.retryButtons(run));
-    if (isFinished(run)) actions.push(button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(where, this.opener, run.runId))));
+    if (isFinished(run)) {
+      const open = button('cg-OpenNotebook', 'Executed notebook', async () => void (await openExecutedNotebook(where, this.opener, run.runId)), 'Open the executed notebook of this run');
+      // "Executed" folds away when the panel is narrow (index.css).
+      open.replaceChildren(el('span', 'cg-WideOnly', 'Executed '), 'notebook');
+      actions.push(open);
+    }
     actions.push(button('cg-CloseRun', '×', async () => this.model.unfollow(), 'Stop showing this run'));
+    // The facts shrink (with an ellipsis, whole in the tooltip) before the actions do, so the actions stay reachable in a narrow panel.
+    const info = el('span', 'cg-RunInfo');
+    info.append(...parts);
+    info.title = info.textContent ?? '';
     this.runBar.dataset.status = run.status;
-    this.runBar.replaceChildren(...parts, ...actions);
+    this.runBar.replaceChildren(info, ...actions);
   }
 
   private showProblems(list: readonly Problem[]): void {

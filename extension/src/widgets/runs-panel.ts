@@ -222,6 +222,7 @@ export class RunsPanel extends Widget {
       const list = el('ul', 'cg-VersionList');
       for (const v of [...versions.versions].reverse()) {
         const item = el('li', 'cg-VersionItem');
+        item.dataset.version = String(v.number);
         item.append(
           el('span', '', `v${v.number} `),
           el('span', 'cg-Time', ago(v.promotedAt)),

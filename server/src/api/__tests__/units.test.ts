@@ -96,9 +96,10 @@ describe('OpenAPI', () => {
     expect(logs.parameters).toEqual([
       expect.objectContaining({ name: 'id', in: 'path', required: true }),
       expect.objectContaining({ name: 'task', in: 'query', required: false }),
-      expect.objectContaining({ name: 'attempt', in: 'query', required: false })
+      expect.objectContaining({ name: 'attempt', in: 'query', required: false }),
+      expect.objectContaining({ name: 'element', in: 'query', required: false })
     ]);
-    expect(Object.keys(logs.responses).sort()).toEqual(['200', '400', '401', '403', '404', '414', '500', '503']);
+    expect(Object.keys(logs.responses).sort()).toEqual(['200', '400', '401', '403', '404', '414', '422', '500', '503']);
     const create = op('/api/v1/runs', 'post');
     expect(create.requestBody?.required).toBe(true);
     expect(JSON.stringify(create.requestBody)).toContain('"additionalProperties":false');

@@ -25,7 +25,7 @@ export function registerDaemon(program: Command): void {
       const blob = snapshotFile(cacheDir('v8'));
       if (!opts.force && fs.existsSync(blob)) return out(`compile daemon snapshot ready: ${blob}`);
       const { buildSnapshot } = await import('../../compiler/daemon/snapshot');
-      const content = nb ? { notebookDir: path.dirname(nb.absolutePath), notebook: { path: nb.absolutePath, text: nb.text } } : { notebookDir: process.cwd() };
+      const content = nb ? { notebookDir: path.dirname(nb.absolutePath), notebook: { path: nb.absolutePath, text: nb.text }, prepared: true } : { notebookDir: process.cwd(), prepared: true };
       if (await buildSnapshot(blob, content, err)) out(`compile daemon snapshot ready: ${blob}`);
       else process.exitCode = EXIT_FAILED;
     });

@@ -86,8 +86,10 @@ const SNAPSHOT_AFTER_IDLE_MS = 10_000;
  * compile, for the next cold start (`CELLGRAPH_DAEMON_SNAPSHOT` names the file, set by the CLI).
  * `knownVersion` is the version the CLI that started it computed for this same build (it
  * spares the daemon stamping every built file again before its first answer).
+ * `replaceSnapshot`: it started from a snapshot setup prepared (another project's, likely),
+ * so it builds one from the user's own compile once idle, as a plain start does.
  */
-export async function serveCompileDaemon(startedFrom = 'a plain start', knownVersion?: string): Promise<void> {
+export async function serveCompileDaemon(startedFrom = 'a plain start', knownVersion?: string, replaceSnapshot = false): Promise<void> {
   const version = knownVersion ?? daemonVersion();
   const socket = socketPath(undefined, version);
   if (socket === undefined) throw new Error('the daemon folder path is too long for a unix socket');
@@ -101,7 +103,7 @@ export async function serveCompileDaemon(startedFrom = 'a plain start', knownVer
   const blob = process.env.CELLGRAPH_DAEMON_SNAPSHOT;
   /** The last notebook compiled, once one was: the snapshot compiles it, so the next cold start builds on its programs. */
   let compiled: { path: string; text: string } | undefined;
-  let snapshotWanted = startedFrom === 'a plain start' && blob !== undefined && blob !== '' && !fs.existsSync(blob);
+  let snapshotWanted = blob !== undefined && blob !== '' && (replaceSnapshot || (startedFrom === 'a plain start' && !fs.existsSync(blob)));
 
   const answer = async (request: DaemonRequest): Promise<DaemonReply> => {
     if (request.kind === 'ping') return { kind: 'pong', version, pid: process.pid };
@@ -191,10 +193,10 @@ export async function serveCompileDaemon(startedFrom = 'a plain start', knownVer
 }
 
 /** Serves, then exits the process: 0 when done, 1 (the error in the log) when the daemon could not run. */
-export function runDaemonProcess(startedFrom?: string): void {
+export function runDaemonProcess(startedFrom?: string, replaceSnapshot = false): void {
   // Set by the CLI that started this daemon (client.ts), which computed it for this build.
   const known = process.env.CELLGRAPH_DAEMON_VERSION;
-  serveCompileDaemon(startedFrom, known && /^[0-9a-f]{64}$/.test(known) ? known : undefined).then(
+  serveCompileDaemon(startedFrom, known && /^[0-9a-f]{64}$/.test(known) ? known : undefined, replaceSnapshot).then(
     () => process.exit(0),
     (e: unknown) => {
       log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

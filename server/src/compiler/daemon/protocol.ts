@@ -48,6 +48,8 @@ export interface SnapshotInput {
   modules: SnapshotModule[];
   /** A notebook compiled in the snapshot (the daemon's last), so its first compile after an edit builds on that one's programs. */
   notebook?: { path: string; text: string };
+  /** Built ahead (`cellgraph daemon prepare`), not from the user's own compile: a daemon started from it builds one for the user's project. */
+  prepared?: boolean;
 }
 
 /** One CommonJS module for the snapshot: its file and how each of its literal `require`s resolves. */

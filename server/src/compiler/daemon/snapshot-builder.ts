@@ -122,7 +122,8 @@ function startDaemon(modules: SnapshotModules, input: SnapshotInput, seeds: numb
       load.cache[file] = m;
     }
   }
-  (load(entry) as typeof import('./daemon')).runDaemonProcess(`a startup snapshot (${modules.loaded.size} modules, ${seeds} declaration files${input.notebook ? ', one compile' : ''})`);
+  const from = `a${input.prepared ? ' prepared' : ''} startup snapshot (${modules.loaded.size} modules, ${seeds} declaration files${input.notebook ? ', one compile' : ''})`;
+  (load(entry) as typeof import('./daemon')).runDaemonProcess(from, input.prepared === true);
 }
 
 if (v8.startupSnapshot.isBuildingSnapshot()) {

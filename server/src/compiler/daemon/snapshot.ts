@@ -51,6 +51,8 @@ export function compilerModules(roots: string[]): SnapshotModule[] {
 export interface SnapshotContent {
   notebookDir: string;
   notebook?: { path: string; text: string };
+  /** Built ahead by `cellgraph daemon prepare` (see SnapshotInput). */
+  prepared?: boolean;
 }
 
 /**
@@ -66,7 +68,8 @@ export function buildSnapshot(blob: string, content: SnapshotContent, log: (mess
     root: virtualPath(content.notebookDir, 'snapshot'),
     compilerDir: path.join(__dirname, '..'),
     modules: compilerModules([path.join(__dirname, '..', 'index'), path.join(__dirname, '..', 'check-cache'), path.join(__dirname, 'protocol')]),
-    ...(content.notebook !== undefined ? { notebook: content.notebook } : {})
+    ...(content.notebook !== undefined ? { notebook: content.notebook } : {}),
+    ...(content.prepared ? { prepared: true } : {})
   };
   try {
     fs.mkdirSync(path.dirname(blob), { recursive: true });

@@ -256,7 +256,7 @@ async function expectEditAnsweredFromSnapshot(): Promise<void> {
   expect(fromSnapshot).toEqual(inProcess);
   expect(fromSnapshot.stderr).toContain('TS2345');
   const log = fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8');
-  expect(log).toMatch(/started from a startup snapshot \(\d+ modules, \d+ declaration files, one compile\)/);
+  expect(log).toMatch(/started from a (prepared )?startup snapshot \(\d+ modules, \d+ declaration files, one compile\)/);
 }
 
 it('drops a damaged startup snapshot and starts the daemon plainly', async () => {
@@ -285,6 +285,11 @@ it('`cellgraph daemon prepare` builds the startup snapshot ahead and leaves no p
   expect(fs.statSync(blobs()[0]).mtimeMs).toBe(mtime);
 
   await expectEditAnsweredFromSnapshot();
+  expect(fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8')).toContain('started from a prepared startup snapshot');
+  // Setup's snapshot is another project's, likely: once idle, the daemon replaces it with one of the user's own compile.
+  await waitFor('the snapshot built from the user\'s compile', () => fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8').includes('built the startup snapshot'), 120_000);
+  expect(blobs()).toHaveLength(1);
+  expect(fs.statSync(blobs()[0]).mtimeMs).toBeGreaterThan(mtime);
 });
 
 it('`cellgraph daemon prepare` refuses a missing notebook and does nothing with the daemon switched off', async () => {

@@ -176,7 +176,7 @@ export async function serveCompileDaemon(startedFrom = 'a plain start', knownVer
       if (busy > 0) return;
       if (snapshotWanted && compiled !== undefined && blob && ino === ours && Date.now() - lastUse > SNAPSHOT_AFTER_IDLE_MS) {
         snapshotWanted = false;
-        void buildSnapshot(blob, { notebookDir: path.dirname(compiled.path), notebook: compiled }, log, true);
+        void buildSnapshot(blob, { notebookDir: path.dirname(compiled.path), notebooks: [compiled] }, log, true);
       }
       if (ino !== ours) why = 'its socket file was removed or replaced';
       else if (stopping) why = 'asked to stop, or its heap grew past its bound';

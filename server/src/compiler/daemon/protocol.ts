@@ -46,8 +46,8 @@ export interface SnapshotInput {
   compilerDir: string;
   /** The compiler's modules, evaluated in the snapshot (compilerModules in snapshot.ts). */
   modules: SnapshotModule[];
-  /** A notebook compiled in the snapshot (the daemon's last), so its first compile after an edit builds on that one's programs. */
-  notebook?: { path: string; text: string };
+  /** Notebooks compiled in the snapshot (the daemon's last; those setup prepares), so their first compile after the start builds on their programs. */
+  notebooks: { path: string; text: string }[];
   /** Built ahead (`cellgraph daemon prepare`), not from the user's own compile: a daemon started from it builds one for the user's project. */
   prepared?: boolean;
 }

@@ -122,7 +122,7 @@ function startDaemon(modules: SnapshotModules, input: SnapshotInput, seeds: numb
       load.cache[file] = m;
     }
   }
-  const from = `a${input.prepared ? ' prepared' : ''} startup snapshot (${modules.loaded.size} modules, ${seeds} declaration files${input.notebook ? ', one compile' : ''})`;
+  const from = `a${input.prepared ? ' prepared' : ''} startup snapshot (${modules.loaded.size} modules, ${seeds} declaration files, ${input.notebooks.length} compile${input.notebooks.length === 1 ? '' : 's'})`;
   (load(entry) as typeof import('./daemon')).runDaemonProcess(from, input.prepared === true);
 }
 
@@ -133,10 +133,9 @@ if (v8.startupSnapshot.isBuildingSnapshot()) {
   const host = modules.load(path.join(input.compilerDir, 'typescript-host.js')) as typeof import('../typescript-host');
   const seeds = parseDeclarations(ts, input);
   host.seedParsedFiles(seeds);
-  if (input.notebook !== undefined) {
-    // Every task checked (no check cache) and the programs kept: an edit's compile builds on them, as in a warm daemon.
-    (modules.load(path.join(input.compilerDir, 'index.js')) as typeof import('../index')).compileNotebook(input.notebook);
-  }
+  // Every task checked (no check cache) and the programs kept: the next compile of each builds on them, as in a warm daemon.
+  const compiler = modules.load(path.join(input.compilerDir, 'index.js')) as typeof import('../index');
+  for (const notebook of input.notebooks) compiler.compileNotebook(notebook);
   v8.startupSnapshot.setDeserializeMainFunction(() => startDaemon(modules, input, seeds.length));
 }
 }

@@ -47,10 +47,10 @@ export function compilerModules(roots: string[]): SnapshotModule[] {
   return [...modules.values()];
 }
 
-/** What the snapshot holds besides the compiler: the declarations of `notebookDir`'s project and, when given, one compile of `notebook`. */
+/** What the snapshot holds besides the compiler: the declarations of `notebookDir`'s project and a compile of each of `notebooks`. */
 export interface SnapshotContent {
   notebookDir: string;
-  notebook?: { path: string; text: string };
+  notebooks: { path: string; text: string }[];
   /** Built ahead by `cellgraph daemon prepare` (see SnapshotInput). */
   prepared?: boolean;
 }
@@ -68,7 +68,7 @@ export function buildSnapshot(blob: string, content: SnapshotContent, log: (mess
     root: virtualPath(content.notebookDir, 'snapshot'),
     compilerDir: path.join(__dirname, '..'),
     modules: compilerModules([path.join(__dirname, '..', 'index'), path.join(__dirname, '..', 'check-cache'), path.join(__dirname, 'protocol')]),
-    ...(content.notebook !== undefined ? { notebook: content.notebook } : {}),
+    notebooks: content.notebooks,
     ...(content.prepared ? { prepared: true } : {})
   };
   try {

@@ -256,7 +256,7 @@ async function expectEditAnsweredFromSnapshot(): Promise<void> {
   expect(fromSnapshot).toEqual(inProcess);
   expect(fromSnapshot.stderr).toContain('TS2345');
   const log = fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8');
-  expect(log).toMatch(/started from a (prepared )?startup snapshot \(\d+ modules, \d+ declaration files, one compile\)/);
+  expect(log).toMatch(/started from a (prepared )?startup snapshot \(\d+ modules, \d+ declaration files, 1 compile\)/);
 }
 
 it('drops a damaged startup snapshot and starts the daemon plainly', async () => {

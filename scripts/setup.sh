@@ -46,6 +46,10 @@ fi
 # 3. Build the TypeScript packages (incremental: nothing to do when sources are unchanged).
 log "building schema, kernel-lib, server"
 npx --no-install tsc -b schema kernel-lib server
+# The compile daemon's startup snapshot (docs/cli-speed.md) with the README's notebooks
+# compiled in it, so the first `cellgraph validate` after setup is not a cold compile: a file
+# in the user's cache (built once per build, ~15 s at nice 10), no daemon left running.
+node server/bin/cellgraph daemon prepare examples/iris/iris.ipynb examples/hello/hello.ipynb >&2 || log "no compile daemon snapshot (the first compile is only slower)"
 if [ "$PROFILE" = demo ]; then
   log "ready for the demo (bash scripts/setup.sh, which npm test runs, installs the rest)"
   exit 0

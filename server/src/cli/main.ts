@@ -29,7 +29,8 @@ const COMMANDS: [name: string, load: () => Promise<Register>][] = [
   ...(['whoami', 'token', 'project', 'member', 'audit', 'secret'] as const).map((name): [string, () => Promise<Register>] => [
     name,
     async () => (await import('./commands/identity')).registerIdentity
-  ])
+  ]),
+  ['daemon', async () => (await import('./commands/daemon')).registerDaemon]
 ];
 
 /** The command a command line names: its first word that is neither an option nor the value of --server or --project. */

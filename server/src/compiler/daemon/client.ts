@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '@cellgraph/schema';
 import type { CompileInput, CompileResult } from '../index';
-import { type DaemonReply, ask, daemonDisabled, daemonVersion, ensurePrivateDir, socketPath } from './protocol';
+import { type DaemonReply, ask, daemonDisabled, daemonVersion, ensurePrivateDir, snapshotFile, socketPath } from './protocol';
 
 /** How long a CLI waits for a daemon it started to listen, before compiling itself. */
 const START_TIMEOUT_MS = 10_000;
@@ -50,6 +50,7 @@ function startDaemon(dir: string, blob: string, fromSnapshot: boolean): { failed
       // The daemon shares the CLI's V8 compile cache (bin/cellgraph turns it on for the CLI only).
       ...(v8Cache !== undefined && process.env.NODE_COMPILE_CACHE === undefined ? { NODE_COMPILE_CACHE: v8Cache } : {}),
       CELLGRAPH_DAEMON_ENTRY: entry,
+      CELLGRAPH_DAEMON_VERSION: daemonVersion(),
       CELLGRAPH_DAEMON_SNAPSHOT: blob
     }
   });
@@ -113,7 +114,7 @@ export async function compileThroughDaemon(input: CompileInput, folders: { check
   if (reply === 'unreachable') {
     // None listens (first use, idle exit, a crash): start one and wait for its socket.
     started = true;
-    const blob = path.join(folders.snapshots, `daemon-${daemonVersion().slice(0, 16)}.blob`);
+    const blob = snapshotFile(folders.snapshots);
     let fromSnapshot = fs.existsSync(blob);
     let daemon = startDaemon(path.dirname(socket), blob, fromSnapshot);
     const deadline = Date.now() + START_TIMEOUT_MS;

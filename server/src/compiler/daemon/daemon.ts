@@ -15,15 +15,13 @@
  * an idle time, when its socket file is removed or replaced (another daemon took the path),
  * or when asked to stop (a newer build starting in the same folder).
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DiskCheckCache } from '../check-cache';
 import { compileNotebook } from '../index';
-import { checkerOptions, virtualPath } from '../typescript-host';
-import { type DaemonReply, DaemonRequest, type SnapshotInput, ask, daemonVersion, ensurePrivateDir, socketPath } from './protocol';
+import { type DaemonReply, DaemonRequest, ask, daemonVersion, ensurePrivateDir, socketPath } from './protocol';
+import { buildSnapshot } from './snapshot';
 
 /** Minutes without a request after which the daemon exits (`CELLGRAPH_COMPILE_DAEMON_IDLE_SECONDS`). */
 const DEFAULT_IDLE_SECONDS = 15 * 60;
@@ -82,72 +80,30 @@ async function listen(server: net.Server, socket: string): Promise<boolean> {
  * seconds (a test's, whose folders are removed at once).
  */
 const SNAPSHOT_AFTER_IDLE_MS = 10_000;
-/** How much lower than the daemon the snapshot build runs (nice value): it must not slow the user's next command. */
-const SNAPSHOT_NICENESS = 10;
-
-/**
- * Builds this build's startup snapshot at `blob` in a background process, with the
- * declarations a notebook in `notebookDir` reads (the standard library, the folder's
- * `@types`, cellgraph's kernel library) (written to a
- * temporary file, then renamed: a reader never sees half a blob), and deletes the blobs
- * of other builds beside it. Failure only costs the next cold start its speed.
- */
-function buildSnapshot(blob: string, notebookDir: string): void {
-  const tmp = `${blob}.${process.pid}.tmp`;
-  // As the last notebook compiled: its folder decides the @types and packages parsed (a project's own are most of them).
-  const input: SnapshotInput = { typescript: require.resolve('typescript'), options: checkerOptions(notebookDir), root: virtualPath(notebookDir, 'snapshot') };
-  try {
-    fs.mkdirSync(path.dirname(blob), { recursive: true });
-  } catch (e) {
-    return log(`no startup snapshot: ${String(e)}`);
-  }
-  const t0 = Date.now();
-  const child = spawn(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', path.join(__dirname, 'snapshot-builder.js')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, CELLGRAPH_SNAPSHOT_INPUT: JSON.stringify(input) }
-  });
-  try {
-    if (child.pid !== undefined) os.setPriority(child.pid, SNAPSHOT_NICENESS);
-  } catch {
-    // Not permitted here: it builds at normal priority.
-  }
-  child.on('error', (e) => log(`no startup snapshot: ${e.message}`));
-  child.on('exit', (code) => {
-    try {
-      if (code !== 0) throw new Error(`the snapshot build exited ${code}`);
-      fs.renameSync(tmp, blob);
-      for (const f of fs.readdirSync(path.dirname(blob))) {
-        if (/^daemon-[0-9a-f]{16}\.blob$/.test(f) && path.join(path.dirname(blob), f) !== blob) fs.rmSync(path.join(path.dirname(blob), f), { force: true });
-      }
-      log(`built the startup snapshot ${blob} in ${Date.now() - t0} ms`);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      log(`no startup snapshot: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  });
-  child.unref();
-}
-
 /**
  * Runs the daemon until it is idle, replaced or stopped. `startedFrom` says how its process
  * started (for the log); a daemon not started from a snapshot builds one once idle after a
  * compile, for the next cold start (`CELLGRAPH_DAEMON_SNAPSHOT` names the file, set by the CLI).
+ * `knownVersion` is the version the CLI that started it computed for this same build (it
+ * spares the daemon stamping every built file again before its first answer).
+ * `replaceSnapshot`: it started from a snapshot setup prepared (another project's, likely),
+ * so it builds one from the user's own compile once idle, as a plain start does.
  */
-export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise<void> {
-  const socket = socketPath();
+export async function serveCompileDaemon(startedFrom = 'a plain start', knownVersion?: string, replaceSnapshot = false): Promise<void> {
+  const version = knownVersion ?? daemonVersion();
+  const socket = socketPath(undefined, version);
   if (socket === undefined) throw new Error('the daemon folder path is too long for a unix socket');
   const dir = path.dirname(socket);
   ensurePrivateDir(dir);
   const idleMs = Number(process.env.CELLGRAPH_COMPILE_DAEMON_IDLE_SECONDS || DEFAULT_IDLE_SECONDS) * 1000;
-  const version = daemonVersion();
   const checkCaches = new Map<string, DiskCheckCache>();
   let lastUse = Date.now();
   let busy = 0;
   let stopping = false;
   const blob = process.env.CELLGRAPH_DAEMON_SNAPSHOT;
-  /** The folder of the last notebook compiled, once one was. */
-  let compiledIn: string | undefined;
-  let snapshotWanted = startedFrom === 'a plain start' && blob !== undefined && blob !== '' && !fs.existsSync(blob);
+  /** The last notebook compiled, once one was: the snapshot compiles it, so the next cold start builds on its programs. */
+  let compiled: { path: string; text: string } | undefined;
+  let snapshotWanted = blob !== undefined && blob !== '' && (replaceSnapshot || (startedFrom === 'a plain start' && !fs.existsSync(blob)));
 
   const answer = async (request: DaemonRequest): Promise<DaemonReply> => {
     if (request.kind === 'ping') return { kind: 'pong', version, pid: process.pid };
@@ -161,7 +117,7 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
       let checkCache = checkCaches.get(request.checksDir);
       if (checkCache === undefined) checkCaches.set(request.checksDir, (checkCache = new DiskCheckCache(request.checksDir)));
       const result = compileNotebook(request.input, { checkCache });
-      compiledIn = path.dirname(request.input.path);
+      compiled = { path: request.input.path, text: request.input.text };
       if (process.memoryUsage().heapUsed > MAX_HEAP_BYTES) stopping = true;
 
       return { kind: 'result', result };
@@ -218,9 +174,9 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
       }
       // A compile in progress is answered first, whatever the reason to exit.
       if (busy > 0) return;
-      if (snapshotWanted && compiledIn !== undefined && blob && ino === ours && Date.now() - lastUse > SNAPSHOT_AFTER_IDLE_MS) {
+      if (snapshotWanted && compiled !== undefined && blob && ino === ours && Date.now() - lastUse > SNAPSHOT_AFTER_IDLE_MS) {
         snapshotWanted = false;
-        buildSnapshot(blob, compiledIn);
+        void buildSnapshot(blob, { notebookDir: path.dirname(compiled.path), notebooks: [compiled] }, log, true);
       }
       if (ino !== ours) why = 'its socket file was removed or replaced';
       else if (stopping) why = 'asked to stop, or its heap grew past its bound';
@@ -237,8 +193,10 @@ export async function serveCompileDaemon(startedFrom = 'a plain start'): Promise
 }
 
 /** Serves, then exits the process: 0 when done, 1 (the error in the log) when the daemon could not run. */
-export function runDaemonProcess(startedFrom?: string): void {
-  serveCompileDaemon(startedFrom).then(
+export function runDaemonProcess(startedFrom?: string, replaceSnapshot = false): void {
+  // Set by the CLI that started this daemon (client.ts), which computed it for this build.
+  const known = process.env.CELLGRAPH_DAEMON_VERSION;
+  serveCompileDaemon(startedFrom, known && /^[0-9a-f]{64}$/.test(known) ? known : undefined, replaceSnapshot).then(
     () => process.exit(0),
     (e: unknown) => {
       log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

@@ -42,6 +42,20 @@ export interface SnapshotInput {
   options: import('typescript').CompilerOptions;
   /** A path for the one-line file compiled to parse and bind the declarations. */
   root: string;
+  /** The compiler's folder (its built index.js and typescript-host.js). */
+  compilerDir: string;
+  /** The compiler's modules, evaluated in the snapshot (compilerModules in snapshot.ts). */
+  modules: SnapshotModule[];
+  /** Notebooks compiled in the snapshot (the daemon's last; those setup prepares), so their first compile after the start builds on their programs. */
+  notebooks: { path: string; text: string }[];
+  /** Built ahead (`cellgraph daemon prepare`), not from the user's own compile: a daemon started from it builds one for the user's project. */
+  prepared?: boolean;
+}
+
+/** One CommonJS module for the snapshot: its file and how each of its literal `require`s resolves. */
+export interface SnapshotModule {
+  file: string;
+  requires: Record<string, string>;
 }
 
 let version: string | undefined;
@@ -111,6 +125,11 @@ export function ensurePrivateDir(dir: string): void {
   if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
     throw new Error(`${dir} is not a private folder of this user (mode ${(st.mode & 0o777).toString(8)}); the compile daemon is not used`);
   }
+}
+
+/** The startup snapshot of the daemon of version `v`, in the user's V8 cache folder `dir`. */
+export function snapshotFile(dir: string, v = daemonVersion()): string {
+  return path.join(dir, `daemon-${v.slice(0, 16)}.blob`);
 }
 
 /** Switches the compile daemon off (`CELLGRAPH_COMPILE_DAEMON=off|0|false`): the CLI then compiles in its own process. */

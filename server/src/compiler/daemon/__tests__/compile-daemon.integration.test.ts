@@ -79,7 +79,12 @@ type Run = { code: number; stdout: string; stderr: string };
 
 /** `cellgraph validate <file>` in a fresh process, with this test's cache and state folders. */
 function validate(file: string, env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, 'validate', file], {
+  return cellgraph(['validate', file], env);
+}
+
+/** `cellgraph <args>` in a fresh process, with this test's cache and state folders. */
+function cellgraph(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, [BIN, ...args], {
     cwd: dir,
     env: { ...process.env, CELLGRAPH_CACHE_DIR: path.join(dir, 'user-cache'), XDG_STATE_HOME: path.join(dir, 'xdg'), CELLGRAPH_HOME: '', CELLGRAPH_COMPILE_DAEMON: '', ...env }
   });
@@ -236,14 +241,23 @@ it('builds a startup snapshot after its first compile; the next daemon starts fr
   expect(await validate(write('nb.ipynb', 'const x: number = 1;'))).toMatchObject({ code: 0 });
   await waitFor('the startup snapshot', () => blobs().length === 1, 120_000);
   await stopDaemons();
+  await expectEditAnsweredFromSnapshot();
+});
+
+/**
+ * An edit that breaks task b, compiled by a daemon that starts from the snapshot (the
+ * compiler's modules and the earlier compile of nb.ipynb come from it, not from disk):
+ * answered exactly as the in-process compile answers.
+ */
+async function expectEditAnsweredFromSnapshot(): Promise<void> {
   write('nb.ipynb', 'const x: string = "one";');
   const fromSnapshot = await validate('nb.ipynb');
   const inProcess = await validate('nb.ipynb', { CELLGRAPH_COMPILE_DAEMON: 'off', CELLGRAPH_CACHE_DIR: path.join(dir, 'other-cache') });
   expect(fromSnapshot).toEqual(inProcess);
   expect(fromSnapshot.stderr).toContain('TS2345');
   const log = fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8');
-  expect(log).toMatch(/started from a startup snapshot \(\d+ declaration files\)/);
-});
+  expect(log).toMatch(/started from a (prepared )?startup snapshot \(\d+ modules, \d+ declaration files, 1 compile\)/);
+}
 
 it('drops a damaged startup snapshot and starts the daemon plainly', async () => {
   expect(await validate(write('nb.ipynb', 'const x: number = 1;'))).toMatchObject({ code: 0 });
@@ -258,4 +272,29 @@ it('drops a damaged startup snapshot and starts the daemon plainly', async () =>
   expect(log.match(/started from a plain start/g)).toHaveLength(2);
   // The plain daemon builds a good one again.
   await waitFor('a new startup snapshot', () => blobs().length === 1 && fs.statSync(blobs()[0]).size > 1_000_000, 120_000);
+});
+
+it('`cellgraph daemon prepare` builds the startup snapshot ahead and leaves no process behind; the first compile starts from it', async () => {
+  const prepared = await cellgraph(['daemon', 'prepare', write('nb.ipynb', 'const x: number = 1;')]);
+  expect(prepared).toMatchObject({ code: 0, stdout: expect.stringContaining('compile daemon snapshot ready') });
+  expect(blobs()).toHaveLength(1);
+  expect(sockets()).toEqual([]);
+  // Idempotent: a second prepare keeps the snapshot this build has.
+  const mtime = fs.statSync(blobs()[0]).mtimeMs;
+  expect(await cellgraph(['daemon', 'prepare', 'nb.ipynb'])).toMatchObject({ code: 0 });
+  expect(fs.statSync(blobs()[0]).mtimeMs).toBe(mtime);
+
+  await expectEditAnsweredFromSnapshot();
+  expect(fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8')).toContain('started from a prepared startup snapshot');
+  // Setup's snapshot is another project's, likely: once idle, the daemon replaces it with one of the user's own compile.
+  await waitFor('the snapshot built from the user\'s compile', () => fs.readFileSync(path.join(daemonFolder, 'daemon.log'), 'utf8').includes('built the startup snapshot'), 120_000);
+  expect(blobs()).toHaveLength(1);
+  expect(fs.statSync(blobs()[0]).mtimeMs).toBeGreaterThan(mtime);
+});
+
+it('`cellgraph daemon prepare` refuses a missing notebook and does nothing with the daemon switched off', async () => {
+  expect(await cellgraph(['daemon', 'prepare', 'missing.ipynb'])).toMatchObject({ code: 2, stderr: expect.stringContaining('missing.ipynb: no such file') });
+  expect(await cellgraph(['daemon', 'prepare'], { CELLGRAPH_COMPILE_DAEMON: 'off' })).toMatchObject({ code: 0, stdout: expect.stringContaining('switched off') });
+  expect(blobs()).toEqual([]);
+  expect(sockets()).toEqual([]);
 });

@@ -157,7 +157,7 @@ it('cancel stops the elements running at once', async () => {
     // Waits on the element, not a fixed time (a loaded CI machine compiles and starts slowly);
     // a run that ends first says why.
     // Any element: the order elements start in is not promised (seen: 1 and 4 first, with 0
-    // behind them, right after a rebuild of the runner snapshot).
+    // behind them, in one of six runs; cause not found).
     const started = () => fs.readdirSync(dir).some((f) => f.startsWith('started-'));
     for (let i = 0; i < 1800 && ended === undefined && !started(); i++) await new Promise((r) => setTimeout(r, 50));
     expect(ended).toBeUndefined();

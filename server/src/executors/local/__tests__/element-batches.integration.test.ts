@@ -81,8 +81,8 @@ function foreachOf(n: number, body: string, annotation: Record<string, unknown> 
 
 it('runs many elements per process, each with its own log and result, and nothing one element leaves on globalThis or in process.env reaches the next', async () => {
   const body = [
-    'const seen = [typeof (globalThis as any).leaked, process.env.LEAKED ?? null];',
-    '(globalThis as any).leaked = id;',
+    'const seen = [typeof (globalThis as { leaked?: number }).leaked, process.env.LEAKED ?? null];',
+    '(globalThis as { leaked?: number }).leaked = id;',
     'process.env.LEAKED = String(id);',
     'console.log(`element ${id} in ${process.pid}`);',
     'const pid = process.pid;'
